@@ -1,0 +1,397 @@
+"""The command line: ``paperwire import|search|show|export|stats|harvest``.
+
+Exit codes: 0 success; 1 the command ran but some records or inputs failed (they are
+listed); 2 bad usage; 3 nothing could be done (store unreachable, every input unreadable)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import click
+from tqdm import tqdm
+
+from paperwire.config import Settings, load_settings
+from paperwire.ingest import FORMATS, parse_any
+from paperwire.ingest.common import ParseError
+from paperwire.ingest.load import ImportReport, load
+from paperwire.search.lexical import keyword_search, marked_ansi, plain
+from paperwire.search.query import QueryError
+from paperwire.store import Store, StoreError, open_store
+
+EXIT_PARTIAL = 1
+EXIT_FAILED = 3
+SAMPLE = "sample.jsonl"
+
+
+class _Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            try:
+                self._store = open_store(self.settings.database_url)
+            except StoreError as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+pass_context = click.make_pass_decorator(_Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", "database_url", metavar="URL", help="Database URL (sqlite:///file.db); "
+              "default: $PAPERWIRE_DATABASE_URL or a file in the user data directory.")
+@click.option("--config", "config_file", metavar="FILE", envvar="PAPERWIRE_CONFIG",
+              type=click.Path(dir_okay=False), help="A TOML file with a [paperwire] table.")
+@click.version_option(package_name="paperwire")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None, config_file: str | None) -> None:
+    """paperwire: research-paper discovery on your own machine."""
+    try:
+        settings = load_settings(config_file, database_url=database_url)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    state = _Context(settings)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+class _CountingReader(io.RawIOBase):
+    """A file whose reads advance a progress bar by bytes."""
+
+    def __init__(self, raw: BinaryIO, bar: tqdm[Any]) -> None:
+        self._raw = raw
+        self._bar = bar
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self._bar.update(len(data))
+        return len(data)
+
+
+@contextmanager
+def _open_with_progress(path: Path, quiet: bool) -> Iterator[BinaryIO]:
+    with path.open("rb") as raw, tqdm(
+        total=path.stat().st_size, unit="B", unit_scale=True, desc=path.name,
+        disable=quiet or None, leave=False, file=sys.stderr,
+    ) as bar:
+        yield io.BufferedReader(_CountingReader(raw, bar), buffer_size=1 << 20)
+
+
+def _print_report(name: str, report: ImportReport) -> None:
+    counts = report.papers
+    click.echo(
+        f"{name}: {report.read} records read, {counts.inserted} new, {counts.updated} merged, "
+        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.error_count} errors"
+    )
+    for error in report.errors:
+        click.echo(f"  error: {error}", err=True)
+    if report.error_count > len(report.errors):
+        click.echo(f"  … and {report.error_count - len(report.errors)} more errors", err=True)
+
+
+def _import_file(state: _Context, path: Path, fmt: str | None, quiet: bool) -> ImportReport:
+    with _open_with_progress(path, quiet) as stream:
+        items = parse_any(stream, str(path), fmt)
+        return load(state.store, items, batch_size=state.settings.import_batch_size)
+
+
+def _http_client() -> Any:
+    import httpx
+
+    from paperwire.ingest.fetch import PoliteClient
+
+    return PoliteClient(httpx.Client(timeout=60.0))
+
+
+@cli.command("import")
+@click.argument("sources", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Skip detection; read as this format.")
+@click.option("--sample", is_flag=True, help="Import the demo corpus shipped with paperwire.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@pass_context
+def import_command(state: _Context, sources: tuple[str, ...], fmt: str | None, sample: bool, quiet: bool) -> None:
+    """Import papers from files (listing pages, arXiv Atom, OAI-PMH, the arXiv snapshot,
+    BibTeX, paperwire JSON lines; detected from the content) or arXiv URLs.
+
+    A broken record is reported and skipped; everything else imports. Running an import
+    again is harmless: the same paper is merged, never doubled."""
+    if not sources and not sample:
+        raise click.UsageError("name at least one PATH or URL, or --sample")
+    total = ImportReport()
+    failed_inputs = 0
+    inputs = list(sources)
+    for source in inputs + ([SAMPLE] if sample else []):
+        try:
+            if source == SAMPLE and sample:
+                data = resources.files("paperwire.data").joinpath(SAMPLE).read_bytes()
+                report = load(state.store, parse_any(data, "sample corpus", "paperwire"))
+            elif source.startswith(("http://", "https://")):
+                from paperwire.ingest.fetch import import_url
+
+                bar = tqdm(unit=" papers", desc=source[:40], disable=quiet or None, file=sys.stderr)
+                with bar:
+                    report = import_url(_http_client(), state.store, source, on_batch=bar.update)
+            else:
+                path = Path(source)
+                if not path.is_file():
+                    raise ParseError(source, "path", "no such file")
+                report = _import_file(state, path, fmt, quiet)
+        except (ParseError, StoreError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed_inputs += 1
+            continue
+        except Exception as exc:
+            from paperwire.ingest.fetch import FetchError
+
+            if not isinstance(exc, FetchError):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            failed_inputs += 1
+            continue
+        _print_report(source if source != SAMPLE else "sample corpus", report)
+        total.add(report)
+    if len(inputs) + sample > 1:
+        _print_report("total", total)
+    if failed_inputs and failed_inputs == len(inputs) + sample:
+        sys.exit(EXIT_FAILED)
+    if failed_inputs or total.error_count:
+        sys.exit(EXIT_PARTIAL)
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    from paperwire.ingest.jsonl import to_record
+
+    record = to_record(hit.paper)
+    record.pop("format")
+    return {"key": hit.paper.key, "title": hit.paper.title, "score": round(hit.score, 6),
+            "snippet": plain(hit.snippet), **{k: v for k, v in record.items() if k not in {"key", "title"}}}
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many results.")
+@click.option("--offset", default=0, type=click.IntRange(0, 100_000), help="Skip this many results (paging).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {key, title, score, ...}.")
+@pass_context
+def search(state: _Context, query: str, limit: int, offset: int, as_json: bool) -> None:
+    """Search papers by keywords (BM25).
+
+    QUERY supports "phrases", prefix*, -excluded, author:NAME, year:2023 (or 2020-2023,
+    >=2021) and category:cs.LG."""
+    try:
+        hits = keyword_search(state.store, query, limit=limit, offset=offset)
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo("No papers match.")
+        return
+    color = sys.stdout.isatty()
+    for rank, hit in enumerate(hits, start=offset + 1):
+        paper = hit.paper
+        title = marked_ansi(hit.title) if color else plain(hit.title)
+        meta = " · ".join(
+            x for x in (
+                paper.published.isoformat() if paper.published else "",
+                f"{paper.n_authors} authors" if paper.n_authors else "",
+                f"▲{paper.upvotes}" if paper.upvotes else "",
+                paper.key,
+            ) if x
+        )
+        click.echo(f"{rank:>3}. {title}\n     {meta}  [{hit.score:.2f}]")
+        snippet = marked_ansi(hit.snippet) if color else plain(hit.snippet)
+        if snippet:
+            click.echo(f"     {snippet}")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")
+@pass_context
+def show(state: _Context, key: str, as_json: bool) -> None:
+    """Show one paper by its key, arXiv id or arXiv URL."""
+    from paperwire.ingest.jsonl import to_record
+
+    paper = state.store.get_paper(key)
+    if paper is None:
+        click.echo(f"error: no paper with key {key!r}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    if as_json:
+        click.echo(json.dumps(to_record(paper), ensure_ascii=False, indent=2))
+        return
+    authors = ", ".join(a.name for a in paper.authors) or (
+        f"{paper.author_count} authors" if paper.author_count else "authors unknown"
+    )
+    lines = [paper.title, "", authors]
+    facts = [
+        ("key", paper.key), ("published", paper.published.isoformat() if paper.published else None),
+        ("categories", " ".join(paper.categories) or None), ("upvotes", str(paper.upvotes)),
+        ("arXiv", paper.arxiv_url), ("PDF", paper.pdf_url), ("DOI", paper.doi),
+        ("code", " ".join(paper.code_urls) or None), ("sources", ", ".join(paper.sources)),
+    ]
+    lines += [f"{name:>10}: {value}" for name, value in facts if value]
+    lines += ["", paper.abstract or "(no abstract)"]
+    click.echo("\n".join(lines))
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@pass_context
+def export(state: _Context, output: str | None) -> None:
+    """Write every paper as paperwire JSON lines (what `import` reads back)."""
+    from paperwire.ingest.jsonl import dumps
+
+    target = Path(output).open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        count = 0
+        for paper in state.store.iter_papers():
+            target.write(dumps(paper) + "\n")
+            count += 1
+    finally:
+        if output:
+            target.close()
+    if output:
+        click.echo(f"exported {count} papers to {output}", err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@pass_context
+def stats(state: _Context, as_json: bool) -> None:
+    """Counts: papers, sources, categories, date range, database size."""
+    figures = state.store.stats()
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps({"database": _redacted(state.settings.database_url), **asdict(figures)}, indent=2))
+        return
+    click.echo(f"database:      {_redacted(state.settings.database_url)}")
+    click.echo(f"papers:        {figures.papers:,} ({figures.with_arxiv_id:,} with arXiv ids, "
+               f"{figures.with_abstract:,} with abstracts)")
+    click.echo(f"published:     {figures.earliest or '-'} … {figures.latest or '-'}")
+    click.echo("sources:       " + (", ".join(f"{k} {v:,}" for k, v in sorted(figures.by_source.items())) or "-"))
+    click.echo("categories:    " + (", ".join(f"{k} {v:,}" for k, v in figures.top_categories) or "-"))
+    if figures.size_bytes is not None:
+        click.echo(f"size:          {figures.size_bytes / 1e6:.1f} MB")
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+@cli.group()
+def harvest() -> None:
+    """Fetch papers from arXiv online (resumable; one request every 3 s)."""
+
+
+def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+@harvest.command("oai")
+@click.option("--set", "set_", metavar="SET", help="OAI set, e.g. cs or physics:hep-th.")
+@click.option("--from", "from_", callback=_parse_day, metavar="DATE", help="First datestamp (YYYY-MM-DD).")
+@click.option("--until", callback=_parse_day, metavar="DATE", help="Last datestamp (YYYY-MM-DD).")
+@click.option("--prefix", type=click.Choice(["arXiv", "arXivRaw"]), default="arXiv", show_default=True,
+              help="Metadata format.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@pass_context
+def harvest_oai_command(state: _Context, set_: str | None, from_: date | None, until: date | None,
+                        prefix: str, quiet: bool) -> None:
+    """Harvest arXiv's OAI-PMH ListRecords (run again to resume an interrupted harvest)."""
+    from paperwire.ingest.fetch import FetchError, OaiHarvest, harvest_oai
+
+    with tqdm(unit=" records", disable=quiet or None, file=sys.stderr) as bar:
+        try:
+            report = harvest_oai(_http_client(), state.store, OaiHarvest(set_, from_, until, prefix),
+                                 on_batch=bar.update)
+        except FetchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    _print_report("harvest", report)
+    sys.exit(EXIT_PARTIAL if report.error_count else 0)
+
+
+@harvest.command("api")
+@click.option("--query", help="arXiv search words (or arXiv syntax such as ti:transformer).")
+@click.option("--category", help="arXiv category, e.g. cs.LG.")
+@click.option("--from", "from_", callback=_parse_day, metavar="DATE", help="Submitted on or after.")
+@click.option("--until", callback=_parse_day, metavar="DATE", help="Submitted on or before.")
+@click.option("--max", "max_results", type=click.IntRange(1, 100_000), help="Stop after this many papers.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@pass_context
+def harvest_api_command(state: _Context, query: str | None, category: str | None, from_: date | None,
+                        until: date | None, max_results: int | None, quiet: bool) -> None:
+    """Fetch papers matching an arXiv API query (resumable)."""
+    from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
+
+    if not (query or category or from_ or until):
+        raise click.UsageError("give at least one of --query, --category, --from, --until")
+    with tqdm(unit=" papers", disable=quiet or None, file=sys.stderr) as bar:
+        try:
+            report = fetch_arxiv_api(_http_client(), state.store,
+                                     ArxivQuery(query, category, from_, until),
+                                     max_results=max_results, on_batch=bar.update)
+        except FetchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    _print_report("harvest", report)
+    sys.exit(EXIT_PARTIAL if report.error_count else 0)
+
+
+def main() -> None:
+    """Entry point of the ``paperwire`` command."""
+    # Broken pipes (paperwire search … | head) end quietly.
+    try:
+        cli.main(prog_name="paperwire")
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""BibTeX: ``@article{key, title = {...}, author = "A and B", year = 2023, ...}``.
+
+A small recursive-descent reader (braced and quoted values, ``#`` concatenation,
+``@string`` macros, ``@comment``/``@preamble`` skipped) so that a broken entry is reported
+by its line and the reader resynchronises at the next ``@`` that starts a line. arXiv's own
+export style (``eprint``/``archivePrefix``/``primaryClass``) gives the arXiv id."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from paperwire.ingest.common import (
+    Input,
+    Parsed,
+    RecordError,
+    as_stream,
+    check_not_binary,
+    clean_ws,
+    decode_text,
+)
+from paperwire.ingest.latex import detex
+from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
+
+FORMAT = "bibtex"
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
+_IDENT = re.compile(r"[A-Za-z0-9_:\-./+']+")
+_ENTRY_START = re.compile(r"^[ \t]*@", re.MULTILINE)
+# Deeper nesting than this is not a bibliography, it is an attack on the parser.
+_MAX_DEPTH = 64
+
+
+def looks_like_bibtex(head: str) -> bool:
+    """True when text has a BibTeX entry near its start."""
+    return bool(re.search(r"^\s*@\s*[A-Za-z]+\s*[{(]", head, re.MULTILINE))
+
+
+class _BrokenEntryError(Exception):
+    def __init__(self, position: int, message: str) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+@dataclass(slots=True)
+class Entry:
+    """One parsed entry: its type, citation key and lower-cased fields."""
+
+    kind: str
+    key: str
+    fields: dict[str, str]
+    line: int
+
+
+class _Reader:
+    def __init__(self, text: str, macros: dict[str, str]) -> None:
+        self.text = text
+        self.pos = 0
+        self.macros = macros
+
+    def skip_ws(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def expect(self, chars: str) -> str:
+        self.skip_ws()
+        if self.pos >= len(self.text) or self.text[self.pos] not in chars:
+            found = self.text[self.pos] if self.pos < len(self.text) else "end of input"
+            raise _BrokenEntryError(
+                self.pos, f"expected {' or '.join(repr(c) for c in chars)}, found {found!r}"
+            )
+        self.pos += 1
+        return self.text[self.pos - 1]
+
+    def ident(self) -> str:
+        self.skip_ws()
+        match = _IDENT.match(self.text, self.pos)
+        if not match:
+            raise _BrokenEntryError(self.pos, "expected a name")
+        self.pos = match.end()
+        return match.group(0)
+
+    def braced(self, close: str) -> str:
+        """Text up to the matching `close`, nested braces kept; `pos` is after the opener."""
+        start = self.pos
+        depth = 0
+        while self.pos < len(self.text):
+            ch = self.text[self.pos]
+            if ch == "\\":
+                self.pos += 2
+                continue
+            if ch == "{":
+                depth += 1
+                if depth > _MAX_DEPTH:
+                    raise _BrokenEntryError(self.pos, f"braces nested deeper than {_MAX_DEPTH}")
+            elif ch == "}" and depth > 0:
+                depth -= 1
+            elif ch == close and depth == 0:
+                self.pos += 1
+                return self.text[start : self.pos - 1]
+            elif ch == "@" and close == "}" and depth == 0 and self.text[self.pos - 1] == "\n":
+                break  # the next entry began: this value was never closed
+            self.pos += 1
+        raise _BrokenEntryError(start, "value is never closed")
+
+    def value(self) -> str:
+        parts = []
+        while True:
+            self.skip_ws()
+            ch = self.text[self.pos] if self.pos < len(self.text) else ""
+            if ch == "{":
+                self.pos += 1
+                parts.append(self.braced("}"))
+            elif ch == '"':
+                self.pos += 1
+                parts.append(self.braced('"'))
+            elif ch.isdigit():
+                parts.append(self.ident())
+            elif ch:
+                name = self.ident().lower()
+                parts.append(self.macros.get(name, _MONTH_NAMES.get(name, name)))
+            else:
+                raise _BrokenEntryError(self.pos, "value missing at end of input")
+            self.skip_ws()
+            if self.pos < len(self.text) and self.text[self.pos] == "#":
+                self.pos += 1
+                continue
+            return "".join(parts)
+
+    def entry_body(self, close: str) -> tuple[str, dict[str, str]]:
+        key = ""
+        self.skip_ws()
+        if self.pos < len(self.text) and self.text[self.pos] not in ",=" + close:
+            key = self.ident()
+        fields: dict[str, str] = {}
+        while True:
+            sep = self.expect("," + close)
+            if sep == close:
+                return key, fields
+            self.skip_ws()
+            if self.pos < len(self.text) and self.text[self.pos] == close:
+                self.pos += 1
+                return key, fields
+            name = self.ident().lower()
+            self.expect("=")
+            fields[name] = self.value()
+
+
+_MONTH_NAMES = {m: str(i) for m, i in _MONTHS.items()}
+
+
+def read_entries(text: str, source: str) -> Iterator[Entry | RecordError]:
+    """Every entry of a BibTeX text, with a RecordError for each broken one."""
+    macros: dict[str, str] = {}
+    for match in _ENTRY_START.finditer(text):
+        reader = _Reader(text, macros)
+        reader.pos = match.end()
+        line = text.count("\n", 0, match.start()) + 1
+        try:
+            kind = reader.ident().lower()
+            close = "}" if reader.expect("{(") == "{" else ")"
+            if kind in {"comment", "preamble"}:
+                reader.braced(close)
+                continue
+            if kind == "string":
+                reader.skip_ws()
+                name = reader.ident().lower()
+                reader.expect("=")
+                macros[name] = reader.value()
+                reader.expect(close)
+                continue
+            key, fields = reader.entry_body(close)
+            yield Entry(kind, key, fields, line)
+        except _BrokenEntryError as exc:
+            where = text.count("\n", 0, exc.position) + 1
+            yield RecordError(source, f"line {where} (entry at line {line})", str(exc))
+
+
+def _bib_name(name: str) -> str:
+    """'Vaswani, Ashish' -> 'Ashish Vaswani'; braces dropped."""
+    name = clean_ws(detex(name).replace("{", "").replace("}", ""))
+    if "," in name:
+        parts = [p.strip() for p in name.split(",")]
+        if len(parts) == 2:
+            return f"{parts[1]} {parts[0]}".strip()
+        if len(parts) == 3:  # von Last, Jr, First
+            return f"{parts[2]} {parts[0]} {parts[1]}".strip()
+    return name
+
+
+def _plain(value: str) -> str:
+    return clean_ws(detex(value).replace("{", "").replace("}", ""))
+
+
+def entry_to_paper(entry: Entry, source: str) -> Paper:
+    """One entry as a Paper; ValueError when it has no title."""
+    fields = entry.fields
+    title = _plain(fields.get("title", ""))
+    if not title:
+        raise ValueError(f"entry {entry.key or entry.kind!r} has no title")
+    arxiv_id = None
+    eprint = fields.get("eprint", "")
+    if eprint and fields.get("archiveprefix", "arxiv").lower() == "arxiv":
+        arxiv_id = normalise_arxiv_id(eprint)
+    if arxiv_id is None:
+        for name in ("url", "journal", "note", "doi"):
+            match = re.search(
+                r"arxiv[.:/\s]*(?:abs/)?(\d{4}\.\d{4,5}|[a-z\-]+/\d{7})", fields.get(name, ""), re.I
+            )
+            if match:
+                arxiv_id = normalise_arxiv_id(match.group(1))
+                break
+    names = [n for n in re.split(r"\s+and\s+", fields.get("author", ""), flags=re.I) if n.strip()]
+    published = None
+    year = fields.get("year", "").strip()
+    if year.isdigit() and 1000 < int(year) < 3000:
+        month_text = fields.get("month", "1").strip().lower()[:3]
+        month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text, 1)
+        published = date(int(year), month if 1 <= month <= 12 else 1, 1)
+    categories = [fields["primaryclass"].strip()] if fields.get("primaryclass") else []
+    abstract = _plain(fields.get("abstract", ""))
+    url = fields.get("url", "").strip() or None
+    return Paper(
+        title=title,
+        abstract=abstract,
+        arxiv_id=arxiv_id,
+        authors=[Author(_bib_name(n)) for n in names if n.strip().lower() != "others"],
+        published=published,
+        categories=categories,
+        doi=fields.get("doi", "").strip() or None,
+        url=url,
+        journal_ref=_plain(fields.get("journal", fields.get("booktitle", ""))) or None,
+        code_urls=extract_code_urls(f"{abstract} {url or ''} {fields.get('note', '')}"),
+        sources=[FORMAT],
+    )
+
+
+def parse(data: Input, source: str = "<bibtex>") -> Iterator[Parsed]:
+    """Papers of a BibTeX file."""
+    raw = as_stream(data).read()
+    check_not_binary(raw[:8192], source)
+    # Decoded leniently so one badly encoded entry does not cost the rest of the file;
+    # the entry holding a replacement character is reported instead of imported.
+    text = (
+        decode_text(raw, source)
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+        else raw.decode("utf-8-sig", errors="replace")
+    )
+    for item in read_entries(text, source):
+        if isinstance(item, RecordError):
+            yield item
+            continue
+        if any("\ufffd" in value for value in item.fields.values()):
+            yield RecordError(source, f"line {item.line}", "entry is not valid UTF-8; skipped")
+            continue
+        try:
+            yield entry_to_paper(item, source)
+        except ValueError as exc:
+            yield RecordError(source, f"line {item.line}", str(exc))

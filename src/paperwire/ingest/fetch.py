@@ -1,0 +1,253 @@
+"""Online sources: the arXiv API and arXiv's OAI-PMH interface.
+
+The HTTP client is injected (tests hand in an ``httpx.Client`` whose transport replays
+recorded responses; the parsing is the real code). Requests go only to arXiv's own hosts,
+at most one every 3 seconds as arXiv asks, and 503 ``Retry-After`` answers are waited
+out. Progress is saved in the store after every page, so an interrupted harvest resumes
+where it stopped."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+
+from paperwire.ingest import arxiv_atom, oai_pmh
+from paperwire.ingest.common import Parsed
+from paperwire.ingest.load import ImportReport, load
+from paperwire.store.base import Store
+
+ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "www.arxiv.org", "oaipmh.arxiv.org"})
+API_URL = "https://export.arxiv.org/api/query"
+OAI_URL = "https://oaipmh.arxiv.org/oai"
+MIN_INTERVAL_S = 3.0
+MAX_RETRIES = 5
+MAX_RESPONSE_BYTES = 200 * 1024 * 1024
+USER_AGENT = "paperwire/0.1 (self-hosted paper discovery; +https://pypi.org/project/paperwire/)"
+
+
+class FetchError(Exception):
+    """An online source could not be read; the message names the URL."""
+
+
+def check_arxiv_url(url: str) -> str:
+    """Refuse any URL that is not https/http on one of arXiv's hosts (no SSRF)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or (parts.hostname or "") not in ARXIV_HOSTS:
+        raise FetchError(f"{url[:200]}: only arXiv's own hosts are fetched ({', '.join(sorted(ARXIV_HOSTS))})")
+    if parts.port not in (None, 80, 443) or parts.username or parts.password:
+        raise FetchError(f"{url[:200]}: ports and credentials are not allowed in arXiv URLs")
+    return url
+
+
+@dataclass
+class PoliteClient:
+    """An HTTP client that keeps arXiv's pace and retries what arXiv asks to retry."""
+
+    client: httpx.Client
+    min_interval: float = MIN_INTERVAL_S
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    _last: float | None = field(default=None, init=False)
+
+    def get(self, url: str, params: dict[str, str] | None = None) -> bytes:
+        """GET an arXiv URL; returns the body. Redirects are followed only within arXiv."""
+        for attempt in range(MAX_RETRIES):
+            self._wait()
+            check_arxiv_url(url)
+            try:
+                response = self.client.get(
+                    url, params=params, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+                )
+            except httpx.HTTPError as exc:
+                if attempt == MAX_RETRIES - 1:
+                    raise FetchError(f"{url}: {exc}") from exc
+                self.sleep(self.min_interval * 2**attempt)
+                continue
+            if response.is_redirect:
+                url = str(response.next_request.url) if response.next_request else url
+                params = None
+                continue
+            if response.status_code in {429, 500, 502, 503, 504}:
+                retry_after = response.headers.get("Retry-After", "")
+                delay = float(retry_after) if retry_after.isdigit() else self.min_interval * 2**attempt
+                self.sleep(min(delay, 600.0))
+                continue
+            if response.status_code >= 400:
+                raise FetchError(f"{response.request.url}: HTTP {response.status_code}")
+            if len(response.content) > MAX_RESPONSE_BYTES:
+                raise FetchError(f"{url}: response larger than {MAX_RESPONSE_BYTES:,} bytes")
+            return response.content
+        raise FetchError(f"{url}: still failing after {MAX_RETRIES} attempts")
+
+    def _wait(self) -> None:
+        now = self.clock()
+        if self._last is not None and now - self._last < self.min_interval:
+            self.sleep(self.min_interval - (now - self._last))
+        self._last = self.clock()
+
+
+def _state_name(kind: str, params: dict[str, str]) -> str:
+    digest = hashlib.sha256(urlencode(sorted(params.items())).encode()).hexdigest()[:16]
+    return f"fetch:{kind}:{digest}"
+
+
+@dataclass
+class ArxivQuery:
+    """An arXiv API search: free query, category, submission date range."""
+
+    query: str | None = None
+    category: str | None = None
+    submitted_from: date | None = None
+    submitted_until: date | None = None
+    id_list: list[str] = field(default_factory=list)
+
+    def search_query(self) -> str:
+        """arXiv's search_query syntax for these conditions."""
+        parts = []
+        if self.query:
+            parts.append(f"all:{self.query}" if ":" not in self.query else self.query)
+        if self.category:
+            parts.append(f"cat:{self.category}")
+        if self.submitted_from or self.submitted_until:
+            start = (self.submitted_from or date(1991, 1, 1)).strftime("%Y%m%d0000")
+            end = (self.submitted_until or date.today()).strftime("%Y%m%d2359")
+            parts.append(f"submittedDate:[{start} TO {end}]")
+        return " AND ".join(parts)
+
+
+def fetch_arxiv_api(
+    http: PoliteClient,
+    store: Store,
+    query: ArxivQuery,
+    page_size: int = 200,
+    max_results: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Page through an arXiv API query into the store, resuming a query that was
+    interrupted (the next start offset is saved after every page)."""
+    params = {"sortBy": "submittedDate", "sortOrder": "ascending"}
+    if query.search_query():
+        params["search_query"] = query.search_query()
+    if query.id_list:
+        params["id_list"] = ",".join(query.id_list)
+    state = _state_name("api", params)
+    start = int(store.get_state(state) or 0)
+    report = ImportReport()
+    while True:
+        size = page_size if max_results is None else min(page_size, max_results - start)
+        if size <= 0:
+            break
+        body = http.get(API_URL, {**params, "start": str(start), "max_results": str(size)})
+        items = list(arxiv_atom.parse(body, f"{API_URL}?start={start}"))
+        errors = [i for i in items if arxiv_atom.is_error(i)]
+        if errors:
+            raise FetchError(str(errors[0]))
+        load(store, items, on_batch=on_batch, report=report)
+        info = arxiv_atom.page_info(body)
+        start += len(items)  # arXiv's offsets count entries, broken ones included
+        store.set_state(state, str(start))
+        if not items or start >= info.total:
+            break
+    store.set_state(state, None)
+    return report
+
+
+@dataclass
+class OaiHarvest:
+    """An OAI-PMH ListRecords harvest: a set, a datestamp range, a metadata format."""
+
+    set: str | None = None
+    from_: date | None = None
+    until: date | None = None
+    prefix: str = "arXiv"
+
+    def params(self) -> dict[str, str]:
+        """The first request's parameters."""
+        params = {"verb": "ListRecords", "metadataPrefix": self.prefix}
+        if self.set:
+            params["set"] = self.set
+        if self.from_:
+            params["from"] = self.from_.isoformat()
+        if self.until:
+            params["until"] = self.until.isoformat()
+        return params
+
+
+def harvest_oai(
+    http: PoliteClient,
+    store: Store,
+    harvest: OaiHarvest,
+    base_url: str = OAI_URL,
+    on_batch: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Harvest into the store, following resumption tokens; the token is saved after
+    every page, so running the same harvest again resumes after the last stored page."""
+    check_arxiv_url(base_url)
+    first = harvest.params()
+    state = _state_name("oai", first)
+    token = store.get_state(state)
+    report = ImportReport()
+    while True:
+        params = {"verb": "ListRecords", "resumptionToken": token} if token else first
+        body = http.get(base_url, params)
+        page = oai_pmh.page_state(body, base_url)
+        if page.error_code == "noRecordsMatch":
+            break
+        if page.error_code:
+            raise FetchError(f"{base_url}: OAI-PMH error {page.error_code}: {page.error_message}")
+        load(store, oai_pmh.parse(body, f"{base_url} (token {token or 'first page'})"), on_batch=on_batch, report=report)
+        token = page.token
+        store.set_state(state, token)
+        if not token:
+            break
+    return report
+
+
+def split_url(url: str) -> tuple[str, dict[str, str]]:
+    """A user-given arXiv URL as its base and its query parameters."""
+    parts = urlsplit(check_arxiv_url(url))
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", dict(parse_qsl(parts.query))
+
+
+def import_url(
+    http: PoliteClient, store: Store, url: str, on_batch: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Import what an arXiv URL names: an abstract/PDF page (that paper), an API query
+    URL (all its pages) or an OAI-PMH ListRecords URL (the whole harvest)."""
+    from paperwire.models import normalise_arxiv_id
+
+    check_arxiv_url(url)
+    arxiv_id = normalise_arxiv_id(url)
+    if arxiv_id:
+        return fetch_arxiv_api(http, store, ArxivQuery(id_list=[arxiv_id]), on_batch=on_batch)
+    base, params = split_url(url)
+    if base.rstrip("/").endswith("/api/query"):
+        query = ArxivQuery(query=params.get("search_query"), id_list=[
+            i for i in params.get("id_list", "").split(",") if i
+        ])
+        limit = params.get("max_results")
+        return fetch_arxiv_api(
+            http, store, query, max_results=int(limit) if limit and limit.isdigit() else None,
+            on_batch=on_batch,
+        )
+    if params.get("verb") == "ListRecords":
+        harvest = OaiHarvest(
+            set=params.get("set"),
+            from_=date.fromisoformat(params["from"]) if "from" in params else None,
+            until=date.fromisoformat(params["until"]) if "until" in params else None,
+            prefix=params.get("metadataPrefix", "arXiv"),
+        )
+        return harvest_oai(http, store, harvest, base_url=base, on_batch=on_batch)
+    raise FetchError(f"{url[:200]}: not an arXiv paper, API query or OAI-PMH ListRecords URL")
+
+
+__all__ = [
+    "ArxivQuery", "FetchError", "OaiHarvest", "Parsed", "PoliteClient", "check_arxiv_url",
+    "fetch_arxiv_api", "harvest_oai", "import_url",
+]

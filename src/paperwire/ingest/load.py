@@ -1,0 +1,79 @@
+"""Feeding parsed records into a Store in batches: each batch is one transaction, so an
+import killed half-way leaves whole batches behind and running it again finishes the job
+(upserts are idempotent)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from paperwire.ingest.common import Deleted, Parsed, RecordError
+from paperwire.models import Paper
+from paperwire.store.base import Store, UpsertResult
+
+DEFAULT_BATCH = 2000
+# Only the first errors are kept word for word; the rest are counted.
+KEPT_ERRORS = 100
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did, for the CLI and the API."""
+
+    papers: UpsertResult = field(default_factory=UpsertResult)
+    read: int = 0
+    deleted: int = 0
+    error_count: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+
+    def note(self, error: RecordError) -> None:
+        """Count an error and keep it if there is room."""
+        self.error_count += 1
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(error)
+
+    def add(self, other: ImportReport) -> None:
+        """Accumulate another report."""
+        self.papers.add(other.papers)
+        self.read += other.read
+        self.deleted += other.deleted
+        for error in other.errors:
+            self.note(error)
+        self.error_count += other.error_count - len(other.errors)
+
+
+def load(
+    store: Store,
+    items: Iterable[Parsed],
+    batch_size: int = DEFAULT_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Upsert parsed papers in batches, apply deletions, collect record errors.
+    `on_batch(n)` is told how many records each batch held (for progress bars)."""
+    report = report or ImportReport()
+    batch: list[Paper] = []
+    deletions: list[str] = []
+
+    def flush() -> None:
+        if batch:
+            report.papers.add(store.upsert_papers(batch))
+        if deletions:
+            report.deleted += store.delete_papers(deletions)
+        if on_batch:
+            on_batch(len(batch) + len(deletions))
+        batch.clear()
+        deletions.clear()
+
+    for item in items:
+        if isinstance(item, Paper):
+            report.read += 1
+            batch.append(item)
+        elif isinstance(item, Deleted):
+            deletions.append(item.arxiv_id)
+        else:
+            report.note(item)
+        if len(batch) + len(deletions) >= batch_size:
+            flush()
+    flush()
+    return report

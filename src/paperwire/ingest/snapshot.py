@@ -1,0 +1,86 @@
+"""The arXiv metadata snapshot: the bulk dump of every paper (~2.7M, ~4 GB), one JSON
+object a line with ``id``, ``authors`` / ``authors_parsed``, ``title``, ``abstract``,
+``categories`` (space separated, primary first), ``versions`` and ``update_date``.
+
+Read as a stream: one line in memory at a time, whatever the file's size."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import date
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from paperwire.ingest.common import Input, Parsed, clean_ws, parse_json_lines
+from paperwire.ingest.latex import detex, split_authors
+from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
+
+FORMAT = "arxiv-snapshot"
+
+
+def looks_like_snapshot(first: dict[str, Any]) -> bool:
+    """True for a snapshot record (as opposed to paperwire's own JSON lines)."""
+    return "id" in first and ("versions" in first or "authors_parsed" in first)
+
+
+def _version_day(version: Any) -> date | None:
+    try:
+        return parsedate_to_datetime(str(version["created"])).date()
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
+def _authors(record: dict[str, Any]) -> list[Author]:
+    parsed = record.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:
+        authors = []
+        for entry in parsed:
+            if not isinstance(entry, list) or not entry:
+                continue
+            last, first, suffix = ([*list(map(str, entry)), "", ""])[:3]
+            name = " ".join(p for p in (first.strip(), last.strip(), suffix.strip()) if p)
+            affiliation = ", ".join(str(a) for a in entry[3:] if a) or None
+            if name:
+                authors.append(Author(detex(name), affiliation))
+        return authors
+    return [Author(n, a) for n, a in split_authors(str(record.get("authors") or ""))]
+
+
+def record_to_paper(record: Any) -> Paper:
+    """One snapshot object as a Paper; ValueError names what is wrong with it."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    arxiv_id = normalise_arxiv_id(str(record.get("id") or ""))
+    if arxiv_id is None:
+        raise ValueError(f"'id' {str(record.get('id'))[:60]!r} is not an arXiv id")
+    title = detex(clean_ws(str(record.get("title") or "")))
+    if not title:
+        raise ValueError(f"paper {arxiv_id} has no title")
+    abstract = detex(clean_ws(str(record.get("abstract") or "")))
+    versions = record.get("versions") if isinstance(record.get("versions"), list) else []
+    days = [d for d in map(_version_day, versions or []) if d]
+    updated = None
+    with contextlib.suppress(ValueError):
+        updated = date.fromisoformat(str(record.get("update_date") or "")[:10])
+    comments = clean_ws(str(record.get("comments") or "")) or None
+    doi = str(record.get("doi") or "").split()
+    return Paper(
+        title=title,
+        abstract=abstract,
+        arxiv_id=arxiv_id,
+        authors=_authors(record),
+        published=min(days) if days else updated,
+        updated=max(days) if days else updated,
+        categories=str(record.get("categories") or "").split(),
+        doi=doi[0] if doi else None,
+        journal_ref=clean_ws(str(record.get("journal-ref") or "")) or None,
+        comments=comments,
+        code_urls=extract_code_urls(f"{abstract} {comments or ''}"),
+        sources=[FORMAT],
+    )
+
+
+def parse(data: Input, source: str = "<snapshot>") -> Iterator[Parsed]:
+    """Papers of an arXiv metadata snapshot (or any slice of it)."""
+    yield from parse_json_lines(data, source, record_to_paper)

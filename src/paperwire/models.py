@@ -1,0 +1,211 @@
+"""Plain records that flow between ingest, store, search and the interfaces.
+
+The one identity rule of paperwire lives here: a paper's key is its arXiv id (without
+version) when it has one, else its normalised title. Two records of the same paper merge
+with :func:`merge_papers`; nothing known is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+# New-style ids (0704.0001, 2303.12345) and old-style ids (hep-th/9901001, math.GT/0309136).
+_NEW_ID = r"\d{4}\.\d{4,5}"
+_OLD_ID = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
+ARXIV_ID_RE = re.compile(rf"^(?:arxiv:)?({_NEW_ID}|{_OLD_ID})(v\d+)?$", re.IGNORECASE)
+ARXIV_ID_IN_TEXT_RE = re.compile(rf"(?<![\w.])({_NEW_ID}|{_OLD_ID})(?:v\d+)?(?![\w])")
+
+# Keys longer than this are cut and given a hash suffix so URLs stay reasonable.
+_MAX_TITLE_KEY = 100
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_arxiv_id(raw: str) -> str | None:
+    """Return the canonical arXiv id (no version, no prefix) or None if `raw` is not one."""
+    text = raw.strip()
+    for prefix in ("https://", "http://"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :]
+    for host in ("export.arxiv.org/", "www.arxiv.org/", "arxiv.org/"):
+        if text.lower().startswith(host):
+            text = text[len(host) :]
+            for path in ("abs/", "pdf/", "html/"):
+                if text.startswith(path):
+                    text = text[len(path) :]
+            text = text.removesuffix(".pdf")
+    if text.lower().startswith("oai:arxiv.org:"):
+        text = text[len("oai:arxiv.org:") :]
+    match = ARXIV_ID_RE.match(text)
+    if not match:
+        return None
+    ident = match.group(1)
+    # Old-style archive names are lower case, subject classes upper case (math.GT/0309136).
+    if "/" in ident:
+        archive, number = ident.split("/", 1)
+        if "." in archive:
+            name, cls = archive.split(".", 1)
+            archive = f"{name.lower()}.{cls.upper()}"
+        else:
+            archive = archive.lower()
+        ident = f"{archive}/{number}"
+    return ident
+
+
+def normalise_title(title: str) -> str:
+    """Fold a title for identity: NFKC, case-folded, accents dropped, punctuation and
+    spaces collapsed to single hyphens. "Target-based  Surrogates!" -> "target-based-surrogates"."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _NON_WORD.sub("-", text).strip("-")
+
+
+def title_key(title: str) -> str:
+    """The key of a paper known only by its title (see :func:`normalise_title`)."""
+    norm = normalise_title(title)
+    if not norm:
+        # A title of punctuation only still needs a stable identity.
+        return "t-" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:16]
+    if len(norm) <= _MAX_TITLE_KEY:
+        return norm
+    digest = hashlib.sha256(norm.encode("utf-8")).hexdigest()[:8]
+    return norm[: _MAX_TITLE_KEY - 9].rstrip("-") + "-" + digest
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """One author; affiliation when the source names it."""
+
+    name: str
+    affiliation: str | None = None
+
+
+@dataclass(slots=True)
+class Paper:
+    """A research paper as paperwire knows it, merged from every source that named it."""
+
+    title: str
+    abstract: str = ""
+    arxiv_id: str | None = None
+    authors: list[Author] = field(default_factory=list)
+    # Set when the source gives only a count (the listing pages); len(authors) otherwise.
+    author_count: int | None = None
+    published: date | None = None
+    updated: date | None = None
+    categories: list[str] = field(default_factory=list)
+    doi: str | None = None
+    url: str | None = None
+    code_urls: list[str] = field(default_factory=list)
+    upvotes: int = 0
+    sources: list[str] = field(default_factory=list)
+    journal_ref: str | None = None
+    comments: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity: the arXiv id when known, else the normalised title."""
+        return self.arxiv_id if self.arxiv_id else title_key(self.title)
+
+    @property
+    def title_norm(self) -> str:
+        """The normalised title used to match a paper across sources."""
+        return normalise_title(self.title)
+
+    @property
+    def arxiv_url(self) -> str | None:
+        """The arXiv abstract page, when the paper is on arXiv."""
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else None
+
+    @property
+    def pdf_url(self) -> str | None:
+        """The arXiv PDF, when the paper is on arXiv."""
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else None
+
+    @property
+    def n_authors(self) -> int | None:
+        """How many authors, from the names when known, else the count the source gave."""
+        return len(self.authors) if self.authors else self.author_count
+
+    @property
+    def primary_category(self) -> str | None:
+        """The first category, which arXiv lists as the primary one."""
+        return self.categories[0] if self.categories else None
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    """Both lists, order kept, duplicates dropped."""
+    seen = dict.fromkeys(first)
+    seen.update(dict.fromkeys(second))
+    return list(seen)
+
+
+def _earliest(a: date | None, b: date | None) -> date | None:
+    if a is None or b is None:
+        return a or b
+    return min(a, b)
+
+
+def _latest(a: date | None, b: date | None) -> date | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
+def _fuller_authors(a: list[Author], b: list[Author]) -> list[Author]:
+    """The longer list of names; on a tie the one with more affiliations."""
+    if len(b) > len(a):
+        return b
+    if len(b) == len(a) and sum(x.affiliation is not None for x in b) > sum(
+        x.affiliation is not None for x in a
+    ):
+        return b
+    return a
+
+
+def merge_papers(old: Paper, new: Paper) -> Paper:
+    """Merge two records of the same paper: missing fields are filled, nothing known is
+    dropped. Lists are unioned, the longer abstract and author list win, upvotes are the
+    highest count seen, the publication date the earliest."""
+    authors = _fuller_authors(old.authors, new.authors)
+    count = old.author_count if old.author_count is not None else new.author_count
+    if authors:
+        count = None
+    return replace(
+        old,
+        title=old.title or new.title,
+        abstract=new.abstract if len(new.abstract) > len(old.abstract) else old.abstract,
+        arxiv_id=old.arxiv_id or new.arxiv_id,
+        authors=authors,
+        author_count=count,
+        published=_earliest(old.published, new.published),
+        updated=_latest(old.updated, new.updated),
+        categories=_union(old.categories, new.categories),
+        doi=old.doi or new.doi,
+        url=old.url or new.url,
+        code_urls=_union(old.code_urls, new.code_urls),
+        upvotes=max(old.upvotes, new.upvotes),
+        sources=_union(old.sources, new.sources),
+        journal_ref=old.journal_ref or new.journal_ref,
+        comments=old.comments or new.comments,
+    )
+
+
+_CODE_URL_RE = re.compile(
+    r"https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|huggingface\.co|"
+    r"codeberg\.org|sourceforge\.net)/[^\s)\]}>\"',;]+",
+    re.IGNORECASE,
+)
+
+
+def extract_code_urls(text: str) -> list[str]:
+    """Code repositories named in free text ("Code is available at https://github.com/x/y.")."""
+    found: list[str] = []
+    for match in _CODE_URL_RE.finditer(text):
+        url = match.group(0).rstrip(".:")
+        if url.count("/") >= 4 and url not in found:  # host/owner at least
+            found.append(url)
+    return found

@@ -1,0 +1,141 @@
+"""The keyword query language, parsed into a structure every store engine can translate
+safely (no user text ever reaches a MATCH or tsquery unquoted).
+
+    diffusion "image generation" transform* -survey author:"Jane Doe" year:2020-2023 category:cs.LG
+
+Words are ANDed and ranked by BM25; ``"..."`` is a phrase (an unclosed quote runs to the
+end); ``word*`` a prefix; ``-word`` excludes; ``author:``, ``year:`` (``2023``, ``2020-2023``,
+``>=2021``, ``<2019``), ``category:`` (or ``cat:``) filter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# More words than this add nothing to ranking but cost time; the rest are dropped.
+MAX_TERMS = 32
+MAX_QUERY_CHARS = 2000
+_WORD = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(
+    r'(?P<neg>-)?(?:(?P<field>author|authors|year|category|cat|categories):)?'
+    r'(?:"(?P<quoted>[^"]*)(?:"|$)|(?P<bare>[^\s"]+))'
+)
+_YEAR_RANGE = re.compile(r"^(?P<a>\d{4})?\s*(?:-|\.\.)\s*(?P<b>\d{4})?$")
+_YEAR_CMP = re.compile(r"^(?P<op>>=|<=|>|<)(?P<y>\d{4})$")
+
+
+class QueryError(ValueError):
+    """The query cannot be searched; the message says why, for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """Words that must appear together (one word, or a phrase); `prefix` matches word
+    starts; `negated` excludes papers containing it."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    negated: bool = False
+
+
+@dataclass(slots=True)
+class Filters:
+    """Restrictions shared by every search mode."""
+
+    authors: list[tuple[str, ...]] = field(default_factory=list)
+    year_from: int | None = None
+    year_to: int | None = None
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        """True when any filter restricts the results."""
+        return bool(self.authors or self.categories) or (
+            self.year_from is not None or self.year_to is not None
+        )
+
+
+@dataclass(slots=True)
+class KeywordQuery:
+    """A parsed query: terms to rank by and filters to restrict by."""
+
+    text: str
+    terms: list[Term] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+    truncated: bool = False
+
+    @property
+    def positive(self) -> list[Term]:
+        """Terms that must match."""
+        return [t for t in self.terms if not t.negated]
+
+    @property
+    def negative(self) -> list[Term]:
+        """Terms that must not match."""
+        return [t for t in self.terms if t.negated]
+
+    @property
+    def free_text(self) -> str:
+        """The words of the positive terms, for the meaning-based leg of hybrid search."""
+        return " ".join(" ".join(t.words) for t in self.positive)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _WORD.findall(text))
+
+
+def _year_filter(value: str, filters: Filters) -> None:
+    value = value.strip()
+    if value.isdigit() and len(value) == 4:
+        filters.year_from = filters.year_to = int(value)
+        return
+    match = _YEAR_RANGE.match(value)
+    if match and (match.group("a") or match.group("b")):
+        filters.year_from = int(match.group("a")) if match.group("a") else None
+        filters.year_to = int(match.group("b")) if match.group("b") else None
+        return
+    match = _YEAR_CMP.match(value)
+    if match:
+        year, op = int(match.group("y")), match.group("op")
+        if op.startswith(">"):
+            filters.year_from = year if op == ">=" else year + 1
+        else:
+            filters.year_to = year if op == "<=" else year - 1
+        return
+    raise QueryError(f"year:{value[:20]} is not a year (2023), a range (2020-2023) or >=2021")
+
+
+def parse_query(text: str) -> KeywordQuery:
+    """Parse the query language; QueryError when nothing searchable is left."""
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+    query = KeywordQuery(text=text)
+    for match in _TOKEN.finditer(text):
+        negated = bool(match.group("neg"))
+        raw = match.group("quoted") if match.group("quoted") is not None else match.group("bare")
+        name = (match.group("field") or "").lower()
+        if name in {"author", "authors"}:
+            words = _words(raw)
+            if words:
+                query.filters.authors.append(words)
+            continue
+        if name == "year":
+            _year_filter(raw, query.filters)
+            continue
+        if name in {"category", "cat", "categories"}:
+            query.filters.categories.extend(c for c in raw.split(",") if c.strip())
+            continue
+        prefix = match.group("bare") is not None and raw.endswith("*")
+        words = _words(raw)
+        if not words:
+            continue
+        if len(query.terms) >= MAX_TERMS:
+            query.truncated = True
+            break
+        query.terms.append(Term(words=words, prefix=prefix, negated=negated))
+    if not query.positive and not query.filters.active:
+        if query.negative:
+            raise QueryError("a query needs at least one word or filter that is not excluded")
+        raise QueryError("the query has no words to search for")
+    return query

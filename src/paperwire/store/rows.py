@@ -1,0 +1,152 @@
+"""Paper <-> row conversion shared by the engines, and the identity planning of a batch
+upsert: which incoming records are one paper, and which stored paper each one merges into."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from paperwire.models import Author, Paper, merge_papers
+
+# Column order of the papers table as the engines write it.
+PAPER_COLUMNS = (
+    "key", "arxiv_id", "title_norm", "title", "abstract", "authors", "authors_json",
+    "author_count", "published", "updated", "year", "categories", "doi", "url", "code_urls",
+    "upvotes", "sources", "journal_ref", "comments",
+)
+
+
+def paper_to_row(paper: Paper) -> tuple[Any, ...]:
+    """The papers-table values of a Paper, in PAPER_COLUMNS order."""
+    return (
+        paper.key,
+        paper.arxiv_id,
+        paper.title_norm,
+        paper.title,
+        paper.abstract,
+        "; ".join(a.name for a in paper.authors),
+        json.dumps([[a.name, a.affiliation] for a in paper.authors], ensure_ascii=False),
+        paper.author_count if not paper.authors else len(paper.authors),
+        paper.published.isoformat() if paper.published else None,
+        paper.updated.isoformat() if paper.updated else None,
+        paper.published.year if paper.published else None,
+        " ".join(paper.categories),
+        paper.doi,
+        paper.url,
+        json.dumps(paper.code_urls, ensure_ascii=False),
+        paper.upvotes,
+        json.dumps(paper.sources, ensure_ascii=False),
+        paper.journal_ref,
+        paper.comments,
+    )
+
+
+def _day(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def row_to_paper(row: Mapping[str, Any]) -> Paper:
+    """A Paper from a papers-table row (mapping by column name)."""
+    authors = [Author(name, affiliation) for name, affiliation in json.loads(row["authors_json"])]
+    return Paper(
+        title=row["title"],
+        abstract=row["abstract"],
+        arxiv_id=row["arxiv_id"],
+        authors=authors,
+        author_count=None if authors else row["author_count"],
+        published=_day(row["published"]),
+        updated=_day(row["updated"]),
+        categories=row["categories"].split() if row["categories"] else [],
+        doi=row["doi"],
+        url=row["url"],
+        code_urls=json.loads(row["code_urls"]),
+        upvotes=row["upvotes"],
+        sources=json.loads(row["sources"]),
+        journal_ref=row["journal_ref"],
+        comments=row["comments"],
+    )
+
+
+def fold_batch(papers: Iterable[Paper]) -> list[Paper]:
+    """Merge records of the same paper within one batch (same arXiv id, or same
+    normalised title where at most one side has an arXiv id)."""
+    folded: list[Paper] = []
+    by_arxiv: dict[str, int] = {}
+    by_title: dict[str, int] = {}
+    for paper in papers:
+        norm = paper.title_norm
+        index = by_arxiv.get(paper.arxiv_id) if paper.arxiv_id else None
+        if index is None and norm in by_title:
+            candidate = by_title[norm]
+            if not (paper.arxiv_id and folded[candidate].arxiv_id):
+                index = candidate
+        if index is None:
+            folded.append(paper)
+            index = len(folded) - 1
+        else:
+            folded[index] = merge_papers(folded[index], paper)
+        merged = folded[index]
+        if merged.arxiv_id:
+            by_arxiv[merged.arxiv_id] = index
+        by_title.setdefault(norm, index)
+        by_title.setdefault(merged.title_norm, index)
+    return folded
+
+
+@dataclass(slots=True)
+class Stored:
+    """A stored paper found for an incoming record: its row id, current key and value."""
+
+    id: int
+    key: str
+    paper: Paper
+
+
+@dataclass(slots=True)
+class Plan:
+    """What to write for one batch."""
+
+    inserts: list[Paper]
+    updates: list[tuple[Stored, Paper]]  # (what is stored, the merged value)
+    unchanged: int
+
+
+def plan_upserts(
+    batch: list[Paper],
+    by_arxiv: Callable[[list[str]], dict[str, Stored]],
+    by_title: Callable[[list[str]], dict[str, Stored]],
+) -> Plan:
+    """Resolve each (already folded) record against the store: by arXiv id first, then by
+    normalised title (never merging two different arXiv ids)."""
+    known_ids = by_arxiv([p.arxiv_id for p in batch if p.arxiv_id])
+    known_titles = by_title([p.title_norm for p in batch])
+    plan = Plan(inserts=[], updates=[], unchanged=0)
+    claimed: dict[int, int] = {}  # stored id -> index in plan.updates
+    for paper in batch:
+        stored = known_ids.get(paper.arxiv_id) if paper.arxiv_id else None
+        if stored is None:
+            candidate = known_titles.get(paper.title_norm)
+            if candidate and not (paper.arxiv_id and candidate.paper.arxiv_id):
+                stored = candidate
+        if stored is None:
+            plan.inserts.append(paper)
+            continue
+        if stored.id in claimed:  # two records of the batch met in one stored paper
+            position = claimed[stored.id]
+            previous = plan.updates[position][1]
+            plan.updates[position] = (stored, merge_papers(previous, paper))
+            continue
+        merged = merge_papers(stored.paper, paper)
+        if merged == stored.paper:
+            plan.unchanged += 1
+            continue
+        claimed[stored.id] = len(plan.updates)
+        plan.updates.append((stored, merged))
+    return plan
