@@ -32,6 +32,12 @@ EXIT_FAILED = 3
 SAMPLE = "sample.jsonl"
 
 
+class Failure(click.ClickException):
+    """Nothing could be done (exit code 3)."""
+
+    exit_code = EXIT_FAILED
+
+
 class _Context:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -43,7 +49,7 @@ class _Context:
             try:
                 self._store = open_store(self.settings.database_url)
             except StoreError as exc:
-                raise click.ClickException(str(exc)) from exc
+                raise Failure(str(exc)) from exc
         return self._store
 
     def close(self) -> None:
@@ -55,10 +61,21 @@ pass_context = click.make_pass_decorator(_Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", "database_url", metavar="URL", help="Database URL (sqlite:///file.db); "
-              "default: $PAPERWIRE_DATABASE_URL or a file in the user data directory.")
-@click.option("--config", "config_file", metavar="FILE", envvar="PAPERWIRE_CONFIG",
-              type=click.Path(dir_okay=False), help="A TOML file with a [paperwire] table.")
+@click.option(
+    "--db",
+    "database_url",
+    metavar="URL",
+    help="Database URL (sqlite:///file.db); "
+    "default: $PAPERWIRE_DATABASE_URL or a file in the user data directory.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    envvar="PAPERWIRE_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="A TOML file with a [paperwire] table.",
+)
 @click.version_option(package_name="paperwire")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, config_file: str | None) -> None:
@@ -100,10 +117,18 @@ class _CountingReader(io.RawIOBase):
 
 @contextmanager
 def _open_with_progress(path: Path, quiet: bool) -> Iterator[BinaryIO]:
-    with path.open("rb") as raw, tqdm(
-        total=path.stat().st_size, unit="B", unit_scale=True, desc=path.name,
-        disable=quiet or None, leave=False, file=sys.stderr,
-    ) as bar:
+    with (
+        path.open("rb") as raw,
+        tqdm(
+            total=path.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            desc=path.name,
+            disable=quiet or None,
+            leave=False,
+            file=sys.stderr,
+        ) as bar,
+    ):
         yield io.BufferedReader(_CountingReader(raw, bar), buffer_size=1 << 20)
 
 
@@ -135,11 +160,18 @@ def _http_client() -> Any:
 
 @cli.command("import")
 @click.argument("sources", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Skip detection; read as this format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(FORMATS)),
+    help="Skip detection; read as this format.",
+)
 @click.option("--sample", is_flag=True, help="Import the demo corpus shipped with paperwire.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @pass_context
-def import_command(state: _Context, sources: tuple[str, ...], fmt: str | None, sample: bool, quiet: bool) -> None:
+def import_command(
+    state: _Context, sources: tuple[str, ...], fmt: str | None, sample: bool, quiet: bool
+) -> None:
     """Import papers from files (listing pages, arXiv Atom, OAI-PMH, the arXiv snapshot,
     BibTeX, paperwire JSON lines; detected from the content) or arXiv URLs.
 
@@ -193,15 +225,31 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 
     record = to_record(hit.paper)
     record.pop("format")
-    return {"key": hit.paper.key, "title": hit.paper.title, "score": round(hit.score, 6),
-            "snippet": plain(hit.snippet), **{k: v for k, v in record.items() if k not in {"key", "title"}}}
+    return {
+        "key": hit.paper.key,
+        "title": hit.paper.title,
+        "score": round(hit.score, 6),
+        "snippet": plain(hit.snippet),
+        **{k: v for k, v in record.items() if k not in {"key", "title"}},
+    }
 
 
 @cli.command()
 @click.argument("query")
-@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many results.")
-@click.option("--offset", default=0, type=click.IntRange(0, 100_000), help="Skip this many results (paging).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {key, title, score, ...}.")
+@click.option(
+    "-n",
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many results.",
+)
+@click.option(
+    "--offset", default=0, type=click.IntRange(0, 100_000), help="Skip this many results (paging)."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON list of {key, title, score, ...}."
+)
 @pass_context
 def search(state: _Context, query: str, limit: int, offset: int, as_json: bool) -> None:
     """Search papers by keywords (BM25).
@@ -225,12 +273,14 @@ def search(state: _Context, query: str, limit: int, offset: int, as_json: bool) 
         paper = hit.paper
         title = marked_ansi(hit.title) if color else plain(hit.title)
         meta = " · ".join(
-            x for x in (
+            x
+            for x in (
                 paper.published.isoformat() if paper.published else "",
                 f"{paper.n_authors} authors" if paper.n_authors else "",
                 f"▲{paper.upvotes}" if paper.upvotes else "",
                 paper.key,
-            ) if x
+            )
+            if x
         )
         click.echo(f"{rank:>3}. {title}\n     {meta}  [{hit.score:.2f}]")
         snippet = marked_ansi(hit.snippet) if color else plain(hit.snippet)
@@ -258,10 +308,15 @@ def show(state: _Context, key: str, as_json: bool) -> None:
     )
     lines = [paper.title, "", authors]
     facts = [
-        ("key", paper.key), ("published", paper.published.isoformat() if paper.published else None),
-        ("categories", " ".join(paper.categories) or None), ("upvotes", str(paper.upvotes)),
-        ("arXiv", paper.arxiv_url), ("PDF", paper.pdf_url), ("DOI", paper.doi),
-        ("code", " ".join(paper.code_urls) or None), ("sources", ", ".join(paper.sources)),
+        ("key", paper.key),
+        ("published", paper.published.isoformat() if paper.published else None),
+        ("categories", " ".join(paper.categories) or None),
+        ("upvotes", str(paper.upvotes)),
+        ("arXiv", paper.arxiv_url),
+        ("PDF", paper.pdf_url),
+        ("DOI", paper.doi),
+        ("code", " ".join(paper.code_urls) or None),
+        ("sources", ", ".join(paper.sources)),
     ]
     lines += [f"{name:>10}: {value}" for name, value in facts if value]
     lines += ["", paper.abstract or "(no abstract)"]
@@ -269,21 +324,22 @@ def show(state: _Context, key: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write (default: stdout).",
+)
 @pass_context
 def export(state: _Context, output: str | None) -> None:
     """Write every paper as paperwire JSON lines (what `import` reads back)."""
     from paperwire.ingest.jsonl import dumps
 
-    target = Path(output).open("w", encoding="utf-8") if output else sys.stdout
-    try:
+    with click.open_file(output or "-", "w", encoding="utf-8") as target:
         count = 0
         for paper in state.store.iter_papers():
             target.write(dumps(paper) + "\n")
             count += 1
-    finally:
-        if output:
-            target.close()
     if output:
         click.echo(f"exported {count} papers to {output}", err=True)
 
@@ -297,14 +353,25 @@ def stats(state: _Context, as_json: bool) -> None:
     if as_json:
         from dataclasses import asdict
 
-        click.echo(json.dumps({"database": _redacted(state.settings.database_url), **asdict(figures)}, indent=2))
+        click.echo(
+            json.dumps(
+                {"database": _redacted(state.settings.database_url), **asdict(figures)}, indent=2
+            )
+        )
         return
     click.echo(f"database:      {_redacted(state.settings.database_url)}")
-    click.echo(f"papers:        {figures.papers:,} ({figures.with_arxiv_id:,} with arXiv ids, "
-               f"{figures.with_abstract:,} with abstracts)")
+    click.echo(
+        f"papers:        {figures.papers:,} ({figures.with_arxiv_id:,} with arXiv ids, "
+        f"{figures.with_abstract:,} with abstracts)"
+    )
     click.echo(f"published:     {figures.earliest or '-'} … {figures.latest or '-'}")
-    click.echo("sources:       " + (", ".join(f"{k} {v:,}" for k, v in sorted(figures.by_source.items())) or "-"))
-    click.echo("categories:    " + (", ".join(f"{k} {v:,}" for k, v in figures.top_categories) or "-"))
+    click.echo(
+        "sources:       "
+        + (", ".join(f"{k} {v:,}" for k, v in sorted(figures.by_source.items())) or "-")
+    )
+    click.echo(
+        "categories:    " + (", ".join(f"{k} {v:,}" for k, v in figures.top_categories) or "-")
+    )
     if figures.size_bytes is not None:
         click.echo(f"size:          {figures.size_bytes / 1e6:.1f} MB")
 
@@ -335,21 +402,38 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 @harvest.command("oai")
 @click.option("--set", "set_", metavar="SET", help="OAI set, e.g. cs or physics:hep-th.")
-@click.option("--from", "from_", callback=_parse_day, metavar="DATE", help="First datestamp (YYYY-MM-DD).")
+@click.option(
+    "--from", "from_", callback=_parse_day, metavar="DATE", help="First datestamp (YYYY-MM-DD)."
+)
 @click.option("--until", callback=_parse_day, metavar="DATE", help="Last datestamp (YYYY-MM-DD).")
-@click.option("--prefix", type=click.Choice(["arXiv", "arXivRaw"]), default="arXiv", show_default=True,
-              help="Metadata format.")
+@click.option(
+    "--prefix",
+    type=click.Choice(["arXiv", "arXivRaw"]),
+    default="arXiv",
+    show_default=True,
+    help="Metadata format.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @pass_context
-def harvest_oai_command(state: _Context, set_: str | None, from_: date | None, until: date | None,
-                        prefix: str, quiet: bool) -> None:
+def harvest_oai_command(
+    state: _Context,
+    set_: str | None,
+    from_: date | None,
+    until: date | None,
+    prefix: str,
+    quiet: bool,
+) -> None:
     """Harvest arXiv's OAI-PMH ListRecords (run again to resume an interrupted harvest)."""
     from paperwire.ingest.fetch import FetchError, OaiHarvest, harvest_oai
 
     with tqdm(unit=" records", disable=quiet or None, file=sys.stderr) as bar:
         try:
-            report = harvest_oai(_http_client(), state.store, OaiHarvest(set_, from_, until, prefix),
-                                 on_batch=bar.update)
+            report = harvest_oai(
+                _http_client(),
+                state.store,
+                OaiHarvest(set_, from_, until, prefix),
+                on_batch=bar.update,
+            )
         except FetchError as exc:
             raise click.ClickException(str(exc)) from exc
     _print_report("harvest", report)
@@ -361,11 +445,20 @@ def harvest_oai_command(state: _Context, set_: str | None, from_: date | None, u
 @click.option("--category", help="arXiv category, e.g. cs.LG.")
 @click.option("--from", "from_", callback=_parse_day, metavar="DATE", help="Submitted on or after.")
 @click.option("--until", callback=_parse_day, metavar="DATE", help="Submitted on or before.")
-@click.option("--max", "max_results", type=click.IntRange(1, 100_000), help="Stop after this many papers.")
+@click.option(
+    "--max", "max_results", type=click.IntRange(1, 100_000), help="Stop after this many papers."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @pass_context
-def harvest_api_command(state: _Context, query: str | None, category: str | None, from_: date | None,
-                        until: date | None, max_results: int | None, quiet: bool) -> None:
+def harvest_api_command(
+    state: _Context,
+    query: str | None,
+    category: str | None,
+    from_: date | None,
+    until: date | None,
+    max_results: int | None,
+    quiet: bool,
+) -> None:
     """Fetch papers matching an arXiv API query (resumable)."""
     from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 
@@ -373,9 +466,13 @@ def harvest_api_command(state: _Context, query: str | None, category: str | None
         raise click.UsageError("give at least one of --query, --category, --from, --until")
     with tqdm(unit=" papers", disable=quiet or None, file=sys.stderr) as bar:
         try:
-            report = fetch_arxiv_api(_http_client(), state.store,
-                                     ArxivQuery(query, category, from_, until),
-                                     max_results=max_results, on_batch=bar.update)
+            report = fetch_arxiv_api(
+                _http_client(),
+                state.store,
+                ArxivQuery(query, category, from_, until),
+                max_results=max_results,
+                on_batch=bar.update,
+            )
         except FetchError as exc:
             raise click.ClickException(str(exc)) from exc
     _print_report("harvest", report)

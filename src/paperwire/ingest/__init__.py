@@ -32,7 +32,11 @@ FORMATS: dict[str, Parser] = {
 
 def detect_format(head: bytes, source: str) -> str:
     """The format of an input from its first bytes; ParseError when none fits."""
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
+    text = text.lstrip("\ufeff \t\r\n")
     if text.startswith("<"):
         if "<OAI-PMH" in text:
             return oai_pmh.FORMAT
@@ -43,7 +47,7 @@ def detect_format(head: bytes, source: str) -> str:
         first_line = text.split("\n", 1)[0]
         try:
             first = json.loads(first_line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             first = {}
         if isinstance(first, dict) and jsonl.looks_like_jsonl(first):
             return jsonl.FORMAT

@@ -33,6 +33,9 @@ _MONTHS = {
     )
 }
 _IDENT = re.compile(r"[A-Za-z0-9_:\-./+']+")
+_ARXIV_MENTION = re.compile(
+    r"arxiv(?:\.org)?[.:/\s]*(?:abs/|pdf/)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.I
+)
 _ENTRY_START = re.compile(r"^[ \t]*@", re.MULTILINE)
 # Deeper nesting than this is not a bibliography, it is an attack on the parser.
 _MAX_DEPTH = 64
@@ -211,9 +214,7 @@ def entry_to_paper(entry: Entry, source: str) -> Paper:
         arxiv_id = normalise_arxiv_id(eprint)
     if arxiv_id is None:
         for name in ("url", "journal", "note", "doi"):
-            match = re.search(
-                r"arxiv[.:/\s]*(?:abs/)?(\d{4}\.\d{4,5}|[a-z\-]+/\d{7})", fields.get(name, ""), re.I
-            )
+            match = _ARXIV_MENTION.search(fields.get(name, ""))
             if match:
                 arxiv_id = normalise_arxiv_id(match.group(1))
                 break

@@ -162,6 +162,9 @@ def parse_json_lines(
         except UnicodeDecodeError as exc:
             yield RecordError(source, f"line {number}", f"not valid UTF-8 ({exc.reason})")
             continue
+        except RecursionError:
+            yield RecordError(source, f"line {number}", "JSON nested too deeply")
+            continue
         except json.JSONDecodeError as exc:
             yield RecordError(
                 source, f"line {number}, column {exc.colno}", f"invalid JSON: {exc.msg}"

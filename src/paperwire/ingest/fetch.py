@@ -16,9 +16,10 @@ from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
+from defusedxml.ElementTree import ParseError as XmlSyntaxError
 
 from paperwire.ingest import arxiv_atom, oai_pmh
-from paperwire.ingest.common import Parsed
+from paperwire.ingest.common import Parsed, ParseError
 from paperwire.ingest.load import ImportReport, load
 from paperwire.store.base import Store
 
@@ -39,7 +40,9 @@ def check_arxiv_url(url: str) -> str:
     """Refuse any URL that is not https/http on one of arXiv's hosts (no SSRF)."""
     parts = urlsplit(url)
     if parts.scheme not in {"https", "http"} or (parts.hostname or "") not in ARXIV_HOSTS:
-        raise FetchError(f"{url[:200]}: only arXiv's own hosts are fetched ({', '.join(sorted(ARXIV_HOSTS))})")
+        raise FetchError(
+            f"{url[:200]}: only arXiv's own hosts are fetched ({', '.join(sorted(ARXIV_HOSTS))})"
+        )
     if parts.port not in (None, 80, 443) or parts.username or parts.password:
         raise FetchError(f"{url[:200]}: ports and credentials are not allowed in arXiv URLs")
     return url
@@ -75,7 +78,9 @@ class PoliteClient:
                 continue
             if response.status_code in {429, 500, 502, 503, 504}:
                 retry_after = response.headers.get("Retry-After", "")
-                delay = float(retry_after) if retry_after.isdigit() else self.min_interval * 2**attempt
+                delay = (
+                    float(retry_after) if retry_after.isdigit() else self.min_interval * 2**attempt
+                )
                 self.sleep(min(delay, 600.0))
                 continue
             if response.status_code >= 400:
@@ -127,7 +132,7 @@ def fetch_arxiv_api(
     query: ArxivQuery,
     page_size: int = 200,
     max_results: int | None = None,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[int], object] | None = None,
 ) -> ImportReport:
     """Page through an arXiv API query into the store, resuming a query that was
     interrupted (the next start offset is saved after every page)."""
@@ -144,12 +149,22 @@ def fetch_arxiv_api(
         if size <= 0:
             break
         body = http.get(API_URL, {**params, "start": str(start), "max_results": str(size)})
-        items = list(arxiv_atom.parse(body, f"{API_URL}?start={start}"))
+        try:
+            items = list(arxiv_atom.parse(body, f"{API_URL}?start={start}"))
+        except ParseError as exc:
+            raise FetchError(f"{exc}; run again to resume") from exc
         errors = [i for i in items if arxiv_atom.is_error(i)]
         if errors:
             raise FetchError(str(errors[0]))
         load(store, items, on_batch=on_batch, report=report)
-        info = arxiv_atom.page_info(body)
+        try:
+            info = arxiv_atom.page_info(body)
+        except XmlSyntaxError as exc:
+            # Whatever parsed is kept; the offset is not advanced, so a rerun fetches
+            # this page again.
+            raise FetchError(
+                f"{API_URL} (start={start}): page cut off ({exc}); run again to resume"
+            ) from exc
         start += len(items)  # arXiv's offsets count entries, broken ones included
         store.set_state(state, str(start))
         if not items or start >= info.total:
@@ -184,7 +199,7 @@ def harvest_oai(
     store: Store,
     harvest: OaiHarvest,
     base_url: str = OAI_URL,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[int], object] | None = None,
 ) -> ImportReport:
     """Harvest into the store, following resumption tokens; the token is saved after
     every page, so running the same harvest again resumes after the last stored page."""
@@ -196,12 +211,21 @@ def harvest_oai(
     while True:
         params = {"verb": "ListRecords", "resumptionToken": token} if token else first
         body = http.get(base_url, params)
-        page = oai_pmh.page_state(body, base_url)
+        try:
+            page = oai_pmh.page_state(body, base_url)
+        except ParseError as exc:
+            load(store, oai_pmh.parse(body, base_url), on_batch=on_batch, report=report)
+            raise FetchError(f"{exc}; run again to resume from the last whole page") from exc
         if page.error_code == "noRecordsMatch":
             break
         if page.error_code:
             raise FetchError(f"{base_url}: OAI-PMH error {page.error_code}: {page.error_message}")
-        load(store, oai_pmh.parse(body, f"{base_url} (token {token or 'first page'})"), on_batch=on_batch, report=report)
+        load(
+            store,
+            oai_pmh.parse(body, f"{base_url} (token {token or 'first page'})"),
+            on_batch=on_batch,
+            report=report,
+        )
         token = page.token
         store.set_state(state, token)
         if not token:
@@ -216,7 +240,7 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
 
 
 def import_url(
-    http: PoliteClient, store: Store, url: str, on_batch: Callable[[int], None] | None = None
+    http: PoliteClient, store: Store, url: str, on_batch: Callable[[int], object] | None = None
 ) -> ImportReport:
     """Import what an arXiv URL names: an abstract/PDF page (that paper), an API query
     URL (all its pages) or an OAI-PMH ListRecords URL (the whole harvest)."""
@@ -228,12 +252,16 @@ def import_url(
         return fetch_arxiv_api(http, store, ArxivQuery(id_list=[arxiv_id]), on_batch=on_batch)
     base, params = split_url(url)
     if base.rstrip("/").endswith("/api/query"):
-        query = ArxivQuery(query=params.get("search_query"), id_list=[
-            i for i in params.get("id_list", "").split(",") if i
-        ])
+        query = ArxivQuery(
+            query=params.get("search_query"),
+            id_list=[i for i in params.get("id_list", "").split(",") if i],
+        )
         limit = params.get("max_results")
         return fetch_arxiv_api(
-            http, store, query, max_results=int(limit) if limit and limit.isdigit() else None,
+            http,
+            store,
+            query,
+            max_results=int(limit) if limit and limit.isdigit() else None,
             on_batch=on_batch,
         )
     if params.get("verb") == "ListRecords":
@@ -248,6 +276,13 @@ def import_url(
 
 
 __all__ = [
-    "ArxivQuery", "FetchError", "OaiHarvest", "Parsed", "PoliteClient", "check_arxiv_url",
-    "fetch_arxiv_api", "harvest_oai", "import_url",
+    "ArxivQuery",
+    "FetchError",
+    "OaiHarvest",
+    "Parsed",
+    "PoliteClient",
+    "check_arxiv_url",
+    "fetch_arxiv_api",
+    "harvest_oai",
+    "import_url",
 ]

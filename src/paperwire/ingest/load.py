@@ -46,7 +46,7 @@ def load(
     store: Store,
     items: Iterable[Parsed],
     batch_size: int = DEFAULT_BATCH,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[int], object] | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
     """Upsert parsed papers in batches, apply deletions, collect record errors.

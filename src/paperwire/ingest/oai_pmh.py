@@ -65,7 +65,7 @@ def _common(meta: Element, ns: str, arxiv_id: str) -> dict[str, object]:
         "abstract": abstract,
         "arxiv_id": arxiv_id,
         "categories": text_of(meta, f"{ns}:categories", NS).split(),
-        "doi": (text_of(meta, f"{ns}:doi", NS).split() or [None])[0],
+        "doi": next(iter(text_of(meta, f"{ns}:doi", NS).split()), None),
         "journal_ref": text_of(meta, f"{ns}:journal-ref", NS) or None,
         "comments": comments,
         "code_urls": extract_code_urls(f"{abstract} {comments or ''}"),

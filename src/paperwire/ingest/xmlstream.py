@@ -48,8 +48,8 @@ def iter_elements(
     except XmlSyntaxError as exc:
         line, column = getattr(exc, "position", (0, 0))
         where = f"line {line}, column {column}"
-        if ordinal == 0 and line <= 1 and column == 0:
-            raise ParseError(source, where, f"not XML ({exc})") from exc
+        if ordinal == 0:
+            raise ParseError(source, where, f"not well-formed XML, no record read ({exc})") from exc
         yield RecordError(source, where, f"XML broken after record {ordinal}: {exc}")
     except DefusedXmlException as exc:
         raise ParseError(source, "document type", f"refused unsafe XML: {exc}") from exc

@@ -11,7 +11,9 @@ from paperwire.store.base import Fragment, SearchHit, Store
 MAX_LIMIT = 1000
 
 
-def keyword_search(store: Store, text: str | KeywordQuery, limit: int = 20, offset: int = 0) -> list[SearchHit]:
+def keyword_search(
+    store: Store, text: str | KeywordQuery, limit: int = 20, offset: int = 0
+) -> list[SearchHit]:
     """BM25-ranked papers for a query (QueryError when it has nothing to search)."""
     query = parse_query(text) if isinstance(text, str) else text
     limit = max(1, min(limit, MAX_LIMIT))

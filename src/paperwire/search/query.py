@@ -18,7 +18,7 @@ MAX_TERMS = 32
 MAX_QUERY_CHARS = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(
-    r'(?P<neg>-)?(?:(?P<field>author|authors|year|category|cat|categories):)?'
+    r"(?P<neg>-)?(?:(?P<field>author|authors|year|category|cat|categories):)?"
     r'(?:"(?P<quoted>[^"]*)(?:"|$)|(?P<bare>[^\s"]+))'
 )
 _YEAR_RANGE = re.compile(r"^(?P<a>\d{4})?\s*(?:-|\.\.)\s*(?P<b>\d{4})?$")

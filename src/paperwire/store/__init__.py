@@ -14,7 +14,9 @@ def open_store(url: str) -> Store:
         return SQLiteStore(url)
     if url.startswith(("postgresql://", "postgres://")):
         raise StoreError("the PostgreSQL engine is not part of this build yet (sqlite:/// only)")
-    raise StoreError(f"unknown database URL {url!r}: expected sqlite:///path.db or postgresql://...")
+    raise StoreError(
+        f"unknown database URL {url!r}: expected sqlite:///path.db or postgresql://..."
+    )
 
 
 __all__ = ["Store", "StoreError", "open_store"]

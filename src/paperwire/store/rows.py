@@ -4,18 +4,41 @@ upsert: which incoming records are one paper, and which stored paper each one me
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from paperwire.models import Author, Paper, merge_papers
 
+
+class RowLike(Protocol):
+    """A database row readable by column name (sqlite3.Row, psycopg dict rows)."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
 # Column order of the papers table as the engines write it.
 PAPER_COLUMNS = (
-    "key", "arxiv_id", "title_norm", "title", "abstract", "authors", "authors_json",
-    "author_count", "published", "updated", "year", "categories", "doi", "url", "code_urls",
-    "upvotes", "sources", "journal_ref", "comments",
+    "key",
+    "arxiv_id",
+    "title_norm",
+    "title",
+    "abstract",
+    "authors",
+    "authors_json",
+    "author_count",
+    "published",
+    "updated",
+    "year",
+    "categories",
+    "doi",
+    "url",
+    "code_urls",
+    "upvotes",
+    "sources",
+    "journal_ref",
+    "comments",
 )
 
 
@@ -52,7 +75,7 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def row_to_paper(row: Mapping[str, Any]) -> Paper:
+def row_to_paper(row: RowLike) -> Paper:
     """A Paper from a papers-table row (mapping by column name)."""
     authors = [Author(name, affiliation) for name, affiliation in json.loads(row["authors_json"])]
     return Paper(

@@ -20,8 +20,14 @@ from typing import TYPE_CHECKING, Any
 from paperwire.models import Paper
 from paperwire.store import migrations
 from paperwire.store.base import Fragment, SearchHit, StoreError, StoreStats, UpsertResult
-from paperwire.store.rows import PAPER_COLUMNS, Stored, fold_batch, paper_to_row, plan_upserts
-from paperwire.store.rows import row_to_paper
+from paperwire.store.rows import (
+    PAPER_COLUMNS,
+    Stored,
+    fold_batch,
+    paper_to_row,
+    plan_upserts,
+    row_to_paper,
+)
 
 if TYPE_CHECKING:
     from paperwire.search.query import KeywordQuery, Term
@@ -47,7 +53,9 @@ def path_from_url(url: str) -> Path:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+    )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -197,7 +205,9 @@ class SQLiteStore:
 
     # -- papers -----------------------------------------------------------------
 
-    def _stored(self, conn: sqlite3.Connection, column: str, values: list[str]) -> dict[str, Stored]:
+    def _stored(
+        self, conn: sqlite3.Connection, column: str, values: list[str]
+    ) -> dict[str, Stored]:
         found: dict[str, Stored] = {}
         unique = list(dict.fromkeys(values))
         for start in range(0, len(unique), _IN_CHUNK):
@@ -265,15 +275,17 @@ class SQLiteStore:
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
-                removed += conn.execute(f"DELETE FROM papers WHERE arxiv_id IN ({marks})", chunk).rowcount
+                removed += conn.execute(
+                    f"DELETE FROM papers WHERE arxiv_id IN ({marks})", chunk
+                ).rowcount
         return removed
 
     def _row_by_key(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
         row = conn.execute("SELECT * FROM papers WHERE key = ?", (key,)).fetchone()
         if row is None:
             row = conn.execute(
-                "SELECT papers.* FROM paper_aliases JOIN papers ON papers.id = paper_aliases.paper_id "
-                "WHERE alias = ?",
+                "SELECT papers.* FROM paper_aliases "
+                "JOIN papers ON papers.id = paper_aliases.paper_id WHERE alias = ?",
                 (key,),
             ).fetchone()
         return row  # type: ignore[no-any-return]
@@ -325,7 +337,9 @@ class SQLiteStore:
                 if len(rows) < want and len(query.positive) > 1:
                     # Too few papers hold every word: fill up with those holding some.
                     seen = {r["id"] for r in rows}
-                    more = self._ranked(conn, fts_expression(query, any_term=True) or "", query, want)
+                    more = self._ranked(
+                        conn, fts_expression(query, any_term=True) or "", query, want
+                    )
                     rows += [r for r in more if r["id"] not in seen][: want - len(rows)]
             rows = rows[offset:want]
             snippets = self._snippets(conn, query, [r["id"] for r in rows]) if expression else {}
@@ -334,8 +348,12 @@ class SQLiteStore:
             paper = row_to_paper(row)
             title, snippet = snippets.get(row["id"], ([Fragment(paper.title)], []))
             if not snippet and paper.abstract:
-                snippet = [Fragment(paper.abstract[:240] + ("…" if len(paper.abstract) > 240 else ""))]
-            hits.append(SearchHit(paper=paper, score=-float(row["rank"]), title=title, snippet=snippet))
+                snippet = [
+                    Fragment(paper.abstract[:240] + ("…" if len(paper.abstract) > 240 else ""))
+                ]
+            hits.append(
+                SearchHit(paper=paper, score=-float(row["rank"]), title=title, snippet=snippet)
+            )
         return hits
 
     @staticmethod
@@ -387,7 +405,9 @@ class SQLiteStore:
             # Quoting makes this unreachable for parsed queries; never leak SQL errors.
             raise StoreError(f"search failed for {query.text[:80]!r}") from exc
 
-    def _browse(self, conn: sqlite3.Connection, query: KeywordQuery, want: int) -> list[sqlite3.Row]:
+    def _browse(
+        self, conn: sqlite3.Connection, query: KeywordQuery, want: int
+    ) -> list[sqlite3.Row]:
         """Filters without words: the newest matching papers."""
         where, params = self._filter_sql(query)
         return conn.execute(
@@ -410,7 +430,9 @@ class SQLiteStore:
             f"FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN ({marks})",
             (expression, *ids),
         ).fetchall()
-        return {r["rowid"]: (_fragments(r["title"] or ""), _fragments(r["snippet"] or "")) for r in rows}
+        return {
+            r["rowid"]: (_fragments(r["title"] or ""), _fragments(r["snippet"] or "")) for r in rows
+        }
 
     # -- state and stats --------------------------------------------------------
 
@@ -427,8 +449,9 @@ class SQLiteStore:
                 conn.execute("DELETE FROM sync_state WHERE name = ?", (name,))
             else:
                 conn.execute(
-                    "INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO "
-                    "UPDATE SET value = excluded.value, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                    "INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT (name) "
+                    "DO UPDATE SET value = excluded.value, "
+                    "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
                     (name, value),
                 )
 
@@ -460,4 +483,3 @@ class SQLiteStore:
             top_categories=[(r[0], r[1]) for r in categories],
             size_bytes=size,
         )
-
