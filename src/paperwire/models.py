@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
 # New-style ids (0704.0001, 2303.12345) and old-style ids (hep-th/9901001, math.GT/0309136).
 _NEW_ID = r"\d{4}\.\d{4,5}"
@@ -55,9 +56,13 @@ def normalise_arxiv_id(raw: str) -> str | None:
     return ident
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_title(title: str) -> str:
     """Fold a title for identity: NFKC, case-folded, accents dropped, punctuation and
-    spaces collapsed to single hyphens. "Target-based  Surrogates!" -> "target-based-surrogates"."""
+    spaces collapsed to single hyphens. "Target-based  Surrogates!" -> "target-based-surrogates".
+    (Cached: an import asks for each title's form several times.)"""
+    if title.isascii():
+        return _NON_WORD.sub("-", title.lower()).strip("-")
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -204,6 +209,8 @@ _CODE_URL_RE = re.compile(
 def extract_code_urls(text: str) -> list[str]:
     """Code repositories named in free text ("Code is available at https://github.com/x/y.")."""
     found: list[str] = []
+    if "http" not in text:
+        return found
     for match in _CODE_URL_RE.finditer(text):
         url = match.group(0).rstrip(".:")
         if url.count("/") >= 4 and url not in found:  # host/owner at least

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -136,12 +135,9 @@ def bounded_lines(
         yield number, line
 
 
-_WS = re.compile(r"\s+")
-
-
 def clean_ws(text: str) -> str:
     """Collapse runs of white space (XML abstracts are wrapped at ~80 columns)."""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def parse_json_lines(
