@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
-from paperwire.search.lexical import keyword_search, marked_html, plain
+from paperwire.search.lexical import LexicalIndex
+from paperwire.search.lexical import keyword_search as _keyword_search
 from paperwire.search.query import QueryError, parse_query
+from paperwire.search.results import marked_html, plain
 from paperwire.store.sqlite import SQLiteStore
 
 
@@ -55,8 +57,15 @@ def corpus(tmp_path_factory):
             ),
         ]
     )
-    yield store
+    index = LexicalIndex.for_store(store)
+    index.sync(store)
+    yield store, index
     store.close()
+
+
+def keyword_search(corpus, text, limit=10, offset=0):
+    store, index = corpus
+    return _keyword_search(store, index, text, limit=limit, offset=offset)
 
 
 def test_bm25_puts_title_matches_first(corpus):

@@ -23,13 +23,15 @@ from paperwire.config import Settings, load_settings
 from paperwire.ingest import FORMATS, parse_any
 from paperwire.ingest.common import ParseError
 from paperwire.ingest.load import ImportReport, load
-from paperwire.search.lexical import keyword_search, marked_ansi, plain
+from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
 from paperwire.search.query import QueryError
+from paperwire.search.results import marked_ansi, plain
 from paperwire.store import Store, StoreError, open_store
 
 EXIT_PARTIAL = 1
 EXIT_FAILED = 3
 SAMPLE = "sample.jsonl"
+BACKGROUND_INDEX_BYTES = 32 * 1024 * 1024
 
 
 class Failure(click.ClickException):
@@ -42,6 +44,7 @@ class _Context:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._store: Store | None = None
+        self._lexical: LexicalIndex | None = None
 
     @property
     def store(self) -> Store:
@@ -51,6 +54,26 @@ class _Context:
             except StoreError as exc:
                 raise Failure(str(exc)) from exc
         return self._store
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        if self._lexical is None:
+            self._lexical = LexicalIndex.for_store(self.store)
+        return self._lexical
+
+    def sync_indexes(self, quiet: bool) -> None:
+        """Bring the indexes beside the store up to date (after imports)."""
+        index = self.lexical
+        if index.is_current(self.store):
+            return
+        with tqdm(
+            unit=" papers",
+            desc="keyword index",
+            disable=quiet or None,
+            leave=False,
+            file=sys.stderr,
+        ) as bar:
+            index.sync(self.store, progress=bar.update)
 
     def close(self) -> None:
         if self._store is not None:
@@ -182,6 +205,9 @@ def import_command(
     total = ImportReport()
     failed_inputs = 0
     inputs = list(sources)
+    # Large files: index in a second process while this one parses and stores.
+    big = sum(Path(s).stat().st_size for s in inputs if Path(s).is_file()) > BACKGROUND_INDEX_BYTES
+    follower = BackgroundIndexer(state.settings.database_url) if big else None
     for source in inputs + ([SAMPLE] if sample else []):
         try:
             if source == SAMPLE and sample:
@@ -214,6 +240,9 @@ def import_command(
         total.add(report)
     if len(inputs) + sample > 1:
         _print_report("total", total)
+    if follower is not None:
+        follower.finish()
+    state.sync_indexes(quiet)
     if failed_inputs and failed_inputs == len(inputs) + sample:
         sys.exit(EXIT_FAILED)
     if failed_inputs or total.error_count:
@@ -257,7 +286,7 @@ def search(state: _Context, query: str, limit: int, offset: int, as_json: bool) 
     QUERY supports "phrases", prefix*, -excluded, author:NAME, year:2023 (or 2020-2023,
     >=2021) and category:cs.LG."""
     try:
-        hits = keyword_search(state.store, query, limit=limit, offset=offset)
+        hits = keyword_search(state.store, state.lexical, query, limit=limit, offset=offset)
     except QueryError as exc:
         raise click.UsageError(str(exc)) from exc
     except StoreError as exc:
@@ -342,6 +371,25 @@ def export(state: _Context, output: str | None) -> None:
             count += 1
     if output:
         click.echo(f"exported {count} papers to {output}", err=True)
+
+
+@cli.command()
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@pass_context
+def reindex(state: _Context, quiet: bool) -> None:
+    """Rebuild the keyword index beside the database from the stored papers.
+
+    Never needed in normal use (imports keep it in step); useful after deleting or
+    losing the index folder, which costs nothing but this rebuild."""
+    with tqdm(
+        total=state.store.count_papers(),
+        unit=" papers",
+        desc="keyword index",
+        disable=quiet or None,
+        file=sys.stderr,
+    ) as bar:
+        count = state.lexical.rebuild(state.store, progress=bar.update)
+    click.echo(f"indexed {count:,} papers in {state.lexical.path}")
 
 
 @cli.command()
@@ -437,6 +485,7 @@ def harvest_oai_command(
         except FetchError as exc:
             raise click.ClickException(str(exc)) from exc
     _print_report("harvest", report)
+    state.sync_indexes(quiet)
     sys.exit(EXIT_PARTIAL if report.error_count else 0)
 
 
@@ -476,6 +525,7 @@ def harvest_api_command(
         except FetchError as exc:
             raise click.ClickException(str(exc)) from exc
     _print_report("harvest", report)
+    state.sync_indexes(quiet)
     sys.exit(EXIT_PARTIAL if report.error_count else 0)
 
 

@@ -4,10 +4,11 @@ decoding, and bounded line reading so a 100 MB line cannot exhaust memory."""
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+
+import orjson
 
 from paperwire.models import Paper
 
@@ -154,14 +155,8 @@ def parse_json_lines(
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except UnicodeDecodeError as exc:
-            yield RecordError(source, f"line {number}", f"not valid UTF-8 ({exc.reason})")
-            continue
-        except RecursionError:
-            yield RecordError(source, f"line {number}", "JSON nested too deeply")
-            continue
-        except json.JSONDecodeError as exc:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
             yield RecordError(
                 source, f"line {number}, column {exc.colno}", f"invalid JSON: {exc.msg}"
             )

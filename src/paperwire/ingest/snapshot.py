@@ -24,10 +24,31 @@ def looks_like_snapshot(first: dict[str, Any]) -> bool:
     return "id" in first and ("versions" in first or "authors_parsed" in first)
 
 
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+        start=1,
+    )
+}
+
+
 def _version_day(version: Any) -> date | None:
+    """The day of a version's "created" stamp ("Mon, 2 Apr 2007 19:18:42 GMT")."""
     try:
-        return parsedate_to_datetime(str(version["created"])).date()
-    except (KeyError, TypeError, ValueError, IndexError):
+        text = str(version["created"])
+    except (KeyError, TypeError, IndexError):
+        return None
+    parts = text.split()
+    # The common shape, read directly: email.utils is ~10x slower and this runs per paper.
+    if len(parts) >= 4 and parts[2] in _MONTHS and parts[1].isdigit() and parts[3].isdigit():
+        try:
+            return date(int(parts[3]), _MONTHS[parts[2]], int(parts[1]))
+        except ValueError:
+            return None
+    try:
+        return parsedate_to_datetime(text).date()
+    except (TypeError, ValueError, IndexError):
         return None
 
 

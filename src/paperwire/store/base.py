@@ -1,18 +1,16 @@
 """The Store interface every engine implements, and the values it hands back.
 
-Nothing outside ``store/`` writes SQL: callers speak in Papers, parsed queries
-(:class:`paperwire.search.query.KeywordQuery`) and these result records."""
+Nothing outside ``store/`` writes SQL: callers speak in Papers and these records. The
+search indexes beside a store follow its change feed (:meth:`Store.changes`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 from paperwire.models import Paper
-
-if TYPE_CHECKING:
-    from paperwire.search.query import KeywordQuery
 
 
 class StoreError(Exception):
@@ -34,22 +32,14 @@ class UpsertResult:
         self.unchanged += other.unchanged
 
 
-@dataclass(frozen=True, slots=True)
-class Fragment:
-    """A piece of a snippet; `hit` marks words that matched the query."""
-
-    text: str
-    hit: bool = False
-
-
 @dataclass(slots=True)
-class SearchHit:
-    """One keyword-search result: the paper, its score (higher is better) and snippets."""
+class Changes:
+    """What changed in a store after a position: the feed the indexes follow."""
 
-    paper: Paper
-    score: float
-    title: list[Fragment] = field(default_factory=list)
-    snippet: list[Fragment] = field(default_factory=list)
+    papers: list[tuple[int, Paper]]  # (internal id, paper), in change order
+    position: tuple[int, int]  # (seq, id) of the last paper listed
+    deleted: list[int]  # internal ids removed
+    tombstone_seq: int  # seq of the last deletion listed
 
 
 @dataclass(slots=True)
@@ -91,8 +81,20 @@ class Store(Protocol):
         """How many papers are stored."""
         ...
 
-    def keyword_search(self, query: KeywordQuery, limit: int, offset: int = 0) -> list[SearchHit]:
-        """BM25-ranked papers matching a parsed keyword query, best first."""
+    def current_seq(self) -> int:
+        """The number of the last committed write batch."""
+        ...
+
+    def changes(self, after: tuple[int, int], tombstones_after: int, limit: int) -> Changes:
+        """Papers changed and removed after a position (for indexes kept beside the store)."""
+        ...
+
+    def get_papers(self, ids: list[int]) -> dict[int, Paper]:
+        """Papers by internal id (as the indexes return them)."""
+        ...
+
+    def index_dir(self, name: str) -> Path:
+        """The folder where the index `name` of this store lives."""
         ...
 
     def stats(self) -> StoreStats:

@@ -3,11 +3,12 @@ upsert: which incoming records are one paper, and which stored paper each one me
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
+
+import orjson
 
 from paperwire.models import Author, Paper, merge_papers
 
@@ -42,6 +43,10 @@ PAPER_COLUMNS = (
 )
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
 def paper_to_row(paper: Paper) -> tuple[Any, ...]:
     """The papers-table values of a Paper, in PAPER_COLUMNS order."""
     return (
@@ -51,7 +56,7 @@ def paper_to_row(paper: Paper) -> tuple[Any, ...]:
         paper.title,
         paper.abstract,
         "; ".join(a.name for a in paper.authors),
-        json.dumps([[a.name, a.affiliation] for a in paper.authors], ensure_ascii=False),
+        _dumps([[a.name, a.affiliation] for a in paper.authors]),
         paper.author_count if not paper.authors else len(paper.authors),
         paper.published.isoformat() if paper.published else None,
         paper.updated.isoformat() if paper.updated else None,
@@ -59,9 +64,9 @@ def paper_to_row(paper: Paper) -> tuple[Any, ...]:
         " ".join(paper.categories),
         paper.doi,
         paper.url,
-        json.dumps(paper.code_urls, ensure_ascii=False),
+        _dumps(paper.code_urls),
         paper.upvotes,
-        json.dumps(paper.sources, ensure_ascii=False),
+        _dumps(paper.sources),
         paper.journal_ref,
         paper.comments,
     )
@@ -77,7 +82,7 @@ def _day(value: Any) -> date | None:
 
 def row_to_paper(row: RowLike) -> Paper:
     """A Paper from a papers-table row (mapping by column name)."""
-    authors = [Author(name, affiliation) for name, affiliation in json.loads(row["authors_json"])]
+    authors = [Author(name, affiliation) for name, affiliation in orjson.loads(row["authors_json"])]
     return Paper(
         title=row["title"],
         abstract=row["abstract"],
@@ -89,9 +94,9 @@ def row_to_paper(row: RowLike) -> Paper:
         categories=row["categories"].split() if row["categories"] else [],
         doi=row["doi"],
         url=row["url"],
-        code_urls=json.loads(row["code_urls"]),
+        code_urls=orjson.loads(row["code_urls"]),
         upvotes=row["upvotes"],
-        sources=json.loads(row["sources"]),
+        sources=orjson.loads(row["sources"]),
         journal_ref=row["journal_ref"],
         comments=row["comments"],
     )

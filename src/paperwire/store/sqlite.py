@@ -1,4 +1,5 @@
-"""The SQLite engine: one file, WAL, FTS5, numbered migrations.
+"""The SQLite engine: one file, WAL, numbered migrations, a change sequence that the
+search indexes beside the file follow.
 
 Every write goes through one writer connection that opens ``BEGIN IMMEDIATE`` (a deferred
 read-then-write fails at once with "database is locked"; IMMEDIATE waits out
@@ -15,11 +16,10 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from paperwire.models import Paper
 from paperwire.store import migrations
-from paperwire.store.base import Fragment, SearchHit, StoreError, StoreStats, UpsertResult
+from paperwire.store.base import Changes, StoreError, StoreStats, UpsertResult
 from paperwire.store.rows import (
     PAPER_COLUMNS,
     Stored,
@@ -29,16 +29,10 @@ from paperwire.store.rows import (
     row_to_paper,
 )
 
-if TYPE_CHECKING:
-    from paperwire.search.query import KeywordQuery, Term
-
 BUSY_TIMEOUT_MS = 10_000
 READ_POOL_SIZE = 8
 # SQLite's default limit on bound parameters is 32766; stay well under it.
 _IN_CHUNK = 500
-# Markers around matched words in snippets: private-use characters that never occur
-# in stored text, so escaping the text and then the markers is safe.
-HIT_START, HIT_END = "\ue000", "\ue001"
 
 
 def path_from_url(url: str) -> Path:
@@ -66,48 +60,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     if conn.execute("PRAGMA busy_timeout").fetchone()[0] != BUSY_TIMEOUT_MS:
         raise StoreError(f"{path}: busy_timeout could not be set")
     return conn
-
-
-def _fts_term(term: Term) -> str:
-    """One term as an FTS5 string: every word double-quoted, so operators in user text
-    (NEAR, AND, *, ^, :, parentheses) are only ever words."""
-    phrase = " ".join(term.words).replace('"', '""')
-    return f'"{phrase}"' + ("*" if term.prefix else "")
-
-
-def fts_expression(query: KeywordQuery, any_term: bool = False) -> str | None:
-    """The MATCH expression of a parsed query, or None when it has nothing for FTS.
-    `any_term` ORs the positive terms (the fallback when ANDing finds too few)."""
-    positive = [_fts_term(t) for t in query.positive]
-    parts = []
-    if positive:
-        parts.append("(" + (" OR " if any_term else " AND ").join(positive) + ")")
-    for name in query.filters.authors:
-        words = " AND ".join('"' + w.replace('"', '""') + '"' for w in name)
-        parts.append(f"authors : ({words})")
-    if not parts:
-        return None
-    expression = " AND ".join(parts)
-    for term in query.negative:
-        expression += " NOT " + _fts_term(term)
-    return expression
-
-
-def _fragments(marked: str) -> list[Fragment]:
-    fragments = []
-    rest = marked
-    while rest:
-        start = rest.find(HIT_START)
-        if start < 0:
-            fragments.append(Fragment(rest))
-            break
-        if start:
-            fragments.append(Fragment(rest[:start]))
-        end = rest.find(HIT_END, start)
-        end = len(rest) if end < 0 else end
-        fragments.append(Fragment(rest[start + 1 : end], hit=True))
-        rest = rest[end + 1 :]
-    return fragments
 
 
 class SQLiteStore:
@@ -232,53 +184,97 @@ class SQLiteStore:
                 lambda ids: self._stored(conn, "arxiv_id", ids),
                 lambda titles: self._stored(conn, "title_norm", titles),
             )
+            if not plan.inserts and not plan.updates:
+                return UpsertResult(unchanged=plan.unchanged)
+            seq = self._next_seq(conn)
             columns = ", ".join(PAPER_COLUMNS)
             marks = ", ".join("?" * len(PAPER_COLUMNS))
             conn.executemany(
-                f"INSERT INTO papers ({columns}) VALUES ({marks})",
-                [paper_to_row(p) for p in plan.inserts],
+                f"INSERT INTO papers ({columns}, seq) VALUES ({marks}, ?)",
+                [(*paper_to_row(p), seq) for p in plan.inserts],
             )
-            if plan.inserts:
-                rows = conn.execute(
-                    "SELECT id, categories FROM papers WHERE id > "
-                    "(SELECT max(id) FROM papers) - ? AND categories != ''",
-                    (len(plan.inserts),),
-                ).fetchall()
-                conn.executemany(
-                    "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
-                    [(c, r["id"]) for r in rows for c in r["categories"].split()],
-                )
             assignments = ", ".join(f"{c} = ?" for c in PAPER_COLUMNS)
             for stored, merged in plan.updates:
                 conn.execute(
-                    f"UPDATE papers SET {assignments}, modified_at = "
+                    f"UPDATE papers SET {assignments}, seq = ?, modified_at = "
                     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                    (*paper_to_row(merged), stored.id),
+                    (*paper_to_row(merged), seq, stored.id),
                 )
                 if merged.key != stored.key:
                     conn.execute(
                         "INSERT OR REPLACE INTO paper_aliases (alias, paper_id) VALUES (?, ?)",
                         (stored.key, stored.id),
                     )
-                if merged.categories != stored.paper.categories:
-                    conn.executemany(
-                        "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
-                        [(c, stored.id) for c in merged.categories],
-                    )
         return UpsertResult(len(plan.inserts), len(plan.updates), plan.unchanged)
 
     def delete_papers(self, arxiv_ids: Iterable[str]) -> int:
-        """Remove papers the source reports deleted."""
+        """Remove papers the source reports deleted (tombstoned for the indexes)."""
         ids = list(arxiv_ids)
         removed = 0
         with self.write() as conn:
+            seq = self._next_seq(conn)
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
-                removed += conn.execute(
-                    f"DELETE FROM papers WHERE arxiv_id IN ({marks})", chunk
-                ).rowcount
+                gone = conn.execute(
+                    f"DELETE FROM papers WHERE arxiv_id IN ({marks}) RETURNING id", chunk
+                ).fetchall()
+                conn.executemany(
+                    "INSERT INTO paper_tombstones (seq, paper_id) VALUES (?, ?)",
+                    [(seq, row[0]) for row in gone],
+                )
+                removed += len(gone)
         return removed
+
+    @staticmethod
+    def _next_seq(conn: sqlite3.Connection) -> int:
+        """Take the next change number (inside the write transaction, so numbers follow
+        commit order)."""
+        row = conn.execute(
+            "UPDATE sync_state SET value = CAST(value AS INTEGER) + 1 WHERE name = 'seq' "
+            "RETURNING value"
+        ).fetchone()
+        return int(row[0])
+
+    def current_seq(self) -> int:
+        """The number of the last committed write batch."""
+        with self.read() as conn:
+            row = conn.execute("SELECT value FROM sync_state WHERE name = 'seq'").fetchone()
+            return int(row[0]) if row else 0
+
+    def changes(self, after: tuple[int, int], tombstones_after: int, limit: int) -> Changes:
+        """Papers changed after position `after` = (seq, id), in (seq, id) order, and
+        deletions after tombstone seq `tombstones_after`."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM papers WHERE (seq, id) > (?, ?) ORDER BY seq, id LIMIT ?",
+                (*after, limit),
+            ).fetchall()
+            deleted = conn.execute(
+                "SELECT seq, paper_id FROM paper_tombstones WHERE seq > ? ORDER BY seq",
+                (tombstones_after,),
+            ).fetchall()
+        return Changes(
+            papers=[(row["id"], row_to_paper(row)) for row in rows],
+            position=(rows[-1]["seq"], rows[-1]["id"]) if rows else after,
+            deleted=[row[1] for row in deleted],
+            tombstone_seq=deleted[-1][0] if deleted else tombstones_after,
+        )
+
+    def get_papers(self, ids: list[int]) -> dict[int, Paper]:
+        """Papers by their internal ids (search hits), missing ids left out."""
+        found: dict[int, Paper] = {}
+        with self.read() as conn:
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start : start + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(f"SELECT * FROM papers WHERE id IN ({marks})", chunk):
+                    found[row["id"]] = row_to_paper(row)
+        return found
+
+    def index_dir(self, name: str) -> Path:
+        """Where an index beside this database lives: ``<file>.<name>/``."""
+        return self.path.with_name(f"{self.path.name}.{name}")
 
     def _row_by_key(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
         row = conn.execute("SELECT * FROM papers WHERE key = ?", (key,)).fetchone()
@@ -321,119 +317,6 @@ class SQLiteStore:
         with self.read() as conn:
             return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
-    # -- search -----------------------------------------------------------------
-
-    def keyword_search(self, query: KeywordQuery, limit: int, offset: int = 0) -> list[SearchHit]:
-        """BM25 over title, abstract and authors; filters applied after ranking in a
-        materialised CTE (MATCH beside a join or a range filter in one WHERE can turn
-        milliseconds into seconds)."""
-        want = limit + offset
-        with self.read() as conn:
-            expression = fts_expression(query)
-            if expression is None:
-                rows = self._browse(conn, query, want)
-            else:
-                rows = self._ranked(conn, expression, query, want)
-                if len(rows) < want and len(query.positive) > 1:
-                    # Too few papers hold every word: fill up with those holding some.
-                    seen = {r["id"] for r in rows}
-                    more = self._ranked(
-                        conn, fts_expression(query, any_term=True) or "", query, want
-                    )
-                    rows += [r for r in more if r["id"] not in seen][: want - len(rows)]
-            rows = rows[offset:want]
-            snippets = self._snippets(conn, query, [r["id"] for r in rows]) if expression else {}
-        hits = []
-        for row in rows:
-            paper = row_to_paper(row)
-            title, snippet = snippets.get(row["id"], ([Fragment(paper.title)], []))
-            if not snippet and paper.abstract:
-                snippet = [
-                    Fragment(paper.abstract[:240] + ("…" if len(paper.abstract) > 240 else ""))
-                ]
-            hits.append(
-                SearchHit(paper=paper, score=-float(row["rank"]), title=title, snippet=snippet)
-            )
-        return hits
-
-    @staticmethod
-    def _filter_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        filters = query.filters
-        if filters.year_from is not None:
-            clauses.append("p.year >= ?")
-            params.append(filters.year_from)
-        if filters.year_to is not None:
-            clauses.append("p.year <= ?")
-            params.append(filters.year_to)
-        if filters.categories:
-            # A category also matches its subcategories: "cs" finds cs.LG and cs.CL.
-            ors = []
-            for category in filters.categories:
-                ors.append("(c.category = ? OR c.category LIKE ? ESCAPE '\\')")
-                escaped = category.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                params += [category, escaped + ".%"]
-            clauses.append(
-                "EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = p.id AND ("
-                + " OR ".join(ors)
-                + "))"
-            )
-        return (" AND ".join(clauses) or "1"), params
-
-    def _ranked(
-        self, conn: sqlite3.Connection, expression: str, query: KeywordQuery, want: int
-    ) -> list[sqlite3.Row]:
-        where, params = self._filter_sql(query)
-        try:
-            if not query.filters.active:
-                return conn.execute(
-                    "WITH ranked AS MATERIALIZED (SELECT rowid, rank FROM papers_fts "
-                    "WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?) "
-                    "SELECT p.*, ranked.rank FROM ranked JOIN papers p ON p.id = ranked.rowid "
-                    "ORDER BY ranked.rank",
-                    (expression, want),
-                ).fetchall()
-            return conn.execute(
-                "WITH ranked AS MATERIALIZED (SELECT rowid, rank FROM papers_fts "
-                "WHERE papers_fts MATCH ?) "
-                "SELECT p.*, ranked.rank FROM ranked JOIN papers p ON p.id = ranked.rowid "
-                f"WHERE {where} ORDER BY ranked.rank LIMIT ?",
-                (expression, *params, want),
-            ).fetchall()
-        except sqlite3.OperationalError as exc:
-            # Quoting makes this unreachable for parsed queries; never leak SQL errors.
-            raise StoreError(f"search failed for {query.text[:80]!r}") from exc
-
-    def _browse(
-        self, conn: sqlite3.Connection, query: KeywordQuery, want: int
-    ) -> list[sqlite3.Row]:
-        """Filters without words: the newest matching papers."""
-        where, params = self._filter_sql(query)
-        return conn.execute(
-            f"SELECT p.*, 0.0 AS rank FROM papers p WHERE {where} "
-            "ORDER BY p.published DESC, p.id DESC LIMIT ?",
-            (*params, want),
-        ).fetchall()
-
-    def _snippets(
-        self, conn: sqlite3.Connection, query: KeywordQuery, ids: list[int]
-    ) -> dict[int, tuple[list[Fragment], list[Fragment]]]:
-        # ORed, so papers found by the fallback get every query word they hold marked.
-        expression = fts_expression(query, any_term=True)
-        if not ids or expression is None:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = conn.execute(
-            f"SELECT rowid, highlight(papers_fts, 0, '{HIT_START}', '{HIT_END}') AS title, "
-            f"snippet(papers_fts, 1, '{HIT_START}', '{HIT_END}', '…', 40) AS snippet "
-            f"FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN ({marks})",
-            (expression, *ids),
-        ).fetchall()
-        return {
-            r["rowid"]: (_fragments(r["title"] or ""), _fragments(r["snippet"] or "")) for r in rows
-        }
-
     # -- state and stats --------------------------------------------------------
 
     def get_state(self, name: str) -> str | None:
@@ -466,10 +349,12 @@ class SQLiteStore:
             for (sources,) in conn.execute("SELECT sources FROM papers"):
                 for name in {source.split(":", 1)[0] for source in json.loads(sources)}:
                     by_source[name] = by_source.get(name, 0) + 1
-            categories = conn.execute(
-                "SELECT category, count(*) AS n FROM paper_categories GROUP BY category "
-                "ORDER BY n DESC LIMIT 10"
-            ).fetchall()
+            counts: dict[str, int] = {}
+            for (categories,) in conn.execute(
+                "SELECT categories FROM papers WHERE categories != ''"
+            ):
+                for category in categories.split():
+                    counts[category] = counts.get(category, 0) + 1
         size = sum(
             os.path.getsize(p) for p in (self.path, Path(f"{self.path}-wal")) if os.path.exists(p)
         )
@@ -480,6 +365,6 @@ class SQLiteStore:
             earliest=totals[3],
             latest=totals[4],
             by_source=by_source,
-            top_categories=[(r[0], r[1]) for r in categories],
+            top_categories=sorted(counts.items(), key=lambda kv: -kv[1])[:10],
             size_bytes=size,
         )

@@ -1,6 +1,7 @@
--- Papers, their categories and former keys, resumable state, and the FTS5 index.
+-- Papers, their categories and former keys, resumable state, and the change sequence the
+-- search indexes beside the database follow (search/lexical.py, search/vectors.py).
 CREATE TABLE papers (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: indexes key on it
     key           TEXT NOT NULL UNIQUE,
     arxiv_id      TEXT UNIQUE,
     title_norm    TEXT NOT NULL,
@@ -21,18 +22,13 @@ CREATE TABLE papers (
     journal_ref   TEXT,
     comments      TEXT,
     created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    modified_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    modified_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    -- The write batch that last changed this row; indexes apply rows past their watermark.
+    seq           INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX papers_seq ON papers (seq, id);
 CREATE INDEX papers_title_norm ON papers (title_norm);
 CREATE INDEX papers_published ON papers (published);
-CREATE INDEX papers_year ON papers (year);
-
-CREATE TABLE paper_categories (
-    category  TEXT NOT NULL,
-    paper_id  INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
-    PRIMARY KEY (category, paper_id)
-) WITHOUT ROWID;
-CREATE INDEX paper_categories_paper ON paper_categories (paper_id);
 
 -- A paper first known by its title keeps that key as an alias once it gains an arXiv id.
 CREATE TABLE paper_aliases (
@@ -46,25 +42,13 @@ CREATE TABLE sync_state (
     updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
 
-CREATE VIRTUAL TABLE papers_fts USING fts5 (
-    title, abstract, authors,
-    content = 'papers', content_rowid = 'id',
-    tokenize = 'porter unicode61 remove_diacritics 2'
+-- Deleted papers, so the indexes beside the database drop them too.
+CREATE TABLE paper_tombstones (
+    seq       INTEGER NOT NULL,
+    paper_id  INTEGER NOT NULL
 );
--- Title matches count four times an abstract match, author matches twice.
-INSERT INTO papers_fts (papers_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0, 2.0)');
+CREATE INDEX paper_tombstones_seq ON paper_tombstones (seq);
 
-CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
-    INSERT INTO papers_fts (rowid, title, abstract, authors)
-    VALUES (new.id, new.title, new.abstract, new.authors);
-END;
-CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
-    INSERT INTO papers_fts (papers_fts, rowid, title, abstract, authors)
-    VALUES ('delete', old.id, old.title, old.abstract, old.authors);
-END;
-CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, abstract, authors ON papers BEGIN
-    INSERT INTO papers_fts (papers_fts, rowid, title, abstract, authors)
-    VALUES ('delete', old.id, old.title, old.abstract, old.authors);
-    INSERT INTO papers_fts (rowid, title, abstract, authors)
-    VALUES (new.id, new.title, new.abstract, new.authors);
-END;
+-- The change sequence: one number per write batch, taken under the write lock.
+INSERT INTO sync_state (name, value) VALUES ('seq', '0');
+INSERT INTO sync_state (name, value) VALUES ('store_id', lower(hex(randomblob(16))));
