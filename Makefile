@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all install run test lint format bench clean
+.PHONY: all install run test lint format bench eval clean
 
 all: lint test
 
@@ -25,8 +25,8 @@ test: install  ## the whole test suite
 	$(BIN)/pytest
 
 lint: install  ## ruff + mypy
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench eval
+	$(BIN)/ruff format --check src tests bench eval
 	$(BIN)/mypy
 
 format: install
@@ -38,3 +38,6 @@ bench: install  ## the benchmarks of bench/ (long: see bench/RESULTS.md)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/out
+
+eval: install  ## search quality on eval/judgments.json (each mode; alpha chosen on the dev half)
+	$(BIN)/python eval/run.py --choose-alpha

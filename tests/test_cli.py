@@ -25,7 +25,9 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 
 
 @pytest.fixture
-def run(tmp_path):
+def run(tmp_path, monkeypatch):
+    # Keyword-only here (no model loads); test_semantic.py covers embedding through the CLI.
+    monkeypatch.setenv("PAPERWIRE_INLINE_EMBED_LIMIT", "0")
     runner = CliRunner()
     db = f"sqlite:///{tmp_path / 'cli.db'}"
 
@@ -51,8 +53,8 @@ def test_import_search_show_export_round_trip(run, fixtures, tmp_path):
     assert result.exit_code == 0, result.output
     # "Target-based Surrogates…" is on a listing page and in the snapshot: one paper.
     assert "total: 248 records read, 247 new, 1 merged" in result.output
-    result = run("search", "--json", "--limit", "3", "diffusion")
-    hits = json.loads(result.output)
+    result = run("search", "--mode", "lexical", "--json", "--limit", "3", "diffusion")
+    hits = json.loads(result.stdout)
     assert len(hits) == 3 and {"key", "title", "score"} <= set(hits[0])
     assert hits[0]["score"] >= hits[1]["score"]
     result = run("show", "https://arxiv.org/abs/0704.0001v2")
@@ -65,9 +67,9 @@ def test_import_search_show_export_round_trip(run, fixtures, tmp_path):
         cli, ["--db", f"sqlite:///{tmp_path / 'copy.db'}", "import", "-q", str(out)]
     )
     assert "247 new" in fresh.output
-    stats = json.loads(run("stats", "--json").output)
+    stats = json.loads(run("stats", "--json").stdout)
     assert stats["papers"] == 247 and stats["by_source"]["listing"] == 245
-    merged = json.loads(run("show", "--json", "2302.02607").output)
+    merged = json.loads(run("show", "--json", "2302.02607").stdout)
     assert merged["upvotes"] == 0 and merged["author_count"] == 5
     assert {s.split(":")[0] for s in merged["sources"]} == {"listing", "arxiv-snapshot"}
 
@@ -79,7 +81,7 @@ def test_exit_codes(run, tmp_path, fixtures):
     assert result.exit_code == 1 and "line 2" in result.output
     assert run("import", "-q", str(tmp_path / "missing.txt")).exit_code == 3
     assert run("import").exit_code == 2
-    assert run("search", "").exit_code == 2
+    assert run("search", "--mode", "lexical", "").exit_code == 2
     assert run("show", "no-such-paper").exit_code == 1
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(b"\x00\x01\x02")
@@ -89,13 +91,17 @@ def test_exit_codes(run, tmp_path, fixtures):
 
 def test_search_text_output_and_no_results(run):
     run("import", "-q", "--sample")
-    result = run("search", "-n", "2", '"alternating minimization"')
+    result = run("search", "--mode", "lexical", "-n", "2", '"alternating minimization"')
     assert result.exit_code == 0 and "1. " in result.output
-    assert "No papers match." in run("search", "zzzqqqxxx").output
+    assert "No papers match." in run("search", "--mode", "lexical", "zzzqqqxxx").output
 
 
 def test_installed_command_uses_environment_database(tmp_path):
-    env = {**os.environ, "PAPERWIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'env.db'}"}
+    env = {
+        **os.environ,
+        "PAPERWIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'env.db'}",
+        "PAPERWIRE_INLINE_EMBED_LIMIT": "0",
+    }
     bin_dir = os.path.dirname(sys.executable)
     subprocess.run(
         [os.path.join(bin_dir, "paperwire"), "import", "-q", "--sample"],

@@ -23,9 +23,12 @@ from paperwire.config import Settings, load_settings
 from paperwire.ingest import FORMATS, parse_any
 from paperwire.ingest.common import ParseError
 from paperwire.ingest.load import ImportReport, load
+from paperwire.search.embed import MODELS, make_embedder
+from paperwire.search.hybrid import MODES, SearchEngine, embed_pending, search, similar
 from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
 from paperwire.search.query import QueryError
 from paperwire.search.results import marked_ansi, plain
+from paperwire.search.vectors import VectorIndex
 from paperwire.store import Store, StoreError, open_store
 
 EXIT_PARTIAL = 1
@@ -45,6 +48,7 @@ class _Context:
         self.settings = settings
         self._store: Store | None = None
         self._lexical: LexicalIndex | None = None
+        self._engine: SearchEngine | None = None
 
     @property
     def store(self) -> Store:
@@ -56,24 +60,53 @@ class _Context:
         return self._store
 
     @property
+    def engine(self) -> SearchEngine:
+        """The search engine: store, keyword index, and (when the model loads) meaning."""
+        if self._engine is None:
+            embedder = make_embedder(self.settings.embedding_model, Path(self.settings.cache_dir))
+            vectors = VectorIndex.for_store(self.store, embedder.name)
+            self._engine = SearchEngine(self.store, self.lexical, vectors, embedder)
+        return self._engine
+
+    @property
     def lexical(self) -> LexicalIndex:
         if self._lexical is None:
             self._lexical = LexicalIndex.for_store(self.store)
         return self._lexical
 
     def sync_indexes(self, quiet: bool) -> None:
-        """Bring the indexes beside the store up to date (after imports)."""
+        """Bring the indexes beside the store up to date (after imports); embed the new
+        papers too when there are few enough to do it now."""
         index = self.lexical
-        if index.is_current(self.store):
-            return
-        with tqdm(
-            unit=" papers",
-            desc="keyword index",
-            disable=quiet or None,
-            leave=False,
-            file=sys.stderr,
-        ) as bar:
-            index.sync(self.store, progress=bar.update)
+        if not index.is_current(self.store):
+            with tqdm(
+                unit=" papers",
+                desc="keyword index",
+                disable=quiet or None,
+                leave=False,
+                file=sys.stderr,
+            ) as bar:
+                index.sync(self.store, progress=bar.update)
+        limit = self.settings.inline_embed_limit
+        pending = self.store.count_to_embed(self.settings.embedding_model) if limit else 0
+        if 0 < pending <= limit:
+            engine = self.engine
+            assert engine.embedder is not None and engine.vectors is not None
+            with tqdm(
+                total=pending,
+                unit=" papers",
+                desc="embedding",
+                disable=quiet or None,
+                leave=False,
+                file=sys.stderr,
+            ) as bar:
+                embed_pending(self.store, engine.embedder, progress=bar.update)
+            engine.vectors.sync(self.store)
+        elif pending > limit:
+            click.echo(
+                f"{pending:,} papers to embed for search by meaning: run `paperwire embed`",
+                err=True,
+            )
 
     def close(self) -> None:
         if self._store is not None:
@@ -263,7 +296,7 @@ def _hit_json(hit: Any) -> dict[str, Any]:
     }
 
 
-@cli.command()
+@cli.command("search")
 @click.argument("query")
 @click.option(
     "-n",
@@ -279,18 +312,35 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print a JSON list of {key, title, score, ...}."
 )
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="hybrid",
+    show_default=True,
+    help="keywords (lexical), meaning (semantic), or both fused (hybrid).",
+)
 @pass_context
-def search(state: _Context, query: str, limit: int, offset: int, as_json: bool) -> None:
-    """Search papers by keywords (BM25).
+def search_command(
+    state: _Context, query: str, limit: int, offset: int, as_json: bool, mode: str
+) -> None:
+    """Search papers by keywords, by meaning, or both (hybrid, the default).
 
     QUERY supports "phrases", prefix*, -excluded, author:NAME, year:2023 (or 2020-2023,
-    >=2021) and category:cs.LG."""
+    >=2021) and category:cs.LG; the filters apply in every mode. Until papers are
+    embedded (`paperwire embed`) every mode answers with keywords."""
     try:
-        hits = keyword_search(state.store, state.lexical, query, limit=limit, offset=offset)
+        if mode == "lexical":
+            hits = keyword_search(state.store, state.lexical, query, limit=limit, offset=offset)
+        else:
+            hits = search(state.engine, query, mode=mode, limit=limit, offset=offset)  # type: ignore[arg-type]
     except QueryError as exc:
         raise click.UsageError(str(exc)) from exc
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
+    _print_hits(hits, as_json, offset)
+
+
+def _print_hits(hits: list[Any], as_json: bool, offset: int = 0) -> None:
     if as_json:
         click.echo(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
         return
@@ -315,6 +365,58 @@ def search(state: _Context, query: str, limit: int, offset: int, as_json: bool) 
         snippet = marked_ansi(hit.snippet) if color else plain(hit.snippet)
         if snippet:
             click.echo(f"     {snippet}")
+
+
+@cli.command("similar")
+@click.argument("key")
+@click.option(
+    "-n",
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="How many papers.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON list of {key, title, score, ...}."
+)
+@pass_context
+def similar_command(state: _Context, key: str, limit: int, as_json: bool) -> None:
+    """Papers nearest in meaning to KEY (itself and other versions of it left out)."""
+    try:
+        hits = similar(state.engine, key, limit=limit)
+    except KeyError:
+        click.echo(f"error: no paper with key {key!r}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    _print_hits(hits, as_json)
+
+
+@cli.command("embed")
+@click.option(
+    "--model", type=click.Choice(MODELS), help="Embedding model (default: the configured one)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@pass_context
+def embed_command(state: _Context, model: str | None, quiet: bool) -> None:
+    """Embed every paper that has no vector from the model yet.
+
+    Incremental and resumable: run it again after an interruption and it goes on where it
+    stopped. Keyword search keeps working while it runs."""
+    if model:
+        state.settings = state.settings.model_copy(update={"embedding_model": model})
+    engine = state.engine
+    assert engine.embedder is not None and engine.vectors is not None
+    pending = state.store.count_to_embed(engine.embedder.name)
+    with tqdm(
+        total=pending,
+        unit=" papers",
+        desc=f"embedding ({engine.embedder.name})",
+        disable=quiet or None,
+        file=sys.stderr,
+    ) as bar:
+        done = embed_pending(state.store, engine.embedder, progress=bar.update)
+    engine.vectors.sync(state.store)
+    click.echo(f"embedded {done:,} papers; {len(engine.vectors):,} in the vector index")
 
 
 @cli.command()

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     environment: str = "development"
     import_batch_size: int = Field(default=2000, ge=1, le=100_000)
+    # The embedding model: "minilm" (PyTorch) or "minilm-onnx-int8" (ONNX Runtime, int8).
+    embedding_model: str = "minilm"
+    # Imports that leave at most this many papers to embed embed them at once; larger
+    # ones leave it to `paperwire embed` (keyword search works meanwhile).
+    inline_embed_limit: int = Field(default=2000, ge=0)
+    cache_dir: str = Field(default_factory=lambda: platformdirs.user_cache_dir("paperwire"))
 
 
 def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:

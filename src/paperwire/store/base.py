@@ -43,6 +43,16 @@ class Changes:
 
 
 @dataclass(slots=True)
+class VectorChanges:
+    """Vectors written after a position, and papers removed (for the vector index)."""
+
+    vectors: list[tuple[int, bytes]]  # (paper id, float32 bytes)
+    position: tuple[int, int]  # (seq, paper id) of the last vector listed
+    deleted: list[int]
+    tombstone_seq: int
+
+
+@dataclass(slots=True)
 class StoreStats:
     """Counts for ``paperwire stats``."""
 
@@ -91,6 +101,36 @@ class Store(Protocol):
 
     def get_papers(self, ids: list[int]) -> dict[int, Paper]:
         """Papers by internal id (as the indexes return them)."""
+        ...
+
+    def papers_to_embed(self, model: str, after_id: int, limit: int) -> list[tuple[int, Paper]]:
+        """Papers lacking a current vector from `model`, by id after `after_id`."""
+        ...
+
+    def count_to_embed(self, model: str) -> int:
+        """How many papers lack a current vector from `model`."""
+        ...
+
+    def save_vectors(self, model: str, vectors: list[tuple[int, Paper, bytes]]) -> None:
+        """Store a batch of embeddings."""
+        ...
+
+    def vector_changes(
+        self, model: str, after: tuple[int, int], tombstones_after: int, limit: int
+    ) -> VectorChanges:
+        """Vectors written and papers removed after a position (for the vector index)."""
+        ...
+
+    def get_vectors(self, model: str, ids: list[int]) -> dict[int, bytes]:
+        """Stored vectors by paper id."""
+        ...
+
+    def count_vectors(self, model: str) -> int:
+        """How many papers have a vector from `model`."""
+        ...
+
+    def paper_ids(self, keys: list[str]) -> dict[str, int]:
+        """Internal ids by key."""
         ...
 
     def index_dir(self, name: str) -> Path:

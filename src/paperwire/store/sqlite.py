@@ -19,7 +19,7 @@ from pathlib import Path
 
 from paperwire.models import Paper
 from paperwire.store import migrations
-from paperwire.store.base import Changes, StoreError, StoreStats, UpsertResult
+from paperwire.store.base import Changes, StoreError, StoreStats, UpsertResult, VectorChanges
 from paperwire.store.rows import (
     PAPER_COLUMNS,
     Stored,
@@ -27,6 +27,8 @@ from paperwire.store.rows import (
     paper_to_row,
     plan_upserts,
     row_to_paper,
+    text_hash,
+    title_hash,
 )
 
 BUSY_TIMEOUT_MS = 10_000
@@ -55,7 +57,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
-    conn.execute("PRAGMA mmap_size = 1073741824")
     # The whole write path relies on waiting for the lock instead of failing at once.
     if conn.execute("PRAGMA busy_timeout").fetchone()[0] != BUSY_TIMEOUT_MS:
         raise StoreError(f"{path}: busy_timeout could not be set")
@@ -173,6 +174,28 @@ class SQLiteStore:
                 found.setdefault(row[column], Stored(row["id"], row["key"], row_to_paper(row)))
         return found
 
+    def _stored_by_title(self, conn: sqlite3.Connection, titles: list[str]) -> dict[str, Stored]:
+        """Stored papers by normalised title (probed by hash, confirmed on the string).
+        Per title the oldest paper without an arXiv id wins, else the oldest: an arXiv
+        record then finds the title-only record it should complete."""
+        wanted = set(titles)
+        hashes = list({title_hash(t) for t in wanted})
+        found: dict[str, Stored] = {}
+        for start in range(0, len(hashes), _IN_CHUNK):
+            chunk = hashes[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT * FROM papers WHERE title_hash IN ({marks}) "
+                "ORDER BY arxiv_id IS NOT NULL, id",
+                chunk,
+            )
+            for row in rows:
+                if row["title_norm"] in wanted:  # a hash collision is not a match
+                    found.setdefault(
+                        row["title_norm"], Stored(row["id"], row["key"], row_to_paper(row))
+                    )
+        return found
+
     def upsert_papers(self, papers: Iterable[Paper]) -> UpsertResult:
         """Insert or merge a batch in one transaction."""
         batch = fold_batch(papers)
@@ -182,7 +205,7 @@ class SQLiteStore:
             plan = plan_upserts(
                 batch,
                 lambda ids: self._stored(conn, "arxiv_id", ids),
-                lambda titles: self._stored(conn, "title_norm", titles),
+                lambda titles: self._stored_by_title(conn, titles),
             )
             if not plan.inserts and not plan.updates:
                 return UpsertResult(unchanged=plan.unchanged)
@@ -260,6 +283,101 @@ class SQLiteStore:
             deleted=[row[1] for row in deleted],
             tombstone_seq=deleted[-1][0] if deleted else tombstones_after,
         )
+
+    # -- vectors ----------------------------------------------------------------
+
+    def papers_to_embed(self, model: str, after_id: int, limit: int) -> list[tuple[int, Paper]]:
+        """Papers with no vector from `model` (or one of an older text), by id."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT p.*, v.text_hash AS embedded_hash FROM papers p "
+                "LEFT JOIN paper_vectors v ON v.paper_id = p.id "
+                "WHERE p.id > ? AND (v.paper_id IS NULL OR v.model != ? OR v.text_hash != "
+                "p.title_norm || ':' || length(p.abstract)) ORDER BY p.id LIMIT ?",
+                (after_id, model, limit),
+            ).fetchall()
+        return [(row["id"], row_to_paper(row)) for row in rows]
+
+    def count_to_embed(self, model: str) -> int:
+        """How many papers `papers_to_embed` would list in all."""
+        with self.read() as conn:
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM papers p LEFT JOIN paper_vectors v ON v.paper_id = p.id "
+                    "WHERE v.paper_id IS NULL OR v.model != ? OR v.text_hash != "
+                    "p.title_norm || ':' || length(p.abstract)",
+                    (model,),
+                ).fetchone()[0]
+            )
+
+    def save_vectors(self, model: str, vectors: list[tuple[int, Paper, bytes]]) -> None:
+        """Store embeddings (paper id, the paper embedded, float32 bytes) in one batch."""
+        if not vectors:
+            return
+        with self.write() as conn:
+            seq = self._next_seq(conn)
+            conn.executemany(
+                "INSERT INTO paper_vectors (paper_id, model, text_hash, vector, seq) "
+                "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?) "
+                "ON CONFLICT (paper_id) DO UPDATE SET model = excluded.model, "
+                "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq",
+                [(pid, model, text_hash(paper), blob, seq, pid) for pid, paper, blob in vectors],
+            )
+
+    def vector_changes(
+        self, model: str, after: tuple[int, int], tombstones_after: int, limit: int
+    ) -> VectorChanges:
+        """Vectors of `model` written after position (seq, paper id), and papers removed."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT seq, paper_id, vector FROM paper_vectors WHERE model = ? AND "
+                "(seq, paper_id) > (?, ?) ORDER BY seq, paper_id LIMIT ?",
+                (model, *after, limit),
+            ).fetchall()
+            deleted = conn.execute(
+                "SELECT seq, paper_id FROM paper_tombstones WHERE seq > ? ORDER BY seq",
+                (tombstones_after,),
+            ).fetchall()
+        return VectorChanges(
+            vectors=[(row[1], row[2]) for row in rows],
+            position=(rows[-1][0], rows[-1][1]) if rows else after,
+            deleted=[row[1] for row in deleted],
+            tombstone_seq=deleted[-1][0] if deleted else tombstones_after,
+        )
+
+    def get_vectors(self, model: str, ids: list[int]) -> dict[int, bytes]:
+        """Stored vectors of `model` by paper id."""
+        found: dict[int, bytes] = {}
+        with self.read() as conn:
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start : start + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for pid, blob in conn.execute(
+                    "SELECT paper_id, vector FROM paper_vectors "
+                    f"WHERE model = ? AND paper_id IN ({marks})",
+                    (model, *chunk),
+                ):
+                    found[pid] = blob
+        return found
+
+    def count_vectors(self, model: str) -> int:
+        """How many papers have a vector from `model`."""
+        with self.read() as conn:
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM paper_vectors WHERE model = ?", (model,)
+                ).fetchone()[0]
+            )
+
+    def paper_ids(self, keys: list[str]) -> dict[str, int]:
+        """Internal ids of papers by key (or former key)."""
+        found: dict[str, int] = {}
+        with self.read() as conn:
+            for key in keys:
+                row = self._row_by_key(conn, key)
+                if row is not None:
+                    found[key] = row["id"]
+        return found
 
     def get_papers(self, ids: list[int]) -> dict[int, Paper]:
         """Papers by their internal ids (search hits), missing ids left out."""

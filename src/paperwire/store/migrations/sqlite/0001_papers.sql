@@ -5,6 +5,7 @@ CREATE TABLE papers (
     key           TEXT NOT NULL UNIQUE,
     arxiv_id      TEXT UNIQUE,
     title_norm    TEXT NOT NULL,
+    title_hash    INTEGER NOT NULL,                  -- 64-bit hash of title_norm (small index)
     title         TEXT NOT NULL,
     abstract      TEXT NOT NULL DEFAULT '',
     authors       TEXT NOT NULL DEFAULT '',          -- names joined by '; ' (indexed for search)
@@ -27,7 +28,7 @@ CREATE TABLE papers (
     seq           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX papers_seq ON papers (seq, id);
-CREATE INDEX papers_title_norm ON papers (title_norm);
+CREATE INDEX papers_title_hash ON papers (title_hash);
 CREATE INDEX papers_published ON papers (published);
 
 -- A paper first known by its title keeps that key as an alias once it gains an arXiv id.

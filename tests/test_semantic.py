@@ -1,0 +1,187 @@
+"""Search by meaning with the real model (all-MiniLM-L6-v2 from its package, offline):
+embeddings, the vector index, hybrid fusion, similar papers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from paperwire.cli import cli
+from paperwire.ingest import parse_any
+from paperwire.ingest.load import load
+from paperwire.models import Paper
+from paperwire.search.embed import OnnxEmbedder, TorchEmbedder, paper_text
+from paperwire.search.hybrid import SearchEngine, embed_pending, fuse, search, similar
+from paperwire.search.lexical import LexicalIndex
+from paperwire.search.query import QueryError
+from paperwire.search.vectors import VectorIndex, from_bytes
+from paperwire.store.sqlite import SQLiteStore
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    return TorchEmbedder()
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, embedder):
+    store = SQLiteStore(f"sqlite:///{tmp_path_factory.mktemp('semantic') / 's.db'}")
+    data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
+    load(store, parse_any(data, "sample", "paperwire"))
+    assert embed_pending(store, embedder) == 245
+    lexical = LexicalIndex.for_store(store)
+    vectors = VectorIndex.for_store(store, embedder.name)
+    yield SearchEngine(store, lexical, vectors, embedder)
+    store.close()
+
+
+def keys(hits):
+    return [h.paper.key for h in hits]
+
+
+def test_embeddings_are_normalised_and_incremental(engine, embedder):
+    assert embed_pending(engine.store, embedder) == 0  # nothing new
+    vectors = from_bytes(list(engine.store.get_vectors(embedder.name, [1, 2, 3]).values()))
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_meaning_finds_what_words_miss(engine):
+    query = "making big chatbots smaller by storing their weights with fewer bits"
+    semantic = keys(search(engine, query, mode="semantic", limit=10))
+    assert sum("quant" in k for k in semantic) >= 5
+    lexical = keys(search(engine, query, mode="lexical", limit=10))
+    assert sum("quant" in k for k in lexical) < sum("quant" in k for k in semantic)
+
+
+def test_hybrid_fuses_both_legs(engine):
+    hits = search(engine, "diffusion models image generation", mode="hybrid", limit=10)
+    assert len(hits) == 10 and "diffusion" in hits[0].paper.title.lower()
+    assert hits[0].score >= hits[-1].score
+    rrf = search(engine, "diffusion models image generation", mode="hybrid", limit=10, fusion="rrf")
+    assert set(keys(rrf)) & set(keys(hits))
+
+
+def test_fusion_functions():
+    lexical = [(1, 10.0), (2, 5.0)]
+    semantic = [(2, 0.9), (3, 0.5)]
+    convex = dict(fuse(lexical, semantic, "convex", alpha=0.5))
+    assert convex[2] > convex[1] > 0 and convex[3] > 0
+    assert next(pid for pid, _ in fuse(lexical, semantic, "rrf")) == 2
+    assert next(pid for pid, _ in fuse(lexical, semantic, "convex", alpha=0.0)) == 1
+
+
+def test_filters_and_exclusions_hold_in_the_meaning_leg(engine):
+    hits = search(engine, "optimization year:2024", mode="semantic", limit=20)
+    assert hits and all(h.paper.published and h.paper.published.year == 2024 for h in hits)
+    plain = keys(search(engine, "quantization of language models", mode="semantic", limit=20))
+    without = search(
+        engine, "quantization of language models -llm -llms", mode="semantic", limit=20
+    )
+    assert all("llm" not in (h.paper.title + h.paper.abstract).lower().split() for h in without)
+    assert set(keys(without)) != set(plain)
+
+
+def test_nonsense_finds_nothing_by_meaning(engine):
+    assert search(engine, "zzzqqqxxx", mode="hybrid", limit=5) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "NEAR(a b",
+        '"',
+        "x" * 10_000,
+        "量子 コンピュータ",
+        "🚀",
+        "the of and",
+        "'; DROP TABLE papers; --",
+        "author:",
+        "-a -b",
+    ],
+)
+def test_hostile_queries_in_every_mode(engine, query):
+    for mode in ("hybrid", "semantic"):
+        try:
+            assert isinstance(search(engine, query, mode=mode, limit=5), list)
+        except QueryError:
+            pass
+
+
+def test_similar_excludes_itself_and_merges_versions(engine, embedder):
+    source = engine.store.get_paper(
+        "diffusion-models-learn-low-dimensional-distributions-via-subspace-clustering"
+    )
+    # another version of it under a slightly different title
+    engine.store.upsert_papers(
+        [Paper(title=source.title + " (extended version)", abstract=source.abstract)]
+    )
+    embed_pending(engine.store, embedder)
+    hits = similar(engine, source.key, limit=5)
+    found = keys(hits)
+    assert source.key not in found
+    assert not any("extended-version" in k for k in found)
+    assert len(found) == 5 and len(set(found)) == 5
+    with pytest.raises(KeyError):
+        similar(engine, "no-such-paper")
+
+
+def test_vector_index_matches_exact_search_and_survives_loss(engine, embedder):
+    query = embedder.embed(["sparse training of transformers"])[0]
+    ids = list(range(1, 247))
+    stored = engine.store.get_vectors(embedder.name, ids)
+    exact_ids = list(stored)
+    exact = from_bytes([stored[i] for i in exact_ids]) @ query
+    expected = [exact_ids[i] for i in np.argsort(-exact)[:10]]
+    engine.vectors.sync(engine.store)
+    assert [pid for pid, _ in engine.vectors.search(engine.store, query, 10)] == expected
+    shutil.rmtree(engine.vectors.path)
+    fresh = VectorIndex.for_store(engine.store, embedder.name)
+    assert len(fresh) == 0 and fresh.sync(engine.store) == len(stored)
+    assert [pid for pid, _ in fresh.search(engine.store, query, 10)] == expected
+
+
+def test_paper_without_abstract_embeds_from_its_title(engine, embedder):
+    paper = Paper(title="Graph neural networks for molecule property prediction")
+    assert paper_text(paper) == paper.title
+    engine.store.upsert_papers([paper])
+    assert embed_pending(engine.store, embedder) == 1
+
+
+def test_onnx_int8_agrees_with_the_reference(tmp_path, embedder):
+    texts = [
+        paper_text(Paper(title="Low-bit quantization of language models", abstract="We quantize."))
+    ]
+    onnx = OnnxEmbedder(tmp_path).embed(texts)
+    assert float(onnx[0] @ embedder.embed(texts)[0]) > 0.97
+
+
+def test_cli_embed_similar_and_modes(tmp_path):
+    runner = CliRunner()
+    db = ["--db", f"sqlite:///{tmp_path / 'c.db'}"]
+    assert runner.invoke(cli, [*db, "import", "-q", "--sample"]).exit_code == 0  # embeds inline
+    result = runner.invoke(cli, [*db, "embed", "-q"])
+    assert result.exit_code == 0 and "embedded 0 papers; 245 in the vector index" in result.stdout
+    found = json.loads(
+        runner.invoke(cli, [*db, "similar", "--json", "-n", "3", "layer-normalization"]).stdout
+    )
+    assert len(found) == 3 and all(h["key"] != "layer-normalization" for h in found)
+    semantic = json.loads(
+        runner.invoke(
+            cli,
+            [
+                *db,
+                "search",
+                "--mode",
+                "semantic",
+                "--json",
+                "teaching networks without backpropagation",
+            ],
+        ).stdout
+    )
+    assert semantic and {"key", "title", "score"} <= set(semantic[0])
