@@ -21,7 +21,7 @@ from pathlib import Path
 
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
-from paperwire.search.embed import MODELS, make_embedder
+from paperwire.search.embed import DEFAULT_MODEL, MODELS, make_embedder
 from paperwire.search.hybrid import DEFAULT_ALPHA, SearchEngine, embed_pending, search
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.vectors import VectorIndex
@@ -110,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", choices=MODELS, default="minilm")
+    parser.add_argument("--model", choices=MODELS, default=DEFAULT_MODEL)
     parser.add_argument(
         "--choose-alpha", action="store_true", help="grid-search alpha on the dev split"
     )

@@ -139,11 +139,11 @@ def test_vector_index_matches_exact_search_and_survives_loss(engine, embedder):
     exact = from_bytes([stored[i] for i in exact_ids]) @ query
     expected = [exact_ids[i] for i in np.argsort(-exact)[:10]]
     engine.vectors.sync(engine.store)
-    assert [pid for pid, _ in engine.vectors.search(engine.store, query, 10)] == expected
+    assert [pid for pid, _ in engine.vectors.search(query, 10)] == expected
     shutil.rmtree(engine.vectors.path)
     fresh = VectorIndex.for_store(engine.store, embedder.name)
     assert len(fresh) == 0 and fresh.sync(engine.store) == len(stored)
-    assert [pid for pid, _ in fresh.search(engine.store, query, 10)] == expected
+    assert [pid for pid, _ in fresh.search(query, 10)] == expected
 
 
 def test_paper_without_abstract_embeds_from_its_title(engine, embedder):
@@ -185,3 +185,36 @@ def test_cli_embed_similar_and_modes(tmp_path):
         ).stdout
     )
     assert semantic and {"key", "title", "score"} <= set(semantic[0])
+
+
+def test_changed_paper_is_embedded_again_and_replaced_in_the_index(engine, embedder):
+    key = "layer-normalization"
+    before = engine.store.get_paper(key)
+    engine.vectors.sync(engine.store)
+    size = len(engine.vectors)
+    engine.store.upsert_papers(
+        [Paper(title=before.title, abstract=before.abstract + " Also: graph coloring.")]
+    )
+    assert engine.store.count_to_embed(embedder.name) == 1
+    assert embed_pending(engine.store, embedder) == 1
+    assert engine.vectors.sync(engine.store) == 1
+    assert len(engine.vectors) == size  # replaced, not added
+
+
+def test_embedding_resumes_after_an_interruption(tmp_path, embedder):
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'r.db'}")
+    store.upsert_papers(
+        [Paper(title=f"Paper on topic number {i}", abstract="text") for i in range(10)]
+    )
+    calls = 0
+
+    def stop_after_first_batch(_n):
+        nonlocal calls
+        calls += 1
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        embed_pending(store, embedder, progress=stop_after_first_batch, batch_size=4)
+    assert store.count_vectors(embedder.name) == 4
+    assert embed_pending(store, embedder, batch_size=4) == 6
+    store.close()

@@ -3,11 +3,12 @@ the same filters applied to both; and "similar papers".
 
 Fusion is a convex combination of normalised scores, as Bruch et al. ("An Analysis of
 Fusion Functions for Hybrid Retrieval", 2023) recommend over reciprocal-rank fusion:
-each leg's scores are min-max normalised against the leg's theoretical minimum (0 for
-BM25, -1 for cosine) and its observed maximum, then ``alpha * meaning + (1 - alpha) *
-keywords``, a paper missing from a leg scoring that leg's minimum. ``alpha`` was chosen
-on the dev half of the evaluation queries and is reported on the other half
-(eval/README.md); RRF remains available for comparison (``fusion="rrf"``)."""
+each leg's scores are min-max normalised between a floor (0 for BM25; 0 for cosine, which
+the meaning leg never goes below: it drops papers under MIN_COSINE) and the leg's
+observed maximum, then ``alpha * meaning + (1 - alpha) * keywords``, a paper missing from
+a leg scoring 0 there. The floors and ``alpha`` were chosen on the dev half of the
+evaluation queries only, and are reported on the other half (bench/RESULTS.md); RRF
+remains available for comparison (``fusion="rrf"``)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ Mode = Literal["hybrid", "lexical", "semantic"]
 Fusion = Literal["convex", "rrf"]
 MODES: tuple[Mode, ...] = ("hybrid", "lexical", "semantic")
 # Weight of the meaning leg, chosen on the dev queries of eval/judgments.json.
-DEFAULT_ALPHA = 0.6
+DEFAULT_ALPHA = 0.7
 RRF_K = 60
 LEG_DEPTH = 100
 # Below this cosine a paper is not "about" the query at all (MiniLM puts unrelated texts
@@ -114,7 +115,7 @@ def fuse(
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
     else:
         lex = _normalise(dict(lexical), floor=0.0)
-        sem = _normalise(dict(semantic), floor=-1.0)
+        sem = _normalise(dict(semantic), floor=0.0)
         for pid in lex.keys() | sem.keys():
             fused[pid] = alpha * sem.get(pid, 0.0) + (1 - alpha) * lex.get(pid, 0.0)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
@@ -129,7 +130,7 @@ def _semantic_leg(engine: SearchEngine, query: KeywordQuery, depth: int) -> list
         papers = engine.store.get_papers(ids)
         return {pid for pid, paper in papers.items() if passes(paper, query)}
 
-    found = engine.vectors.search(engine.store, vector, depth, keep=keep if needs_check else None)
+    found = engine.vectors.search(vector, depth, keep=keep if needs_check else None)
     return [(pid, score) for pid, score in found if score >= MIN_COSINE]
 
 
@@ -154,7 +155,7 @@ def search(
     else:
         if not engine.lexical.is_current(engine.store):
             engine.lexical.sync(engine.store)
-        lexical = engine.lexical.search(query, limit=depth)
+        lexical = engine.lexical.search(query, limit=depth, any_term=True)
         ranked = fuse(lexical, semantic, fusion, engine.alpha)[offset:want]
     return _hits(engine.store, query, ranked)
 
@@ -197,7 +198,7 @@ def similar(engine: SearchEngine, key: str, limit: int = 10) -> list[SearchHit]:
             engine.vectors.model, [(pid, paper, to_bytes(vector[None, :])[0])]
         )
     engine.vectors.sync(engine.store)
-    neighbours = engine.vectors.search(engine.store, vector, limit * 2 + 5, exclude={pid})
+    neighbours = engine.vectors.search(vector, limit * 2 + 5, exclude={pid})
     kept: list[tuple[int, float]] = []
     kept_vectors: list[np.ndarray] = []
     all_vectors = engine.store.get_vectors(engine.vectors.model, [n for n, _ in neighbours])

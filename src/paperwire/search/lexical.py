@@ -346,10 +346,13 @@ class LexicalIndex:
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(clauses)
 
-    def search(self, query: KeywordQuery, limit: int, offset: int = 0) -> list[tuple[int, float]]:
+    def search(
+        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
+    ) -> list[tuple[int, float]]:
         """(paper id, BM25 score) best first. Papers holding every word come first; if
-        there are too few, papers holding some of them follow. A query of filters only
-        lists the newest papers that pass them."""
+        there are too few, papers holding some of them follow (`any_term`: rank all of
+        them by BM25 at once, one pass: what the hybrid leg wants). A query of filters
+        only lists the newest papers that pass them."""
         searcher = self.index.searcher()
         want = limit + offset
         has_words = any(self._term_query(t) is not None for t in query.positive)
@@ -359,17 +362,21 @@ class LexicalIndex:
             result = searcher.search(
                 self._build(query, False), want, count=False, order_by_field="published"
             )
-            ranked = [(searcher.doc(addr)["pid"][0], 0.0) for _key, addr in result.hits]
-            return ranked[offset:]
-        result = searcher.search(self._build(query, False), want, count=False)
-        ranked = [(searcher.doc(addr)["pid"][0], float(score)) for score, addr in result.hits]
-        if len(ranked) < want and len(query.positive) > 1:
+            pids = searcher.fast_field_values("pid", [addr for _key, addr in result.hits])
+            return [(int(pid), 0.0) for pid in pids][offset:]
+        result = searcher.search(self._build(query, any_term), want, count=False)
+        # pid from the fast field: a column read, not a stored-document fetch per hit.
+        pids = searcher.fast_field_values("pid", [addr for _score, addr in result.hits])
+        ranked = [
+            (int(pid), float(score)) for pid, (score, _) in zip(pids, result.hits, strict=True)
+        ]
+        if len(ranked) < want and len(query.positive) > 1 and not any_term:
             seen = {pid for pid, _ in ranked}
             more = searcher.search(self._build(query, True), want, count=False)
-            for score, addr in more.hits:
-                pid = searcher.doc(addr)["pid"][0]
+            more_pids = searcher.fast_field_values("pid", [addr for _score, addr in more.hits])
+            for pid, (score, _) in zip(more_pids, more.hits, strict=True):
                 if pid not in seen and len(ranked) < want:
-                    ranked.append((pid, float(score)))
+                    ranked.append((int(pid), float(score)))
         return ranked[offset:want]
 
     def doc_count(self) -> int:
