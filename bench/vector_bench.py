@@ -126,7 +126,7 @@ def main() -> None:
             build,
         )
     )
-    del flat
+    flat.reset()
     gc.collect()
 
     if not args.skip_usearch:

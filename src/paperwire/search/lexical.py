@@ -362,26 +362,35 @@ class LexicalIndex:
             result = searcher.search(
                 self._build(query, False), want, count=False, order_by_field="published"
             )
-            pids = searcher.fast_field_values("pid", [addr for _key, addr in result.hits])
-            return [(int(pid), 0.0) for pid in pids][offset:]
+            pids = _pids(searcher, [addr for _key, addr in result.hits])
+            return [(pid, 0.0) for pid in pids][offset:]
         result = searcher.search(self._build(query, any_term), want, count=False)
         # pid from the fast field: a column read, not a stored-document fetch per hit.
-        pids = searcher.fast_field_values("pid", [addr for _score, addr in result.hits])
         ranked = [
-            (int(pid), float(score)) for pid, (score, _) in zip(pids, result.hits, strict=True)
+            (pid, float(score))
+            for pid, (score, _) in zip(
+                _pids(searcher, [a for _s, a in result.hits]), result.hits, strict=True
+            )
         ]
         if len(ranked) < want and len(query.positive) > 1 and not any_term:
             seen = {pid for pid, _ in ranked}
             more = searcher.search(self._build(query, True), want, count=False)
-            more_pids = searcher.fast_field_values("pid", [addr for _score, addr in more.hits])
+            more_pids = _pids(searcher, [addr for _score, addr in more.hits])
             for pid, (score, _) in zip(more_pids, more.hits, strict=True):
                 if pid not in seen and len(ranked) < want:
-                    ranked.append((int(pid), float(score)))
+                    ranked.append((pid, float(score)))
         return ranked[offset:want]
 
     def doc_count(self) -> int:
         """How many papers the index holds."""
         return int(self.index.searcher().num_docs)
+
+
+def _pids(searcher: Any, addresses: list[Any]) -> list[int]:
+    """Paper ids of hits from the pid fast field (a column read, no document fetch)."""
+    return [
+        int(pid) if pid is not None else -1 for pid in searcher.fast_field_values("pid", addresses)
+    ]
 
 
 def query_stems(query: KeywordQuery) -> set[str]:

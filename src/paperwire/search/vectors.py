@@ -69,7 +69,7 @@ class VectorIndex:
         self._codes = np.zeros((0, DIMENSIONS // 8), dtype=np.uint8)
         self._ids = np.zeros(0, dtype=np.int64)
         self._faiss = faiss.IndexBinaryFlat(DIMENSIONS)
-        self._full = None
+        self._full: npt.NDArray[np.float16] | None = None
         self.watermark = _Watermark()
         self._load()
         self._rebuild_faiss()
@@ -102,7 +102,7 @@ class VectorIndex:
     def _open_full(self) -> None:
         full = self.path / "full.f16"
         if len(self._ids) and full.exists():
-            self._full: npt.NDArray[np.float16] | None = np.memmap(
+            self._full = np.memmap(
                 full, dtype=np.float16, mode="r", shape=(len(self._ids), DIMENSIONS)
             )
         else:
@@ -129,7 +129,7 @@ class VectorIndex:
         # faiss keeps the codes; the numpy copy is dropped so they are in RAM once.
         index = faiss.IndexBinaryFlat(DIMENSIONS)
         # Counting instead of a heap: ~2x faster for the thousands of candidates kept.
-        index.use_heap = False
+        index.use_heap = False  # type: ignore[attr-defined]
         if len(self._codes):
             index.add(self._codes)
         self._faiss = index
@@ -139,7 +139,7 @@ class VectorIndex:
         """The codes back out of faiss (a copy, for saving or changing them)."""
         if self._faiss.ntotal == 0:
             return np.zeros((0, DIMENSIONS // 8), dtype=np.uint8)
-        flat = faiss.vector_to_array(self._faiss.xb)
+        flat = faiss.vector_to_array(self._faiss.xb)  # type: ignore[attr-defined]
         return np.asarray(flat, dtype=np.uint8).reshape(self._faiss.ntotal, DIMENSIONS // 8)
 
     # -- following the store ----------------------------------------------------
