@@ -165,7 +165,7 @@ def main() -> None:
     times, found = timed(lambda q: [pid for pid, _ in index.search(q, 10)], queries)
     rows.append(
         (
-            "paperwire: binary codes + exact re-scoring from SQLite (5,000 candidates re-scored from float16 memory-mapped file)",
+            "paperwire: binary codes + 5,000 candidates re-scored from float16 memory-mapped file",
             times,
             recall(found, truth),
             in_ram,

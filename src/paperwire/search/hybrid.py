@@ -13,6 +13,7 @@ remains available for comparison (``fusion="rrf"``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,8 @@ from paperwire.search.query import Filters, KeywordQuery, parse_query
 from paperwire.search.results import SearchHit, highlight, snippet
 from paperwire.search.vectors import VectorIndex, from_bytes, to_bytes
 from paperwire.store.base import Store
+
+_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperwire-leg")
 
 Mode = Literal["hybrid", "lexical", "semantic"]
 Fusion = Literal["convex", "rrf"]
@@ -149,14 +152,16 @@ def search(
         return keyword_search(engine.store, engine.lexical, query, limit=limit, offset=offset)
     want = limit + offset
     depth = max(LEG_DEPTH, want)
-    semantic = _semantic_leg(engine, query, depth)
     if mode == "semantic":
-        ranked = semantic[offset:want]
+        ranked = _semantic_leg(engine, query, depth)[offset:want]
     else:
         if not engine.lexical.is_current(engine.store):
             engine.lexical.sync(engine.store)
-        lexical = engine.lexical.search(query, limit=depth, any_term=True)
-        ranked = fuse(lexical, semantic, fusion, engine.alpha)[offset:want]
+        # The keyword leg runs on another thread while this one embeds the query and scans
+        # the vectors (tantivy and faiss release the GIL): the legs overlap on two cores.
+        lexical_leg = _EXECUTOR.submit(engine.lexical.search, query, depth, 0, True)
+        semantic = _semantic_leg(engine, query, depth)
+        ranked = fuse(lexical_leg.result(), semantic, fusion, engine.alpha)[offset:want]
     return _hits(engine.store, query, ranked)
 
 

@@ -52,6 +52,9 @@ def snippet(text: str, is_hit: Callable[[str], bool], words: int = SNIPPET_WORDS
     spans = [(m.start(), m.end(), is_hit(m.group(0))) for m in _WORD.finditer(text)]
     if len(spans) <= words:
         return highlight(text, is_hit)
+    if not any(hit for _, _, hit in spans):  # nothing to show off: the opening words
+        end = spans[words - 1][1]
+        return [Fragment(text[:end]), Fragment("…")]
     hits = [1 if hit else 0 for _, _, hit in spans]
     best_start, best, window = 0, -1, sum(hits[:words])
     for start in range(len(spans) - words + 1):

@@ -65,6 +65,9 @@ class VectorIndex:
         self.path = path
         self.model = model
         self._lock = threading.RLock()
+        # One query scans the codes fastest on one thread: with two, OpenMP's hand-offs
+        # turned a 10 ms p95 into 104 ms on 2 cores (bench/RESULTS.md).
+        faiss.omp_set_num_threads(1)
         path.mkdir(parents=True, exist_ok=True)
         self._codes = np.zeros((0, DIMENSIONS // 8), dtype=np.uint8)
         self._ids = np.zeros(0, dtype=np.int64)
@@ -277,7 +280,9 @@ class VectorIndex:
                 _, found = self._faiss.search(binary_codes(query.reshape(1, -1)), count)
                 positions = found[0][found[0] >= 0]
                 ids = self._ids[positions]
-                mask = np.fromiter((int(i) not in exclude for i in ids), dtype=bool, count=len(ids))
+                if exclude:
+                    mask = ~np.isin(ids, np.fromiter(exclude, dtype=np.int64))
+                    positions, ids = positions[mask], ids[mask]
                 if keep is not None:
                     # Filters are checked on the best candidates first, in growing slices.
                     order = np.argsort(-(self._full[np.sort(positions)] @ query.astype(np.float16)))
@@ -294,7 +299,6 @@ class VectorIndex:
                         if pid in allowed
                     ]
                     return result[:k]
-                positions, ids = positions[mask], ids[mask]
                 # Sorted positions read the mapped file front to back.
                 order_in_file = np.argsort(positions)
                 positions, ids = positions[order_in_file], ids[order_in_file]
