@@ -203,3 +203,23 @@ def test_import_url_of_an_abstract_page(store, fixtures):
     replay = Replay({("id_list", "2302.02607"): (fixtures / "arxiv/api_page1.xml").read_bytes()})
     import_url(polite(replay, FakeTime()), store, "https://arxiv.org/abs/2302.02607v2")
     assert store.get_paper("2302.02607") is not None
+
+
+def test_harvest_commands_through_the_cli(tmp_path, fixtures, monkeypatch):
+    from click.testing import CliRunner
+
+    import paperwire.cli as cli_module
+
+    routes = {**oai_routes(fixtures), **api_routes(fixtures)}
+    monkeypatch.setattr(cli_module, "_http_client", lambda: polite(Replay(routes), FakeTime()))
+    monkeypatch.setenv("PAPERWIRE_INLINE_EMBED_LIMIT", "0")
+    db = ["--db", f"sqlite:///{tmp_path / 'h.db'}"]
+    result = CliRunner().invoke(cli_module.cli, [*db, "harvest", "oai", "--set", "cs", "-q"])
+    assert result.exit_code == 0 and "3 new" in result.output and "1 deleted" in result.output
+    result = CliRunner().invoke(
+        cli_module.cli, [*db, "harvest", "api", "--category", "cs.LG", "-q"]
+    )
+    assert result.exit_code == 0 and "records read" in result.output
+    assert CliRunner().invoke(cli_module.cli, [*db, "harvest", "api"]).exit_code == 2
+    found = CliRunner().invoke(cli_module.cli, [*db, "search", "--mode", "lexical", "knot floer"])
+    assert "math/0309136" in found.output

@@ -9,7 +9,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from importlib import resources
@@ -296,22 +296,30 @@ def _hit_json(hit: Any) -> dict[str, Any]:
     }
 
 
+def limit_option(most: int) -> Callable[[Any], Any]:
+    """`-n/--limit`: how many results, 1 to `most`."""
+    return click.option(
+        "-n",
+        "--limit",
+        default=10,
+        show_default=True,
+        type=click.IntRange(1, most),
+        help="How many results.",
+    )
+
+
+json_list_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON list of {key, title, score, ...}."
+)
+
+
 @cli.command("search")
 @click.argument("query")
-@click.option(
-    "-n",
-    "--limit",
-    default=10,
-    show_default=True,
-    type=click.IntRange(1, 1000),
-    help="How many results.",
-)
+@limit_option(1000)
 @click.option(
     "--offset", default=0, type=click.IntRange(0, 100_000), help="Skip this many results (paging)."
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print a JSON list of {key, title, score, ...}."
-)
+@json_list_option
 @click.option(
     "--mode",
     type=click.Choice(MODES),
@@ -369,17 +377,8 @@ def _print_hits(hits: list[Any], as_json: bool, offset: int = 0) -> None:
 
 @cli.command("similar")
 @click.argument("key")
-@click.option(
-    "-n",
-    "--limit",
-    default=10,
-    show_default=True,
-    type=click.IntRange(1, 100),
-    help="How many papers.",
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print a JSON list of {key, title, score, ...}."
-)
+@limit_option(100)
+@json_list_option
 @pass_context
 def similar_command(state: _Context, key: str, limit: int, as_json: bool) -> None:
     """Papers nearest in meaning to KEY (itself and other versions of it left out)."""
@@ -550,6 +549,22 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def _run_harvest(
+    state: _Context, quiet: bool, fetch: Callable[[Callable[[int], object]], ImportReport]
+) -> None:
+    """Run a harvest with a progress bar, report it, index what came, exit 0 or 1."""
+    from paperwire.ingest.fetch import FetchError
+
+    with tqdm(unit=" papers", disable=quiet or None, file=sys.stderr) as bar:
+        try:
+            report = fetch(bar.update)
+        except FetchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    _print_report("harvest", report)
+    state.sync_indexes(quiet)
+    sys.exit(EXIT_PARTIAL if report.error_count else 0)
+
+
 @harvest.command("oai")
 @click.option("--set", "set_", metavar="SET", help="OAI set, e.g. cs or physics:hep-th.")
 @click.option(
@@ -574,21 +589,15 @@ def harvest_oai_command(
     quiet: bool,
 ) -> None:
     """Harvest arXiv's OAI-PMH ListRecords (run again to resume an interrupted harvest)."""
-    from paperwire.ingest.fetch import FetchError, OaiHarvest, harvest_oai
+    from paperwire.ingest.fetch import OaiHarvest, harvest_oai
 
-    with tqdm(unit=" records", disable=quiet or None, file=sys.stderr) as bar:
-        try:
-            report = harvest_oai(
-                _http_client(),
-                state.store,
-                OaiHarvest(set_, from_, until, prefix),
-                on_batch=bar.update,
-            )
-        except FetchError as exc:
-            raise click.ClickException(str(exc)) from exc
-    _print_report("harvest", report)
-    state.sync_indexes(quiet)
-    sys.exit(EXIT_PARTIAL if report.error_count else 0)
+    _run_harvest(
+        state,
+        quiet,
+        lambda progress: harvest_oai(
+            _http_client(), state.store, OaiHarvest(set_, from_, until, prefix), on_batch=progress
+        ),
+    )
 
 
 @harvest.command("api")
@@ -611,24 +620,21 @@ def harvest_api_command(
     quiet: bool,
 ) -> None:
     """Fetch papers matching an arXiv API query (resumable)."""
-    from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
+    from paperwire.ingest.fetch import ArxivQuery, fetch_arxiv_api
 
     if not (query or category or from_ or until):
         raise click.UsageError("give at least one of --query, --category, --from, --until")
-    with tqdm(unit=" papers", disable=quiet or None, file=sys.stderr) as bar:
-        try:
-            report = fetch_arxiv_api(
-                _http_client(),
-                state.store,
-                ArxivQuery(query, category, from_, until),
-                max_results=max_results,
-                on_batch=bar.update,
-            )
-        except FetchError as exc:
-            raise click.ClickException(str(exc)) from exc
-    _print_report("harvest", report)
-    state.sync_indexes(quiet)
-    sys.exit(EXIT_PARTIAL if report.error_count else 0)
+    _run_harvest(
+        state,
+        quiet,
+        lambda progress: fetch_arxiv_api(
+            _http_client(),
+            state.store,
+            ArxivQuery(query, category, from_, until),
+            max_results=max_results,
+            on_batch=progress,
+        ),
+    )
 
 
 def main() -> None:
