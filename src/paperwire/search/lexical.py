@@ -43,7 +43,9 @@ SYNC_BATCH = 5000
 # Commit (and save the watermark) this often during a long sync, so an interrupted
 # backfill keeps most of its work.
 COMMIT_EVERY = 250_000
-WRITER_HEAP = 256 * 1024 * 1024
+# The indexing heap, shared by its two threads. 64 MiB measured at 1M papers: peak RSS 334 MiB
+# and a faster build than 256 MiB (887 MiB peak): bigger buffers only meant bigger merges.
+WRITER_HEAP = 64 * 1024 * 1024
 _EPOCH = date(1970, 1, 1)
 
 
