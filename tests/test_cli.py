@@ -127,3 +127,10 @@ def test_config_file_and_bad_database_url(tmp_path):
     result = CliRunner().invoke(cli, ["--db", "oracle://x", "stats"])
     assert result.exit_code == 3 and "unknown database URL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_hybrid_without_vectors_answers_with_keywords(run):
+    run("import", "-q", "--sample")  # inline embedding is off in this fixture
+    result = run("search", "--json", "-n", "3", "alternating minimization")
+    hits = json.loads(result.stdout)
+    assert result.exit_code == 0 and hits and "Alternating Minimization" in hits[0]["title"]
