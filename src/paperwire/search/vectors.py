@@ -29,6 +29,8 @@ from paperwire.store.base import Store
 DIMENSIONS = 384
 # Binary codes rank coarsely; re-scoring this many candidates kept recall@10 >= 0.95 at 1M.
 CANDIDATES = 5000
+# With filters, candidates are checked against them this many at a time, best first.
+FILTER_SLICE = 200
 SYNC_BATCH = 20_000
 FORMAT_VERSION = 1
 
@@ -259,6 +261,19 @@ class VectorIndex:
             found = positions[0][positions[0] >= 0]
             return np.asarray(self._ids[found], dtype=np.int64)
 
+    def _ranked(
+        self, query: npt.NDArray[np.float32], count: int, top: int | None = None
+    ) -> list[tuple[int, float]]:
+        """The `count` Hamming-nearest papers re-scored with their full vectors, best
+        first (only the best `top` of them, when given)."""
+        _, found = self._faiss.search(binary_codes(query.reshape(1, -1)), count)
+        # Sorted positions read the mapped file front to back.
+        positions = np.sort(found[0][found[0] >= 0])
+        assert self._full is not None
+        scores = self._full[positions].astype(np.float32) @ query.astype(np.float32)
+        order = np.argsort(-scores)[:top]
+        return [(int(self._ids[positions[i]]), float(scores[i])) for i in order]
+
     def search(
         self,
         query: npt.NDArray[np.float32],
@@ -266,9 +281,9 @@ class VectorIndex:
         keep: Callable[[list[int]], set[int]] | None = None,
         exclude: set[int] | None = None,
     ) -> list[tuple[int, float]]:
-        """(paper id, cosine similarity) of the k nearest papers, best first: Hamming
-        candidates re-scored with the full vectors. `keep` filters candidates (the query's
-        filters); with a filter the pool grows until k pass or every paper was tried."""
+        """(paper id, cosine similarity) of the k nearest papers, best first. `keep`
+        filters candidates (the query's filters), asked about the best ones first in
+        slices; if too few pass, the candidate pool grows until every paper was tried."""
         exclude = exclude or set()
         with self._lock:
             total = len(self._ids)
@@ -277,31 +292,18 @@ class VectorIndex:
             pool = max(CANDIDATES, k * 4)
             while True:
                 count = min(pool, total)
-                _, found = self._faiss.search(binary_codes(query.reshape(1, -1)), count)
-                positions = found[0][found[0] >= 0]
-                ids = self._ids[positions]
-                if exclude:
-                    mask = ~np.isin(ids, np.fromiter(exclude, dtype=np.int64))
-                    positions, ids = positions[mask], ids[mask]
-                if keep is not None:
-                    # Filters are checked on the best candidates first, in growing slices.
-                    order = np.argsort(-(self._full[np.sort(positions)] @ query.astype(np.float16)))
-                    ranked_positions = np.sort(positions)[order]
-                    ranked_ids = [int(i) for i in self._ids[ranked_positions]]
-                    allowed = keep([i for i in ranked_ids if i not in exclude][: max(k * 10, 200)])
-                    if len(allowed) < k and count < total:
-                        pool *= 8
-                        continue
-                    scores = self._full[np.sort(positions)][order] @ query.astype(np.float16)
-                    result = [
-                        (pid, float(sc))
-                        for pid, sc in zip(ranked_ids, scores, strict=True)
-                        if pid in allowed
-                    ]
-                    return result[:k]
-                # Sorted positions read the mapped file front to back.
-                order_in_file = np.argsort(positions)
-                positions, ids = positions[order_in_file], ids[order_in_file]
-                scores = self._full[positions].astype(np.float32) @ query.astype(np.float32)
-                best = np.argsort(-scores)[:k]
-                return [(int(ids[i]), float(scores[i])) for i in best]
+                ranked = [
+                    (pid, score) for pid, score in self._ranked(query, count) if pid not in exclude
+                ]
+                if keep is None:
+                    return ranked[:k]
+                passed: list[tuple[int, float]] = []
+                for start in range(0, len(ranked), FILTER_SLICE):
+                    chunk = ranked[start : start + FILTER_SLICE]
+                    allowed = keep([pid for pid, _ in chunk])
+                    passed += [(pid, score) for pid, score in chunk if pid in allowed]
+                    if len(passed) >= k:
+                        return passed[:k]
+                if count >= total:
+                    return passed
+                pool *= 8

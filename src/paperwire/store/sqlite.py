@@ -32,6 +32,11 @@ from paperwire.store.rows import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+# Papers with no vector from model ?, or one made from another text (see rows.text_hash).
+_NEEDS_VECTOR = (
+    "LEFT JOIN paper_vectors v ON v.paper_id = p.id WHERE (v.paper_id IS NULL OR v.model != ? "
+    "OR v.text_hash != p.title_norm || ':' || length(p.abstract))"
+)
 READ_POOL_SIZE = 8
 # SQLite's default limit on bound parameters is 32766; stay well under it.
 _IN_CHUNK = 500
@@ -290,11 +295,8 @@ class SQLiteStore:
         """Papers with no vector from `model` (or one of an older text), by id."""
         with self.read() as conn:
             rows = conn.execute(
-                "SELECT p.*, v.text_hash AS embedded_hash FROM papers p "
-                "LEFT JOIN paper_vectors v ON v.paper_id = p.id "
-                "WHERE p.id > ? AND (v.paper_id IS NULL OR v.model != ? OR v.text_hash != "
-                "p.title_norm || ':' || length(p.abstract)) ORDER BY p.id LIMIT ?",
-                (after_id, model, limit),
+                f"SELECT p.* FROM papers p {_NEEDS_VECTOR} AND p.id > ? ORDER BY p.id LIMIT ?",
+                (model, after_id, limit),
             ).fetchall()
         return [(row["id"], row_to_paper(row)) for row in rows]
 
@@ -303,9 +305,7 @@ class SQLiteStore:
         with self.read() as conn:
             return int(
                 conn.execute(
-                    "SELECT count(*) FROM papers p LEFT JOIN paper_vectors v ON v.paper_id = p.id "
-                    "WHERE v.paper_id IS NULL OR v.model != ? OR v.text_hash != "
-                    "p.title_norm || ':' || length(p.abstract)",
+                    f"SELECT count(*) FROM papers p {_NEEDS_VECTOR}",
                     (model,),
                 ).fetchone()[0]
             )
