@@ -1,4 +1,5 @@
-"""The command line: ``paperwire import|search|show|export|stats|harvest``.
+"""The command line: ``paperwire import|search|similar|embed|show|export|stats|harvest|
+reindex|serve|users``.
 
 Exit codes: 0 success; 1 the command ran but some records or inputs failed (they are
 listed); 2 bad usage; 3 nothing could be done (store unreachable, every input unreadable)."""
@@ -23,6 +24,7 @@ from paperwire.config import Settings, load_settings
 from paperwire.ingest import FORMATS, parse_any
 from paperwire.ingest.common import ParseError
 from paperwire.ingest.load import ImportReport, load
+from paperwire.models import Paper
 from paperwire.search.embed import MODELS, make_embedder
 from paperwire.search.hybrid import MODES, SearchEngine, embed_pending, search, similar
 from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
@@ -200,9 +202,40 @@ def _print_report(name: str, report: ImportReport) -> None:
         click.echo(f"  … and {report.error_count - len(report.errors)} more errors", err=True)
 
 
-def _import_file(state: _Context, path: Path, fmt: str | None, quiet: bool) -> ImportReport:
+class _KeyTap:
+    """Passes parsed items through, noting the keys of the papers among them."""
+
+    def __init__(self, keys: list[str] | None) -> None:
+        self.keys = keys
+
+    def __call__(self, items: Iterator[Any]) -> Iterator[Any]:
+        if self.keys is None:
+            yield from items
+            return
+        for item in items:
+            if isinstance(item, Paper):
+                self.keys.append(item.key)
+            yield item
+
+
+def _day_or_today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    if value == "today":
+        from datetime import UTC, datetime
+
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: expected YYYY-MM-DD or 'today'") from exc
+
+
+def _import_file(
+    state: _Context, path: Path, fmt: str | None, quiet: bool, tap: _KeyTap
+) -> ImportReport:
     with _open_with_progress(path, quiet) as stream:
-        items = parse_any(stream, str(path), fmt)
+        items = tap(parse_any(stream, str(path), fmt))
         return load(state.store, items, batch_size=state.settings.import_batch_size)
 
 
@@ -223,10 +256,23 @@ def _http_client() -> Any:
     help="Skip detection; read as this format.",
 )
 @click.option("--sample", is_flag=True, help="Import the demo corpus shipped with paperwire.")
+@click.option(
+    "--list-on",
+    "list_on",
+    metavar="DAY",
+    callback=lambda _c, _p, v: _day_or_today(v),
+    help="Also list the imported papers in the daily feed of DAY (YYYY-MM-DD or 'today'; "
+    "papers listed already stay where they are).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @pass_context
 def import_command(
-    state: _Context, sources: tuple[str, ...], fmt: str | None, sample: bool, quiet: bool
+    state: _Context,
+    sources: tuple[str, ...],
+    fmt: str | None,
+    sample: bool,
+    list_on: date | None,
+    quiet: bool,
 ) -> None:
     """Import papers from files (listing pages, arXiv Atom, OAI-PMH, the arXiv snapshot,
     BibTeX, paperwire JSON lines; detected from the content) or arXiv URLs.
@@ -241,11 +287,13 @@ def import_command(
     # Large files: index in a second process while this one parses and stores.
     big = sum(Path(s).stat().st_size for s in inputs if Path(s).is_file()) > BACKGROUND_INDEX_BYTES
     follower = BackgroundIndexer(state.settings.database_url) if big else None
+    listed: list[str] = []
+    tap = _KeyTap(listed if list_on else None)
     for source in inputs + ([SAMPLE] if sample else []):
         try:
             if source == SAMPLE and sample:
                 data = resources.files("paperwire.data").joinpath(SAMPLE).read_bytes()
-                report = load(state.store, parse_any(data, "sample corpus", "paperwire"))
+                report = load(state.store, tap(parse_any(data, "sample corpus", "paperwire")))
             elif source.startswith(("http://", "https://")):
                 from paperwire.ingest.fetch import import_url
 
@@ -256,7 +304,7 @@ def import_command(
                 path = Path(source)
                 if not path.is_file():
                     raise ParseError(source, "path", "no such file")
-                report = _import_file(state, path, fmt, quiet)
+                report = _import_file(state, path, fmt, quiet, tap)
         except (ParseError, StoreError) as exc:
             click.echo(f"error: {exc}", err=True)
             failed_inputs += 1
@@ -275,6 +323,11 @@ def import_command(
         _print_report("total", total)
     if follower is not None:
         follower.finish()
+    if list_on is not None and listed:
+        from datetime import UTC, datetime
+
+        added = state.store.submit_many(listed, list_on, datetime.now(UTC))
+        click.echo(f"listed {added} papers in the feed of {list_on.isoformat()}")
     state.sync_indexes(quiet)
     if failed_inputs and failed_inputs == len(inputs) + sample:
         sys.exit(EXIT_FAILED)
@@ -635,6 +688,73 @@ def harvest_api_command(
             on_batch=progress,
         ),
     )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (they share the database and the indexes beside it).",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@pass_context
+def serve(state: _Context, host: str, port: int, workers: int, log_level: str) -> None:
+    """Run the web site, the JSON API (/api/v1, /openapi.json) and the Atom feeds.
+
+    The indexes are brought up to date first; each worker then builds its settings from
+    the same environment and configuration file."""
+    import uvicorn
+
+    state.store  # noqa: B018 - open and migrate now: a bad URL fails here, in one line
+    state.sync_indexes(quiet=False)
+    # The workers are new processes: they read the settings from the environment.
+    os.environ["PAPERWIRE_DATABASE_URL"] = state.settings.database_url
+    state.close()
+    click.echo(f"paperwire on http://{host}:{port}/  (API docs: /api/docs)", err=True)
+    uvicorn.run(
+        "paperwire.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        server_header=False,
+    )
+
+
+@cli.group()
+def users() -> None:
+    """Manage accounts (readers sign themselves up by email)."""
+
+
+@users.command("curator")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the role back instead.")
+@pass_context
+def users_curator(state: _Context, email: str, revoke: bool) -> None:
+    """Make the account of EMAIL a curator (created if it does not exist yet)."""
+    from datetime import UTC, datetime
+
+    from paperwire.web.views import UserError, check_email
+
+    try:
+        address = check_email(email)
+    except UserError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    state.store.get_or_create_user(address, datetime.now(UTC))
+    user = state.store.set_curator(address, not revoke)
+    assert user is not None
+    role = "no longer a curator" if revoke else "a curator"
+    click.echo(f"{user.email} ({user.handle}) is {role}")
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,40 @@ class Settings(BaseSettings):
     # ones leave it to `paperwire embed` (keyword search works meanwhile).
     inline_embed_limit: int = Field(default=2000, ge=0)
     cache_dir: str = Field(default_factory=lambda: platformdirs.user_cache_dir("paperwire"))
+
+    # The web site. Signing key for sessions, CSRF and email links: when unset, a random
+    # key is made once and kept in the store, so every worker of one deployment shares it.
+    secret_key: str | None = Field(default=None, min_length=32)
+    # Seconds an anonymous page (daily, trending, a paper) may be served from memory.
+    page_cache_seconds: float = Field(default=5.0, ge=0)
+
+    # Mail (sign-in links, digests). Without an SMTP host, messages are written as .eml
+    # files to mail_dir and their links logged: enough for one person on a laptop.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    mail_from: str = "paperwire <paperwire@localhost>"
+    mail_dir: str = Field(
+        default_factory=lambda: str(Path(platformdirs.user_data_dir("paperwire")) / "mail")
+    )
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        """Outside development, refuse a secret anyone could guess."""
+        if self.environment != "development" and self.secret_key is not None:
+            lowered = self.secret_key.lower()
+            if any(word in lowered for word in ("changeme", "change-me", "secret", "example")):
+                raise ValueError("PAPERWIRE_SECRET_KEY is a placeholder; set a random one")
+        return self
+
+    @property
+    def https(self) -> bool:
+        """True when the site is served over HTTPS (cookies are then marked Secure)."""
+        return self.base_url.lower().startswith("https://")
 
 
 def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:

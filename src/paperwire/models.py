@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
 # New-style ids (0704.0001, 2303.12345) and old-style ids (hep-th/9901001, math.GT/0309136).
@@ -139,6 +139,38 @@ class Paper:
     def primary_category(self) -> str | None:
         """The first category, which arXiv lists as the primary one."""
         return self.categories[0] if self.categories else None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A signed-in reader: known by email, shown by handle; curators may hide submissions."""
+
+    id: int
+    email: str
+    handle: str
+    is_curator: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A paper listed in the daily feed of one day (once: the day it was first submitted)."""
+
+    id: int
+    day: date
+    submitted_at: datetime
+    submitter: str | None  # the user's handle; None when it came in with an import
+    hidden: bool = False
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    """A paper as the feed, search and paper pages show it: with its upvotes (the count
+    its source reported plus the votes cast here) and where it is listed."""
+
+    paper: Paper
+    upvotes: int
+    submission: Submission | None = None
+    voted: bool = False  # by the reader looking at it
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:

@@ -168,10 +168,17 @@ class LexicalIndex:
         self.watermark = Watermark()
 
     def is_current(self, store: Store) -> bool:
-        """True when every committed change of the store is in the index."""
-        return self.watermark.seq_seen >= store.current_seq() and self.watermark.store_id == (
-            store.get_state("store_id") or ""
-        )
+        """True when every committed change of the store is in the index (another
+        process, e.g. a second web worker, may have brought it up to date)."""
+        target = store.current_seq()
+        store_id = store.get_state("store_id") or ""
+        if self.watermark.seq_seen >= target and self.watermark.store_id == store_id:
+            return True
+        on_disk = self._read_watermark()
+        if on_disk.store_id == store_id and on_disk.seq_seen > self.watermark.seq_seen:
+            self.watermark = on_disk
+            self.index.reload()
+        return self.watermark.seq_seen >= target and self.watermark.store_id == store_id
 
     def sync(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
         """Apply the store's changes since the watermark; returns how many papers were
@@ -219,6 +226,12 @@ class LexicalIndex:
         except ValueError as exc:  # held by another process
             log.info("lexical index busy, not synced here: %s", exc)
             return 0
+        if not rebuild:
+            # Another process may have indexed since this one read the watermark: go on
+            # from the saved one (the writer lock is held now, so it cannot move).
+            on_disk = self._read_watermark()
+            if on_disk.store_id == store_id and on_disk.position > mark.position:
+                mark = self.watermark = on_disk
         if rebuild:
             writer.delete_all_documents()
         # A fresh index holds none of these papers: no deletes to look for.

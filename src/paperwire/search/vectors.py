@@ -13,6 +13,7 @@ vectors by a watermark, is saved after each sync, and is rebuilt if lost."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -149,102 +150,122 @@ class VectorIndex:
 
     # -- following the store ----------------------------------------------------
 
+    def _reload_if_newer(self) -> None:
+        """Take the saved index when another process (a second web worker, an embed
+        run) has moved it past this one's watermark."""
+        try:
+            meta = json.loads((self.path / "meta.json").read_text("utf-8"))
+            saved = (int(meta["position"][0]), int(meta["position"][1]))
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return
+        if meta.get("store_id") == self.watermark.store_id and saved <= self.watermark.position:
+            return
+        self._full = None
+        self._load()
+        self._rebuild_faiss()
+
     def sync(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
-        """Take in the vectors written since the watermark; returns how many."""
-        with self._lock:
-            store_id = store.get_state("store_id") or ""
-            if store_id != self.watermark.store_id:
-                self._ids = np.zeros(0, dtype=np.int64)
-                self._faiss = faiss.IndexBinaryFlat(DIMENSIONS)
-                self.watermark = _Watermark(store_id=store_id)
-            peek = store.vector_changes(
-                self.model, self.watermark.position, self.watermark.tombstone_seq, 1
+        """Take in the vectors written since the watermark; returns how many. Processes
+        sharing the index take turns (a lock file), each starting from the saved state."""
+        with self._lock, (self.path / ".lock").open("a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            self._reload_if_newer()
+            return self._sync_locked(store, progress)
+
+    def _sync_locked(self, store: Store, progress: Callable[[int], object] | None) -> int:
+        store_id = store.get_state("store_id") or ""
+        if store_id != self.watermark.store_id:
+            self._ids = np.zeros(0, dtype=np.int64)
+            self._faiss = faiss.IndexBinaryFlat(DIMENSIONS)
+            self.watermark = _Watermark(store_id=store_id)
+        peek = store.vector_changes(
+            self.model, self.watermark.position, self.watermark.tombstone_seq, 1
+        )
+        if not peek.vectors and not peek.deleted:
+            return 0  # the common case: nothing new, and no 1M-entry map built
+        codes_now: npt.NDArray[np.uint8] | None = None
+        full_now: npt.NDArray[np.float16] | None = None
+        new_full: list[npt.NDArray[np.float16]] = []
+        position_of = {int(pid): i for i, pid in enumerate(self._ids)}
+        new_codes: list[npt.NDArray[np.uint8]] = []
+        new_ids: list[int] = []
+        replaced = 0
+        removed: set[int] = set()
+        while True:
+            changes = store.vector_changes(
+                self.model, self.watermark.position, self.watermark.tombstone_seq, SYNC_BATCH
             )
-            if not peek.vectors and not peek.deleted:
-                return 0  # the common case: nothing new, and no 1M-entry map built
-            codes_now: npt.NDArray[np.uint8] | None = None
-            full_now: npt.NDArray[np.float16] | None = None
-            new_full: list[npt.NDArray[np.float16]] = []
-            position_of = {int(pid): i for i, pid in enumerate(self._ids)}
-            new_codes: list[npt.NDArray[np.uint8]] = []
-            new_ids: list[int] = []
-            replaced = 0
-            removed: set[int] = set()
-            while True:
-                changes = store.vector_changes(
-                    self.model, self.watermark.position, self.watermark.tombstone_seq, SYNC_BATCH
+            if changes.vectors:
+                floats = from_bytes([blob for _, blob in changes.vectors])
+                codes = binary_codes(floats)
+                halves = floats.astype(np.float16)
+                for (pid, _), code, half in zip(changes.vectors, codes, halves, strict=True):
+                    if pid in position_of and position_of[pid] < len(self._ids):
+                        # re-embedded: overwrite in place
+                        if codes_now is None:
+                            codes_now = self._all_codes()
+                            full_now = np.array(self._full) if self._full is not None else None
+                        codes_now[position_of[pid]] = code
+                        if full_now is not None:
+                            full_now[position_of[pid]] = half
+                        replaced += 1
+                    elif pid in position_of:  # twice in this sync
+                        new_codes[position_of[pid] - len(self._ids)] = code
+                        new_full[position_of[pid] - len(self._ids)] = half
+                    else:
+                        position_of[pid] = len(self._ids) + len(new_ids)
+                        new_codes.append(code)
+                        new_full.append(half)
+                        new_ids.append(pid)
+            removed.update(changes.deleted)
+            self.watermark.position = changes.position
+            self.watermark.tombstone_seq = changes.tombstone_seq
+            if progress:
+                progress(len(changes.vectors))
+            if len(changes.vectors) < SYNC_BATCH:
+                break
+        if not new_ids and not replaced and not removed:
+            return 0
+        all_codes = codes_now if codes_now is not None else self._all_codes()
+        old_count = len(self._ids)
+        if new_ids:
+            all_codes = np.concatenate([all_codes, np.array(new_codes, dtype=np.uint8)])
+            self._ids = np.concatenate([self._ids, np.array(new_ids, dtype=np.int64)])
+        full_file = self.path / "full.f16"
+        self._full = None  # close the mapping before the file changes
+        if removed or full_now is not None or not full_file.exists():
+            # Rewrite the whole file (rare: deletions, re-embeddings, a first build).
+            current = (
+                full_now
+                if full_now is not None
+                else (
+                    np.fromfile(full_file, dtype=np.float16).reshape(-1, DIMENSIONS)
+                    if full_file.exists() and old_count
+                    else np.zeros((0, DIMENSIONS), np.float16)
                 )
-                if changes.vectors:
-                    floats = from_bytes([blob for _, blob in changes.vectors])
-                    codes = binary_codes(floats)
-                    halves = floats.astype(np.float16)
-                    for (pid, _), code, half in zip(changes.vectors, codes, halves, strict=True):
-                        if pid in position_of and position_of[pid] < len(self._ids):
-                            # re-embedded: overwrite in place
-                            if codes_now is None:
-                                codes_now = self._all_codes()
-                                full_now = np.array(self._full) if self._full is not None else None
-                            codes_now[position_of[pid]] = code
-                            if full_now is not None:
-                                full_now[position_of[pid]] = half
-                            replaced += 1
-                        elif pid in position_of:  # twice in this sync
-                            new_codes[position_of[pid] - len(self._ids)] = code
-                            new_full[position_of[pid] - len(self._ids)] = half
-                        else:
-                            position_of[pid] = len(self._ids) + len(new_ids)
-                            new_codes.append(code)
-                            new_full.append(half)
-                            new_ids.append(pid)
-                removed.update(changes.deleted)
-                self.watermark.position = changes.position
-                self.watermark.tombstone_seq = changes.tombstone_seq
-                if progress:
-                    progress(len(changes.vectors))
-                if len(changes.vectors) < SYNC_BATCH:
-                    break
-            if not new_ids and not replaced and not removed:
-                return 0
-            all_codes = codes_now if codes_now is not None else self._all_codes()
-            old_count = len(self._ids)
-            if new_ids:
-                all_codes = np.concatenate([all_codes, np.array(new_codes, dtype=np.uint8)])
-                self._ids = np.concatenate([self._ids, np.array(new_ids, dtype=np.int64)])
-            full_file = self.path / "full.f16"
-            self._full = None  # close the mapping before the file changes
-            if removed or full_now is not None or not full_file.exists():
-                # Rewrite the whole file (rare: deletions, re-embeddings, a first build).
-                current = (
-                    full_now
-                    if full_now is not None
-                    else (
-                        np.fromfile(full_file, dtype=np.float16).reshape(-1, DIMENSIONS)
-                        if full_file.exists() and old_count
-                        else np.zeros((0, DIMENSIONS), np.float16)
-                    )
-                )
-                whole = (
-                    np.concatenate([current[:old_count], np.array(new_full, dtype=np.float16)])
-                    if new_full
-                    else current[:old_count]
-                )
-                if removed:
-                    keep = ~np.isin(self._ids, np.fromiter(removed, dtype=np.int64))
-                    all_codes, self._ids, whole = all_codes[keep], self._ids[keep], whole[keep]
-                temporary = self.path / "full.tmp"
-                whole.astype(np.float16).tofile(temporary)
-                os.replace(temporary, full_file)
-            elif new_full:
-                # New papers only: append (the watermark, saved last, vouches for the length).
-                with full_file.open("r+b") as out:
-                    out.truncate(old_count * DIMENSIONS * 2)
-                    out.seek(0, os.SEEK_END)
-                    out.write(np.array(new_full, dtype=np.float16).tobytes())
-            self._save(all_codes)
-            self._open_full()
-            self._codes = all_codes
-            self._rebuild_faiss()
-            return len(new_ids) + replaced
+            )
+            whole = (
+                np.concatenate([current[:old_count], np.array(new_full, dtype=np.float16)])
+                if new_full
+                else current[:old_count]
+            )
+            if removed:
+                keep = ~np.isin(self._ids, np.fromiter(removed, dtype=np.int64))
+                all_codes, self._ids, whole = all_codes[keep], self._ids[keep], whole[keep]
+            temporary = self.path / "full.tmp"
+            whole.astype(np.float16).tofile(temporary)
+            os.replace(temporary, full_file)
+        elif new_full:
+            # New papers only: append (the watermark, saved last, vouches for the length).
+            with full_file.open("r+b") as out:
+                out.truncate(old_count * DIMENSIONS * 2)
+                out.seek(0, os.SEEK_END)
+                out.write(np.array(new_full, dtype=np.float16).tobytes())
+        self._save(all_codes)
+        self._open_full()
+        self._codes = all_codes
+        self._rebuild_faiss()
+        return len(new_ids) + replaced
 
     def __len__(self) -> int:
         return len(self._ids)

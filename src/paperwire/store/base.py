@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
-from paperwire.models import Paper
+from paperwire.models import FeedEntry, Paper, User
+
+FeedOrder = Literal["upvotes", "newest"]
 
 
 class StoreError(Exception):
@@ -147,6 +150,130 @@ class Store(Protocol):
 
     def set_state(self, name: str, value: str | None) -> None:
         """Save (or, with None, clear) a named piece of state."""
+        ...
+
+    # -- the community: accounts, sign-in, votes, the daily feed -----------------
+
+    def get_or_create_user(self, email: str, now: datetime) -> User:
+        """The account of an address, created on first sign-in."""
+        ...
+
+    def get_user(self, user_id: int) -> User | None:
+        """An account by id."""
+        ...
+
+    def get_user_by_handle(self, handle: str) -> User | None:
+        """An account by its public handle."""
+        ...
+
+    def set_curator(self, email: str, is_curator: bool) -> User | None:
+        """Grant or take back the curator role."""
+        ...
+
+    def add_login_token(
+        self, token_hash: str, email: str, now: datetime, expires: datetime
+    ) -> None:
+        """Record a sign-in link by the hash of its token."""
+        ...
+
+    def count_login_tokens_since(self, email: str, since: datetime) -> int:
+        """Sign-in links sent to an address since a time."""
+        ...
+
+    def use_login_token(self, token_hash: str, now: datetime) -> str | None:
+        """Spend a sign-in link once: its address, or None if used, expired or unknown."""
+        ...
+
+    def add_session(self, token_hash: str, user_id: int, now: datetime, expires: datetime) -> None:
+        """Record a session by the hash of its cookie."""
+        ...
+
+    def session_user(self, token_hash: str, now: datetime) -> User | None:
+        """The account of a live session."""
+        ...
+
+    def delete_session(self, token_hash: str) -> None:
+        """End a session."""
+        ...
+
+    def add_api_token(self, token_hash: str, user_id: int, name: str, now: datetime) -> None:
+        """Record a personal API token by its hash."""
+        ...
+
+    def api_token_user(self, token_hash: str) -> User | None:
+        """The account of a personal API token."""
+        ...
+
+    def list_api_tokens(self, user_id: int) -> list[tuple[str, str, str]]:
+        """A user's tokens as (hash prefix, name, created)."""
+        ...
+
+    def delete_api_token(self, user_id: int, hash_prefix: str) -> bool:
+        """Revoke a token by the hash prefix shown to its owner."""
+        ...
+
+    def set_vote(
+        self, user_id: int, key: str, vote: bool | None, now: datetime
+    ) -> tuple[bool, int]:
+        """Cast, withdraw or toggle (None) an upvote: (voted now, total). KeyError if unknown."""
+        ...
+
+    def voted_keys(self, user_id: int, keys: list[str]) -> set[str]:
+        """Which of these papers the user upvoted."""
+        ...
+
+    def submit(
+        self, key: str, day: date, user_id: int | None, now: datetime
+    ) -> tuple[FeedEntry, bool]:
+        """List a paper on a day's feed unless listed already: (entry, new?)."""
+        ...
+
+    def submit_many(self, keys: list[str], day: date, now: datetime) -> int:
+        """List imported papers on a day's feed; returns how many were new."""
+        ...
+
+    def entry(self, key: str) -> FeedEntry | None:
+        """One paper with its upvotes and listing."""
+        ...
+
+    def entries(self, papers: list[Paper]) -> list[FeedEntry]:
+        """Feed entries for papers in hand, same order."""
+        ...
+
+    def feed(
+        self,
+        first: date,
+        last: date,
+        order: FeedOrder = "upvotes",
+        limit: int = 30,
+        offset: int = 0,
+        include_hidden: bool = False,
+    ) -> tuple[list[FeedEntry], int]:
+        """Papers listed on the days first..last, and how many in all."""
+        ...
+
+    def listed_since(self, since: datetime) -> list[FeedEntry]:
+        """Visible listings made since a time (trending candidates)."""
+        ...
+
+    def adjacent_days(self, day: date) -> tuple[date | None, date | None]:
+        """The nearest earlier and later days with listings."""
+        ...
+
+    def hide_submission(self, key: str, curator_id: int, hidden: bool) -> bool:
+        """Hide or show a listing; False if the paper is not listed."""
+        ...
+
+    def user_submissions(self, user_id: int, limit: int = 100) -> list[FeedEntry]:
+        """What a user submitted, newest first."""
+        ...
+
+    def user_upvoted(self, user_id: int, limit: int = 100) -> list[FeedEntry]:
+        """What a user upvoted, newest vote first."""
+        ...
+
+    def page_papers(self, after_id: int, limit: int) -> list[tuple[int, FeedEntry]]:
+        """Papers in insertion order after an internal id (cursor paging)."""
         ...
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ from paperwire.store.rows import (
     text_hash,
     title_hash,
 )
+from paperwire.store.sqlite_community import CommunityTables
 
 BUSY_TIMEOUT_MS = 10_000
 # Papers with no vector from model ?, or one made from another text (see rows.text_hash).
@@ -68,7 +69,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class SQLiteStore:
+class SQLiteStore(CommunityTables):
     """The default Store: a SQLite file (see the module docstring)."""
 
     def __init__(self, url: str) -> None:

@@ -1,0 +1,1 @@
+"""Email: the mailer every message goes through (sign-in links now; digests later)."""

@@ -1,0 +1,444 @@
+"""The SQLite engine's community tables: accounts, sign-in links, sessions, API tokens,
+upvotes and the daily feed's submissions (migration 0003).
+
+Every write runs in the engine's one writer transaction (``BEGIN IMMEDIATE``), so a vote
+toggled by fifty clients at once is fifty serialised read-modify-writes and the count,
+taken from the votes table itself, is exact. Times are UTC ISO strings, which sort as
+they compare."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime
+
+from paperwire.models import FeedEntry, Paper, Submission, User, normalise_arxiv_id
+from paperwire.store.base import FeedOrder
+from paperwire.store.rows import row_to_paper
+
+_HANDLE_CHARS = re.compile(r"[^a-z0-9_-]+")
+# Total upvotes: the count the source site reported plus the votes cast here.
+_TOTAL = "p.upvotes + (SELECT count(*) FROM votes v WHERE v.paper_id = p.id)"
+_ENTRY_SELECT = (
+    f"SELECT p.*, {_TOTAL} AS total_votes, s.id AS s_id, s.day AS s_day, "
+    "s.submitted_at AS s_at, s.hidden AS s_hidden, u.handle AS s_handle "
+)
+
+
+def iso(moment: datetime) -> str:
+    """A time as stored, in UTC: 2026-11-23T09:30:00Z."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(row["id"], row["email"], row["handle"], bool(row["is_curator"]))
+
+
+def _entry(row: sqlite3.Row) -> FeedEntry:
+    submission = None
+    if row["s_id"] is not None:
+        submission = Submission(
+            id=row["s_id"],
+            day=date.fromisoformat(row["s_day"]),
+            submitted_at=_parse_iso(row["s_at"]),
+            submitter=row["s_handle"],
+            hidden=bool(row["s_hidden"]),
+        )
+    return FeedEntry(row_to_paper(row), int(row["total_votes"]), submission)
+
+
+def handle_from_email(email: str) -> str:
+    """The first handle to try for an address: its local part, folded to [a-z0-9_-]."""
+    local = email.split("@", 1)[0].lower()
+    return _HANDLE_CHARS.sub("-", local).strip("-")[:30] or "reader"
+
+
+class CommunityTables:
+    """Mixed into SQLiteStore: the methods over the community tables."""
+
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:  # pragma: no cover
+        raise NotImplementedError
+
+    def read(self) -> AbstractContextManager[sqlite3.Connection]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _row_by_key(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
+        raise NotImplementedError  # pragma: no cover
+
+    def _paper_id(self, conn: sqlite3.Connection, key: str) -> int | None:
+        """A paper's id by key, former key, or arXiv id in any of its forms."""
+        row = self._row_by_key(conn, key)
+        if row is None:
+            arxiv_id = normalise_arxiv_id(key)
+            if arxiv_id and arxiv_id != key:
+                row = self._row_by_key(conn, arxiv_id)
+        return None if row is None else int(row["id"])
+
+    # -- accounts -------------------------------------------------------------
+
+    def get_or_create_user(self, email: str, now: datetime) -> User:
+        """The account of an address, created on first sign-in with a free handle."""
+        email = email.strip().lower()
+        with self.write() as conn:
+            row = conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
+            if row is not None:
+                return _user(row)
+            base = handle_from_email(email)
+            handle, n = base, 1
+            while conn.execute("SELECT 1 FROM users WHERE handle = ?", (handle,)).fetchone():
+                n += 1
+                handle = f"{base}-{n}"
+            row = conn.execute(
+                "INSERT INTO users (email, handle, created_at) VALUES (?, ?, ?) RETURNING *",
+                (email, handle, iso(now)),
+            ).fetchone()
+            return _user(row)
+
+    def get_user(self, user_id: int) -> User | None:
+        """An account by id."""
+        with self.read() as conn:
+            row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        return _user(row) if row else None
+
+    def get_user_by_handle(self, handle: str) -> User | None:
+        """An account by its public handle."""
+        with self.read() as conn:
+            row = conn.execute("SELECT * FROM users WHERE handle = ?", (handle,)).fetchone()
+        return _user(row) if row else None
+
+    def set_curator(self, email: str, is_curator: bool) -> User | None:
+        """Grant or take back the curator role; None when no account has that address."""
+        with self.write() as conn:
+            row = conn.execute(
+                "UPDATE users SET is_curator = ? WHERE email = ? RETURNING *",
+                (int(is_curator), email.strip().lower()),
+            ).fetchone()
+        return _user(row) if row else None
+
+    # -- sign-in links, sessions, API tokens ----------------------------------
+
+    def add_login_token(
+        self, token_hash: str, email: str, now: datetime, expires: datetime
+    ) -> None:
+        """Record a sign-in link (by the hash of its token)."""
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO login_tokens (token_hash, email, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (token_hash, email.strip().lower(), iso(now), iso(expires)),
+            )
+            # Spent and expired links are of no use to anyone: keep the table small.
+            conn.execute(
+                "DELETE FROM login_tokens WHERE expires_at < ? AND created_at < ?",
+                (iso(now), iso(now)),
+            )
+
+    def count_login_tokens_since(self, email: str, since: datetime) -> int:
+        """How many sign-in links an address was sent since a time (for rate limits)."""
+        with self.read() as conn:
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM login_tokens WHERE email = ? AND created_at >= ?",
+                    (email.strip().lower(), iso(since)),
+                ).fetchone()[0]
+            )
+
+    def use_login_token(self, token_hash: str, now: datetime) -> str | None:
+        """Spend a sign-in link: its address if it was unused and unexpired, else None.
+        One statement, so two clicks on one link cannot both succeed."""
+        with self.write() as conn:
+            row = conn.execute(
+                "UPDATE login_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL "
+                "AND expires_at > ? RETURNING email",
+                (iso(now), token_hash, iso(now)),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def add_session(self, token_hash: str, user_id: int, now: datetime, expires: datetime) -> None:
+        """Record a session (by the hash of its cookie)."""
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (token_hash, user_id, iso(now), iso(expires)),
+            )
+            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (iso(now),))
+
+    def session_user(self, token_hash: str, now: datetime) -> User | None:
+        """The account of a live session."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id "
+                "WHERE s.token_hash = ? AND s.expires_at > ?",
+                (token_hash, iso(now)),
+            ).fetchone()
+        return _user(row) if row else None
+
+    def delete_session(self, token_hash: str) -> None:
+        """End a session (sign out)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    def add_api_token(self, token_hash: str, user_id: int, name: str, now: datetime) -> None:
+        """Record a personal API token (by its hash)."""
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (token_hash, user_id, name, iso(now)),
+            )
+
+    def api_token_user(self, token_hash: str) -> User | None:
+        """The account a personal API token belongs to."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                "WHERE t.token_hash = ?",
+                (token_hash,),
+            ).fetchone()
+        return _user(row) if row else None
+
+    def list_api_tokens(self, user_id: int) -> list[tuple[str, str, str]]:
+        """A user's tokens as (hash prefix, name, created) — the tokens themselves are
+        never stored."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT token_hash, name, created_at FROM api_tokens WHERE user_id = ? "
+                "ORDER BY created_at",
+                (user_id,),
+            ).fetchall()
+        return [(row[0][:12], row[1], row[2]) for row in rows]
+
+    def delete_api_token(self, user_id: int, hash_prefix: str) -> bool:
+        """Revoke one of a user's tokens by the prefix shown on the account page."""
+        if len(hash_prefix) < 12:
+            return False
+        with self.write() as conn:
+            gone = conn.execute(
+                "DELETE FROM api_tokens WHERE user_id = ? AND substr(token_hash, 1, ?) = ?",
+                (user_id, len(hash_prefix), hash_prefix),
+            ).rowcount
+        return gone > 0
+
+    # -- votes ------------------------------------------------------------------
+
+    def set_vote(
+        self, user_id: int, key: str, vote: bool | None, now: datetime
+    ) -> tuple[bool, int]:
+        """Cast (True), withdraw (False) or toggle (None) a user's upvote; returns whether
+        the user now upvotes the paper and its total. KeyError for an unknown paper."""
+        with self.write() as conn:
+            paper_id = self._paper_id(conn, key)
+            if paper_id is None:
+                raise KeyError(key)
+            had = (
+                conn.execute(
+                    "SELECT 1 FROM votes WHERE user_id = ? AND paper_id = ?", (user_id, paper_id)
+                ).fetchone()
+                is not None
+            )
+            want = (not had) if vote is None else vote
+            if want and not had:
+                conn.execute(
+                    "INSERT INTO votes (user_id, paper_id, created_at) VALUES (?, ?, ?)",
+                    (user_id, paper_id, iso(now)),
+                )
+            elif had and not want:
+                conn.execute(
+                    "DELETE FROM votes WHERE user_id = ? AND paper_id = ?", (user_id, paper_id)
+                )
+            total = conn.execute(
+                f"SELECT {_TOTAL} FROM papers p WHERE p.id = ?", (paper_id,)
+            ).fetchone()[0]
+        return want, int(total)
+
+    def voted_keys(self, user_id: int, keys: list[str]) -> set[str]:
+        """Which of these papers the user has upvoted."""
+        if not keys:
+            return set()
+        with self.read() as conn:
+            found: set[str] = set()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT p.key FROM votes v JOIN papers p ON p.id = v.paper_id "
+                        f"WHERE v.user_id = ? AND p.key IN ({marks})",
+                        (user_id, *chunk),
+                    )
+                )
+        return found
+
+    # -- the daily feed ---------------------------------------------------------
+
+    def submit(
+        self, key: str, day: date, user_id: int | None, now: datetime
+    ) -> tuple[FeedEntry, bool]:
+        """List a paper in the feed of `day`; if it is listed already, nothing changes.
+        Returns its entry and whether it was new. KeyError for an unknown paper."""
+        with self.write() as conn:
+            paper_id = self._paper_id(conn, key)
+            if paper_id is None:
+                raise KeyError(key)
+            created = (
+                conn.execute(
+                    "INSERT INTO submissions (paper_id, day, user_id, submitted_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (paper_id) DO NOTHING RETURNING id",
+                    (paper_id, day.isoformat(), user_id, iso(now)),
+                ).fetchone()
+                is not None
+            )
+            row = self._entry_rows(conn, "p.id = ?", (paper_id,))[0]
+        return _entry(row), created
+
+    def submit_many(self, keys: list[str], day: date, now: datetime) -> int:
+        """List imported papers in the feed of `day` (those not listed yet); returns how
+        many were added."""
+        added = 0
+        with self.write() as conn:
+            for key in keys:
+                paper_id = self._paper_id(conn, key)
+                if paper_id is None:
+                    continue
+                added += conn.execute(
+                    "INSERT INTO submissions (paper_id, day, user_id, submitted_at) "
+                    "VALUES (?, ?, NULL, ?) ON CONFLICT (paper_id) DO NOTHING",
+                    (paper_id, day.isoformat(), iso(now)),
+                ).rowcount
+        return added
+
+    def _entry_rows(
+        self, conn: sqlite3.Connection, where: str, params: tuple[object, ...], tail: str = ""
+    ) -> list[sqlite3.Row]:
+        return conn.execute(
+            f"{_ENTRY_SELECT} FROM papers p LEFT JOIN submissions s ON s.paper_id = p.id "
+            f"LEFT JOIN users u ON u.id = s.user_id WHERE {where} {tail}",
+            params,
+        ).fetchall()
+
+    def entry(self, key: str) -> FeedEntry | None:
+        """One paper with its upvotes and listing."""
+        with self.read() as conn:
+            paper_id = self._paper_id(conn, key)
+            if paper_id is None:
+                return None
+            rows = self._entry_rows(conn, "p.id = ?", (paper_id,))
+        return _entry(rows[0]) if rows else None
+
+    def entries(self, papers: list[Paper]) -> list[FeedEntry]:
+        """Feed entries for papers already in hand (search results), in the same order."""
+        keys = [paper.key for paper in papers]
+        by_key: dict[str, FeedEntry] = {}
+        with self.read() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in self._entry_rows(conn, f"p.key IN ({marks})", tuple(chunk)):
+                    entry = _entry(row)
+                    by_key[entry.paper.key] = entry
+        return [by_key.get(p.key) or FeedEntry(p, p.upvotes) for p in papers]
+
+    def feed(
+        self,
+        first: date,
+        last: date,
+        order: FeedOrder = "upvotes",
+        limit: int = 30,
+        offset: int = 0,
+        include_hidden: bool = False,
+    ) -> tuple[list[FeedEntry], int]:
+        """Papers listed on the days first..last, and how many there are in all."""
+        where = "s.day BETWEEN ? AND ?" + ("" if include_hidden else " AND s.hidden = 0")
+        params: tuple[object, ...] = (first.isoformat(), last.isoformat())
+        sort = (
+            "total_votes DESC, s.submitted_at DESC, s.id DESC"
+            if order == "upvotes"
+            else "s.submitted_at DESC, s.id DESC"
+        )
+        with self.read() as conn:
+            rows = conn.execute(
+                f"{_ENTRY_SELECT} FROM submissions s JOIN papers p ON p.id = s.paper_id "
+                f"LEFT JOIN users u ON u.id = s.user_id WHERE {where} ORDER BY {sort} "
+                "LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+            total = conn.execute(f"SELECT count(*) FROM submissions s WHERE {where}", params)
+            count = int(total.fetchone()[0])
+        return [_entry(row) for row in rows], count
+
+    def listed_since(self, since: datetime) -> list[FeedEntry]:
+        """Visible submissions made since a time (the candidates for trending)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                f"{_ENTRY_SELECT} FROM submissions s JOIN papers p ON p.id = s.paper_id "
+                "LEFT JOIN users u ON u.id = s.user_id "
+                "WHERE s.submitted_at >= ? AND s.hidden = 0",
+                (iso(since),),
+            ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def adjacent_days(self, day: date) -> tuple[date | None, date | None]:
+        """The nearest earlier and later days that have visible submissions."""
+        with self.read() as conn:
+            before = conn.execute(
+                "SELECT max(day) FROM submissions WHERE day < ? AND hidden = 0",
+                (day.isoformat(),),
+            ).fetchone()[0]
+            after = conn.execute(
+                "SELECT min(day) FROM submissions WHERE day > ? AND hidden = 0",
+                (day.isoformat(),),
+            ).fetchone()[0]
+        return (
+            date.fromisoformat(before) if before else None,
+            date.fromisoformat(after) if after else None,
+        )
+
+    def hide_submission(self, key: str, curator_id: int, hidden: bool) -> bool:
+        """Hide (or show again) a paper's listing; False when it is not listed."""
+        with self.write() as conn:
+            paper_id = self._paper_id(conn, key)
+            if paper_id is None:
+                return False
+            changed = conn.execute(
+                "UPDATE submissions SET hidden = ?, hidden_by = ? WHERE paper_id = ?",
+                (int(hidden), curator_id if hidden else None, paper_id),
+            ).rowcount
+        return changed > 0
+
+    def user_submissions(self, user_id: int, limit: int = 100) -> list[FeedEntry]:
+        """What a user submitted, newest first."""
+        with self.read() as conn:
+            rows = conn.execute(
+                f"{_ENTRY_SELECT} FROM submissions s JOIN papers p ON p.id = s.paper_id "
+                "LEFT JOIN users u ON u.id = s.user_id WHERE s.user_id = ? "
+                "ORDER BY s.submitted_at DESC, s.id DESC LIMIT ?",
+                (user_id, limit),
+            ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def user_upvoted(self, user_id: int, limit: int = 100) -> list[FeedEntry]:
+        """What a user upvoted, most recent vote first."""
+        with self.read() as conn:
+            rows = conn.execute(
+                f"{_ENTRY_SELECT} FROM votes mine JOIN papers p ON p.id = mine.paper_id "
+                "LEFT JOIN submissions s ON s.paper_id = p.id "
+                "LEFT JOIN users u ON u.id = s.user_id WHERE mine.user_id = ? "
+                "ORDER BY mine.created_at DESC LIMIT ?",
+                (user_id, limit),
+            ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def page_papers(self, after_id: int, limit: int) -> list[tuple[int, FeedEntry]]:
+        """Every paper in insertion order after an internal id (the API's cursor)."""
+        with self.read() as conn:
+            rows = self._entry_rows(conn, "p.id > ?", (after_id, limit), "ORDER BY p.id LIMIT ?")
+        return [(int(row["id"]), _entry(row)) for row in rows]

@@ -1,0 +1,120 @@
+"""Rendering pages: one Jinja2 environment with autoescaping on for every template, and
+the helpers templates use (paper links, author lines, highlighted fragments)."""
+
+from __future__ import annotations
+
+from datetime import date
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from paperwire.models import Paper
+from paperwire.search.results import Fragment
+from paperwire.web.security import csrf_token
+
+AUTHORS_SHOWN = 6
+NOTICES = {
+    "submitted": "Submitted: the paper is on today's feed.",
+    "listed": "That paper is already listed: here is its entry.",
+    "signed-out": "You are signed out.",
+    "signed-in": "You are signed in.",
+    "hidden": "The submission is hidden from the feed.",
+    "shown": "The submission is shown in the feed again.",
+    "token-revoked": "The token is revoked.",
+}
+
+
+def paper_url(key: str) -> str:
+    """The paper page of a key (old-style arXiv keys keep their slash)."""
+    return "/papers/" + quote(key, safe="/")
+
+
+def author_line(paper: Paper) -> str:
+    """ "A, B, C et al." or "12 authors"."""
+    if paper.authors:
+        names = [author.name for author in paper.authors[:AUTHORS_SHOWN]]
+        more = len(paper.authors) - AUTHORS_SHOWN
+        return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+    if paper.author_count:
+        return f"{paper.author_count} author{'s' if paper.author_count != 1 else ''}"
+    return ""
+
+
+def marked(fragments: list[Fragment]) -> Markup:
+    """Highlighted fragments as HTML: every piece escaped, hits in <mark>."""
+    out = []
+    for fragment in fragments:
+        text = escape(fragment.text)
+        out.append(Markup("<mark>{}</mark>").format(text) if fragment.hit else text)
+    return Markup("").join(out)
+
+
+def fold(text: str, words: int = 45) -> tuple[str, bool]:
+    """The first `words` words of a text, and whether anything was cut."""
+    parts = text.split()
+    if len(parts) <= words:
+        return text, False
+    return " ".join(parts[:words]) + " …", True
+
+
+def with_query(path: str, **params: Any) -> str:
+    """A link with query parameters (None values left out)."""
+    kept = {k: v for k, v in params.items() if v is not None and v != ""}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+_environment = Environment(
+    loader=PackageLoader("paperwire.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_environment.globals.update(
+    paper_url=paper_url,
+    author_line=author_line,
+    marked=marked,
+    fold=fold,
+    with_query=with_query,
+)
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page: the template with the reader, the CSRF token and a notice in context."""
+    services = request.app.state.services
+    binding = request.state.csrf_binding if hasattr(request.state, "csrf_binding") else ""
+    notice = request.query_params.get("notice")
+    context.setdefault("user", getattr(request.state, "user", None))
+    body = _environment.get_template(template).render(
+        csrf=csrf_token(services.secret, binding) if binding else "",
+        path=request.url.path,
+        full_path=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        notice=NOTICES.get(notice or ""),
+        today=services.clock().date(),
+        base_url=services.settings.base_url.rstrip("/"),
+        **context,
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def render_error(request: Request, status: int, detail: str) -> HTMLResponse:
+    """The friendly error page."""
+    try:
+        return render(request, "error.html", status, title=HTTPStatus(status).phrase, detail=detail)
+    except Exception:  # the page itself failed (e.g. the store is down): plain text
+        return HTMLResponse(
+            f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(detail)}</p>",
+            status_code=status,
+        )
+
+
+def iso_day(day: date | None) -> str:
+    """A date for links, or ''."""
+    return day.isoformat() if day else ""
+
+
+_environment.globals["iso_day"] = iso_day

@@ -1,0 +1,62 @@
+"""Secrets by the book: random tokens stored only as hashes, HMAC-bound CSRF tokens,
+cookie flags, and redirects that stay on this site."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from paperwire.config import Settings
+from paperwire.store.base import Store
+
+SESSION_COOKIE = "pw_session"
+CSRF_COOKIE = "pw_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+API_TOKEN_PREFIX = "pw_"
+
+
+def new_token(prefix: str = "") -> str:
+    """A fresh 256-bit random token, URL-safe."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """What the store keeps of a token: its SHA-256 (a leaked table signs nobody in)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def csrf_token(secret: str, binding: str) -> str:
+    """The CSRF token for a browser: an HMAC of its CSRF cookie, so a page on another
+    site can neither read nor forge it."""
+    mac = hmac.new(secret.encode("utf-8"), f"csrf:{binding}".encode(), hashlib.sha256)
+    return mac.hexdigest()
+
+
+def csrf_valid(secret: str, binding: str | None, token: str | None) -> bool:
+    """True when `token` is the CSRF token of this browser's cookie."""
+    if not binding or not token:
+        return False
+    return hmac.compare_digest(csrf_token(secret, binding), token)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A redirect target only if it is a path on this site (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
+        return default
+    return target
+
+
+def signing_key(settings: Settings, store: Store) -> str:
+    """The configured secret key, else the one the store made when it was created."""
+    if settings.secret_key:
+        return settings.secret_key
+    key = store.get_state("secret_key")
+    if not key:
+        raise RuntimeError("the store has no signing key: set PAPERWIRE_SECRET_KEY")
+    return key

@@ -1,0 +1,313 @@
+"""What the pages, the API and the feeds show, computed once for all three: the daily
+feed, trending, search, a paper with its similar papers, submitting, voting, signing in.
+Routes stay thin: they parse the request, call one of these, and render."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from email.message import EmailMessage
+from typing import Literal
+from urllib.parse import urlencode
+
+from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
+from paperwire.models import FeedEntry, User, normalise_arxiv_id
+from paperwire.ranking import rank_trending, window_start
+from paperwire.search.embed import paper_text
+from paperwire.search.hybrid import Mode, search, similar
+from paperwire.search.query import QueryError, parse_query
+from paperwire.search.results import SearchHit
+from paperwire.search.vectors import to_bytes
+from paperwire.store.base import FeedOrder
+from paperwire.web.security import hash_token, new_token
+from paperwire.web.services import Services
+
+log = logging.getLogger(__name__)
+
+View = Literal["day", "week", "month"]
+PAGE_SIZE = 30
+MAX_PAGE = 1000
+SIGNIN_MINUTES = 15
+SESSION_LIFETIME = timedelta(days=30)
+SIGNIN_PER_ADDRESS = 5  # links per address per SIGNIN_MINUTES, across all workers
+_CATEGORY = re.compile(r"^[A-Za-z][A-Za-z.\-]{0,30}$")
+
+
+class UserError(Exception):
+    """A request that cannot be done as asked; the message is shown to the user."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# -- the daily feed -------------------------------------------------------------------
+
+
+def day_range(day: date, view: View) -> tuple[date, date]:
+    """The first and last day a view of `day` covers (weeks start on Monday)."""
+    if view == "week":
+        first = day - timedelta(days=day.weekday())
+        return first, first + timedelta(days=6)
+    if view == "month":
+        last = calendar.monthrange(day.year, day.month)[1]
+        return day.replace(day=1), day.replace(day=last)
+    return day, day
+
+
+@dataclass
+class DailyPage:
+    """One page of the feed for a day, week or month."""
+
+    day: date
+    view: View
+    order: FeedOrder
+    first: date
+    last: date
+    entries: list[FeedEntry]
+    total: int
+    page: int
+    pages: int
+    earlier: date | None
+    later: date | None
+
+
+def daily(
+    services: Services, day: date, view: View, order: FeedOrder, page: int, user: User | None
+) -> DailyPage:
+    """The papers listed for a day (or its week or month), PAGE_SIZE a page."""
+    first, last = day_range(day, view)
+    page = max(1, min(page, MAX_PAGE))
+    entries, total = services.store.feed(first, last, order, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    mark_voted(services, entries, user)
+    if view == "day":
+        earlier, later = services.store.adjacent_days(day)
+    else:  # the neighbouring week or month
+        earlier = day_range(first - timedelta(days=1), view)[0]
+        later = last + timedelta(days=1)
+    return DailyPage(
+        day, view, order, first, last, entries, total, page,
+        max(1, -(-total // PAGE_SIZE)), earlier, later,
+    )  # fmt: skip
+
+
+def trending(services: Services, limit: int, user: User | None) -> list[tuple[FeedEntry, float]]:
+    """The listings of the last week by decayed upvotes (ranking.py), best first."""
+    now = services.clock()
+    ranked = rank_trending(services.store.listed_since(window_start(now)), now)[:limit]
+    mark_voted(services, [entry for entry, _ in ranked], user)
+    return ranked
+
+
+def mark_voted(services: Services, entries: list[FeedEntry], user: User | None) -> None:
+    """Set `voted` on the entries this user has upvoted."""
+    if user is None or not entries:
+        return
+    mine = services.store.voted_keys(user.id, [e.paper.key for e in entries])
+    for entry in entries:
+        entry.voted = entry.paper.key in mine
+
+
+# -- search ---------------------------------------------------------------------------
+
+
+@dataclass
+class SearchRequest:
+    """A search as the form and the API take it: free text (with the query language's
+    filters) plus optional filter fields."""
+
+    q: str
+    mode: Mode = "hybrid"
+    category: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    page: int = 1
+    limit: int = PAGE_SIZE
+
+    def query_text(self) -> str:
+        """The query in paperwire's query language (fields become filter terms)."""
+        parts = [self.q]
+        if self.category:
+            if not _CATEGORY.match(self.category):
+                raise UserError(f"category {self.category[:40]!r}: expected e.g. cs.CL or cs")
+            parts.append(f"category:{self.category}")
+        if self.year_from is not None or self.year_to is not None:
+            low, high = self.year_from or 1900, self.year_to or 2999
+            if low > high:
+                raise UserError(f"years: {low} is after {high}")
+            parts.append(f"year:{low}-{high}")
+        return " ".join(parts)
+
+
+@dataclass
+class SearchResult:
+    """Hits with their feed entries (upvotes, listing), same order."""
+
+    hits: list[SearchHit] = field(default_factory=list)
+    entries: list[FeedEntry] = field(default_factory=list)
+    has_more: bool = False
+
+
+def run_search(services: Services, request: SearchRequest, user: User | None) -> SearchResult:
+    """Hybrid/keyword/meaning search with filters; UserError for a query with nothing
+    to search."""
+    if not request.q.strip():
+        return SearchResult()
+    try:
+        query = parse_query(request.query_text())
+        offset = (max(1, min(request.page, MAX_PAGE)) - 1) * request.limit
+        hits = search(services.engine, query, request.mode, request.limit + 1, offset)
+    except QueryError as exc:
+        raise UserError(str(exc)) from exc
+    more = len(hits) > request.limit
+    hits = hits[: request.limit]
+    entries = services.store.entries([hit.paper for hit in hits])
+    mark_voted(services, entries, user)
+    return SearchResult(hits, entries, more)
+
+
+def similar_entries(services: Services, key: str, limit: int = 8) -> list[FeedEntry]:
+    """The papers nearest in meaning (empty when the model is unavailable)."""
+    if services.engine.embedder is None:
+        return []
+    try:
+        hits = similar(services.engine, key, limit)
+    except KeyError:
+        return []
+    except (RuntimeError, OSError) as exc:
+        log.warning("similar papers unavailable: %s", exc)
+        return []
+    return services.store.entries([hit.paper for hit in hits])
+
+
+def paper_entry(services: Services, key: str, user: User | None) -> FeedEntry:
+    """One paper with its upvotes and listing; UserError(404) when unknown."""
+    entry = services.store.entry(key)
+    if entry is None:
+        raise UserError(f"no paper {key[:200]!r} here", 404)
+    mark_voted(services, [entry], user)
+    return entry
+
+
+# -- changing things ------------------------------------------------------------------
+
+
+def vote(services: Services, user: User, key: str, value: bool | None) -> tuple[bool, int]:
+    """Cast, withdraw or toggle an upvote; UserError(404) for an unknown paper."""
+    try:
+        result = services.store.set_vote(user.id, key, value, services.clock())
+    except KeyError as exc:
+        raise UserError(f"no paper {key[:200]!r} here", 404) from exc
+    services.pages.clear()
+    return result
+
+
+def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
+    """List a paper on today's feed by arXiv id or URL, fetching it from arXiv when it is
+    not stored yet. Returns (entry, newly listed); an already-listed paper is returned
+    as it is. Only arXiv's own hosts are ever contacted."""
+    arxiv_id = normalise_arxiv_id(text.strip()) if len(text) <= 300 else None
+    if arxiv_id is None:
+        raise UserError(
+            f"{text[:80]!r} is not an arXiv id or arXiv URL "
+            "(for example 2401.12345 or https://arxiv.org/abs/2401.12345)"
+        )
+    store = services.store
+    entry = store.entry(arxiv_id)
+    if entry is None:
+        try:
+            fetch_arxiv_api(services.arxiv, store, ArxivQuery(id_list=[arxiv_id]), max_results=1)
+        except FetchError as exc:
+            raise UserError(f"arXiv could not be reached for {arxiv_id}: {exc}", 502) from exc
+        entry = store.entry(arxiv_id)
+        if entry is None:
+            raise UserError(f"arXiv has no paper {arxiv_id}", 404)
+        _embed_now(services, arxiv_id)
+    if entry.submission is not None:
+        return entry, False
+    now = services.clock()
+    entry, created = store.submit(arxiv_id, now.date(), user.id, now)
+    services.pages.clear()
+    return entry, created
+
+
+def _embed_now(services: Services, key: str) -> None:
+    """Embed one new paper so search by meaning finds it at once (best effort)."""
+    try:
+        engine = services.engine
+        if engine.embedder is None or engine.vectors is None:
+            return
+        ids = services.store.paper_ids([key])
+        papers = services.store.get_papers(list(ids.values()))
+        batch = [(pid, paper) for pid, paper in papers.items()]
+        vectors = engine.embedder.embed([paper_text(paper) for _, paper in batch])
+        blobs = to_bytes(vectors)
+        services.store.save_vectors(
+            engine.vectors.model,
+            [(pid, paper, blob) for (pid, paper), blob in zip(batch, blobs, strict=True)],
+        )
+    except (RuntimeError, OSError) as exc:
+        log.warning("could not embed %s now (run `paperwire embed`): %s", key, exc)
+
+
+def hide(services: Services, user: User, key: str, hidden: bool) -> None:
+    """A curator hides (or shows again) a listing."""
+    if not user.is_curator:
+        raise UserError("only curators can hide submissions", 403)
+    if not services.store.hide_submission(key, user.id, hidden):
+        raise UserError(f"{key[:200]!r} is not listed in the feed", 404)
+    services.pages.clear()
+
+
+# -- signing in -----------------------------------------------------------------------
+
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,63}$")
+
+
+def check_email(email: str) -> str:
+    """A plausible address, lower-cased; UserError otherwise."""
+    email = email.strip()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise UserError(f"{email[:80]!r} is not an email address")
+    return email.lower()
+
+
+def send_signin_link(services: Services, email: str, next_path: str) -> None:
+    """Email a single-use sign-in link valid for SIGNIN_MINUTES minutes."""
+    email = check_email(email)
+    now = services.clock()
+    since = now - timedelta(minutes=SIGNIN_MINUTES)
+    if services.store.count_login_tokens_since(email, since) >= SIGNIN_PER_ADDRESS:
+        raise UserError("too many sign-in links for this address; try again later", 429)
+    token = new_token()
+    services.store.add_login_token(
+        hash_token(token), email, now, now + timedelta(minutes=SIGNIN_MINUTES)
+    )
+    # Links are built from the configured base URL, never from the request's Host.
+    base = services.settings.base_url.rstrip("/")
+    link = f"{base}/signin/confirm?{urlencode({'token': token, 'next': next_path})}"
+    message = EmailMessage()
+    message["To"] = email
+    message["Subject"] = "Your paperwire sign-in link"
+    message.set_content(
+        f"Open this link to sign in to paperwire:\n\n{link}\n\n"
+        f"It works once, for {SIGNIN_MINUTES} minutes. If you did not ask for it, ignore "
+        "this message: nothing happens without the link.\n"
+    )
+    services.mailer.send(message)
+
+
+def complete_signin(services: Services, token: str) -> tuple[User, str]:
+    """Spend a sign-in link; returns the user and a new session token. UserError when
+    the link is unknown, used or expired."""
+    now = services.clock()
+    email = services.store.use_login_token(hash_token(token), now) if token else None
+    if email is None:
+        raise UserError("this sign-in link is used, expired or unknown; ask for a new one", 400)
+    user = services.store.get_or_create_user(email, now)
+    session = new_token()
+    services.store.add_session(hash_token(session), user.id, now, now + SESSION_LIFETIME)
+    return user, session
