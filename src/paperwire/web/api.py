@@ -308,7 +308,12 @@ def trending(
     )
 
 
-@router.post("/submissions", response_model=SubmissionOut, status_code=201, responses=ERRORS)
+@router.post(
+    "/submissions",
+    response_model=SubmissionOut,
+    status_code=201,
+    responses={200: {"model": SubmissionOut, "description": "Listed already"}} | ERRORS,
+)
 def submit(
     request: Request,
     response: Response,

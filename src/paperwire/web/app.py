@@ -123,7 +123,8 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    # The API and the feeds answer machines: problem details, not pages.
+    return request.url.path.startswith(("/api/", "/feeds/", "/openapi.json"))
 
 
 def problem(status: int, detail: str, instance: str = "") -> JSONResponse:

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from paperwire.models import FeedEntry
 from paperwire.search.hybrid import Mode
 from paperwire.web import views
+from paperwire.web.api import ERRORS
 from paperwire.web.deps import ServicesDep
 from paperwire.web.render import author_line, paper_url, with_query
 from paperwire.web.views import SearchRequest
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/feeds", tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 FEED_SIZE = 50
+RESPONSES = {200: {"content": {"application/atom+xml": {}}, "description": "An Atom feed"}} | ERRORS
 ET.register_namespace("", ATOM)
 
 
@@ -81,7 +83,7 @@ def atom(
     return Response(body, media_type=MEDIA_TYPE)
 
 
-@router.get("/daily.atom", response_class=Response)
+@router.get("/daily.atom", response_class=Response, responses=RESPONSES)
 def daily_feed(request: Request, services: ServicesDep) -> Response:
     """Today's papers (and, early in the day, yesterday's), most upvoted first."""
     today = services.clock().date()
@@ -92,14 +94,14 @@ def daily_feed(request: Request, services: ServicesDep) -> Response:
     return atom(request, "paperwire: daily papers", "/feeds/daily.atom", "/daily", entries)
 
 
-@router.get("/trending.atom", response_class=Response)
+@router.get("/trending.atom", response_class=Response, responses=RESPONSES)
 def trending_feed(request: Request, services: ServicesDep) -> Response:
     """Trending papers."""
     entries = [entry for entry, _ in views.trending(services, FEED_SIZE, None)]
     return atom(request, "paperwire: trending papers", "/feeds/trending.atom", "/trending", entries)
 
 
-@router.get("/search.atom", response_class=Response)
+@router.get("/search.atom", response_class=Response, responses=RESPONSES)
 def search_feed(
     request: Request,
     services: ServicesDep,
