@@ -312,7 +312,7 @@ def trending(
     "/submissions",
     response_model=SubmissionOut,
     status_code=201,
-    responses={200: {"model": SubmissionOut, "description": "Listed already"}} | ERRORS,
+    responses={**ERRORS, 200: {"model": SubmissionOut, "description": "Listed already"}},
 )
 def submit(
     request: Request,
