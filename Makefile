@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all install run test lint format bench eval clean
+.PHONY: all install system-deps run serve test lint format bench eval clean
 
 all: lint test
 
@@ -16,12 +16,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## venv + paperwire with its development tools
 
-run: install  ## import the sample corpus into the default SQLite store and show it
-	$(BIN)/paperwire import --sample --quiet
-	$(BIN)/paperwire stats
-	$(BIN)/paperwire search --limit 5 "diffusion models"
+system-deps:  ## Debian's chromium for the browser tests (installed when root and missing)
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: no chromium (sudo apt-get install chromium): browser tests will skip"; fi
 
-test: install  ## the whole test suite
+run: install  ## import the sample corpus, list it on today's feed, serve on :8000
+	$(BIN)/paperwire import --sample --list-on today --quiet
+	$(BIN)/paperwire stats
+	$(BIN)/paperwire serve --host 127.0.0.1 --port 8000
+
+test: install system-deps  ## the whole test suite
 	$(BIN)/pytest
 
 lint: install  ## ruff + mypy
@@ -37,7 +42,7 @@ bench: install  ## the benchmarks of bench/ (long: see bench/RESULTS.md)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/out test-artifacts
 
 eval: install  ## search quality on eval/judgments.json (each mode; alpha chosen on the dev half)
 	$(BIN)/python eval/run.py --choose-alpha

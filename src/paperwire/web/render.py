@@ -92,13 +92,20 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     body = _environment.get_template(template).render(
         csrf=csrf_token(services.secret, binding) if binding else "",
         path=request.url.path,
-        full_path=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        full_path=_path_without_notice(request),
         notice=NOTICES.get(notice or ""),
         today=services.clock().date(),
         base_url=services.settings.base_url.rstrip("/"),
         **context,
     )
     return HTMLResponse(body, status_code=status)
+
+
+def _path_without_notice(request: Request) -> str:
+    """This page's path and query, for "come back here" links (a one-time notice is
+    not carried along)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "notice"]
+    return request.url.path + (f"?{urlencode(kept)}" if kept else "")
 
 
 def render_error(request: Request, status: int, detail: str) -> HTMLResponse:

@@ -1,0 +1,274 @@
+"""End to end in a real headless Chromium (Debian's, driven by Playwright): search and
+open a paper, sign in with the link delivered to a real local SMTP server (aiosmtpd),
+upvote (with and without JavaScript), submit, sign out. Screenshots of every step go
+to test-artifacts/screenshots/. Also: `paperwire serve` itself, booted and polled."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+
+from conftest import make_site
+from paperwire.digest.mailer import SMTPMailer
+from paperwire.search.embed import make_embedder
+from paperwire.search.hybrid import SearchEngine, embed_pending
+from paperwire.search.lexical import LexicalIndex
+from paperwire.search.vectors import VectorIndex
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium: .ci/run installs it")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Inbox:
+    """The aiosmtpd handler: keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, address: str, count: int, timeout: float = 20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            mine = [m for m in self.messages if m["To"] == address]
+            if len(mine) >= count:
+                return mine[-1]
+            time.sleep(0.05)
+        raise AssertionError(f"no mail for {address}")
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, smtp) -> Iterator[tuple[str, object]]:
+    """The app on a real loopback port, mailing through the SMTP server, meaning search on."""
+    inbox, smtp_port = smtp
+    port = free_port()
+    folder = tmp_path_factory.mktemp("browser")
+    base = f"http://127.0.0.1:{port}"
+
+    def engine(site_store):
+        embedder = make_embedder("minilm", folder / "cache")
+        return SearchEngine(
+            site_store,
+            LexicalIndex.for_store(site_store),
+            VectorIndex.for_store(site_store, embedder.name),
+            embedder,
+        )
+
+    holder: dict[str, object] = {}
+    site = make_site(
+        folder,
+        engine_factory=lambda: holder["engine"],
+        base_url=base,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_starttls=False,
+        embedding_model="minilm",
+    )
+    holder["engine"] = built = engine(site.store)
+    embed_pending(site.store, built.embedder)
+    site.services.mailer = SMTPMailer(site.services.settings)
+    server = uvicorn.Server(
+        uvicorn.Config(site.client.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield base, site
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def sign_in_by_mail(page, inbox: Inbox, address: str, mails_before: int) -> None:
+    page.get_by_label("Email address").fill(address)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    message = inbox.wait_for(address, mails_before + 1)
+    assert message["Subject"] == "Your paperwire sign-in link"
+    link = re.search(r"https?://\S+", message.get_body(("plain",)).get_content()).group(0)
+    page.goto(link)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("You are signed in.").wait_for()
+
+
+def test_search_sign_in_upvote_submit_sign_out(live, smtp, browser):
+    base, site = live
+    inbox, _ = smtp
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(base + "/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Papers of")
+    shot(page, "01-daily")
+
+    page.get_by_label("Search papers").fill("shrinking chatbots by storing weights in fewer bits")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    results = page.locator("article.entry h3 a")
+    assert results.count() >= 5
+    top = [results.nth(i).inner_text().lower() for i in range(5)]
+    assert sum("quant" in t for t in top) >= 2, top  # found by meaning, not by words
+    shot(page, "02-search")
+
+    title = results.first.inner_text()
+    results.first.click()
+    page.get_by_role("heading", level=1, name=title).wait_for()
+    assert page.get_by_role("heading", name="Similar papers").is_visible()
+    assert page.locator("section article.entry").count() >= 3
+    paper_url = page.url
+    shot(page, "03-paper")
+
+    page.locator(".paper .vote-link").click()
+    sign_in_by_mail(page, inbox, "ada@example.org", 0)
+    assert page.url.split("?")[0] == paper_url  # back where the reader was
+    shot(page, "04-signed-in")
+
+    count = page.locator(".paper [data-count]")
+    before = int(count.inner_text())
+    page.get_by_role("button", name="Upvote", exact=True).click()
+    page.wait_for_function(
+        "n => document.querySelector('.paper [data-count]').textContent === String(n)",
+        arg=before + 1,
+    )
+    assert page.locator(".paper .vote button").get_attribute("aria-pressed") == "true"
+    assert page.url.split("?")[0] == paper_url  # no reload needed
+    shot(page, "05-upvoted")
+
+    page.get_by_role("link", name="Submit").click()
+    page.get_by_label("arXiv id or URL").fill("https://arxiv.org/abs/2106.09685")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("heading", name="LoRA: Low-Rank Adaptation of Large Language Models").wait_for()
+    assert page.get_by_text("Submitted: the paper is on today's feed.").is_visible()
+    shot(page, "06-submitted")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You are signed out.").wait_for()
+    assert page.get_by_role("link", name="Sign in", exact=True).is_visible()
+    shot(page, "07-signed-out")
+    page.close()
+    assert [r.url.host for r in site.arxiv.requests] == ["export.arxiv.org"]
+
+
+def test_everything_works_without_javascript(live, smtp, browser):
+    base, site = live
+    inbox, _ = smtp
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/signin?next=/trending")
+    sign_in_by_mail(page, inbox, "nojs@example.org", 0)
+    assert page.url.startswith(base + "/trending")
+    first = page.locator("article.entry").first
+    before = int(first.locator("[data-count]").inner_text())
+    first.get_by_role("button").click()  # a plain form post and a redirect back
+    page.wait_for_load_state()
+    assert page.url.startswith(base + "/trending")
+    shot(page, "08-no-js-vote")
+    key = page.locator("article.entry").first.locator("h3 a").get_attribute("href")
+    assert site.store.entry(key.removeprefix("/papers/")).upvotes >= before + 1
+    context.close()
+
+
+def test_paperwire_serve_boots_and_answers(tmp_path):
+    """The real command, as a subprocess: import, serve with two workers, poll."""
+    env = {
+        **os.environ,
+        "PAPERWIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "PAPERWIRE_MAIL_DIR": str(tmp_path / "mail"),
+        "PAPERWIRE_INLINE_EMBED_LIMIT": "0",  # keyword search only: no model to load here
+    }
+    cli = [str(Path(sys.executable).parent / "paperwire")]
+    subprocess.run([*cli, "import", "--sample", "--list-on", "today", "-q"], env=env, check=True)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*cli, "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "245 papers" in response.text
+        api = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/search",
+            params={"q": "diffusion", "mode": "lexical"},
+            timeout=10,
+        )
+        assert api.status_code == 200 and api.json()["data"]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
