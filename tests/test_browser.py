@@ -45,7 +45,9 @@ CHROMIUM_ARGS = [
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
         raise RuntimeError("CI needs Debian's chromium: .ci/run installs it")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
 
 
 def free_port() -> int:
@@ -88,7 +90,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, smtp) -> Iterator[tuple[str, object]]:
     """The app on a real loopback port, mailing through the SMTP server, meaning search on."""
-    inbox, smtp_port = smtp
+    _inbox, smtp_port = smtp
     port = free_port()
     folder = tmp_path_factory.mktemp("browser")
     base = f"http://127.0.0.1:{port}"
@@ -202,7 +204,9 @@ def test_search_sign_in_upvote_submit_sign_out(live, smtp, browser):
     page.get_by_role("link", name="Submit").click()
     page.get_by_label("arXiv id or URL").fill("https://arxiv.org/abs/2106.09685")
     page.get_by_role("button", name="Submit").click()
-    page.get_by_role("heading", name="LoRA: Low-Rank Adaptation of Large Language Models").wait_for()
+    page.get_by_role(
+        "heading", name="LoRA: Low-Rank Adaptation of Large Language Models"
+    ).wait_for()
     assert page.get_by_text("Submitted: the paper is on today's feed.").is_visible()
     shot(page, "06-submitted")
 

@@ -28,7 +28,8 @@ def test_file_is_wal_with_busy_timeout_and_migrated_once(tmp_path):
     first.close()
     conn = sqlite3.connect(tmp_path / "a.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == [1, 2]
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
+    assert versions == list(range(1, len(versions) + 1)) and len(versions) >= 3
 
 
 def test_bad_urls_give_one_line_errors(tmp_path):
