@@ -173,6 +173,48 @@ class FeedEntry:
     voted: bool = False  # by the reader looking at it
 
 
+@dataclass(frozen=True, slots=True)
+class SavedSearch:
+    """A query a subscriber wants new matches of (the query language, plus filters)."""
+
+    query: str
+    mode: str = "hybrid"
+    category: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+
+@dataclass(slots=True)
+class Subscription:
+    """An address that receives digests: trending papers and/or saved-search matches."""
+
+    id: int
+    email: str
+    frequency: str  # "daily" | "weekly"
+    trending: bool
+    searches: list[SavedSearch]
+    status: str  # "pending" | "active" | "paused" | "unsubscribed"
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    last_period: str | None = None
+    covered_until: datetime | None = None
+    user_id: int | None = None
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    """A composed digest waiting in (or claimed from) the outbox."""
+
+    id: int
+    subscription_id: int
+    period: str
+    recipient: str
+    message_id: str
+    message: bytes
+    created_at: datetime
+    attempts: int = 0
+
+
 def _union(first: list[str], second: list[str]) -> list[str]:
     """Both lists, order kept, duplicates dropped."""
     seen = dict.fromkeys(first)

@@ -68,7 +68,8 @@ NAMES = _analyzer(stem=False)
 
 @lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """The indexed form of one word ('' if it has none)."""
+    """The indexed form of one word ('' if it has none). Cached: snippets ask for every
+    word of every abstract shown."""
     tokens = STEMMED.analyze(word)
     return tokens[0] if tokens else ""
 

@@ -139,3 +139,24 @@ def parse_query(text: str) -> KeywordQuery:
             raise QueryError("a query needs at least one word or filter that is not excluded")
         raise QueryError("the query has no words to search for")
     return query
+
+
+_CATEGORY = re.compile(r"^[A-Za-z][A-Za-z.\-]{0,30}$")
+
+
+def with_filters(
+    text: str, category: str | None, year_from: int | None, year_to: int | None
+) -> str:
+    """A query in the query language with form fields added as filter terms
+    (QueryError for a malformed category or an empty year range)."""
+    parts = [text]
+    if category:
+        if not _CATEGORY.match(category):
+            raise QueryError(f"category {category[:40]!r}: expected e.g. cs.CL or cs")
+        parts.append(f"category:{category}")
+    if year_from is not None or year_to is not None:
+        low, high = year_from or 1900, year_to or 2999
+        if low > high:
+            raise QueryError(f"years: {low} is after {high}")
+        parts.append(f"year:{low}-{high}")
+    return " ".join(parts)

@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 
 from paperwire.models import Paper
 
@@ -48,16 +49,22 @@ def highlight(text: str, is_hit: Callable[[str], bool]) -> list[Fragment]:
 
 def snippet(text: str, is_hit: Callable[[str], bool], words: int = SNIPPET_WORDS) -> list[Fragment]:
     """The `words`-word window of text holding the most matches, highlighted, with
-    ellipses where it was cut."""
-    spans = [(m.start(), m.end(), is_hit(m.group(0))) for m in _WORD.finditer(text)]
-    if len(spans) <= words:
-        return highlight(text, is_hit)
-    if not any(hit for _, _, hit in spans):  # nothing to show off: the opening words
-        end = spans[words - 1][1]
+    ellipses where it was cut. (Each distinct word is tested once: a results page asks
+    this of thirty abstracts, and testing every word was half of a search's time.)"""
+    tokens = _WORD.findall(text)
+    hit_words = {word for word in set(tokens) if is_hit(word)}
+
+    def known_hit(word: str) -> bool:
+        return word in hit_words
+
+    if len(tokens) <= words:
+        return highlight(text, known_hit)
+    if not hit_words:  # nothing to show off: the opening words
+        end = next(islice(_WORD.finditer(text), words - 1, None)).end()
         return [Fragment(text[:end]), Fragment("…")]
-    hits = [1 if hit else 0 for _, _, hit in spans]
+    hits = [1 if token in hit_words else 0 for token in tokens]
     best_start, best, window = 0, -1, sum(hits[:words])
-    for start in range(len(spans) - words + 1):
+    for start in range(len(tokens) - words + 1):
         if start:
             window += hits[start + words - 1] - hits[start - 1]
         # Prefer a window that opens on its first hit, so the match is not at the far end.
@@ -67,9 +74,10 @@ def snippet(text: str, is_hit: Callable[[str], bool], words: int = SNIPPET_WORDS
     while first < best_start + words - 1 and hits[first] == 0 and first - best_start < words // 3:
         first += 1
     first = max(0, first - 5) if best > 0 else 0
-    last = min(len(spans), first + words)
-    begin, end = spans[first][0], spans[last - 1][1]
-    fragments = highlight(text[begin:end], is_hit)
+    last = min(len(tokens), first + words)
+    matches = list(islice(_WORD.finditer(text), first, last))
+    begin, end = matches[0].start(), matches[-1].end()
+    fragments = highlight(text[begin:end], known_hit)
     if begin > 0:
         fragments.insert(0, Fragment("…"))
     if end < len(text):

@@ -61,6 +61,27 @@ class _Watermark:
     version: int = FORMAT_VERSION
 
 
+@dataclass(slots=True)
+class _Ranked:
+    """Papers and scores, best first, as arrays; pairs made only for the part used."""
+
+    ids: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float32]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def slice(self, start: int, stop: int) -> list[tuple[int, float]]:
+        """(paper id, score) pairs of ranks start..stop."""
+        return list(
+            zip(self.ids[start:stop].tolist(), self.scores[start:stop].tolist(), strict=True)
+        )
+
+    def head(self, n: int) -> list[tuple[int, float]]:
+        """The best n pairs."""
+        return self.slice(0, n)
+
+
 class VectorIndex:
     """The vector index of one store and one embedding model."""
 
@@ -284,7 +305,7 @@ class VectorIndex:
 
     def _ranked(
         self, query: npt.NDArray[np.float32], count: int, top: int | None = None
-    ) -> list[tuple[int, float]]:
+    ) -> _Ranked:
         """The `count` Hamming-nearest papers re-scored with their full vectors, best
         first (only the best `top` of them, when given)."""
         _, found = self._faiss.search(binary_codes(query.reshape(1, -1)), count)
@@ -293,7 +314,9 @@ class VectorIndex:
         assert self._full is not None
         scores = self._full[positions].astype(np.float32) @ query.astype(np.float32)
         order = np.argsort(-scores)[:top]
-        return [(int(self._ids[positions[i]]), float(scores[i])) for i in order]
+        # Python tuples only for the ranks asked for: building 5,000 of them cost more
+        # than the scan (bench/RESULTS.md, web load).
+        return _Ranked(self._ids[positions[order]], scores[order])
 
     def search(
         self,
@@ -313,14 +336,18 @@ class VectorIndex:
             pool = max(CANDIDATES, k * 4)
             while True:
                 count = min(pool, total)
-                ranked = [
-                    (pid, score) for pid, score in self._ranked(query, count) if pid not in exclude
-                ]
+                ranked = self._ranked(query, count)
                 if keep is None:
-                    return ranked[:k]
+                    return [
+                        pair for pair in ranked.head(k + len(exclude)) if pair[0] not in exclude
+                    ][:k]
                 passed: list[tuple[int, float]] = []
                 for start in range(0, len(ranked), FILTER_SLICE):
-                    chunk = ranked[start : start + FILTER_SLICE]
+                    chunk = [
+                        pair
+                        for pair in ranked.slice(start, start + FILTER_SLICE)
+                        if pair[0] not in exclude
+                    ]
                     allowed = keep([pid for pid, _ in chunk])
                     passed += [(pid, score) for pid, score in chunk if pid in allowed]
                     if len(passed) >= k:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-from paperwire.models import FeedEntry, Paper, User
+from paperwire.models import FeedEntry, OutboxItem, Paper, SavedSearch, Subscription, User
 
 FeedOrder = Literal["upvotes", "newest"]
 
@@ -274,6 +274,77 @@ class Store(Protocol):
 
     def page_papers(self, after_id: int, limit: int) -> list[tuple[int, FeedEntry]]:
         """Papers in insertion order after an internal id (cursor paging)."""
+        ...
+
+    # -- digests: subscriptions and the outbox --------------------------------------
+
+    def add_subscription(
+        self,
+        subscription: Subscription,
+        confirm_token_hash: str | None,
+        confirm_expires: datetime | None,
+    ) -> int:
+        """Store a subscription with its saved searches; returns its id."""
+        ...
+
+    def confirm_subscription(self, token_hash: str, now: datetime) -> Subscription | None:
+        """Spend a confirmation link once; the now active subscription, or None."""
+        ...
+
+    def get_subscription(self, subscription_id: int) -> Subscription | None:
+        """A subscription by id."""
+        ...
+
+    def subscriptions_of(self, email: str) -> list[Subscription]:
+        """The confirmed subscriptions of an address."""
+        ...
+
+    def update_subscription(
+        self, subscription_id: int, frequency: str, trending: bool, searches: list[SavedSearch]
+    ) -> bool:
+        """Change what a subscription receives."""
+        ...
+
+    def unsubscribe(self, subscription_id: int) -> bool:
+        """Stop a subscription."""
+        ...
+
+    def due_subscriptions(
+        self, frequency: str, period: str, after_id: int, limit: int
+    ) -> list[Subscription]:
+        """Active subscriptions that have not had `period` yet, by id."""
+        ...
+
+    def papers_added(
+        self, start: datetime, end: datetime, limit: int
+    ) -> list[tuple[int, datetime, Paper]]:
+        """Papers added to the store in [start, end), oldest first."""
+        ...
+
+    def record_digest(
+        self, subscription_id: int, period: str, covered_until: datetime, message: OutboxItem | None
+    ) -> bool:
+        """Mark a period composed, queueing its message (if any) in the same transaction."""
+        ...
+
+    def claim_outbox(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
+        """Claim due messages (or ones whose sender's lease ran out)."""
+        ...
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """A message was accepted by the SMTP server."""
+        ...
+
+    def mark_retry(self, outbox_id: int, next_attempt: datetime, error: str) -> None:
+        """A temporary failure: try again later."""
+        ...
+
+    def mark_failed(self, outbox_id: int, error: str, permanent: bool) -> bool:
+        """A message given up on; True when its subscription was paused."""
+        ...
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Messages in the outbox by status."""
         ...
 
     def close(self) -> None:

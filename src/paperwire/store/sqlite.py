@@ -31,6 +31,7 @@ from paperwire.store.rows import (
     title_hash,
 )
 from paperwire.store.sqlite_community import CommunityTables
+from paperwire.store.sqlite_digests import DigestTables
 
 BUSY_TIMEOUT_MS = 10_000
 # Papers with no vector from model ?, or one made from another text (see rows.text_hash).
@@ -69,7 +70,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class SQLiteStore(CommunityTables):
+class SQLiteStore(CommunityTables, DigestTables):
     """The default Store: a SQLite file (see the module docstring)."""
 
     def __init__(self, url: str) -> None:
@@ -353,9 +354,11 @@ class SQLiteStore(CommunityTables):
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
+                # "+model": look rows up by primary key; on "model = ?" the planner
+                # picked the (model, seq) index and scanned every vector of the model.
                 for pid, blob in conn.execute(
                     "SELECT paper_id, vector FROM paper_vectors "
-                    f"WHERE model = ? AND paper_id IN ({marks})",
+                    f"WHERE +model = ? AND paper_id IN ({marks})",
                     (model, *chunk),
                 ):
                     found[pid] = blob

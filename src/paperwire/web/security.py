@@ -5,27 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from urllib.parse import urlsplit
 
 from paperwire.config import Settings
 from paperwire.store.base import Store
+from paperwire.tokens import hash_token, new_token
+
+__all__ = ["hash_token", "new_token"]
 
 SESSION_COOKIE = "pw_session"
 CSRF_COOKIE = "pw_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 API_TOKEN_PREFIX = "pw_"
-
-
-def new_token(prefix: str = "") -> str:
-    """A fresh 256-bit random token, URL-safe."""
-    return prefix + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    """What the store keeps of a token: its SHA-256 (a leaked table signs nobody in)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def csrf_token(secret: str, binding: str) -> str:

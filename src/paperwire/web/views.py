@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import calendar
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Literal
 from urllib.parse import urlencode
 
+from paperwire.digest.addresses import normalise_email
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.models import FeedEntry, User, normalise_arxiv_id
 from paperwire.ranking import rank_trending, window_start
 from paperwire.search.embed import paper_text
 from paperwire.search.hybrid import Mode, search, similar
-from paperwire.search.query import QueryError, parse_query
+from paperwire.search.query import QueryError, parse_query, with_filters
 from paperwire.search.results import SearchHit
 from paperwire.search.vectors import to_bytes
 from paperwire.store.base import FeedOrder
@@ -33,7 +33,6 @@ MAX_PAGE = 1000
 SIGNIN_MINUTES = 15
 SESSION_LIFETIME = timedelta(days=30)
 SIGNIN_PER_ADDRESS = 5  # links per address per SIGNIN_MINUTES, across all workers
-_CATEGORY = re.compile(r"^[A-Za-z][A-Za-z.\-]{0,30}$")
 
 
 class UserError(Exception):
@@ -129,17 +128,10 @@ class SearchRequest:
 
     def query_text(self) -> str:
         """The query in paperwire's query language (fields become filter terms)."""
-        parts = [self.q]
-        if self.category:
-            if not _CATEGORY.match(self.category):
-                raise UserError(f"category {self.category[:40]!r}: expected e.g. cs.CL or cs")
-            parts.append(f"category:{self.category}")
-        if self.year_from is not None or self.year_to is not None:
-            low, high = self.year_from or 1900, self.year_to or 2999
-            if low > high:
-                raise UserError(f"years: {low} is after {high}")
-            parts.append(f"year:{low}-{high}")
-        return " ".join(parts)
+        try:
+            return with_filters(self.q, self.category, self.year_from, self.year_to)
+        except QueryError as exc:
+            raise UserError(str(exc)) from exc
 
 
 @dataclass
@@ -264,15 +256,13 @@ def hide(services: Services, user: User, key: str, hidden: bool) -> None:
 
 # -- signing in -----------------------------------------------------------------------
 
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,63}$")
-
 
 def check_email(email: str) -> str:
     """A plausible address, lower-cased; UserError otherwise."""
-    email = email.strip()
-    if len(email) > 254 or not _EMAIL.match(email):
-        raise UserError(f"{email[:80]!r} is not an email address")
-    return email.lower()
+    try:
+        return normalise_email(email)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def send_signin_link(services: Services, email: str, next_path: str) -> None:
