@@ -55,6 +55,18 @@ class Settings(BaseSettings):
         default_factory=lambda: str(Path(platformdirs.user_data_dir("paperwire")) / "mail")
     )
 
+    # Digests. A mailto: address for List-Unsubscribe beside the https link (optional);
+    # DKIM signing when a private key file is given.
+    mail_unsubscribe_mailto: str | None = None
+    dkim_key_file: str | None = None
+    dkim_selector: str = "paperwire"
+    dkim_domain: str | None = None
+    digest_trending_count: int = Field(default=10, ge=1, le=100)
+    # Run digests from inside `paperwire serve` (daily runs from this UTC hour on; weekly
+    # ones in the first run of each ISO week), so one command runs the whole service.
+    digest_schedule: bool = False
+    digest_hour: int = Field(default=7, ge=0, le=23)
+
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
         """Outside development, refuse a secret anyone could guess."""

@@ -72,13 +72,6 @@ def words_of(paper: Paper) -> set[str]:
     return _words_of(paper)
 
 
-def contains_terms(query: KeywordQuery, words: set[str]) -> bool:
-    """True when every word of every positive term is among `words` (words_of)."""
-    return bool(query.positive) and all(
-        all(stem(w) in words or w.lower() in words for w in term.words) for term in query.positive
-    )
-
-
 def passes(paper: Paper, query: KeywordQuery) -> bool:
     """The query's filters and exclusions, checked on one paper (for the meaning leg; the
     keyword index applies the same rules itself)."""

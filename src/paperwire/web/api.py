@@ -12,12 +12,12 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from paperwire.models import FeedEntry
+from paperwire.presentation import paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.search.results import plain
 from paperwire.store.base import FeedOrder
 from paperwire.web import views
 from paperwire.web.deps import ApiUserDep, ServicesDep, rate_limit, require
-from paperwire.web.render import paper_url
 from paperwire.web.views import SearchRequest, UserError
 
 router = APIRouter(prefix="/api/v1", tags=["api"])

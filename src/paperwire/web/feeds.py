@@ -12,11 +12,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from paperwire.models import FeedEntry
+from paperwire.presentation import author_line, paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.web import views
 from paperwire.web.api import ERRORS
 from paperwire.web.deps import ServicesDep
-from paperwire.web.render import author_line, paper_url, with_query
+from paperwire.web.render import with_query
 from paperwire.web.views import SearchRequest
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperwire import ranking
+from paperwire.presentation import paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.store.base import FeedOrder
 from paperwire.web import views
 from paperwire.web.deps import ReaderDep, ServicesDep, check_csrf, rate_limit, require
-from paperwire.web.render import paper_url, render, with_query
+from paperwire.web.render import render, with_query
 from paperwire.web.security import SESSION_COOKIE, hash_token, new_token, safe_next
 from paperwire.web.services import Services
 from paperwire.web.views import SearchRequest, UserError

@@ -6,18 +6,17 @@ from __future__ import annotations
 from datetime import date
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from paperwire.models import Paper
+from paperwire.presentation import author_line, fold, paper_url
 from paperwire.search.results import Fragment
 from paperwire.web.security import csrf_token
 
-AUTHORS_SHOWN = 6
 NOTICES = {
     "submitted": "Submitted: the paper is on today's feed.",
     "listed": "That paper is already listed: here is its entry.",
@@ -29,22 +28,6 @@ NOTICES = {
 }
 
 
-def paper_url(key: str) -> str:
-    """The paper page of a key (old-style arXiv keys keep their slash)."""
-    return "/papers/" + quote(key, safe="/")
-
-
-def author_line(paper: Paper) -> str:
-    """ "A, B, C et al." or "12 authors"."""
-    if paper.authors:
-        names = [author.name for author in paper.authors[:AUTHORS_SHOWN]]
-        more = len(paper.authors) - AUTHORS_SHOWN
-        return ", ".join(names) + (f" and {more} more" if more > 0 else "")
-    if paper.author_count:
-        return f"{paper.author_count} author{'s' if paper.author_count != 1 else ''}"
-    return ""
-
-
 def marked(fragments: list[Fragment]) -> Markup:
     """Highlighted fragments as HTML: every piece escaped, hits in <mark>."""
     out = []
@@ -52,14 +35,6 @@ def marked(fragments: list[Fragment]) -> Markup:
         text = escape(fragment.text)
         out.append(Markup("<mark>{}</mark>").format(text) if fragment.hit else text)
     return Markup("").join(out)
-
-
-def fold(text: str, words: int = 45) -> tuple[str, bool]:
-    """The first `words` words of a text, and whether anything was cut."""
-    parts = text.split()
-    if len(parts) <= words:
-        return text, False
-    return " ".join(parts[:words]) + " …", True
 
 
 def with_query(path: str, **params: Any) -> str:

@@ -1,0 +1,123 @@
+"""Rendering a digest: multipart plain text + HTML from escaped templates, with the
+headers mail clients and providers expect — List-Unsubscribe with RFC 8058 one-click,
+a stable Message-ID per subscriber and period, Date — and a DKIM signature when a key
+is configured. The result is the exact bytes the outbox keeps and the sender sends."""
+
+from __future__ import annotations
+
+import email.policy
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from paperwire.config import Settings
+from paperwire.digest.select import DigestContent
+from paperwire.models import OutboxItem, Subscription
+from paperwire.presentation import author_line, fold, paper_url
+from paperwire.tokens import subscription_token
+
+_environment = Environment(
+    loader=PackageLoader("paperwire.digest", "templates"),
+    # HTML escaped everywhere; the plain-text part is not HTML and must not be.
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_environment.globals.update(author_line=author_line, fold=fold, paper_url=paper_url)
+DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",
+                b"list-unsubscribe-post"]  # fmt: skip
+
+
+def links(settings: Settings, secret: str, subscription_id: int) -> tuple[str, str]:
+    """The manage and one-click unsubscribe URLs of a subscription."""
+    base = settings.base_url.rstrip("/")
+    token = subscription_token(secret, subscription_id)
+    return f"{base}/subscriptions/{token}", f"{base}/subscriptions/{token}/unsubscribe"
+
+
+def _domain(settings: Settings) -> str:
+    address = parseaddr(settings.mail_from)[1]
+    return address.rsplit("@", 1)[-1] if "@" in address else "paperwire.local"
+
+
+def compose(
+    settings: Settings,
+    secret: str,
+    subscription: Subscription,
+    content: DigestContent,
+    period: str,
+    now: datetime,
+) -> OutboxItem:
+    """The digest of one subscriber for one period, ready for the outbox."""
+    manage_url, unsubscribe_url = links(settings, secret, subscription.id)
+    count = content.size
+    subject = f"paperwire {subscription.frequency} digest: {count} paper{'s' if count != 1 else ''}"
+    context = {
+        "content": content,
+        "base": settings.base_url.rstrip("/"),
+        "frequency": subscription.frequency,
+        "email": subscription.email,
+        "manage_url": manage_url,
+        "unsubscribe_url": unsubscribe_url,
+        "subject": subject,
+    }
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = subscription.email
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    # Stable per subscriber and period: a resend after a crash is recognisably the same.
+    period_id = period.replace(":", ".")
+    message["Message-ID"] = f"<digest.{subscription.id}.{period_id}@{_domain(settings)}>"
+    unsubscribe = f"<{unsubscribe_url}>"
+    if settings.mail_unsubscribe_mailto:
+        target = settings.mail_unsubscribe_mailto
+        unsubscribe += f", <mailto:{target}?subject=unsubscribe%20{subscription.id}>"
+    message["List-Unsubscribe"] = unsubscribe
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["List-Id"] = f"paperwire digest <digest.{_domain(settings)}>"
+    message.set_content(_environment.get_template("digest.txt").render(**context))
+    message.add_alternative(
+        _environment.get_template("digest.html").render(**context), subtype="html"
+    )
+    data = message.as_bytes(policy=email.policy.SMTP)
+    data = dkim_sign(settings, data)
+    return OutboxItem(
+        id=0,
+        subscription_id=subscription.id,
+        period=period,
+        recipient=subscription.email,
+        message_id=message["Message-ID"],
+        message=data,
+        created_at=now,
+    )
+
+
+def dkim_sign(settings: Settings, data: bytes) -> bytes:
+    """The message with a DKIM-Signature header when a key is configured."""
+    if not settings.dkim_key_file:
+        return data
+    import dkim
+
+    key = Path(settings.dkim_key_file).read_bytes()
+    domain = (settings.dkim_domain or _domain(settings)).encode()
+    signature = dkim.sign(
+        data, settings.dkim_selector.encode(), domain, key, include_headers=DKIM_HEADERS
+    )
+    return bytes(signature) + data
+
+
+def confirmation_text(subscription: Subscription, confirm_url: str, hours: int) -> str:
+    """The body of the double opt-in message."""
+    return _environment.get_template("confirm.txt").render(
+        frequency=subscription.frequency,
+        email=subscription.email,
+        trending=subscription.trending,
+        searches=subscription.searches,
+        confirm_url=confirm_url,
+        hours=hours,
+    )
