@@ -63,8 +63,8 @@ def seed_pages() -> list[Path]:
 class Clock:
     """A clock the tests move (sign-in links expire, trending decays)."""
 
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -98,6 +98,7 @@ class Site:
     mail_dir: Path
     arxiv: ArxivReplay
     clock: Clock
+    inbox: object | None = None
 
     @property
     def store(self) -> SQLiteStore:
@@ -109,6 +110,8 @@ class Site:
         return csrf_token(self.services.secret, self.client.cookies["pw_csrf"])
 
     def mails(self) -> list[email.message.EmailMessage]:
+        if self.inbox is not None:  # mail goes to a real SMTP server in this test
+            return list(self.inbox.messages)
         found = []
         for path in sorted(self.mail_dir.glob("*.eml")):
             found.append(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
@@ -136,7 +139,9 @@ class Site:
         assert response.status_code == 303, response.text
 
 
-def make_site(tmp_path: Path, engine_factory=None, **overrides) -> Site:
+def make_site(
+    tmp_path: Path, engine_factory=None, now: datetime | None = None, **overrides
+) -> Site:
     db = tmp_path / "site.db"
     values = {
         "database_url": f"sqlite:///{db}",
@@ -147,7 +152,7 @@ def make_site(tmp_path: Path, engine_factory=None, **overrides) -> Site:
     }
     settings = Settings(**{**values, **overrides})
     store = SQLiteStore(settings.database_url)
-    clock = Clock()
+    clock = Clock(now)
     data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
     papers = [p for p in parse_any(data, "sample", "paperwire") if isinstance(p, Paper)]
     load(store, iter(papers))

@@ -5,12 +5,9 @@ to test-artifacts/screenshots/. Also: `paperwire serve` itself, booted and polle
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 
 from conftest import make_site
 from paperwire.digest.mailer import SMTPMailer
@@ -29,6 +25,7 @@ from paperwire.search.embed import make_embedder
 from paperwire.search.hybrid import SearchEngine, embed_pending
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.vectors import VectorIndex
+from smtp_support import Inbox, SMTPServer, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
@@ -50,41 +47,10 @@ if not Path(CHROMIUM).exists():
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Inbox:
-    """The aiosmtpd handler: keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(message)  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, address: str, count: int, timeout: float = 20.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            mine = [m for m in self.messages if m["To"] == address]
-            if len(mine) >= count:
-                return mine[-1]
-            time.sleep(0.05)
-        raise AssertionError(f"no mail for {address}")
-
-
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with SMTPServer() as server:
+        yield server.inbox, server.port
 
 
 @pytest.fixture(scope="module")

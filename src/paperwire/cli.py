@@ -732,6 +732,68 @@ def serve(state: _Context, host: str, port: int, workers: int, log_level: str) -
 
 
 @cli.group()
+def digest() -> None:
+    """Email digests: compose what is due and deliver the outbox (for cron or a timer)."""
+
+
+@digest.command("send")
+@click.option(
+    "--period",
+    type=click.Choice(["daily", "weekly", "all"]),
+    default="all",
+    show_default=True,
+    help="Which digests to compose (weekly ones go out in the first run of an ISO week).",
+)
+@click.option("--dry-run", is_flag=True, help="Compose and count, write and send nothing.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@pass_context
+def digest_send(state: _Context, period: str, dry_run: bool, quiet: bool) -> None:
+    """Compose the digests due now into the outbox, then send the outbox. Safe to run
+    again at any time: nobody gets a period's digest twice."""
+    from datetime import UTC, datetime, timedelta
+
+    from paperwire.digest.mailer import make_mailer
+    from paperwire.digest.run import compose_due
+    from paperwire.digest.send import deliver
+    from paperwire.tokens import signing_key
+
+    settings = state.settings
+    store = state.store
+    frequencies = ("daily", "weekly") if period == "all" else (period,)
+    embedder = make_embedder(settings.embedding_model, Path(settings.cache_dir))
+    secret = signing_key(settings, store)
+    for frequency in frequencies:
+        with tqdm(desc=f"{frequency} digests", unit=" subscribers", disable=quiet or None,
+                  file=sys.stderr, leave=False) as bar:  # fmt: skip
+            report = compose_due(
+                store, settings, secret, embedder, frequency,  # type: ignore[arg-type]
+                datetime.now(UTC), dry_run=dry_run, progress=bar.update,
+            )  # fmt: skip
+        click.echo(
+            f"{report.period}: {report.due} due, {report.queued} composed "
+            f"({report.papers} papers), {report.empty} empty (not sent)"
+            + (" — dry run, nothing written" if dry_run else "")
+        )
+        if dry_run and report.samples and not quiet:
+            click.echo(report.samples[0].decode("utf-8", "replace")[:3000])
+    if dry_run:
+        return
+    with tqdm(desc="sending", unit=" messages", disable=quiet or None, file=sys.stderr,
+              leave=False) as bar:  # fmt: skip
+        sent = deliver(store, make_mailer(settings), lambda: datetime.now(UTC),
+                       progress=bar.update,
+                       lease=timedelta(seconds=settings.outbox_lease_seconds))  # fmt: skip
+    counts = store.outbox_counts()
+    click.echo(
+        f"sent {sent.sent}, to retry {sent.retried}, failed {sent.failed}, "
+        f"subscriptions paused {sent.paused}; outbox: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty")
+    )
+    if sent.failed or sent.retried:
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.group()
 def users() -> None:
     """Manage accounts (readers sign themselves up by email)."""
 

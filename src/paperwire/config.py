@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     digest_trending_count: int = Field(default=10, ge=1, le=100)
     # Run digests from inside `paperwire serve` (daily runs from this UTC hour on; weekly
     # ones in the first run of each ISO week), so one command runs the whole service.
+    # A sender's hold on the messages it took; a killed sender's are taken over after it.
+    outbox_lease_seconds: float = Field(default=600.0, gt=0)
     digest_schedule: bool = False
     digest_hour: int = Field(default=7, ge=0, le=23)
 

@@ -9,6 +9,9 @@ import hashlib
 import hmac
 import secrets
 
+from paperwire.config import Settings
+from paperwire.store.base import Store
+
 
 def new_token(prefix: str = "") -> str:
     """A fresh 256-bit random token, URL-safe."""
@@ -35,3 +38,13 @@ def read_subscription_token(secret: str, token: str) -> int | None:
     if hmac.compare_digest(subscription_token(secret, subscription_id), token):
         return subscription_id
     return None
+
+
+def signing_key(settings: Settings, store: Store) -> str:
+    """The configured secret key, else the one the store made when it was created."""
+    if settings.secret_key:
+        return settings.secret_key
+    key = store.get_state("secret_key")
+    if not key:
+        raise RuntimeError("the store has no signing key: set PAPERWIRE_SECRET_KEY")
+    return key

@@ -39,13 +39,14 @@ def deliver(
     clock: Callable[[], datetime],
     batch: int = BATCH,
     progress: Callable[[int], object] | None = None,
+    lease: timedelta = LEASE,
 ) -> SendReport:
     """Send every message that is due now; returns the counts."""
     report = SendReport()
     try:
         while True:
             now = clock()
-            items = store.claim_outbox(now, now + LEASE, batch)
+            items = store.claim_outbox(now, now + lease, batch)
             if not items:
                 return report
             for item in items:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from paperwire.models import FeedEntry
+from paperwire.digest.subscribe import SubscriptionError, subscribe
+from paperwire.models import FeedEntry, SavedSearch
 from paperwire.presentation import paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.search.results import plain
@@ -335,3 +336,50 @@ def me(user: ApiUserDep) -> Me:
     """The caller's account."""
     reader = require(user, "see your account")
     return Me(handle=reader.handle, email=reader.email, is_curator=reader.is_curator)
+
+
+class SavedSearchIn(BaseModel):
+    """A saved search: new papers matching it are mailed."""
+
+    query: str = Field(min_length=1, max_length=500)
+    mode: Mode = "hybrid"
+    category: str | None = Field(default=None, max_length=30)
+    year_from: int | None = Field(default=None, ge=1900, le=2999)
+    year_to: int | None = Field(default=None, ge=1900, le=2999)
+
+
+class SubscriptionIn(BaseModel):
+    """A digest subscription: trending papers and/or saved searches, daily or weekly."""
+
+    email: str = Field(min_length=3, max_length=254)
+    frequency: Literal["daily", "weekly"] = "daily"
+    trending: bool = True
+    searches: list[SavedSearchIn] = Field(default_factory=list, max_length=10)
+
+
+class SubscriptionOut(BaseModel):
+    """Pending: a confirmation link was mailed. Active: the caller's own address."""
+
+    status: Literal["pending", "active"]
+    email: str
+
+
+@router.post("/subscriptions", response_model=SubscriptionOut, status_code=202, responses=ERRORS)
+def create_subscription(
+    request: Request, services: ServicesDep, user: ApiUserDep, body: SubscriptionIn
+) -> SubscriptionOut:
+    """Subscribe an address to digests; a confirmation email is sent (double opt-in)."""
+    rate_limit(services, request, "subscribe")
+    searches = [
+        SavedSearch(s.query, s.mode, s.category, s.year_from, s.year_to) for s in body.searches
+    ]
+    try:
+        made = subscribe(
+            services.store, services.mailer, services.settings, services.clock(),
+            body.email, body.frequency, body.trending, searches, user,
+        )  # fmt: skip
+    except SubscriptionError as exc:
+        raise UserError(str(exc)) from exc
+    return SubscriptionOut(
+        status="active" if made.status == "active" else "pending", email=made.email
+    )

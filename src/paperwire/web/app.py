@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from http import HTTPStatus
 from importlib import resources
 from typing import Any
@@ -21,9 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer, MailError
+from paperwire.digest.periods import FREQUENCIES
+from paperwire.digest.run import Scheduler, compose_due
+from paperwire.digest.send import deliver
 from paperwire.ingest.fetch import PoliteClient
 from paperwire.store.base import Store, StoreError
-from paperwire.web import api, feeds, pages
+from paperwire.web import api, feeds, pages, subscriptions
 from paperwire.web.deps import RateLimitedError
 from paperwire.web.render import render_error
 from paperwire.web.security import CSRF_COOKIE, new_token
@@ -201,7 +205,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if settings.digest_schedule:
+            scheduler = Scheduler(lambda compose: run_scheduled(services, compose),
+                                  settings, services.clock)  # fmt: skip
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         services.store.close()
 
     app = FastAPI(
@@ -216,11 +227,26 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(subscriptions.router)
     app.include_router(pages.router)
     static = resources.files("paperwire.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(Guard, https=settings.https)
     return app
+
+
+def run_scheduled(services: Services, compose: bool) -> None:
+    """One step of the in-server scheduler: compose the due periods (from the configured
+    hour on), then deliver whatever the outbox has due."""
+    if compose:
+        embedder = services.engine.embedder
+        for frequency in FREQUENCIES:
+            compose_due(
+                services.store, services.settings, services.secret, embedder, frequency,
+                services.clock(),
+            )  # fmt: skip
+    lease = timedelta(seconds=services.settings.outbox_lease_seconds)
+    deliver(services.store, services.mailer, services.clock, lease=lease)
 
 
 def app_from_environment() -> Any:

@@ -15,6 +15,7 @@ from paperwire import ranking
 from paperwire.presentation import paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.store.base import FeedOrder
+from paperwire.tokens import subscription_token
 from paperwire.web import views
 from paperwire.web.deps import ReaderDep, ServicesDep, check_csrf, rate_limit, require
 from paperwire.web.render import render, with_query
@@ -319,6 +320,10 @@ def _account(request: Request, services: Services, new: str | None = None) -> HT
         submitted=submitted,
         upvoted=upvoted,
         tokens=services.store.list_api_tokens(reader.id),
+        subscriptions=[
+            (sub, subscription_token(services.secret, sub.id))
+            for sub in services.store.subscriptions_of(reader.email)
+        ],
         new_token=new,
     )
 

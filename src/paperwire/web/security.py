@@ -7,11 +7,9 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit
 
-from paperwire.config import Settings
-from paperwire.store.base import Store
-from paperwire.tokens import hash_token, new_token
+from paperwire.tokens import hash_token, new_token, signing_key
 
-__all__ = ["hash_token", "new_token"]
+__all__ = ["hash_token", "new_token", "signing_key"]
 
 SESSION_COOKIE = "pw_session"
 CSRF_COOKIE = "pw_csrf"
@@ -42,13 +40,3 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
         return default
     return target
-
-
-def signing_key(settings: Settings, store: Store) -> str:
-    """The configured secret key, else the one the store made when it was created."""
-    if settings.secret_key:
-        return settings.secret_key
-    key = store.get_state("secret_key")
-    if not key:
-        raise RuntimeError("the store has no signing key: set PAPERWIRE_SECRET_KEY")
-    return key

@@ -1,0 +1,389 @@
+"""Email digests against a real SMTP server (aiosmtpd): double opt-in, composition
+(headers, both parts, links followed through the app), saved searches with a relevance
+floor, exactly-once delivery through the outbox, SMTP faults (4xx, 5xx, a connection
+dropped mid-message), a sender killed mid-batch, one-click unsubscribe, DKIM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dkim
+import pytest
+
+from conftest import make_site
+from paperwire.digest.mailer import SMTPMailer
+from paperwire.digest.periods import period_key
+from paperwire.digest.run import compose_due
+from paperwire.digest.send import RETRY_DELAYS, deliver
+from paperwire.models import Paper, SavedSearch, Subscription
+from paperwire.search.embed import make_embedder
+from smtp_support import SMTPServer
+
+NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+
+
+@pytest.fixture
+def smtp():
+    with SMTPServer() as server:
+        yield server
+
+
+@pytest.fixture
+def digest_site(tmp_path, smtp):
+    site = make_site(
+        tmp_path,
+        now=NOW,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_starttls=False,
+        mail_from="paperwire <digest@papers.example.org>",
+        mail_unsubscribe_mailto="unsubscribe@papers.example.org",
+    )
+    site.services.mailer = SMTPMailer(site.services.settings)
+    site.inbox = smtp.inbox
+    # The sample corpus was imported long ago: only papers a test adds are "new".
+    with site.store.write() as conn:
+        conn.execute("UPDATE papers SET created_at = '2026-01-01T00:00:00Z'")
+    with site.client:
+        yield site
+
+
+def active(site, email: str, trending=True, searches=(), frequency="daily") -> int:
+    return site.store.add_subscription(
+        Subscription(0, email, frequency, trending, list(searches), "active", site.clock.now,
+                     site.clock.now),
+        None,
+        None,
+    )  # fmt: skip
+
+
+def run(site, embedder=None, frequency="daily"):
+    s = site.services
+    report = compose_due(s.store, s.settings, s.secret, embedder, frequency, s.clock())
+    return report, deliver(s.store, s.mailer, s.clock)
+
+
+def test_double_opt_in_digest_links_and_one_click_unsubscribe(digest_site, smtp):
+    site, inbox = digest_site, smtp.inbox
+    form = site.client.get("/subscribe", params={"email": "reader@example.org"})
+    assert 'value="reader@example.org"' in form.text
+    assert "Get trending papers in your email inbox!" in site.client.get("/").text
+    sent = site.client.post(
+        "/subscribe",
+        data={"csrf_token": site.csrf(), "email": "reader@example.org", "frequency": "daily",
+              "trending": "true", "query": ["", ""], "mode": ["hybrid", "hybrid"]},
+    )  # fmt: skip
+    assert sent.status_code == 200 and "Confirm your subscription" in sent.text
+    confirmation = inbox.wait_for("reader@example.org", 1)
+    assert confirmation["Subject"] == "Confirm your paperwire digest"
+
+    # Nothing else is sent before the link is used.
+    report, delivered = run(site)
+    assert report.due == 0 and delivered.sent == 0 and len(inbox.to("reader@example.org")) == 1
+
+    link = re.search(r"https?://\S+", confirmation.get_body(("plain",)).get_content()).group(0)
+    token = link.split("token=")[1]
+    page = site.client.get(urlsplit(link).path + "?" + urlsplit(link).query)
+    assert "Confirm my subscription" in page.text
+    done = site.client.post(
+        "/subscriptions/confirm", data={"token": token, "csrf_token": site.csrf()}
+    )
+    assert done.status_code == 200 and "You are subscribed" in done.text
+    again = site.client.post(
+        "/subscriptions/confirm", data={"token": token, "csrf_token": site.csrf()}
+    )
+    assert again.status_code == 400  # single use
+
+    report, delivered = run(site)
+    assert (report.queued, delivered.sent) == (1, 1)
+    digest = inbox.wait_for("reader@example.org", 2)
+    assert digest["Subject"].startswith("paperwire daily digest: 10 papers")
+    assert digest["From"] == "paperwire <digest@papers.example.org>"
+    assert digest["Date"] and digest["Message-ID"].endswith("@papers.example.org>")
+    assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    https_link, mailto = re.findall(r"<([^>]+)>", digest["List-Unsubscribe"])
+    assert https_link.startswith("http://testserver/subscriptions/") and mailto.startswith(
+        "mailto:unsubscribe@papers.example.org"
+    )
+    assert digest.get_content_type() == "multipart/alternative"
+    text = digest.get_body(("plain",)).get_content()
+    html = digest.get_body(("html",)).get_content()
+    assert "TRENDING ON PAPERWIRE" in text and "Trending on paperwire" in html
+    paper_links = re.findall(r'href="(http://testserver/papers/[^"]+)"', html)
+    assert len(paper_links) >= 10
+    assert site.client.get(urlsplit(paper_links[0]).path).status_code == 200
+    manage = re.search(r"Change it: (\S+)", text).group(1)
+    assert site.client.get(urlsplit(manage).path).status_code == 200
+
+    # One-click unsubscribe as a mail provider sends it: a POST, no cookies, no CSRF.
+    from fastapi.testclient import TestClient
+
+    provider = TestClient(site.client.app)
+    gone = provider.post(urlsplit(https_link).path, data={"List-Unsubscribe": "One-Click"})
+    assert gone.status_code == 200 and "You are unsubscribed" in gone.text
+    assert provider.post(urlsplit(https_link).path).status_code == 200  # twice is harmless
+    site.clock.now += timedelta(days=1)
+    report, delivered = run(site)
+    assert report.due == 0 and delivered.sent == 0
+
+
+def test_subscribing_through_the_api(digest_site, smtp):
+    site = digest_site
+    body = {"email": "Api@Example.org", "frequency": "weekly", "trending": False,
+            "searches": [{"query": "diffusion models", "mode": "hybrid", "category": "cs"}]}  # fmt: skip
+    response = site.client.post("/api/v1/subscriptions", json=body)
+    assert response.status_code == 202 and response.json() == {
+        "status": "pending",
+        "email": "api@example.org",
+    }
+    assert "diffusion models" in smtp.inbox.wait_for("api@example.org", 1).get_content()
+    bad = [
+        {"email": "not-an-address", "trending": True},
+        {"email": "a@example.org", "trending": False, "searches": []},
+        {"email": "a@example.org", "searches": [{"query": "-only"}]},
+        {"email": "a@example.org", "searches": [{"query": "x", "category": "cs CL;"}]},
+    ]
+    for payload in bad:
+        answer = site.client.post("/api/v1/subscriptions", json=payload)
+        assert answer.status_code == 400, payload
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert (
+        site.client.post(
+            "/api/v1/subscriptions", json={"email": "a@example.org", "frequency": "hourly"}
+        ).status_code
+        == 422
+    )
+    # A signed-in reader's own address needs no confirmation.
+    site.sign_in("me@example.org")
+    mine = site.client.post(
+        "/api/v1/subscriptions",
+        json={"email": "me@example.org"},
+        headers={"X-CSRF-Token": site.csrf()},
+    )
+    assert mine.json()["status"] == "active"
+    assert "manage" in site.client.get("/account").text
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory):
+    return make_embedder("minilm", tmp_path_factory.mktemp("models"))
+
+
+def test_saved_searches_send_only_new_relevant_papers(digest_site, smtp, embedder):
+    site = digest_site
+    site.store.upsert_papers(
+        [
+            Paper(
+                title="Cascaded diffusion models for high-resolution image synthesis",
+                abstract="We generate images with a cascade of denoising diffusion models.",
+                arxiv_id="2611.00001",
+                categories=["cs.CV"],
+            ),
+            Paper(
+                title="Score-based generative modeling of pictures",
+                abstract="A stochastic differential equation turns noise into natural images "
+                "step by step, a denoising generative process for image synthesis.",
+                arxiv_id="2611.00002",
+                categories=["cs.LG"],
+            ),
+            Paper(
+                title="Crop rotation and soil nitrogen in the Sahel",
+                abstract="Field trials of millet and cowpea rotations over ten seasons.",
+                arxiv_id="2611.00003",
+                categories=["q-bio.PE"],
+            ),
+        ]
+    )
+    searched = SavedSearch("diffusion models for image generation")
+    nonsense = SavedSearch("zzqx vrrbl")
+    active(site, "searcher@example.org", trending=False, searches=[searched, nonsense])
+    active(
+        site,
+        "lexical@example.org",
+        trending=False,
+        searches=[SavedSearch("cascaded diffusion", "lexical")],
+    )
+    active(site, "nothing@example.org", trending=False, searches=[nonsense])
+    report, delivered = run(site, embedder)
+    assert (report.due, report.queued, report.empty) == (3, 2, 1)
+    assert delivered.sent == 2 and smtp.inbox.to("nothing@example.org") == []
+    text = smtp.inbox.wait_for("searcher@example.org", 1).get_body(("plain",)).get_content()
+    assert "Cascaded diffusion models" in text and "Score-based generative" in text
+    assert "Crop rotation" not in text and "zzqx" not in text
+    assert "close in meaning" in text  # the score-based paper shares no query word
+    lexical = smtp.inbox.wait_for("lexical@example.org", 1).get_body(("plain",)).get_content()
+    assert "Cascaded diffusion" in lexical and "Score-based" not in lexical
+    # The sample corpus, added before the window, is not "new".
+    assert text.count("NEW FOR YOUR SEARCH") == 1 and "Target-based Surrogates" not in text
+
+
+def test_each_period_is_composed_and_sent_once(digest_site, smtp):
+    site = digest_site
+    ids = [active(site, f"r{i}@example.org") for i in range(5)]
+    weekly = active(site, "weekly@example.org", frequency="weekly")
+    for _ in range(3):  # the cron job ran three times in one day
+        run(site)
+        run(site, frequency="weekly")
+    assert len(smtp.inbox.messages) == 6
+    site.clock.now += timedelta(days=1)
+    run(site)
+    run(site, frequency="weekly")
+    assert all(len(smtp.inbox.to(f"r{i}@example.org")) == 2 for i in range(5))
+    same_week = period_key("weekly", site.clock.now) == period_key("weekly", NOW)
+    assert len(smtp.inbox.to("weekly@example.org")) == (1 if same_week else 2)
+    assert site.store.outbox_counts() == {"sent": len(smtp.inbox.messages)}
+    with sqlite3.connect(site.store.path) as conn:
+        rows = conn.execute("SELECT subscription_id, count(*) FROM outbox GROUP BY 1").fetchall()
+    assert {sid for sid, _ in rows} == {*ids, weekly}
+
+
+def test_smtp_faults_are_retried_recorded_and_pause(digest_site, smtp):
+    site, inbox = digest_site, smtp.inbox
+    active(site, "slow@example.org")
+    active(site, "dropped@example.org")
+    active(site, "gone@example.org")
+    first = {"slow@example.org": "451 4.3.0 try later", "dropped@example.org": "drop"}
+
+    def fault(recipient: str, attempt: int) -> str | None:
+        if recipient == "gone@example.org":
+            return "550 5.1.1 no such mailbox"
+        return first.pop(recipient, None)
+
+    inbox.fault = fault
+    _, report = run(site)
+    assert (report.sent, report.retried, report.failed) == (0, 2, 1)
+    site.clock.now += RETRY_DELAYS[0] + timedelta(seconds=1)
+    report = deliver(site.store, site.services.mailer, site.clock)
+    assert report.sent == 2
+    assert len(inbox.to("slow@example.org")) == 1 and len(inbox.to("dropped@example.org")) == 1
+    # Permanent refusals: recorded each period, the subscription paused after three.
+    for _ in range(2):
+        site.clock.now += timedelta(days=1)
+        inbox.fault = fault
+        _, report = run(site)
+    assert report.paused == 1
+    site.clock.now += timedelta(days=1)
+    composed, _ = run(site)
+    assert composed.due == 2  # "gone" is paused: no longer composed
+    assert inbox.to("gone@example.org") == []
+
+
+def test_a_killed_sender_resumes_without_loss_or_duplicates(digest_site, smtp, tmp_path):
+    site, inbox = digest_site, smtp.inbox
+    addresses = [f"k{i:03d}@example.org" for i in range(40)]
+    for address in addresses:
+        active(site, address)
+    settings = site.services.settings
+    env = {
+        **os.environ,
+        "PAPERWIRE_DATABASE_URL": settings.database_url,
+        "PAPERWIRE_BASE_URL": settings.base_url,
+        "PAPERWIRE_SMTP_HOST": "127.0.0.1",
+        "PAPERWIRE_SMTP_PORT": str(smtp.port),
+        "PAPERWIRE_SMTP_STARTTLS": "false",
+        "PAPERWIRE_MAIL_FROM": settings.mail_from,
+        "PAPERWIRE_EMBEDDING_MODEL": "minilm",
+        "PAPERWIRE_CACHE_DIR": str(tmp_path / "cache"),
+        "PAPERWIRE_OUTBOX_LEASE_SECONDS": "2",
+    }
+    command = [
+        str(Path(sys.executable).parent / "paperwire"),
+        "digest",
+        "send",
+        "--period",
+        "daily",
+        "-q",
+    ]
+    sender = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def kill_mid_batch(recipient: str, attempt: int) -> str | None:
+        if attempt == 15:  # killed while the server holds the 15th message: not accepted
+            os.kill(sender.pid, signal.SIGKILL)
+            return "421 4.3.2 sender went away"
+        return None
+
+    inbox.fault = kill_mid_batch
+    sender.wait(timeout=120)
+    assert sender.returncode == -signal.SIGKILL
+    assert len(inbox.messages) == 14
+    inbox.fault = lambda _r, _n: None
+    time.sleep(2.5)  # the killed sender's lease runs out
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert "sent 26" in finished.stdout
+    assert sorted(m["To"] for m in inbox.messages) == addresses  # each exactly once
+    assert site.store.outbox_counts() == {"sent": 40}
+
+
+def test_manage_page_changes_and_refuses_forged_tokens(digest_site, smtp):
+    from paperwire.tokens import subscription_token
+
+    site = digest_site
+    sid = active(site, "m@example.org")
+    token = subscription_token(site.services.secret, sid)
+    page = site.client.get(f"/subscriptions/{token}")
+    assert page.status_code == 200 and "m@example.org" in page.text
+    saved = site.client.post(
+        f"/subscriptions/{token}",
+        data={
+            "csrf_token": site.csrf(),
+            "frequency": "weekly",
+            "query": ["graph networks"],
+            "mode": ["lexical"],
+        },
+    )
+    assert saved.status_code == 200 and "Saved." in saved.text
+    changed = site.store.get_subscription(sid)
+    assert changed.frequency == "weekly" and not changed.trending
+    assert changed.searches == [SavedSearch("graph networks", "lexical")]
+    refused = site.client.post(f"/subscriptions/{token}", data={"frequency": "daily"})
+    assert refused.status_code == 403  # CSRF on the manage form
+    for forged in (f"{sid}.{'0' * 32}", f"{sid + 1}.{token.split('.')[1]}", "x", "1." + "a" * 100):
+        assert site.client.get(f"/subscriptions/{forged}").status_code == 404
+        assert site.client.post(f"/subscriptions/{forged}/unsubscribe").status_code == 404
+    assert site.store.get_subscription(sid).status == "active"
+
+
+def test_digests_are_dkim_signed_when_a_key_is_configured(digest_site, smtp, tmp_path):
+    key = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    public = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    import base64
+
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    site = digest_site
+    settings = site.services.settings.model_copy(
+        update={
+            "dkim_key_file": str(key),
+            "dkim_selector": "pw",
+            "dkim_domain": "papers.example.org",
+        }
+    )
+    site.services.settings = settings
+    active(site, "signed@example.org")
+    s = site.services
+    compose_due(s.store, settings, s.secret, None, "daily", s.clock())
+    item = s.store.claim_outbox(s.clock(), s.clock() + timedelta(minutes=1), 1)[0]
+    assert item.message.startswith(b"DKIM-Signature:")
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"pw._domainkey.papers.example.org."
+        return record
+
+    assert dkim.verify(item.message, dnsfunc=dns)
+    assert not dkim.verify(item.message.replace(b"Trending", b"Tampered"), dnsfunc=dns)
