@@ -33,7 +33,8 @@ def run(*args: str) -> None:
 
 
 def main() -> None:
-    """Synthetic corpus, import, keyword search, embeddings, quality, vectors."""
+    """Synthetic corpus, import, keyword search, embeddings, quality, vectors, web load,
+    digests."""
     OUT.mkdir(exist_ok=True)
     corpus = OUT / "synth-1m.jsonl"
     if not corpus.exists():
@@ -50,6 +51,8 @@ def main() -> None:
     run("bench/embed_bench.py")
     run("eval/run.py", "--choose-alpha")
     run("bench/vector_bench.py", "--db", str(db))
+    run("bench/web_bench.py")  # needs wrk (apt-get install wrk)
+    run("bench/digest_bench.py")
 
 
 if __name__ == "__main__":

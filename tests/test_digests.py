@@ -387,3 +387,50 @@ def test_digests_are_dkim_signed_when_a_key_is_configured(digest_site, smtp, tmp
 
     assert dkim.verify(item.message, dnsfunc=dns)
     assert not dkim.verify(item.message.replace(b"Trending", b"Tampered"), dnsfunc=dns)
+
+
+def test_a_sender_killed_while_composing_resumes_exactly_once(digest_site, smtp, tmp_path):
+    site, inbox = digest_site, smtp.inbox
+    addresses = [f"c{i:03d}@example.org" for i in range(300)]
+    for address in addresses:
+        active(site, address)
+    settings = site.services.settings
+    env = {
+        **os.environ,
+        "PAPERWIRE_DATABASE_URL": settings.database_url,
+        "PAPERWIRE_BASE_URL": settings.base_url,
+        "PAPERWIRE_SMTP_HOST": "127.0.0.1",
+        "PAPERWIRE_SMTP_PORT": str(smtp.port),
+        "PAPERWIRE_SMTP_STARTTLS": "false",
+        "PAPERWIRE_EMBEDDING_MODEL": "minilm",
+        "PAPERWIRE_CACHE_DIR": str(tmp_path / "cache"),
+        "PAPERWIRE_OUTBOX_LEASE_SECONDS": "2",
+    }
+    command = [
+        str(Path(sys.executable).parent / "paperwire"),
+        "digest",
+        "send",
+        "--period",
+        "daily",
+        "-q",
+    ]
+    sender = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    watcher = sqlite3.connect(site.store.path, timeout=30)
+    composed = 0
+    deadline = time.monotonic() + 120
+    while sender.poll() is None and time.monotonic() < deadline:
+        composed = watcher.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        if composed >= 20:
+            os.kill(sender.pid, signal.SIGKILL)  # in the middle of composing
+            break
+        time.sleep(0.005)
+    sender.wait(timeout=60)
+    watcher.close()
+    assert 20 <= composed < 300, composed
+    time.sleep(2.5)
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stderr
+    assert sorted(m["To"] for m in inbox.messages) == addresses
+    assert site.store.outbox_counts() == {"sent": 300}

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from paperwire.models import Paper
 
@@ -95,6 +97,9 @@ def test_search_page_reports_bad_queries_without_failing(site):
     assert "<script>alert(1)" not in hostile.text
     bad_category = site.client.get("/search", params={"q": "a", "category": "cs CL;drop"})
     assert bad_category.status_code == 400
+    # Digits that str.isdigit() accepts and int() does not (found by the fuzz test below).
+    assert site.client.get("/search", params={"q": "a year:²²²²"}).status_code == 400
+    assert site.client.get("/subscriptions/²/unsubscribe").status_code == 404
 
 
 def test_trending_shows_the_formula_and_ranks_by_votes(site):
@@ -352,3 +357,48 @@ def test_page_cache_serves_anonymous_pages_and_forgets_after_a_vote(tmp_path):
         client.cookies.delete("pw_session")
         after = client.get(f"/papers/{key}").text
         assert "data-count>1<" in after
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    text=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=300),
+    number=st.integers(min_value=-(10**12), max_value=10**12),
+)
+def test_pages_and_forms_answer_any_input_without_a_server_error(tmp_path_factory, text, number):
+    site = _fuzz_site(tmp_path_factory)
+    client = site.client
+    quoted = quote(text, safe="")
+    answers = [
+        client.get("/search", params={"q": text, "category": text[:30], "year_from": number}),
+        client.get(f"/daily/{quoted}", params={"view": text[:10], "page": number}),
+        client.get(f"/papers/{quoted}"),
+        client.get(f"/users/{quoted}"),
+        client.get("/signin", params={"next": text}),
+        client.get("/feeds/search.atom", params={"q": text or "x"}),
+        client.post("/signin", data={"email": text, "csrf_token": site.csrf(), "next": text}),
+        client.post("/subscribe", data={"email": text, "csrf_token": site.csrf(), "query": [text]}),
+        client.post("/submit", data={"arxiv": text, "csrf_token": site.csrf()}),
+        client.post(f"/subscriptions/{quoted}/unsubscribe"),
+        client.get("/subscriptions/confirm", params={"token": text}),
+    ]
+    for response in answers:
+        assert response.status_code < 500, (response.request.url, response.status_code)
+        assert "Traceback" not in response.text
+    assert site.arxiv.requests == [] or all(
+        r.url.host == "export.arxiv.org" for r in site.arxiv.requests
+    )
+
+
+_SITES: dict[str, object] = {}
+
+
+def _fuzz_site(tmp_path_factory):
+    """One site for every generated example (a fresh one each would take minutes)."""
+    if "site" not in _SITES:
+        from conftest import make_site
+
+        made = make_site(tmp_path_factory.mktemp("fuzz"))
+        made.services.limiter.limits = {k: (10**9, 1.0) for k in made.services.limiter.limits}
+        made.sign_in("fuzz@example.org")
+        _SITES["site"] = made
+    return _SITES["site"]

@@ -32,7 +32,7 @@ def subscription_token(secret: str, subscription_id: int) -> str:
 def read_subscription_token(secret: str, token: str) -> int | None:
     """The subscription id a token was made for, or None if it is not genuine."""
     head, _, _ = token.partition(".")
-    if not head.isdigit() or len(token) > 64:
+    if not (head.isascii() and head.isdecimal()) or len(head) > 18 or len(token) > 64:
         return None
     subscription_id = int(head)
     if hmac.compare_digest(subscription_token(secret, subscription_id), token):

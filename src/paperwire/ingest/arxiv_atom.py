@@ -95,7 +95,7 @@ def page_info(data: bytes) -> PageInfo:
     def number(name: str) -> int:
         found = root.find(f"opensearch:{name}", NS)
         text = (found.text or "0").strip() if found is not None else "0"
-        return int(text) if text.isdigit() else 0
+        return int(text) if text.isdecimal() else 0
 
     return PageInfo(number("totalResults"), number("startIndex"), number("itemsPerPage"))
 

@@ -124,7 +124,7 @@ class _Reader:
             elif ch == '"':
                 self.pos += 1
                 parts.append(self.braced('"'))
-            elif ch.isdigit():
+            elif ch.isdecimal():
                 parts.append(self.ident())
             elif ch:
                 name = self.ident().lower()
@@ -221,9 +221,9 @@ def entry_to_paper(entry: Entry, source: str) -> Paper:
     names = [n for n in re.split(r"\s+and\s+", fields.get("author", ""), flags=re.I) if n.strip()]
     published = None
     year = fields.get("year", "").strip()
-    if year.isdigit() and 1000 < int(year) < 3000:
+    if year.isdecimal() and 1000 < int(year) < 3000:
         month_text = fields.get("month", "1").strip().lower()[:3]
-        month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text, 1)
+        month = int(month_text) if month_text.isdecimal() else _MONTHS.get(month_text, 1)
         published = date(int(year), month if 1 <= month <= 12 else 1, 1)
     categories = [fields["primaryclass"].strip()] if fields.get("primaryclass") else []
     abstract = _plain(fields.get("abstract", ""))

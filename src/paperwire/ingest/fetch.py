@@ -79,7 +79,9 @@ class PoliteClient:
             if response.status_code in {429, 500, 502, 503, 504}:
                 retry_after = response.headers.get("Retry-After", "")
                 delay = (
-                    float(retry_after) if retry_after.isdigit() else self.min_interval * 2**attempt
+                    float(retry_after)
+                    if retry_after.isascii() and retry_after.isdecimal()
+                    else self.min_interval * 2**attempt
                 )
                 self.sleep(min(delay, 600.0))
                 continue
@@ -261,7 +263,7 @@ def import_url(
             http,
             store,
             query,
-            max_results=int(limit) if limit and limit.isdigit() else None,
+            max_results=int(limit) if limit and limit.isdecimal() else None,
             on_batch=on_batch,
         )
     if params.get("verb") == "ListRecords":

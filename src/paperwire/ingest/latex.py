@@ -96,7 +96,7 @@ def split_authors(text: str) -> list[tuple[str, str | None]]:
             affiliation = match.group("aff").strip()
             # "(1)" style markers are not affiliations
             authors.append(
-                (match.group("name").strip(), None if affiliation.isdigit() else affiliation)
+                (match.group("name").strip(), None if affiliation.isdecimal() else affiliation)
             )
         else:
             authors.append((part, None))

@@ -147,8 +147,8 @@ def page_state(data: Input, source: str = "<oai-pmh>") -> PageState:
                 token = (element.text or "").strip() or None
                 size_text = element.get("completeListSize", "")
                 cursor_text = element.get("cursor", "")
-                size = int(size_text) if size_text.isdigit() else None
-                cursor = int(cursor_text) if cursor_text.isdigit() else None
+                size = int(size_text) if size_text.isdecimal() else None
+                cursor = int(cursor_text) if cursor_text.isdecimal() else None
             elif element.tag == f"{{{OAI}}}error":
                 code = element.get("code", "unknown")
                 message = " ".join((element.text or "").split())

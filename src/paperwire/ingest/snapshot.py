@@ -41,7 +41,7 @@ def _version_day(version: Any) -> date | None:
         return None
     parts = text.split()
     # The common shape, read directly: email.utils is ~10x slower and this runs per paper.
-    if len(parts) >= 4 and parts[2] in _MONTHS and parts[1].isdigit() and parts[3].isdigit():
+    if len(parts) >= 4 and parts[2] in _MONTHS and parts[1].isdecimal() and parts[3].isdecimal():
         try:
             return date(int(parts[3]), _MONTHS[parts[2]], int(parts[1]))
         except ValueError:

@@ -235,10 +235,12 @@ def export_onnx_int8(target: Path) -> Path:
     return target
 
 
-def make_embedder(name: str, cache_dir: Path) -> Embedder:
-    """The embedder a setting names ('minilm' or 'minilm-onnx-int8')."""
+def make_embedder(name: str, cache_dir: Path, threads: int | None = None) -> Embedder:
+    """The embedder a setting names ('minilm' or 'minilm-onnx-int8'), on `threads`
+    threads (default: every core — right for batches; a web worker embedding one short
+    query at a time uses one, so concurrent requests do not fight over the cores)."""
     if name == "minilm":
-        return TorchEmbedder()
+        return TorchEmbedder(threads=threads)
     if name == "minilm-onnx-int8":
-        return OnnxEmbedder(cache_dir)
+        return OnnxEmbedder(cache_dir, threads=threads)
     raise ValueError(f"unknown embedding model {name!r}; one of {', '.join(MODELS)}")

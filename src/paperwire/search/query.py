@@ -87,7 +87,7 @@ def _words(text: str) -> tuple[str, ...]:
 
 def _year_filter(value: str, filters: Filters) -> None:
     value = value.strip()
-    if value.isdigit() and len(value) == 4:
+    if value.isdecimal() and len(value) == 4:
         filters.year_from = filters.year_to = int(value)
         return
     match = _YEAR_RANGE.match(value)

@@ -106,7 +106,7 @@ class Services:
 def default_engine(services: Services) -> SearchEngine:
     """Keyword index, vector index and embedding model beside the store."""
     settings = services.settings
-    embedder = make_embedder(settings.embedding_model, Path(settings.cache_dir))
+    embedder = make_embedder(settings.embedding_model, Path(settings.cache_dir), threads=1)
     store = services.store
     return SearchEngine(
         store,
