@@ -8,30 +8,20 @@ running while an import writes."""
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from paperwire.models import Paper
 from paperwire.store import migrations
-from paperwire.store.base import Changes, StoreError, StoreStats, UpsertResult, VectorChanges
-from paperwire.store.rows import (
-    PAPER_COLUMNS,
-    Stored,
-    fold_batch,
-    paper_to_row,
-    plan_upserts,
-    row_to_paper,
-    text_hash,
-    title_hash,
-)
-from paperwire.store.sqlite_community import CommunityTables
-from paperwire.store.sqlite_digests import DigestTables
+from paperwire.store.base import StoreError
+from paperwire.store.community import CommunityTables
+from paperwire.store.digests import DigestTables
+from paperwire.store.papers import PaperTables
+from paperwire.store.sqlconn import Conn
 
 BUSY_TIMEOUT_MS = 10_000
 # Papers with no vector from model ?, or one made from another text (see rows.text_hash).
@@ -70,8 +60,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class SQLiteStore(CommunityTables, DigestTables):
+class SQLiteStore(PaperTables, CommunityTables, DigestTables):
     """The default Store: a SQLite file (see the module docstring)."""
+
+    VECTOR_MODEL_FILTER = "+model = ?"
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -122,7 +114,7 @@ class SQLiteStore(CommunityTables, DigestTables):
             return applied
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[Conn]:
         """The writer connection inside BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
         with self._write_lock:
             self._writer.execute("BEGIN IMMEDIATE")
@@ -134,7 +126,7 @@ class SQLiteStore(CommunityTables, DigestTables):
             self._writer.execute("COMMIT")
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> Iterator[Conn]:
         """A pooled reader connection."""
         try:
             conn = self._readers.get_nowait()
@@ -163,330 +155,12 @@ class SQLiteStore(CommunityTables, DigestTables):
         with self._write_lock:
             self._writer.close()
 
-    # -- papers -----------------------------------------------------------------
-
-    def _stored(
-        self, conn: sqlite3.Connection, column: str, values: list[str]
-    ) -> dict[str, Stored]:
-        found: dict[str, Stored] = {}
-        unique = list(dict.fromkeys(values))
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT * FROM papers WHERE {column} IN ({marks}) ORDER BY id", chunk
-            )
-            for row in rows:
-                # For titles the oldest paper wins, so repeated imports stay stable.
-                found.setdefault(row[column], Stored(row["id"], row["key"], row_to_paper(row)))
-        return found
-
-    def _stored_by_title(self, conn: sqlite3.Connection, titles: list[str]) -> dict[str, Stored]:
-        """Stored papers by normalised title (probed by hash, confirmed on the string).
-        Per title the oldest paper without an arXiv id wins, else the oldest: an arXiv
-        record then finds the title-only record it should complete."""
-        wanted = set(titles)
-        hashes = list({title_hash(t) for t in wanted})
-        found: dict[str, Stored] = {}
-        for start in range(0, len(hashes), _IN_CHUNK):
-            chunk = hashes[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT * FROM papers WHERE title_hash IN ({marks}) "
-                "ORDER BY arxiv_id IS NOT NULL, id",
-                chunk,
-            )
-            for row in rows:
-                if row["title_norm"] in wanted:  # a hash collision is not a match
-                    found.setdefault(
-                        row["title_norm"], Stored(row["id"], row["key"], row_to_paper(row))
-                    )
-        return found
-
-    def upsert_papers(self, papers: Iterable[Paper]) -> UpsertResult:
-        """Insert or merge a batch in one transaction."""
-        batch = fold_batch(papers)
-        if not batch:
-            return UpsertResult()
-        with self.write() as conn:
-            plan = plan_upserts(
-                batch,
-                lambda ids: self._stored(conn, "arxiv_id", ids),
-                lambda titles: self._stored_by_title(conn, titles),
-            )
-            if not plan.inserts and not plan.updates:
-                return UpsertResult(unchanged=plan.unchanged)
-            seq = self._next_seq(conn)
-            columns = ", ".join(PAPER_COLUMNS)
-            marks = ", ".join("?" * len(PAPER_COLUMNS))
-            conn.executemany(
-                f"INSERT INTO papers ({columns}, seq) VALUES ({marks}, ?)",
-                [(*paper_to_row(p), seq) for p in plan.inserts],
-            )
-            assignments = ", ".join(f"{c} = ?" for c in PAPER_COLUMNS)
-            for stored, merged in plan.updates:
-                conn.execute(
-                    f"UPDATE papers SET {assignments}, seq = ?, modified_at = "
-                    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                    (*paper_to_row(merged), seq, stored.id),
-                )
-                if merged.key != stored.key:
-                    conn.execute(
-                        "INSERT OR REPLACE INTO paper_aliases (alias, paper_id) VALUES (?, ?)",
-                        (stored.key, stored.id),
-                    )
-        return UpsertResult(len(plan.inserts), len(plan.updates), plan.unchanged)
-
-    def delete_papers(self, arxiv_ids: Iterable[str]) -> int:
-        """Remove papers the source reports deleted (tombstoned for the indexes)."""
-        ids = list(arxiv_ids)
-        removed = 0
-        with self.write() as conn:
-            seq = self._next_seq(conn)
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start : start + _IN_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                gone = conn.execute(
-                    f"DELETE FROM papers WHERE arxiv_id IN ({marks}) RETURNING id", chunk
-                ).fetchall()
-                conn.executemany(
-                    "INSERT INTO paper_tombstones (seq, paper_id) VALUES (?, ?)",
-                    [(seq, row[0]) for row in gone],
-                )
-                removed += len(gone)
-        return removed
-
-    @staticmethod
-    def _next_seq(conn: sqlite3.Connection) -> int:
-        """Take the next change number (inside the write transaction, so numbers follow
-        commit order)."""
-        row = conn.execute(
-            "UPDATE sync_state SET value = CAST(value AS INTEGER) + 1 WHERE name = 'seq' "
-            "RETURNING value"
-        ).fetchone()
-        return int(row[0])
-
-    def current_seq(self) -> int:
-        """The number of the last committed write batch."""
-        with self.read() as conn:
-            row = conn.execute("SELECT value FROM sync_state WHERE name = 'seq'").fetchone()
-            return int(row[0]) if row else 0
-
-    def changes(self, after: tuple[int, int], tombstones_after: int, limit: int) -> Changes:
-        """Papers changed after position `after` = (seq, id), in (seq, id) order, and
-        deletions after tombstone seq `tombstones_after`."""
-        with self.read() as conn:
-            rows = conn.execute(
-                "SELECT * FROM papers WHERE (seq, id) > (?, ?) ORDER BY seq, id LIMIT ?",
-                (*after, limit),
-            ).fetchall()
-            deleted = conn.execute(
-                "SELECT seq, paper_id FROM paper_tombstones WHERE seq > ? ORDER BY seq",
-                (tombstones_after,),
-            ).fetchall()
-        return Changes(
-            papers=[(row["id"], row_to_paper(row)) for row in rows],
-            position=(rows[-1]["seq"], rows[-1]["id"]) if rows else after,
-            deleted=[row[1] for row in deleted],
-            tombstone_seq=deleted[-1][0] if deleted else tombstones_after,
-        )
-
-    # -- vectors ----------------------------------------------------------------
-
-    def papers_to_embed(self, model: str, after_id: int, limit: int) -> list[tuple[int, Paper]]:
-        """Papers with no vector from `model` (or one of an older text), by id."""
-        with self.read() as conn:
-            rows = conn.execute(
-                f"SELECT p.* FROM papers p {_NEEDS_VECTOR} AND p.id > ? ORDER BY p.id LIMIT ?",
-                (model, after_id, limit),
-            ).fetchall()
-        return [(row["id"], row_to_paper(row)) for row in rows]
-
-    def count_to_embed(self, model: str) -> int:
-        """How many papers `papers_to_embed` would list in all."""
-        with self.read() as conn:
-            return int(
-                conn.execute(
-                    f"SELECT count(*) FROM papers p {_NEEDS_VECTOR}",
-                    (model,),
-                ).fetchone()[0]
-            )
-
-    def save_vectors(self, model: str, vectors: list[tuple[int, Paper, bytes]]) -> None:
-        """Store embeddings (paper id, the paper embedded, float32 bytes) in one batch."""
-        if not vectors:
-            return
-        with self.write() as conn:
-            seq = self._next_seq(conn)
-            conn.executemany(
-                "INSERT INTO paper_vectors (paper_id, model, text_hash, vector, seq) "
-                "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?) "
-                "ON CONFLICT (paper_id) DO UPDATE SET model = excluded.model, "
-                "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq",
-                [(pid, model, text_hash(paper), blob, seq, pid) for pid, paper, blob in vectors],
-            )
-
-    def vector_changes(
-        self, model: str, after: tuple[int, int], tombstones_after: int, limit: int
-    ) -> VectorChanges:
-        """Vectors of `model` written after position (seq, paper id), and papers removed."""
-        with self.read() as conn:
-            rows = conn.execute(
-                "SELECT seq, paper_id, vector FROM paper_vectors WHERE model = ? AND "
-                "(seq, paper_id) > (?, ?) ORDER BY seq, paper_id LIMIT ?",
-                (model, *after, limit),
-            ).fetchall()
-            deleted = conn.execute(
-                "SELECT seq, paper_id FROM paper_tombstones WHERE seq > ? ORDER BY seq",
-                (tombstones_after,),
-            ).fetchall()
-        return VectorChanges(
-            vectors=[(row[1], row[2]) for row in rows],
-            position=(rows[-1][0], rows[-1][1]) if rows else after,
-            deleted=[row[1] for row in deleted],
-            tombstone_seq=deleted[-1][0] if deleted else tombstones_after,
-        )
-
-    def get_vectors(self, model: str, ids: list[int]) -> dict[int, bytes]:
-        """Stored vectors of `model` by paper id."""
-        found: dict[int, bytes] = {}
-        with self.read() as conn:
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start : start + _IN_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                # "+model": look rows up by primary key; on "model = ?" the planner
-                # picked the (model, seq) index and scanned every vector of the model.
-                for pid, blob in conn.execute(
-                    "SELECT paper_id, vector FROM paper_vectors "
-                    f"WHERE +model = ? AND paper_id IN ({marks})",
-                    (model, *chunk),
-                ):
-                    found[pid] = blob
-        return found
-
-    def count_vectors(self, model: str) -> int:
-        """How many papers have a vector from `model`."""
-        with self.read() as conn:
-            return int(
-                conn.execute(
-                    "SELECT count(*) FROM paper_vectors WHERE model = ?", (model,)
-                ).fetchone()[0]
-            )
-
-    def paper_ids(self, keys: list[str]) -> dict[str, int]:
-        """Internal ids of papers by key (or former key)."""
-        found: dict[str, int] = {}
-        with self.read() as conn:
-            for key in keys:
-                row = self._row_by_key(conn, key)
-                if row is not None:
-                    found[key] = row["id"]
-        return found
-
-    def get_papers(self, ids: list[int]) -> dict[int, Paper]:
-        """Papers by their internal ids (search hits), missing ids left out."""
-        found: dict[int, Paper] = {}
-        with self.read() as conn:
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start : start + _IN_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for row in conn.execute(f"SELECT * FROM papers WHERE id IN ({marks})", chunk):
-                    found[row["id"]] = row_to_paper(row)
-        return found
-
     def index_dir(self, name: str) -> Path:
         """Where an index beside this database lives: ``<file>.<name>/``."""
         return self.path.with_name(f"{self.path.name}.{name}")
 
-    def _row_by_key(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
-        row = conn.execute("SELECT * FROM papers WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            row = conn.execute(
-                "SELECT papers.* FROM paper_aliases "
-                "JOIN papers ON papers.id = paper_aliases.paper_id WHERE alias = ?",
-                (key,),
-            ).fetchone()
-        return row  # type: ignore[no-any-return]
-
-    def get_paper(self, key: str) -> Paper | None:
-        """A paper by key, arXiv id (any version or URL form) or former key."""
-        from paperwire.models import normalise_arxiv_id
-
-        with self.read() as conn:
-            row = self._row_by_key(conn, key)
-            if row is None:
-                arxiv_id = normalise_arxiv_id(key)
-                if arxiv_id:
-                    row = self._row_by_key(conn, arxiv_id)
-            return row_to_paper(row) if row else None
-
-    def iter_papers(self, batch_size: int = 1000) -> Iterator[Paper]:
-        """Every paper in insertion order (keyset paging: constant memory)."""
-        last = 0
-        while True:
-            with self.read() as conn:
-                rows = conn.execute(
-                    "SELECT * FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch_size)
-                ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield row_to_paper(row)
-            last = rows[-1]["id"]
-
-    def count_papers(self) -> int:
-        """How many papers are stored."""
-        with self.read() as conn:
-            return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
-
-    # -- state and stats --------------------------------------------------------
-
-    def get_state(self, name: str) -> str | None:
-        """A named piece of resumable state."""
-        with self.read() as conn:
-            row = conn.execute("SELECT value FROM sync_state WHERE name = ?", (name,)).fetchone()
-            return str(row[0]) if row else None
-
-    def set_state(self, name: str, value: str | None) -> None:
-        """Save or clear a named piece of state."""
-        with self.write() as conn:
-            if value is None:
-                conn.execute("DELETE FROM sync_state WHERE name = ?", (name,))
-            else:
-                conn.execute(
-                    "INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT (name) "
-                    "DO UPDATE SET value = excluded.value, "
-                    "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-                    (name, value),
-                )
-
-    def stats(self) -> StoreStats:
-        """Counts for the stats command."""
-        with self.read() as conn:
-            totals = conn.execute(
-                "SELECT count(*), count(arxiv_id), sum(abstract != ''), min(published), "
-                "max(published) FROM papers"
-            ).fetchone()
-            by_source: dict[str, int] = {}
-            for (sources,) in conn.execute("SELECT sources FROM papers"):
-                for name in {source.split(":", 1)[0] for source in json.loads(sources)}:
-                    by_source[name] = by_source.get(name, 0) + 1
-            counts: dict[str, int] = {}
-            for (categories,) in conn.execute(
-                "SELECT categories FROM papers WHERE categories != ''"
-            ):
-                for category in categories.split():
-                    counts[category] = counts.get(category, 0) + 1
-        size = sum(
+    def size_bytes(self) -> int | None:
+        """The database file and its write-ahead log."""
+        return sum(
             os.path.getsize(p) for p in (self.path, Path(f"{self.path}-wal")) if os.path.exists(p)
-        )
-        return StoreStats(
-            papers=totals[0],
-            with_arxiv_id=totals[1],
-            with_abstract=totals[2] or 0,
-            earliest=totals[3],
-            latest=totals[4],
-            by_source=by_source,
-            top_categories=sorted(counts.items(), key=lambda kv: -kv[1])[:10],
-            size_bytes=size,
         )

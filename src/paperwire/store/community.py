@@ -1,4 +1,4 @@
-"""The SQLite engine's community tables: accounts, sign-in links, sessions, API tokens,
+"""The community tables: accounts, sign-in links, sessions, API tokens,
 upvotes and the daily feed's submissions (migration 0003).
 
 Every write runs in the engine's one writer transaction (``BEGIN IMMEDIATE``), so a vote
@@ -9,13 +9,13 @@ they compare."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from paperwire.models import FeedEntry, Paper, Submission, User, normalise_arxiv_id
 from paperwire.store.base import FeedOrder
 from paperwire.store.rows import row_to_paper
+from paperwire.store.sqlconn import Conn, Row, iso, parse_iso
 
 _HANDLE_CHARS = re.compile(r"[^a-z0-9_-]+")
 # Total upvotes: the count the source site reported plus the votes cast here.
@@ -26,22 +26,17 @@ _ENTRY_SELECT = (
 )
 
 
-def iso(moment: datetime) -> str:
-    """A time as stored, in UTC: 2026-11-23T09:30:00Z."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text)  # '...Z' is UTC (strptime was 10x slower)
+    found = parse_iso(text)
+    assert found is not None
+    return found
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Row) -> User:
     return User(row["id"], row["email"], row["handle"], bool(row["is_curator"]))
 
 
-def _entry(row: sqlite3.Row) -> FeedEntry:
+def _entry(row: Row) -> FeedEntry:
     submission = None
     if row["s_id"] is not None:
         submission = Submission(
@@ -63,16 +58,16 @@ def handle_from_email(email: str) -> str:
 class CommunityTables:
     """Mixed into SQLiteStore: the methods over the community tables."""
 
-    def write(self) -> AbstractContextManager[sqlite3.Connection]:  # pragma: no cover
+    def write(self) -> AbstractContextManager[Conn]:  # pragma: no cover
         raise NotImplementedError
 
-    def read(self) -> AbstractContextManager[sqlite3.Connection]:  # pragma: no cover
+    def read(self) -> AbstractContextManager[Conn]:  # pragma: no cover
         raise NotImplementedError
 
-    def _row_by_key(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
+    def _row_by_key(self, conn: Conn, key: str) -> Row | None:
         raise NotImplementedError  # pragma: no cover
 
-    def _paper_id(self, conn: sqlite3.Connection, key: str) -> int | None:
+    def _paper_id(self, conn: Conn, key: str) -> int | None:
         """A paper's id by key, former key, or arXiv id in any of its forms."""
         row = self._row_by_key(conn, key)
         if row is None:
@@ -225,7 +220,7 @@ class CommunityTables:
                 "DELETE FROM api_tokens WHERE user_id = ? AND substr(token_hash, 1, ?) = ?",
                 (user_id, len(hash_prefix), hash_prefix),
             ).rowcount
-        return gone > 0
+        return bool(gone > 0)
 
     # -- votes ------------------------------------------------------------------
 
@@ -317,13 +312,14 @@ class CommunityTables:
         return added
 
     def _entry_rows(
-        self, conn: sqlite3.Connection, where: str, params: tuple[object, ...], tail: str = ""
-    ) -> list[sqlite3.Row]:
-        return conn.execute(
+        self, conn: Conn, where: str, params: tuple[object, ...], tail: str = ""
+    ) -> list[Row]:
+        rows: list[Row] = conn.execute(
             f"{_ENTRY_SELECT} FROM papers p LEFT JOIN submissions s ON s.paper_id = p.id "
             f"LEFT JOIN users u ON u.id = s.user_id WHERE {where} {tail}",
             params,
         ).fetchall()
+        return rows
 
     def entry(self, key: str) -> FeedEntry | None:
         """One paper with its upvotes and listing."""
@@ -412,7 +408,7 @@ class CommunityTables:
                 "UPDATE submissions SET hidden = ?, hidden_by = ? WHERE paper_id = ?",
                 (int(hidden), curator_id if hidden else None, paper_id),
             ).rowcount
-        return changed > 0
+        return bool(changed > 0)
 
     def user_submissions(self, user_id: int, limit: int = 100) -> list[FeedEntry]:
         """What a user submitted, newest first."""
