@@ -24,6 +24,7 @@ from paperwire.ingest.load import load
 from paperwire.models import Paper
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.lexical import LexicalIndex
+from paperwire.store import open_store
 from paperwire.store.sqlite import SQLiteStore
 from paperwire.web.app import create_app
 from paperwire.web.security import csrf_token
@@ -34,10 +35,41 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    """A fresh SQLite store in its own file."""
-    db = SQLiteStore(f"sqlite:///{tmp_path / 'papers.db'}")
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A real PostgreSQL with pgvector, started from pip's pgserver (no root, no network)."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+_DATABASES = iter(range(1, 1_000_000))
+
+
+def fresh_postgres_url(server) -> str:
+    """A new, empty database on the test server."""
+    import psycopg
+
+    name = f"t{next(_DATABASES)}"
+    base = server.get_uri()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return base.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path: Path):
+    """A fresh store, once on SQLite (its own file) and once on PostgreSQL (its own
+    database): the tests that take it run against both engines."""
+    if request.param == "sqlite":
+        db = SQLiteStore(f"sqlite:///{tmp_path / 'papers.db'}")
+    else:
+        from paperwire.store.postgres import PostgresStore
+
+        server = request.getfixturevalue("postgres_server")
+        db = PostgresStore(fresh_postgres_url(server), index_root=tmp_path / "indexes")
     yield db
     db.close()
 
@@ -101,8 +133,8 @@ class Site:
     inbox: object | None = None
 
     @property
-    def store(self) -> SQLiteStore:
-        return self.services.store  # type: ignore[return-value]
+    def store(self):
+        return self.services.store
 
     def csrf(self) -> str:
         if "pw_csrf" not in self.client.cookies:
@@ -151,7 +183,7 @@ def make_site(
         "cache_dir": str(tmp_path / "cache"),
     }
     settings = Settings(**{**values, **overrides})
-    store = SQLiteStore(settings.database_url)
+    store = open_store(settings.database_url, index_root=tmp_path / "indexes")
     clock = Clock(now)
     data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
     papers = [p for p in parse_any(data, "sample", "paperwire") if isinstance(p, Paper)]
@@ -168,9 +200,17 @@ def make_site(
     return Site(client, services, tmp_path / "mail", replay, clock)
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    """The web app (keyword search only: no model load) over the listed sample corpus."""
-    made = make_site(tmp_path)
+def engine_url(request, tmp_path: Path) -> str:
+    """A fresh database of the engine a test is parametrised with."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'site.db'}"
+    return fresh_postgres_url(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def site(request, tmp_path: Path) -> Iterator[Site]:
+    """The web app (keyword search only: no model load) over the listed sample corpus,
+    on each engine."""
+    made = make_site(tmp_path, database_url=engine_url(request, tmp_path))
     with made.client:
         yield made

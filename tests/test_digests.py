@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,13 +18,14 @@ from urllib.parse import urlsplit
 import dkim
 import pytest
 
-from conftest import make_site
+from conftest import engine_url, make_site
 from paperwire.digest.mailer import SMTPMailer
 from paperwire.digest.periods import period_key
 from paperwire.digest.run import compose_due
 from paperwire.digest.send import RETRY_DELAYS, deliver
 from paperwire.models import Paper, SavedSearch, Subscription
 from paperwire.search.embed import make_embedder
+from paperwire.store import open_store
 from smtp_support import SMTPServer
 
 NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
@@ -37,10 +37,11 @@ def smtp():
         yield server
 
 
-@pytest.fixture
-def digest_site(tmp_path, smtp):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def digest_site(request, tmp_path, smtp):
     site = make_site(
         tmp_path,
+        database_url=engine_url(request, tmp_path),
         now=NOW,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
@@ -241,7 +242,7 @@ def test_each_period_is_composed_and_sent_once(digest_site, smtp):
     same_week = period_key("weekly", site.clock.now) == period_key("weekly", NOW)
     assert len(smtp.inbox.to("weekly@example.org")) == (1 if same_week else 2)
     assert site.store.outbox_counts() == {"sent": len(smtp.inbox.messages)}
-    with sqlite3.connect(site.store.path) as conn:
+    with site.store.read() as conn:
         rows = conn.execute("SELECT subscription_id, count(*) FROM outbox GROUP BY 1").fetchall()
     assert {sid for sid, _ in rows} == {*ids, weekly}
 
@@ -417,11 +418,12 @@ def test_a_sender_killed_while_composing_resumes_exactly_once(digest_site, smtp,
     sender = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    watcher = sqlite3.connect(site.store.path, timeout=30)
+    watcher = open_store(settings.database_url, index_root=tmp_path / "watcher")
     composed = 0
     deadline = time.monotonic() + 120
     while sender.poll() is None and time.monotonic() < deadline:
-        composed = watcher.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        with watcher.read() as conn:
+            composed = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
         if composed >= 20:
             os.kill(sender.pid, signal.SIGKILL)  # in the middle of composing
             break

@@ -56,7 +56,7 @@ def handle_from_email(email: str) -> str:
 
 
 class CommunityTables:
-    """Mixed into SQLiteStore: the methods over the community tables."""
+    """Mixed into each engine: the methods over the community tables."""
 
     def write(self) -> AbstractContextManager[Conn]:  # pragma: no cover
         raise NotImplementedError

@@ -22,7 +22,11 @@ _parse = parse_iso
 
 
 class DigestTables:
-    """Mixed into SQLiteStore: the methods over the digest tables."""
+    """Mixed into each engine: the methods over the digest tables."""
+
+    # Row locks for concurrent senders where the engine has them (PostgreSQL); SQLite's
+    # one writer serialises the claim anyway.
+    SKIP_LOCKED = ""
 
     def write(self) -> AbstractContextManager[Conn]:  # pragma: no cover
         raise NotImplementedError
@@ -224,7 +228,7 @@ class DigestTables:
                 "UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1 "
                 "WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND "
                 "next_attempt_at <= ?) OR (status = 'sending' AND claimed_until < ?) "
-                "ORDER BY id LIMIT ?) RETURNING *",
+                f"ORDER BY id LIMIT ?{self.SKIP_LOCKED}) RETURNING *",
                 (iso(lease_until), iso(now), iso(now), limit),
             ).fetchall()
         return [

@@ -1,0 +1,174 @@
+"""The PostgreSQL engine: the same tables and the same SQL as the SQLite engine (papers.py,
+community.py, digests.py), over psycopg 3 with a connection pool.
+
+Writers run concurrently here; what must be serial is made so by the database: every
+write that takes a change number locks the sequence row until it commits (numbers follow
+commit order), a digest period is claimed by a conditional UPDATE on its subscription
+row, and senders claim outbox rows with FOR UPDATE SKIP LOCKED. Migrations run under an
+advisory lock, one transaction each, so concurrent starts and interrupted migrations are
+safe. The indexes beside the store (keyword, vectors) live in a local cache folder and
+follow the change feed like the SQLite engine's."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import psycopg
+from psycopg.rows import RowMaker
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from paperwire.store import migrations
+from paperwire.store.base import StoreError
+from paperwire.store.community import CommunityTables
+from paperwire.store.digests import DigestTables
+from paperwire.store.papers import PaperTables
+from paperwire.store.sqlconn import Conn
+
+POOL_SIZE = 8
+CONNECT_TIMEOUT_S = 10
+# An arbitrary number: only one paperwire process migrates a database at a time.
+MIGRATION_LOCK = 72_616_001
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+class Row(tuple[Any, ...]):
+    """A result row by position (row[0]) and by column name (row["id"]), like sqlite3.Row."""
+
+    names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        """Column names, in order."""
+        return list(self.names)
+
+
+def _row_factory(cursor: psycopg.Cursor[Any]) -> RowMaker[Row]:
+    names = {column.name: i for i, column in enumerate(cursor.description or [])}
+
+    def make(values: Sequence[Any]) -> Row:
+        row = Row(values)
+        row.names = names
+        return row
+
+    return make
+
+
+def _sql(text: str) -> str:
+    """'?' placeholders as psycopg's '%s' (a literal '%' doubled)."""
+    return text.replace("%", "%%").replace("?", "%s")
+
+
+class _Connection:
+    """A psycopg connection speaking the shared SQL ('?' placeholders)."""
+
+    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self._conn.execute(_sql(sql), tuple(parameters))
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(_sql(sql), [tuple(p) for p in parameters])
+            return cursor
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    return _PASSWORD.sub(r"\1***@", url)
+
+
+class PostgresStore(PaperTables, CommunityTables, DigestTables):
+    """The Store on a PostgreSQL server (``postgresql://user:pass@host/db``)."""
+
+    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, index_root: Path | None = None) -> None:
+        self.url = url
+        self.index_root = index_root or Path(platformdirs.user_cache_dir("paperwire"))
+        try:
+            # Fail fast, in one line, on a wrong host or password.
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"cannot connect to {redact(url)}: {first}") from exc
+        self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=POOL_SIZE,
+            kwargs={"row_factory": _row_factory, "connect_timeout": CONNECT_TIMEOUT_S},
+            # A connection broken by a server restart is replaced, not handed out.
+            check=ConnectionPool.check_connection,
+            open=True,
+            name="paperwire",
+        )
+        self.migrate()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Conn]:
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                yield _Connection(conn)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StoreError(f"{redact(self.url)}: {str(exc).strip()[:300]}") from exc
+
+    def write(self) -> AbstractContextManager[Conn]:
+        """A transaction (committed on success, rolled back on error)."""
+        return self._transaction()
+
+    def read(self) -> AbstractContextManager[Conn]:
+        """A transaction for reading."""
+        return self._transaction()
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks, each in its own transaction."""
+        applied = []
+        for migration in migrations.load("postgresql"):
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
+                done = conn.execute(
+                    "SELECT 1 FROM schema_migrations WHERE version = %s", (migration.version,)
+                ).fetchone()
+                if done:
+                    continue
+                try:
+                    conn.execute(migration.sql.encode())
+                except psycopg.Error as exc:
+                    raise StoreError(f"migration {migration.version} failed: {exc}") from exc
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+                applied.append(migration.version)
+        return applied
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.close()
+
+    def index_dir(self, name: str) -> Path:
+        """A local folder for an index of this database (each host keeps its own and
+        brings it up to date from the change feed)."""
+        digest = hashlib.sha256(redact(self.url).encode()).hexdigest()[:16]
+        return self.index_root / f"pg-{digest}" / name
+
+    def size_bytes(self) -> int | None:
+        """The database's size on the server."""
+        with self.read() as conn:
+            return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
