@@ -45,6 +45,11 @@ class PaperTables:
     def read(self) -> AbstractContextManager[Conn]:  # pragma: no cover
         raise NotImplementedError
 
+    def _serialise_paper_writes(self, conn: Conn) -> None:
+        """Hold off other paper writers until this transaction ends (SQLite: its one
+        writer already does; PostgreSQL locks the sequence row first, so two imports
+        never plan an insert of the same new paper)."""
+
     def size_bytes(self) -> int | None:  # pragma: no cover
         """How much room the store takes."""
         raise NotImplementedError
@@ -93,6 +98,7 @@ class PaperTables:
         if not batch:
             return UpsertResult()
         with self.write() as conn:
+            self._serialise_paper_writes(conn)
             plan = plan_upserts(
                 batch,
                 lambda ids: self._stored(conn, "arxiv_id", ids),
@@ -126,6 +132,7 @@ class PaperTables:
         ids = list(arxiv_ids)
         removed = 0
         with self.write() as conn:
+            self._serialise_paper_writes(conn)
             seq = self._next_seq(conn)
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]

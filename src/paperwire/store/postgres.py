@@ -1,5 +1,5 @@
 """The PostgreSQL engine: the same tables and the same SQL as the SQLite engine (papers.py,
-community.py, digests.py), over psycopg 3 with a connection pool.
+community.py, digests.py), over psycopg 3 with a small pool of its own.
 
 Writers run concurrently here; what must be serial is made so by the database: every
 write that takes a change number locks the sequence row until it commits (numbers follow
@@ -12,7 +12,9 @@ follow the change feed like the SQLite engine's."""
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -21,7 +23,6 @@ from typing import Any
 import platformdirs
 import psycopg
 from psycopg.rows import RowMaker
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from paperwire.store import migrations
 from paperwire.store.base import StoreError
@@ -30,8 +31,10 @@ from paperwire.store.digests import DigestTables
 from paperwire.store.papers import PaperTables
 from paperwire.store.sqlconn import Conn
 
-POOL_SIZE = 8
-CONNECT_TIMEOUT_S = 10
+POOL_SIZE = 8  # idle connections kept
+MAX_CONNECTIONS = 16  # in use at once, per process
+CONNECT_TIMEOUT_S = 5
+WAIT_FOR_CONNECTION_S = 10
 # An arbitrary number: only one paperwire process migrates a database at a time.
 MIGRATION_LOCK = 72_616_001
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
@@ -102,27 +105,53 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreError(f"cannot connect to {redact(url)}: {first}") from exc
-        self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=POOL_SIZE,
-            kwargs={"row_factory": _row_factory, "connect_timeout": CONNECT_TIMEOUT_S},
-            # A connection broken by a server restart is replaced, not handed out.
-            check=ConnectionPool.check_connection,
-            open=True,
-            name="paperwire",
-        )
+        self._idle: queue.LifoQueue[psycopg.Connection[Row]] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._closed = False
         self.migrate()
 
     # -- plumbing ---------------------------------------------------------------
 
+    def _connect(self) -> psycopg.Connection[Row]:
+        return psycopg.connect(
+            self.url, row_factory=_row_factory, connect_timeout=CONNECT_TIMEOUT_S
+        )
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Row]]:
+        """A pooled connection. One found broken (the server restarted) is replaced by a
+        fresh one; one that breaks while in use is dropped, so the next request
+        reconnects: the service recovers without being restarted."""
+        if not self._slots.acquire(timeout=WAIT_FOR_CONNECTION_S):
+            raise StoreError(f"{redact(self.url)}: every connection is busy; try again shortly")
+        conn: psycopg.Connection[Row] | None = None
+        try:
+            try:
+                conn = self._idle.get_nowait()
+                if conn.closed or conn.broken:
+                    conn.close()
+                    conn = self._connect()
+            except queue.Empty:
+                conn = self._connect()
+            yield conn
+        except psycopg.OperationalError as exc:
+            if conn is not None:
+                conn.close()
+            conn = None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost"
+            raise StoreError(f"{redact(self.url)}: {first}") from exc
+        finally:
+            if conn is not None:
+                if conn.closed or conn.broken or self._closed or self._idle.qsize() >= POOL_SIZE:
+                    conn.close()
+                else:
+                    self._idle.put(conn)
+            self._slots.release()
+
     @contextmanager
     def _transaction(self) -> Iterator[Conn]:
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                yield _Connection(conn)
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"{redact(self.url)}: {str(exc).strip()[:300]}") from exc
+        with self._connection() as conn, conn.transaction():
+            yield _Connection(conn)
 
     def write(self) -> AbstractContextManager[Conn]:
         """A transaction (committed on success, rolled back on error)."""
@@ -136,7 +165,7 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
         """Apply the migrations this database lacks, each in its own transaction."""
         applied = []
         for migration in migrations.load("postgresql"):
-            with self._pool.connection() as conn, conn.transaction():
+            with self._connection() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -159,14 +188,23 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
         return applied
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        self._pool.close()
+        """Close every idle connection (ones in use close when they come back)."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                break
 
     def index_dir(self, name: str) -> Path:
         """A local folder for an index of this database (each host keeps its own and
         brings it up to date from the change feed)."""
         digest = hashlib.sha256(redact(self.url).encode()).hexdigest()[:16]
         return self.index_root / f"pg-{digest}" / name
+
+    def _serialise_paper_writes(self, conn: Conn) -> None:
+        """Lock the sequence row now, before reading what is stored (see papers.py)."""
+        conn.execute("SELECT value FROM sync_state WHERE name = 'seq' FOR UPDATE")
 
     def size_bytes(self) -> int | None:
         """The database's size on the server."""

@@ -1,0 +1,110 @@
+"""What only the PostgreSQL engine has to prove: one-line errors for a wrong host or
+database, a server restarted under a running service (requests fail cleanly, then work
+again without restarting the service), concurrent writers from real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import fresh_postgres_url, make_site
+from paperwire.cli import cli
+from paperwire.models import Paper
+from paperwire.store import StoreError, open_store
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://paperwire:secret@127.0.0.1:1/papers",  # nothing listens there
+        "postgresql://paperwire:secret@no-such-host.invalid/papers",
+    ],
+)
+def test_unreachable_server_is_a_one_line_error_without_the_password(url):
+    result = CliRunner().invoke(cli, ["--db", url, "stats"])
+    assert result.exit_code == 3
+    message = result.output.strip()
+    assert message.startswith("Error: cannot connect to postgresql://paperwire:***@")
+    assert "secret" not in message and "Traceback" not in message
+    assert len(message.splitlines()) == 1
+
+
+def test_missing_database_is_a_one_line_error(postgres_server):
+    url = postgres_server.get_uri().replace("/postgres?", "/no_such_database?")
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    assert "no_such_database" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_restarted_server_fails_requests_cleanly_then_recovers(tmp_path):
+    import pgserver
+
+    data = tmp_path / "restart-pgdata"
+    server = pgserver.get_server(data, cleanup_mode="stop")
+    url = fresh_postgres_url(server)
+    site = make_site(tmp_path, database_url=url)
+    with site.client as client:
+        assert (
+            client.get(
+                "/api/v1/papers/target-based-surrogates-for-stochastic-optimization"
+            ).status_code
+            == 200
+        )
+        server.cleanup()  # the database goes away under the running service
+        down = client.get("/api/v1/papers/target-based-surrogates-for-stochastic-optimization")
+        assert down.status_code == 503 and down.json()["detail"].startswith("the database")
+        page = client.get("/")
+        assert page.status_code == 503 and "Traceback" not in page.text
+        server = pgserver.get_server(data, cleanup_mode="stop")  # and comes back
+        assert server.get_uri().split("?")[1] == url.split("?")[1]
+        up = client.get("/api/v1/papers/target-based-surrogates-for-stochastic-optimization")
+        assert up.status_code == 200
+    server.cleanup()
+
+
+def _import_chunk(url: str, start: int) -> int:
+    store = open_store(url, index_root=Path("/tmp/paperwire-test-indexes"))
+    papers = [
+        Paper(title=f"Parallel paper {i}", abstract="x", arxiv_id=f"2601.{i:05d}")
+        for i in range(start, start + 200)
+    ]
+    # Half of each chunk overlaps the next process's: the same papers from two writers.
+    papers += [
+        Paper(title=f"Parallel paper {i}", arxiv_id=f"2601.{i:05d}")
+        for i in range(start + 200, start + 300)
+    ]
+    result = store.upsert_papers(papers)
+    store.close()
+    return result.inserted + result.updated + result.unchanged
+
+
+def test_writers_in_parallel_processes_stay_exact(postgres_server, tmp_path):
+    url = fresh_postgres_url(postgres_server)
+    open_store(url, index_root=tmp_path).close()
+    with ProcessPoolExecutor(max_workers=4) as pool:
+        list(pool.map(_import_chunk, [url] * 4, [0, 200, 400, 600]))
+    store = open_store(url, index_root=tmp_path)
+    assert store.count_papers() == 900  # 0..899, the overlaps merged, none doubled
+    changes = store.changes((0, 0), 0, 10_000)
+    assert len(changes.papers) == 900 and len({pid for pid, _ in changes.papers}) == 900
+    store.close()
+
+
+def test_serve_and_cli_run_on_postgresql(postgres_server, tmp_path):
+    url = fresh_postgres_url(postgres_server)
+    env_cli = [str(Path(sys.executable).parent / "paperwire"), "--db", url]
+    done = subprocess.run([*env_cli, "import", "--sample", "--list-on", "today", "-q"],
+                          capture_output=True, text=True, timeout=300,
+                          env={"PAPERWIRE_INLINE_EMBED_LIMIT": "0", "PATH": "/usr/bin:/bin",
+                               "HOME": str(tmp_path)})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = subprocess.run([*env_cli, "search", "--mode", "lexical", "--json", "diffusion"],
+                           capture_output=True, text=True, timeout=300,
+                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert "diffusion" in found.stdout.lower()
