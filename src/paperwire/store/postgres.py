@@ -95,6 +95,8 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
     """The Store on a PostgreSQL server (``postgresql://user:pass@host/db``)."""
 
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+    # A move keeps ids: explicit values in GENERATED ALWAYS identity columns.
+    INSERT_OVERRIDE = " OVERRIDING SYSTEM VALUE"
 
     def __init__(self, url: str, index_root: Path | None = None) -> None:
         self.url = url
@@ -205,6 +207,20 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
     def _serialise_paper_writes(self, conn: Conn) -> None:
         """Lock the sequence row now, before reading what is stored (see papers.py)."""
         conn.execute("SELECT value FROM sync_state WHERE name = 'seq' FOR UPDATE")
+
+    def reset_identities(self, tables: list[str]) -> None:
+        """Move each identity past the ids a move inserted explicitly."""
+        with self.write() as conn:
+            for table in tables:
+                conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table}"
+                )
+
+    def schema_version(self) -> int:
+        """The last migration applied."""
+        with self.read() as conn:
+            return int(conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
 
     def size_bytes(self) -> int | None:
         """The database's size on the server."""

@@ -64,6 +64,7 @@ class SQLiteStore(PaperTables, CommunityTables, DigestTables):
     """The default Store: a SQLite file (see the module docstring)."""
 
     VECTOR_MODEL_FILTER = "+model = ?"
+    INSERT_OVERRIDE = ""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -158,6 +159,14 @@ class SQLiteStore(PaperTables, CommunityTables, DigestTables):
     def index_dir(self, name: str) -> Path:
         """Where an index beside this database lives: ``<file>.<name>/``."""
         return self.path.with_name(f"{self.path.name}.{name}")
+
+    def reset_identities(self, tables: list[str]) -> None:
+        """Nothing to do: SQLite moves AUTOINCREMENT past ids inserted explicitly."""
+
+    def schema_version(self) -> int:
+        """The last migration applied."""
+        with self.read() as conn:
+            return int(conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
 
     def size_bytes(self) -> int | None:
         """The database file and its write-ahead log."""
