@@ -108,3 +108,24 @@ def test_serve_and_cli_run_on_postgresql(postgres_server, tmp_path):
                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})  # fmt: skip
     assert found.returncode == 0, found.stderr
     assert "diffusion" in found.stdout.lower()
+
+
+def test_a_read_only_database_serves_pages_and_refuses_writes_cleanly(postgres_server, tmp_path):
+    """What a search host pointed at a streaming replica sees."""
+    import psycopg
+
+    url = fresh_postgres_url(postgres_server)
+    site = make_site(tmp_path, database_url=url)
+    with site.client as client:
+        site.sign_in("ada@example.org")
+        name = url.split("?")[0].rsplit("/", 1)[1]
+        with psycopg.connect(postgres_server.get_uri(), autocommit=True) as admin:
+            admin.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+        site.store.close()  # new connections pick the setting up
+        assert client.get("/search", params={"q": "diffusion"}).status_code == 200
+        assert client.get("/").status_code == 200
+        vote = client.post(
+            "/papers/target-based-surrogates-for-stochastic-optimization/vote",
+            data={"csrf_token": site.csrf()},
+        )
+        assert vote.status_code == 503 and "Traceback" not in vote.text

@@ -22,6 +22,7 @@ from typing import Any
 
 import platformdirs
 import psycopg
+import psycopg.errors
 from psycopg.rows import RowMaker
 
 from paperwire.store import migrations
@@ -142,6 +143,9 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
             conn = None
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost"
             raise StoreError(f"{redact(self.url)}: {first}") from exc
+        except psycopg.errors.ReadOnlySqlTransaction as exc:
+            # A read-only replica (or database): reads work, writes are refused cleanly.
+            raise StoreError(f"{redact(self.url)} is read-only: {exc}") from exc
         finally:
             if conn is not None:
                 if conn.closed or conn.broken or self._closed or self._idle.qsize() >= POOL_SIZE:
