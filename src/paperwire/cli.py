@@ -447,26 +447,49 @@ def similar_command(state: _Context, key: str, limit: int, as_json: bool) -> Non
 @click.option(
     "--model", type=click.Choice(MODELS), help="Embedding model (default: the configured one)."
 )
+@click.option(
+    "--dask",
+    "scheduler",
+    metavar="ADDRESS",
+    help="Fan the work out on a Dask cluster (tcp://scheduler:8786); workers need paperwire.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @pass_context
-def embed_command(state: _Context, model: str | None, quiet: bool) -> None:
+def embed_command(state: _Context, model: str | None, scheduler: str | None, quiet: bool) -> None:
     """Embed every paper that has no vector from the model yet.
 
     Incremental and resumable: run it again after an interruption and it goes on where it
     stopped. Keyword search keeps working while it runs."""
     if model:
         state.settings = state.settings.model_copy(update={"embedding_model": model})
-    engine = state.engine
-    assert engine.embedder is not None and engine.vectors is not None
-    pending = state.store.count_to_embed(engine.embedder.name)
+    name = state.settings.embedding_model
+    pending = state.store.count_to_embed(name)
     with tqdm(
         total=pending,
         unit=" papers",
-        desc=f"embedding ({engine.embedder.name})",
+        desc=f"embedding ({name})",
         disable=quiet or None,
         file=sys.stderr,
     ) as bar:
-        done = embed_pending(state.store, engine.embedder, progress=bar.update)
+        if scheduler:
+            from distributed import Client
+
+            from paperwire.search.cluster import embed_on_cluster
+
+            try:
+                client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+            except OSError as exc:
+                raise Failure(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+            with client:
+                done = embed_on_cluster(
+                    state.store, client, name, state.settings.cache_dir, progress=bar.update
+                )
+        else:
+            embedder = state.engine.embedder
+            assert embedder is not None
+            done = embed_pending(state.store, embedder, progress=bar.update)
+    engine = state.engine
+    assert engine.vectors is not None
     engine.vectors.sync(state.store)
     click.echo(f"embedded {done:,} papers; {len(engine.vectors):,} in the vector index")
 
