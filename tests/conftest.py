@@ -23,7 +23,7 @@ from paperwire.ingest.fetch import PoliteClient
 from paperwire.ingest.load import load
 from paperwire.models import Paper
 from paperwire.search.hybrid import SearchEngine
-from paperwire.search.lexical import LexicalIndex
+from paperwire.search.native import keyword_index
 from paperwire.store import open_store
 from paperwire.store.sqlite import SQLiteStore
 from paperwire.web.app import create_app
@@ -193,9 +193,7 @@ def make_site(
     arxiv = PoliteClient(httpx.Client(transport=httpx.MockTransport(replay)), sleep=lambda s: None)
     services = build_services(settings, store, arxiv=arxiv)
     services.clock = clock
-    services.engine_factory = engine_factory or (
-        lambda: SearchEngine(store, LexicalIndex.for_store(store))
-    )
+    services.engine_factory = engine_factory or (lambda: SearchEngine(store, keyword_index(store)))
     client = TestClient(create_app(settings, store, services=services))
     return Site(client, services, tmp_path / "mail", replay, clock)
 

@@ -13,7 +13,7 @@ from conftest import fresh_postgres_url, make_site
 from paperwire.cli import cli
 from paperwire.digest.run import compose_due
 from paperwire.models import SavedSearch, Subscription
-from paperwire.search.vectors import to_bytes
+from paperwire.search.vectors import from_bytes, to_bytes
 from paperwire.store import open_store
 from paperwire.store.transfer import TABLES, transfer
 from paperwire.tokens import subscription_token
@@ -88,6 +88,9 @@ def test_a_deployment_moves_to_postgresql_resumes_and_verifies(
         assert client.get(f"/subscriptions/{token}").status_code == 200
         assert moved.store.outbox_counts() == open_store(source_url).outbox_counts()
         assert moved.store.count_vectors("minilm") == 40
+        # The vectors arrived as bytes; the target filled its pgvector column from them.
+        mine = from_bytes([moved.store.get_vectors("minilm", [7])[7]])[0]
+        assert moved.store.nearest("minilm", mine, 1)[0][0] == 7
         # New rows get new ids after the copied ones.
         moved.sign_in("new@example.org")
         assert moved.store.get_user_by_handle("new").id > moved.store.get_user_by_handle("ada").id

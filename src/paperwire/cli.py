@@ -28,9 +28,14 @@ from paperwire.models import Paper
 from paperwire.search.embed import MODELS, make_embedder
 from paperwire.search.hybrid import MODES, SearchEngine, embed_pending, search, similar
 from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
+from paperwire.search.native import (
+    SearchesItself,
+    StoreKeywordIndex,
+    keyword_index,
+    vector_index,
+)
 from paperwire.search.query import QueryError
 from paperwire.search.results import marked_ansi, plain
-from paperwire.search.vectors import VectorIndex
 from paperwire.store import Store, StoreError, open_store
 
 EXIT_PARTIAL = 1
@@ -49,7 +54,7 @@ class _Context:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._store: Store | None = None
-        self._lexical: LexicalIndex | None = None
+        self._lexical: LexicalIndex | StoreKeywordIndex | None = None
         self._engine: SearchEngine | None = None
 
     @property
@@ -66,14 +71,14 @@ class _Context:
         """The search engine: store, keyword index, and (when the model loads) meaning."""
         if self._engine is None:
             embedder = make_embedder(self.settings.embedding_model, Path(self.settings.cache_dir))
-            vectors = VectorIndex.for_store(self.store, embedder.name)
+            vectors = vector_index(self.store, embedder.name)
             self._engine = SearchEngine(self.store, self.lexical, vectors, embedder)
         return self._engine
 
     @property
-    def lexical(self) -> LexicalIndex:
+    def lexical(self) -> LexicalIndex | StoreKeywordIndex:
         if self._lexical is None:
-            self._lexical = LexicalIndex.for_store(self.store)
+            self._lexical = keyword_index(self.store)
         return self._lexical
 
     def sync_indexes(self, quiet: bool) -> None:
@@ -286,7 +291,8 @@ def import_command(
     inputs = list(sources)
     # Large files: index in a second process while this one parses and stores.
     big = sum(Path(s).stat().st_size for s in inputs if Path(s).is_file()) > BACKGROUND_INDEX_BYTES
-    follower = BackgroundIndexer(state.settings.database_url) if big else None
+    beside = not isinstance(state.store, SearchesItself)  # an index beside the store to fill
+    follower = BackgroundIndexer(state.settings.database_url) if big and beside else None
     listed: list[str] = []
     tap = _KeyTap(listed if list_on else None)
     for source in inputs + ([SAMPLE] if sample else []):
@@ -558,6 +564,9 @@ def reindex(state: _Context, quiet: bool) -> None:
 
     Never needed in normal use (imports keep it in step); useful after deleting or
     losing the index folder, which costs nothing but this rebuild."""
+    if state.lexical.path is None:
+        click.echo("nothing to rebuild: this database indexes the papers itself")
+        return
     with tqdm(
         total=state.store.count_papers(),
         unit=" papers",

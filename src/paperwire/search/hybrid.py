@@ -22,6 +22,7 @@ import numpy as np
 from paperwire.models import Paper
 from paperwire.search.embed import Embedder, paper_text
 from paperwire.search.lexical import NAMES, LexicalIndex, keyword_search, query_stems, stem
+from paperwire.search.native import StoreKeywordIndex, StoreVectorIndex
 from paperwire.search.query import Filters, KeywordQuery, parse_query
 from paperwire.search.results import SearchHit, highlight, snippet
 from paperwire.search.vectors import VectorIndex, from_bytes, to_bytes
@@ -48,8 +49,8 @@ class SearchEngine:
     """Everything a query needs: the store and the indexes beside it."""
 
     store: Store
-    lexical: LexicalIndex
-    vectors: VectorIndex | None = None
+    lexical: LexicalIndex | StoreKeywordIndex
+    vectors: VectorIndex | StoreVectorIndex | None = None
     embedder: Embedder | None = None
     alpha: float = DEFAULT_ALPHA
 

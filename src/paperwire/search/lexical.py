@@ -420,7 +420,7 @@ def query_stems(query: KeywordQuery) -> set[str]:
 
 
 def keyword_search(
-    store: Store, index: LexicalIndex, text: str | KeywordQuery, limit: int = 20, offset: int = 0
+    store: Store, index: Any, text: str | KeywordQuery, limit: int = 20, offset: int = 0
 ) -> list[SearchHit]:
     """BM25-ranked papers with highlighted titles and snippets (QueryError when the query
     has nothing to search). Brings the index up to date with the store first."""

@@ -216,6 +216,11 @@ class PaperTables:
                 "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq",
                 [(pid, model, text_hash(paper), blob, seq, pid) for pid, paper, blob in vectors],
             )
+            self._vectors_saved(conn, vectors)
+
+    def _vectors_saved(self, conn: Conn, vectors: list[tuple[int, Paper, bytes]]) -> None:
+        """After vectors are written, in the same transaction (PostgreSQL also fills its
+        pgvector column)."""
 
     def vector_changes(
         self, model: str, after: tuple[int, int], tombstones_after: int, limit: int

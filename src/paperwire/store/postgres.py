@@ -20,12 +20,16 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import platformdirs
 import psycopg
 import psycopg.errors
 from psycopg.rows import RowMaker
 
-from paperwire.store import migrations
+from paperwire.models import Paper
+from paperwire.search.query import KeywordQuery
+from paperwire.store import migrations, pg_search
 from paperwire.store.base import StoreError
 from paperwire.store.community import CommunityTables
 from paperwire.store.digests import DigestTables
@@ -207,6 +211,49 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
         brings it up to date from the change feed)."""
         digest = hashlib.sha256(redact(self.url).encode()).hexdigest()[:16]
         return self.index_root / f"pg-{digest}" / name
+
+    # -- search inside the database (store/pg_search.py) --------------------------
+
+    def fulltext(
+        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
+    ) -> list[tuple[int, float]]:
+        """Keyword search over the weighted tsvector: (paper id, score), best first."""
+        with self.read() as conn:
+            return pg_search.fulltext(conn, query, limit, offset, any_term)
+
+    def nearest(
+        self, model: str, vector: npt.NDArray[np.float32], k: int
+    ) -> list[tuple[int, float]]:
+        """About the k nearest papers by cosine (HNSW): (paper id, similarity)."""
+        with self.read() as conn:
+            return pg_search.nearest(conn, model, vector, k)
+
+    def _vectors_saved(self, conn: Conn, vectors: list[tuple[int, Paper, bytes]]) -> None:
+        """Fill the pgvector column from the float32 bytes just written."""
+        conn.executemany(
+            "UPDATE paper_vectors SET embedding = CAST(? AS vector) WHERE paper_id = ?",
+            [
+                (pg_search.vector_literal(np.frombuffer(blob, dtype="<f4")), pid)
+                for pid, _, blob in vectors
+            ],
+        )
+
+    def after_transfer(self) -> None:
+        """Fill pgvector columns for vectors a move brought in as bytes."""
+        while True:
+            with self.write() as conn:
+                rows = conn.execute(
+                    "SELECT paper_id, vector FROM paper_vectors WHERE embedding IS NULL LIMIT 2000"
+                ).fetchall()
+                if not rows:
+                    return
+                conn.executemany(
+                    "UPDATE paper_vectors SET embedding = CAST(? AS vector) WHERE paper_id = ?",
+                    [
+                        (pg_search.vector_literal(np.frombuffer(bytes(r[1]), dtype="<f4")), r[0])
+                        for r in rows
+                    ],
+                )
 
     def _serialise_paper_writes(self, conn: Conn) -> None:
         """Lock the sequence row now, before reading what is stored (see papers.py)."""

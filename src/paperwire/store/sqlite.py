@@ -163,6 +163,9 @@ class SQLiteStore(PaperTables, CommunityTables, DigestTables):
     def reset_identities(self, tables: list[str]) -> None:
         """Nothing to do: SQLite moves AUTOINCREMENT past ids inserted explicitly."""
 
+    def after_transfer(self) -> None:
+        """Nothing to do: the indexes beside the file rebuild from the change feed."""
+
     def schema_version(self) -> int:
         """The last migration applied."""
         with self.read() as conn:

@@ -36,6 +36,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("outbox", ("id",)),
 ]
 _STATE_PREFIX = "transfer:"
+ENGINE_ONLY = {"search", "embedding"}
 
 
 class Engine(Protocol):
@@ -51,6 +52,8 @@ class Engine(Protocol):
     def schema_version(self) -> int: ...
 
     def reset_identities(self, tables: list[str]) -> None: ...
+
+    def after_transfer(self) -> None: ...
 
 
 @dataclass
@@ -111,7 +114,8 @@ def _normal(value: Any) -> str:
 def table_checksum(
     engine: Engine, table: str, key: tuple[str, ...], batch: int = 5000
 ) -> tuple[int, str]:
-    """(rows, SHA-256 of every row in key order) — the same on any engine."""
+    """(rows, SHA-256 of every row in key order, over the columns both engines have) —
+    the same on any engine."""
     digest = hashlib.sha256()
     rows = 0
     after: list[Any] | None = None
@@ -122,10 +126,11 @@ def table_checksum(
         if not page:
             return rows, digest.hexdigest()
         positions = [names.index(k) for k in key]
+        kept = [i for i, name in enumerate(names) if name not in ENGINE_ONLY]
         for row in page:
             if table == "sync_state" and str(row[0]).startswith(_STATE_PREFIX):
                 continue  # a move's own bookkeeping
-            digest.update("\x1f".join(_normal(v) for v in row).encode("utf-8"))
+            digest.update("\x1f".join(_normal(row[i]) for i in kept).encode("utf-8"))
             digest.update(b"\x1e")
             rows += 1
         after = [page[-1][i] for i in positions]
@@ -145,6 +150,12 @@ def transfer(
             f"{target.schema_version()}): upgrade paperwire where they run first"
         )
     report = TransferReport()
+    # Columns only one engine has (PostgreSQL's generated tsvector and its pgvector copy
+    # of each vector) are left to the target to derive.
+    common: dict[str, set[str]] = {}
+    for table, _ in TABLES:
+        with source.read() as a, target.read() as b:
+            common[table] = (set(_columns(a, table)) & set(_columns(b, table))) - ENGINE_ONLY
     for table, key in TABLES:
         done = TableReport(table)
         state = f"{_STATE_PREFIX}{table}"
@@ -159,15 +170,17 @@ def transfer(
                 break
             positions = [names.index(k) for k in key]
             after = [page[-1][i] for i in positions]
-            columns = ", ".join(names)
-            marks = ", ".join("?" * len(names))
+            shared = [i for i, name in enumerate(names) if name in common[table]]
+            page = [[row[i] for i in shared] for row in page]
+            columns = ", ".join(names[i] for i in shared)
+            marks = ", ".join("?" * len(shared))
             with target.write() as conn:
                 if table == "sync_state":
                     # The source's identity, sequence and signing key replace the target's.
                     conn.executemany(
                         f"INSERT INTO sync_state ({columns}) VALUES ({marks}) ON CONFLICT (name) "
                         "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                        [tuple(row) for row in page if not row[0].startswith(_STATE_PREFIX)],
+                        [tuple(row) for row in page if not str(row[0]).startswith(_STATE_PREFIX)],
                     )
                 else:
                     conn.executemany(
@@ -185,6 +198,7 @@ def transfer(
                 progress(table, len(page))
         report.tables.append(done)
     target.reset_identities([table for table, key in TABLES if key == ("id",)])
+    target.after_transfer()
     for done in report.tables:
         key = dict(TABLES)[done.table]
         done.source_rows, done.source_checksum = table_checksum(source, done.table, key)

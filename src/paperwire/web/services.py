@@ -15,8 +15,7 @@ from paperwire.digest.mailer import Mailer, make_mailer
 from paperwire.ingest.fetch import PoliteClient
 from paperwire.search.embed import make_embedder
 from paperwire.search.hybrid import SearchEngine
-from paperwire.search.lexical import LexicalIndex
-from paperwire.search.vectors import VectorIndex
+from paperwire.search.native import keyword_index, vector_index
 from paperwire.store.base import Store
 from paperwire.web.ratelimit import RateLimiter
 from paperwire.web.security import signing_key
@@ -110,8 +109,8 @@ def default_engine(services: Services) -> SearchEngine:
     store = services.store
     return SearchEngine(
         store,
-        LexicalIndex.for_store(store),
-        VectorIndex.for_store(store, embedder.name),
+        keyword_index(store),
+        vector_index(store, embedder.name),
         embedder,
     )
 

@@ -1,0 +1,119 @@
+"""Indexes kept by the store itself (PostgreSQL: tsvector + GIN, pgvector HNSW), with the
+interface of the indexes kept beside a store (lexical.LexicalIndex, vectors.VectorIndex),
+so hybrid search, similar papers and the keyword leg run unchanged on either. Which kind a
+store gets is decided by what it can do (`SearchesItself`), not by its engine's name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from paperwire.search.lexical import LexicalIndex
+from paperwire.search.query import KeywordQuery
+from paperwire.search.vectors import VectorIndex
+from paperwire.store.base import Store
+
+# Candidates asked of the store's vector index when filters drop some; HNSW scans return
+# at most this many (pgvector's ef_search ceiling).
+MAX_POOL = 1000
+
+
+@runtime_checkable
+class SearchesItself(Protocol):
+    """A store with its own keyword and vector indexes."""
+
+    def fulltext(
+        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
+    ) -> list[tuple[int, float]]: ...
+
+    def nearest(
+        self, model: str, vector: npt.NDArray[np.float32], k: int
+    ) -> list[tuple[int, float]]: ...
+
+
+class StoreKeywordIndex:
+    """Keyword search answered by the store (always current: the database indexes each
+    row as it is written)."""
+
+    def __init__(self, store: SearchesItself) -> None:
+        self.store = store
+        self.path = None
+
+    def is_current(self, store: Store) -> bool:
+        """Always: nothing to catch up with."""
+        return True
+
+    def sync(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
+        """Nothing to do."""
+        return 0
+
+    def rebuild(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
+        """Nothing to rebuild: the database keeps its index."""
+        return 0
+
+    def search(
+        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
+    ) -> list[tuple[int, float]]:
+        """(paper id, score) best first (see store/pg_search.py)."""
+        return self.store.fulltext(query, limit, offset, any_term)
+
+
+class StoreVectorIndex:
+    """Nearest neighbours answered by the store's vector index."""
+
+    def __init__(self, store: Store, model: str) -> None:
+        assert isinstance(store, SearchesItself)
+        self.store = store
+        self._store = store
+        self.model = model
+
+    def sync(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
+        """Nothing to do: vectors are indexed as they are saved."""
+        return 0
+
+    def __len__(self) -> int:
+        return self._count()
+
+    def _count(self) -> int:
+        counter: Any = self._store
+        return int(counter.count_vectors(self.model))
+
+    def search(
+        self,
+        query: npt.NDArray[np.float32],
+        k: int,
+        keep: Callable[[list[int]], set[int]] | None = None,
+        exclude: set[int] | None = None,
+    ) -> list[tuple[int, float]]:
+        """(paper id, cosine) of the k nearest papers passing `keep`, best first; the
+        candidate pool grows while filters leave too few."""
+        exclude = exclude or set()
+        pool = min(MAX_POOL, max(k * 4, 100))
+        while True:
+            nearest = self.store.nearest(self.model, query, pool)
+            found = [(pid, score) for pid, score in nearest if pid not in exclude]
+            if keep is None:
+                passed = found
+            else:
+                allowed = keep([pid for pid, _ in found])
+                passed = [(pid, score) for pid, score in found if pid in allowed]
+            if len(passed) >= k or pool >= MAX_POOL or len(found) + len(exclude) < pool:
+                return passed[:k]
+            pool = min(MAX_POOL, pool * 4)
+
+
+def keyword_index(store: Store) -> LexicalIndex | StoreKeywordIndex:
+    """The keyword index for a store: its own, or a tantivy index beside it."""
+    if isinstance(store, SearchesItself):
+        return StoreKeywordIndex(store)
+    return LexicalIndex.for_store(store)
+
+
+def vector_index(store: Store, model: str) -> VectorIndex | StoreVectorIndex:
+    """The vector index for a store and model: its own, or a file beside it."""
+    if isinstance(store, SearchesItself):
+        return StoreVectorIndex(store, model)
+    return VectorIndex.for_store(store, model)

@@ -1,0 +1,131 @@
+"""Search inside PostgreSQL: the keyword query language as a tsquery over the weighted
+tsvector (GIN), ranked by ts_rank_cd (weights A 1.0 for titles, B 0.4 authors, C 0.2
+abstracts); nearest vectors through pgvector's HNSW index. Every word reaches the
+database as a bound parameter of a tsquery function, never as query syntax."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import numpy.typing as npt
+
+from paperwire.search.query import KeywordQuery, Term
+from paperwire.store.sqlconn import Conn
+
+_WORDLIKE = re.compile(r"^\w+$", re.UNICODE)
+# pgvector 0.6's HNSW returns at most ef_search (<= 1000) candidates per scan.
+MAX_EF_SEARCH = 1000
+
+
+def _term(term: Term) -> tuple[str, list[str]]:
+    words = [w.lower() for w in term.words if _WORDLIKE.match(w)]
+    if not words:
+        return "", []
+    if term.prefix and len(words) == 1:
+        return "to_tsquery('english', ?)", [f"{words[0]}:*"]
+    if len(words) > 1:
+        return "phraseto_tsquery('english', ?)", [" ".join(words)]
+    return "plainto_tsquery('english', ?)", [words[0]]
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filters(query: KeywordQuery) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    filters = query.filters
+    if filters.year_from is not None:
+        where.append("p.year >= ?")
+        params.append(filters.year_from)
+    if filters.year_to is not None:
+        where.append("p.year <= ?")
+        params.append(filters.year_to)
+    if filters.categories:
+        options = []
+        for category in filters.categories:
+            value = _like_escape(category.lower())
+            options.append(
+                "(' ' || lower(p.categories) || ' ') LIKE ? ESCAPE '\\' "
+                "OR (' ' || lower(p.categories)) LIKE ? ESCAPE '\\'"
+            )
+            params += [f"% {value} %", f"% {value}.%"]
+        where.append("(" + " OR ".join(options) + ")")
+    for name in filters.authors:
+        words = [w.lower() for w in name if _WORDLIKE.match(w)]
+        if words:
+            where.append("p.search @@ to_tsquery('simple', ?)")
+            params.append(" & ".join(f"{w}:B" for w in words))
+    return where, params
+
+
+def fulltext(
+    conn: Conn, query: KeywordQuery, limit: int, offset: int, any_term: bool
+) -> list[tuple[int, float]]:
+    """(paper id, score) best first; every word required unless `any_term`. A query of
+    filters only lists the newest papers passing them."""
+    positive = [_term(t) for t in query.positive]
+    positive = [p for p in positive if p[0]]
+    negative = [_term(t) for t in query.negative]
+    negative = [n for n in negative if n[0]]
+    where, filter_params = _filters(query)
+    if not positive:
+        if query.positive and not query.filters.active:
+            return []
+        sql = "SELECT p.id, 0.0 FROM papers p"
+        params: list[object] = []
+        clauses = list(where)
+        params += filter_params
+        for expression, values in negative:
+            clauses.append(f"NOT (p.search @@ {expression})")
+            params += values
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY p.published DESC NULLS LAST, p.id DESC LIMIT ? OFFSET ?"
+        rows = conn.execute(sql, (*params, limit, offset)).fetchall()
+        return [(int(r[0]), 0.0) for r in rows]
+    joiner = " || " if any_term else " && "
+    tsquery = "(" + joiner.join(e for e, _ in positive) + ")"
+    params = [v for _, values in positive for v in values]
+    for expression, values in negative:
+        tsquery = f"({tsquery} && !!{expression})"
+        params += values
+    want = limit + offset
+    sql = (
+        f"WITH q AS (SELECT {tsquery} AS query) "
+        "SELECT p.id, ts_rank_cd(p.search, q.query) AS score FROM papers p, q "
+        "WHERE p.search @@ q.query"
+        + "".join(f" AND {w}" for w in where)
+        + " ORDER BY score DESC, p.id LIMIT ?"
+    )
+    rows = conn.execute(sql, (*params, *filter_params, want)).fetchall()
+    ranked = [(int(r[0]), float(r[1])) for r in rows]
+    if len(ranked) < want and len(positive) > 1 and not any_term:
+        # Too few hold every word: papers holding some of them follow.
+        seen = {pid for pid, _ in ranked}
+        more = fulltext(conn, query, want, 0, True)
+        ranked += [(pid, score) for pid, score in more if pid not in seen][: want - len(ranked)]
+    return ranked[offset:want]
+
+
+def vector_literal(vector: npt.NDArray[np.float32]) -> str:
+    """pgvector's text form of a vector."""
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
+def nearest(
+    conn: Conn, model: str, vector: npt.NDArray[np.float32], k: int
+) -> list[tuple[int, float]]:
+    """(paper id, cosine similarity) of about the k nearest vectors (HNSW), best first."""
+    k = max(1, min(k, MAX_EF_SEARCH))
+    conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, k)}")
+    literal = vector_literal(vector)
+    rows = conn.execute(
+        "SELECT paper_id, 1 - (embedding <=> CAST(? AS vector)) FROM paper_vectors "
+        "WHERE model = ? AND embedding IS NOT NULL "
+        "ORDER BY embedding <=> CAST(? AS vector) LIMIT ?",
+        (literal, model, literal, k),
+    ).fetchall()
+    return [(int(r[0]), float(r[1])) for r in rows]
