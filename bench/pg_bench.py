@@ -1,0 +1,179 @@
+"""PostgreSQL beside SQLite, same data and queries, same run: import papers/s and peak
+memory (`paperwire import` in a child process), then keyword, vector and hybrid search
+p50/p95 for one client, and keyword search with 8 concurrent clients (8 processes).
+
+The corpus is the synthetic snapshot of §1 (first N papers); vectors are drawn around
+the sample's real embeddings as in §5 (embedding N papers would take hours here).
+PostgreSQL is a real server started from the `pgserver` package (pgvector 0.6.2) with its
+defaults; SQLite is the default engine.
+
+    python bench/pg_bench.py --n 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from benchlib import OUT, machine, percentile, run_child
+from keyword_bench import make_queries
+from vector_bench import draw
+
+BIN = Path(sys.executable).parent
+MODELS = OUT / "models"
+
+
+def pg_url(n: int) -> str:
+    """A fresh database on a pgserver kept in bench/out/pgdata."""
+    import pgserver
+    import psycopg
+
+    server = pgserver.get_server(OUT / "pgdata", cleanup_mode=None)
+    base = server.get_uri()
+    name = f"bench{n}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return base.replace("/postgres?", f"/{name}?")
+
+
+def import_into(url: str, corpus: Path) -> dict[str, float]:
+    env = {**os.environ, "PAPERWIRE_INLINE_EMBED_LIMIT": "0", "PAPERWIRE_CACHE_DIR": str(MODELS)}
+    run = run_child([str(BIN / "paperwire"), "--db", url, "import", "-q", str(corpus)], env=env)
+    if run.returncode != 0:
+        raise SystemExit(run.output[-2000:])
+    return {"seconds": run.seconds, "peak_mib": run.peak_mib}
+
+
+def add_vectors(url: str, model: str, base: np.ndarray) -> None:
+    from paperwire.store import open_store
+
+    store = open_store(url, index_root=OUT / "pg-indexes")
+    rng = np.random.default_rng(5)
+    last = 0
+    with tqdm(total=store.count_papers(), desc="vectors", mininterval=5) as bar:
+        while True:
+            batch = store.papers_to_embed(model, last, 5000)
+            if not batch:
+                break
+            from paperwire.search.vectors import to_bytes
+
+            blobs = to_bytes(draw(base, len(batch), rng))
+            store.save_vectors(
+                model, [(pid, p, b) for (pid, p), b in zip(batch, blobs, strict=True)]
+            )
+            last = batch[-1][0]
+            bar.update(len(batch))
+    store.close()
+
+
+def _engine(url: str, with_model: bool):
+    from paperwire.search.embed import DEFAULT_MODEL, make_embedder
+    from paperwire.search.hybrid import SearchEngine
+    from paperwire.search.native import keyword_index, vector_index
+    from paperwire.store import open_store
+
+    store = open_store(url, index_root=OUT / "pg-indexes")
+    embedder = make_embedder(DEFAULT_MODEL, MODELS, threads=1) if with_model else None
+    vectors = vector_index(store, DEFAULT_MODEL)
+    return SearchEngine(store, keyword_index(store), vectors, embedder)
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def single_user(url: str, queries: list[str], vectors: np.ndarray) -> dict[str, list[float]]:
+    from paperwire.search.hybrid import search
+    from paperwire.search.lexical import keyword_search
+
+    engine = _engine(url, with_model=True)
+    engine.lexical.sync(engine.store)
+    engine.ready_for_meaning()  # builds the index beside a SQLite store once
+    for q in queries[:5]:  # warm caches on both
+        keyword_search(engine.store, engine.lexical, q)
+        search(engine, q)
+    return {
+        "keyword": timed(lambda q: keyword_search(engine.store, engine.lexical, q), queries),
+        "vector": timed(lambda v: engine.vectors.search(v, 10), vectors),  # type: ignore[union-attr]
+        "hybrid": timed(lambda q: search(engine, q), queries),
+    }
+
+
+def _client(args: tuple[str, list[str]]) -> list[float]:
+    url, queries = args
+    from paperwire.search.lexical import keyword_search
+
+    engine = _engine(url, with_model=False)
+    keyword_search(engine.store, engine.lexical, queries[0])
+    return timed(lambda q: keyword_search(engine.store, engine.lexical, q), queries)
+
+
+def concurrent(url: str, queries: list[str], clients: int = 8) -> tuple[float, list[float]]:
+    """Throughput (queries/s) and latencies of `clients` processes searching at once."""
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(_client, [(url, queries)] * clients))
+    seconds = time.perf_counter() - started
+    latencies = [x for r in results for x in r]
+    return len(latencies) / seconds, latencies
+
+
+def main() -> None:
+    """Import, time, compare; print Markdown tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100_000)
+    args = parser.parse_args()
+    corpus = OUT / f"synth-1m-first-{args.n}.jsonl"
+    if not corpus.exists():
+        raise SystemExit(f"{corpus} missing: run bench/import_bench.py first")
+    from paperwire.models import Paper
+    from paperwire.search.embed import DEFAULT_MODEL, make_embedder, paper_text
+
+    print(f"machine: {machine()}; n = {args.n:,}\n")
+    sqlite_db = OUT / f"pgbench-sqlite-{args.n}.db"
+    for leftover in OUT.glob(sqlite_db.name + "*"):
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    engines = {"SQLite": f"sqlite:///{sqlite_db}", "PostgreSQL": pg_url(args.n)}
+    embedder = make_embedder(DEFAULT_MODEL, MODELS)
+    lines = resources.files("paperwire.data").joinpath("sample.jsonl").read_text().splitlines()
+    sample = [json.loads(line) for line in lines]
+    base = embedder.embed([paper_text(Paper(p["title"], p["abstract"])) for p in sample])
+    queries = make_queries(60)
+    judged = [q["text"] for q in json.loads(Path("eval/judgments.json").read_text())["queries"]]
+    vectors = embedder.embed(judged)
+    imports, single, multi = {}, {}, {}
+    for name, url in engines.items():
+        imports[name] = import_into(url, corpus)
+        add_vectors(url, DEFAULT_MODEL, base)
+        single[name] = single_user(url, queries, vectors)
+        multi[name] = concurrent(url, queries)
+    print("| engine | import papers/s | import peak MiB | keyword p50 / p95 ms | vector p50 / p95 ms "
+          "| hybrid p50 / p95 ms | keyword, 8 clients: queries/s | 8 clients p95 ms |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name in engines:
+        s, (qps, lat) = single[name], multi[name]
+        row = [f"{args.n / imports[name]['seconds']:,.0f}", f"{imports[name]['peak_mib']:.0f}"]
+        for leg in ("keyword", "vector", "hybrid"):
+            row.append(f"{percentile(s[leg], 50):.1f} / {percentile(s[leg], 95):.1f}")
+        row += [f"{qps:,.0f}", f"{percentile(lat, 95):.1f}"]
+        print(f"| {name} | " + " | ".join(row) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
