@@ -129,3 +129,69 @@ def test_a_read_only_database_serves_pages_and_refuses_writes_cleanly(postgres_s
             data={"csrf_token": site.csrf()},
         )
         assert vote.status_code == 503 and "Traceback" not in vote.text
+
+
+def test_two_digest_senders_at_once_send_each_digest_once(postgres_server, tmp_path):
+    """Two `paperwire digest send` processes started together on one database."""
+    from datetime import UTC, datetime
+
+    from paperwire.models import Subscription
+    from smtp_support import SMTPServer
+
+    url = fresh_postgres_url(postgres_server)
+    site = make_site(tmp_path, database_url=url, now=datetime.now(UTC))
+    addresses = [f"p{i:03d}@example.org" for i in range(120)]
+    for address in addresses:
+        site.store.add_subscription(
+            Subscription(0, address, "daily", True, [], "active", site.clock.now, site.clock.now),
+            None,
+            None,
+        )
+    with SMTPServer() as smtp:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "PAPERWIRE_DATABASE_URL": url,
+            "PAPERWIRE_SMTP_HOST": "127.0.0.1",
+            "PAPERWIRE_SMTP_PORT": str(smtp.port),
+            "PAPERWIRE_SMTP_STARTTLS": "false",
+            "PAPERWIRE_EMBEDDING_MODEL": "minilm",
+            "PAPERWIRE_CACHE_DIR": str(tmp_path / "cache"),
+        }
+        command = [str(Path(sys.executable).parent / "paperwire"), "digest", "send", "-q"]
+        senders = [
+            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
+        ]
+        outputs = [sender.communicate(timeout=300)[0] for sender in senders]
+        assert all(sender.returncode == 0 for sender in senders), outputs
+        assert sorted(m["To"] for m in smtp.inbox.messages) == addresses  # once each
+    site.store.close()
+    composed = sum(
+        int(o.split(" due, ")[1].split(" composed")[0]) for o in outputs if "daily:" in o
+    )
+    assert composed == 120  # the two split the work; neither composed a digest twice
+
+
+def _voter(args: tuple[str, list[int]]) -> int:
+    url, user_ids = args
+    from datetime import UTC, datetime
+
+    store = open_store(url, index_root=Path("/tmp/paperwire-test-indexes"))
+    for user_id in user_ids:
+        for vote in (True, False, True):
+            store.set_vote(user_id, "2601.00001", vote, datetime.now(UTC))
+    store.close()
+    return len(user_ids)
+
+
+def test_votes_from_parallel_processes_are_exact(postgres_server, tmp_path):
+    from datetime import UTC, datetime
+
+    url = fresh_postgres_url(postgres_server)
+    store = open_store(url, index_root=tmp_path)
+    store.upsert_papers([Paper(title="Voted on", arxiv_id="2601.00001")])
+    users = [store.get_or_create_user(f"v{i}@example.org", datetime.now(UTC)).id for i in range(60)]
+    with ProcessPoolExecutor(max_workers=6) as pool:
+        list(pool.map(_voter, [(url, users[i::6]) for i in range(6)]))
+    assert store.entry("2601.00001").upvotes == 60
+    store.close()

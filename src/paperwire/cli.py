@@ -804,6 +804,7 @@ def digest_send(state: _Context, period: str, dry_run: bool, quiet: bool) -> Non
         click.echo(
             f"{report.period}: {report.due} due, {report.queued} composed "
             f"({report.papers} papers), {report.empty} empty (not sent)"
+            + (f", {report.elsewhere} taken by another run" if report.elsewhere else "")
             + (" — dry run, nothing written" if dry_run else "")
         )
         if dry_run and report.samples and not quiet:

@@ -31,6 +31,7 @@ class ComposeReport:
     due: int = 0
     queued: int = 0
     empty: int = 0
+    elsewhere: int = 0  # due, but composed by a run going on at the same time
     papers: int = 0
     samples: list[bytes] = field(default_factory=list)  # dry runs keep a few messages
 
@@ -64,17 +65,19 @@ def compose_due(
             content = selector.content(subscription, start)
             report.due += 1
             message = None
-            if content.empty:
-                report.empty += 1
-            else:
+            if not content.empty:
                 message = compose(settings, secret, subscription, content, period, now)
-                report.queued += 1
-                report.papers += content.size
             if dry_run:
                 if message is not None and len(report.samples) < 3:
                     report.samples.append(message.message)
+            elif not store.record_digest(subscription.id, period, now, message):
+                report.elsewhere += 1  # another run composed this one first
+                continue
+            if message is None:
+                report.empty += 1
             else:
-                store.record_digest(subscription.id, period, now, message)
+                report.queued += 1
+                report.papers += content.size
             if progress:
                 progress(1)
         after = due[-1].id
