@@ -67,6 +67,23 @@ def active(site, email: str, trending=True, searches=(), frequency="daily") -> i
     )  # fmt: skip
 
 
+def sender_env(site, smtp, tmp_path) -> dict[str, str]:
+    """The environment of a `paperwire digest send` child process for this site."""
+    settings = site.services.settings
+    return {
+        **os.environ,
+        "PAPERWIRE_DATABASE_URL": settings.database_url,
+        "PAPERWIRE_BASE_URL": settings.base_url,
+        "PAPERWIRE_SMTP_HOST": "127.0.0.1",
+        "PAPERWIRE_SMTP_PORT": str(smtp.port),
+        "PAPERWIRE_SMTP_STARTTLS": "false",
+        "PAPERWIRE_MAIL_FROM": settings.mail_from,
+        "PAPERWIRE_EMBEDDING_MODEL": "minilm",
+        "PAPERWIRE_CACHE_DIR": str(tmp_path / "cache"),
+        "PAPERWIRE_OUTBOX_LEASE_SECONDS": "2",  # a killed sender's messages are free soon
+    }
+
+
 def run(site, embedder=None, frequency="daily"):
     s = site.services
     report = compose_due(s.store, s.settings, s.secret, embedder, frequency, s.clock())
@@ -283,19 +300,7 @@ def test_a_killed_sender_resumes_without_loss_or_duplicates(digest_site, smtp, t
     addresses = [f"k{i:03d}@example.org" for i in range(40)]
     for address in addresses:
         active(site, address)
-    settings = site.services.settings
-    env = {
-        **os.environ,
-        "PAPERWIRE_DATABASE_URL": settings.database_url,
-        "PAPERWIRE_BASE_URL": settings.base_url,
-        "PAPERWIRE_SMTP_HOST": "127.0.0.1",
-        "PAPERWIRE_SMTP_PORT": str(smtp.port),
-        "PAPERWIRE_SMTP_STARTTLS": "false",
-        "PAPERWIRE_MAIL_FROM": settings.mail_from,
-        "PAPERWIRE_EMBEDDING_MODEL": "minilm",
-        "PAPERWIRE_CACHE_DIR": str(tmp_path / "cache"),
-        "PAPERWIRE_OUTBOX_LEASE_SECONDS": "2",
-    }
+    env = sender_env(site, smtp, tmp_path)
     command = [
         str(Path(sys.executable).parent / "paperwire"),
         "digest",
@@ -396,17 +401,7 @@ def test_a_sender_killed_while_composing_resumes_exactly_once(digest_site, smtp,
     for address in addresses:
         active(site, address)
     settings = site.services.settings
-    env = {
-        **os.environ,
-        "PAPERWIRE_DATABASE_URL": settings.database_url,
-        "PAPERWIRE_BASE_URL": settings.base_url,
-        "PAPERWIRE_SMTP_HOST": "127.0.0.1",
-        "PAPERWIRE_SMTP_PORT": str(smtp.port),
-        "PAPERWIRE_SMTP_STARTTLS": "false",
-        "PAPERWIRE_EMBEDDING_MODEL": "minilm",
-        "PAPERWIRE_CACHE_DIR": str(tmp_path / "cache"),
-        "PAPERWIRE_OUTBOX_LEASE_SECONDS": "2",
-    }
+    env = sender_env(site, smtp, tmp_path)
     command = [
         str(Path(sys.executable).parent / "paperwire"),
         "digest",

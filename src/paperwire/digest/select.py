@@ -22,11 +22,11 @@ import numpy.typing as npt
 
 from paperwire.models import FeedEntry, Paper, SavedSearch, Subscription
 from paperwire.ranking import rank_trending, window_start
-from paperwire.search.embed import Embedder, paper_text
-from paperwire.search.hybrid import passes, words_of
+from paperwire.search.embed import Embedder
+from paperwire.search.hybrid import embed_and_save, passes, words_of
 from paperwire.search.lexical import stem
 from paperwire.search.query import KeywordQuery, QueryError, parse_query, with_filters
-from paperwire.search.vectors import from_bytes, to_bytes
+from paperwire.search.vectors import from_bytes
 from paperwire.store.base import Store
 
 # MiniLM cosines: unrelated texts 0.0-0.15, same topic 0.3-0.5, near paraphrase > 0.6.
@@ -132,12 +132,8 @@ class Selector:
             stored = self.store.get_vectors(self.model, ids)
             missing = [i for i, pid in enumerate(ids) if pid not in stored]
             if missing:  # added since the last embedding run: embed them now, and keep them
-                fresh = self.embedder.embed([paper_text(papers[i]) for i in missing])
-                blobs = to_bytes(fresh)
-                self.store.save_vectors(
-                    self.model,
-                    [(ids[i], papers[i], blob) for i, blob in zip(missing, blobs, strict=True)],
-                )
+                batch = [(ids[i], papers[i]) for i in missing]
+                blobs = embed_and_save(self.store, self.embedder, batch)
                 stored.update({ids[i]: blob for i, blob in zip(missing, blobs, strict=True)})
             has_vector[:] = [pid in stored for pid in ids]
             vectors = from_bytes([stored[pid] for pid in ids if pid in stored])

@@ -204,10 +204,7 @@ def similar(engine: SearchEngine, key: str, limit: int = 10) -> list[SearchHit]:
         vector = from_bytes([stored[pid]])[0]
     else:  # not embedded yet: embed it now, and keep the vector
         paper = engine.store.get_papers([pid])[pid]
-        vector = engine.embedder.embed([paper_text(paper)])[0]
-        engine.store.save_vectors(
-            engine.vectors.model, [(pid, paper, to_bytes(vector[None, :])[0])]
-        )
+        vector = from_bytes(embed_and_save(engine.store, engine.embedder, [(pid, paper)]))[0]
     engine.vectors.sync(engine.store)
     neighbours = engine.vectors.search(vector, limit * 2 + 5, exclude={pid})
     kept: list[tuple[int, float]] = []
@@ -239,6 +236,21 @@ def similar(engine: SearchEngine, key: str, limit: int = 10) -> list[SearchHit]:
 EmbedProgress = Callable[[int], object]
 
 
+def embed_and_save(
+    store: Store, embedder: Embedder, papers: list[tuple[int, Paper]]
+) -> list[bytes]:
+    """Embed papers (internal id, paper) and store their vectors in one transaction;
+    returns the float32 bytes, in the same order."""
+    if not papers:
+        return []
+    blobs = to_bytes(embedder.embed([paper_text(paper) for _, paper in papers]))
+    store.save_vectors(
+        embedder.name,
+        [(pid, paper, blob) for (pid, paper), blob in zip(papers, blobs, strict=True)],
+    )
+    return blobs
+
+
 def embed_pending(
     store: Store, embedder: Embedder, progress: EmbedProgress | None = None, batch_size: int = 64
 ) -> int:
@@ -250,12 +262,7 @@ def embed_pending(
         pending = store.papers_to_embed(embedder.name, after, batch_size)
         if not pending:
             return done
-        vectors = embedder.embed([paper_text(paper) for _, paper in pending])
-        blobs = to_bytes(vectors)
-        store.save_vectors(
-            embedder.name,
-            [(pid, paper, blob) for (pid, paper), blob in zip(pending, blobs, strict=True)],
-        )
+        embed_and_save(store, embedder, pending)
         after = pending[-1][0]
         done += len(pending)
         if progress:

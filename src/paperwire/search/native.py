@@ -6,7 +6,7 @@ store gets is decided by what it can do (`SearchesItself`), not by its engine's 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -67,7 +67,7 @@ class StoreVectorIndex:
     def __init__(self, store: Store, model: str) -> None:
         assert isinstance(store, SearchesItself)
         self.store = store
-        self._store = store
+        self._counts = store  # the same store, seen as a Store (for count_vectors)
         self.model = model
 
     def sync(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
@@ -75,11 +75,7 @@ class StoreVectorIndex:
         return 0
 
     def __len__(self) -> int:
-        return self._count()
-
-    def _count(self) -> int:
-        counter: Any = self._store
-        return int(counter.count_vectors(self.model))
+        return self._counts.count_vectors(self.model)
 
     def search(
         self,

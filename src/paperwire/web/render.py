@@ -3,7 +3,6 @@ the helpers templates use (paper links, author lines, highlighted fragments)."""
 
 from __future__ import annotations
 
-from datetime import date
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
@@ -92,11 +91,3 @@ def render_error(request: Request, status: int, detail: str) -> HTMLResponse:
             f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(detail)}</p>",
             status_code=status,
         )
-
-
-def iso_day(day: date | None) -> str:
-    """A date for links, or ''."""
-    return day.isoformat() if day else ""
-
-
-_environment.globals["iso_day"] = iso_day

@@ -97,10 +97,6 @@ class Services:
                     self._engine = factory()
         return self._engine
 
-    def today(self) -> datetime:
-        """Now, in UTC (the feed's days are UTC days)."""
-        return self.clock()
-
 
 def default_engine(services: Services) -> SearchEngine:
     """Keyword index, vector index and embedding model beside the store."""

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe
+from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe, validate
 from paperwire.models import SavedSearch, Subscription
 from paperwire.tokens import read_subscription_token, subscription_token
 from paperwire.web.deps import ReaderDep, ServicesDep, check_csrf, rate_limit
@@ -35,6 +35,21 @@ def _owned(services: Services, token: str) -> Subscription:
     if subscription is None:
         raise UserError("this subscription link is not valid", 404)
     return subscription
+
+
+def _manage_page(
+    request: Request,
+    subscription: Subscription,
+    token: str,
+    searches: list[SavedSearch],
+    status: int = 200,
+    **extra: object,
+) -> HTMLResponse:
+    """The manage page, with a field for each search and a few empty ones."""
+    return render(
+        request, "manage.html", status=status, subscription=subscription, token=token,
+        searches=searches, fields=max(SEARCH_FIELDS, len(searches)), **extra,
+    )  # fmt: skip
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
@@ -109,10 +124,7 @@ def confirm_submit(
 def manage(request: Request, services: ServicesDep, user: ReaderDep, token: str) -> Response:
     """Change the frequency, trending and saved searches of a subscription."""
     subscription = _owned(services, token)
-    return render(
-        request, "manage.html", subscription=subscription, token=token,
-        searches=subscription.searches, fields=max(SEARCH_FIELDS, len(subscription.searches)),
-    )  # fmt: skip
+    return _manage_page(request, subscription, token, subscription.searches)
 
 
 @router.post("/subscriptions/{token}", response_class=HTMLResponse)
@@ -130,22 +142,14 @@ def manage_submit(
     """Save the changes."""
     check_csrf(request, services, csrf_token)
     subscription = _owned(services, token)
-    from paperwire.digest.subscribe import validate
-
     searches = _searches((query or [])[:10], mode or [])
     try:
         _, kept = validate(subscription.email, frequency, trending, searches)
     except SubscriptionError as exc:
-        return render(
-            request, "manage.html", status=400, error=str(exc), subscription=subscription,
-            token=token, searches=searches, fields=max(SEARCH_FIELDS, len(searches)),
-        )  # fmt: skip
+        return _manage_page(request, subscription, token, searches, 400, error=str(exc))
     services.store.update_subscription(subscription.id, frequency, trending, kept)
-    updated = services.store.get_subscription(subscription.id)
-    return render(
-        request, "manage.html", subscription=updated, token=token, saved=True,
-        searches=kept, fields=max(SEARCH_FIELDS, len(kept)),
-    )  # fmt: skip
+    updated = services.store.get_subscription(subscription.id) or subscription
+    return _manage_page(request, updated, token, kept, saved=True)
 
 
 @router.get("/subscriptions/{token}/unsubscribe", response_class=HTMLResponse)

@@ -16,11 +16,9 @@ from paperwire.digest.addresses import normalise_email
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.models import FeedEntry, User, normalise_arxiv_id
 from paperwire.ranking import rank_trending, window_start
-from paperwire.search.embed import paper_text
-from paperwire.search.hybrid import Mode, search, similar
+from paperwire.search.hybrid import Mode, embed_and_save, search, similar
 from paperwire.search.query import QueryError, parse_query, with_filters
 from paperwire.search.results import SearchHit
-from paperwire.search.vectors import to_bytes
 from paperwire.store.base import FeedOrder
 from paperwire.web.security import hash_token, new_token
 from paperwire.web.services import Services
@@ -234,13 +232,7 @@ def _embed_now(services: Services, key: str) -> None:
             return
         ids = services.store.paper_ids([key])
         papers = services.store.get_papers(list(ids.values()))
-        batch = [(pid, paper) for pid, paper in papers.items()]
-        vectors = engine.embedder.embed([paper_text(paper) for _, paper in batch])
-        blobs = to_bytes(vectors)
-        services.store.save_vectors(
-            engine.vectors.model,
-            [(pid, paper, blob) for (pid, paper), blob in zip(batch, blobs, strict=True)],
-        )
+        embed_and_save(services.store, engine.embedder, list(papers.items()))
     except (RuntimeError, OSError) as exc:
         log.warning("could not embed %s now (run `paperwire embed`): %s", key, exc)
 
