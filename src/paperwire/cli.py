@@ -29,7 +29,6 @@ from paperwire.search.embed import MODELS, make_embedder
 from paperwire.search.hybrid import MODES, SearchEngine, embed_pending, search, similar
 from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
 from paperwire.search.native import (
-    SearchesItself,
     StoreKeywordIndex,
     keyword_index,
     vector_index,
@@ -61,7 +60,9 @@ class _Context:
     def store(self) -> Store:
         if self._store is None:
             try:
-                self._store = open_store(self.settings.database_url)
+                self._store = open_store(
+                    self.settings.database_url, index_root=Path(self.settings.cache_dir)
+                )
             except StoreError as exc:
                 raise Failure(str(exc)) from exc
         return self._store
@@ -78,7 +79,10 @@ class _Context:
     @property
     def lexical(self) -> LexicalIndex | StoreKeywordIndex:
         if self._lexical is None:
-            self._lexical = keyword_index(self.store)
+            try:
+                self._lexical = keyword_index(self.store, self.settings.keyword_index)
+            except ValueError as exc:
+                raise Failure(str(exc)) from exc
         return self._lexical
 
     def sync_indexes(self, quiet: bool) -> None:
@@ -291,8 +295,10 @@ def import_command(
     inputs = list(sources)
     # Large files: index in a second process while this one parses and stores.
     big = sum(Path(s).stat().st_size for s in inputs if Path(s).is_file()) > BACKGROUND_INDEX_BYTES
-    beside = not isinstance(state.store, SearchesItself)  # an index beside the store to fill
-    follower = BackgroundIndexer(state.settings.database_url) if big and beside else None
+    lexical = state.lexical
+    follower = None
+    if big and isinstance(lexical, LexicalIndex):  # an index beside the store to fill
+        follower = BackgroundIndexer(state.settings.database_url, lexical.path)
     listed: list[str] = []
     tap = _KeyTap(listed if list_on else None)
     for source in inputs + ([SAMPLE] if sample else []):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, model_validator
@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Imports that leave at most this many papers to embed embed them at once; larger
     # ones leave it to `paperwire embed` (keyword search works meanwhile).
     inline_embed_limit: int = Field(default=2000, ge=0)
+    # Keyword search: "beside" (a tantivy index in cache_dir that follows the store's
+    # changes; the fast one, bench/RESULTS.md §8) or "database" (PostgreSQL's tsvector + GIN:
+    # no local files, slower on common words).
+    keyword_index: Literal["beside", "database"] = "beside"
     cache_dir: str = Field(default_factory=lambda: platformdirs.user_cache_dir("paperwire"))
 
     # The web site. Signing key for sessions, CSRF and email links: when unset, a random

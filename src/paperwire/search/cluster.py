@@ -58,17 +58,19 @@ def embed_on_cluster(
         running.add(future)  # type: ignore[no-untyped-call]
         return True
 
-    for _ in range(in_flight):
-        if not submit_next():
-            break
-    for future in running:
-        batch = chunks.pop(future)
-        blobs = future.result()
-        store.save_vectors(
-            model, [(pid, paper, blob) for (pid, paper), blob in zip(batch, blobs, strict=True)]
-        )
-        done += len(batch)
-        if progress:
-            progress(len(batch))
-        submit_next()
+    with store.vector_backfill(store.count_to_embed(model)):
+        for _ in range(in_flight):
+            if not submit_next():
+                break
+        for future in running:
+            batch = chunks.pop(future)
+            blobs = future.result()
+            store.save_vectors(
+                model,
+                [(pid, paper, blob) for (pid, paper), blob in zip(batch, blobs, strict=True)],
+            )
+            done += len(batch)
+            if progress:
+                progress(len(batch))
+            submit_next()
     return done

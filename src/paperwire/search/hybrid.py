@@ -258,12 +258,13 @@ def embed_pending(
     interrupted run keeps what it did and the next one resumes). Returns how many."""
     done = 0
     after = 0
-    while True:
-        pending = store.papers_to_embed(embedder.name, after, batch_size)
-        if not pending:
-            return done
-        embed_and_save(store, embedder, pending)
-        after = pending[-1][0]
-        done += len(pending)
-        if progress:
-            progress(len(pending))
+    with store.vector_backfill(store.count_to_embed(embedder.name)):
+        while True:
+            pending = store.papers_to_embed(embedder.name, after, batch_size)
+            if not pending:
+                return done
+            embed_and_save(store, embedder, pending)
+            after = pending[-1][0]
+            done += len(pending)
+            if progress:
+                progress(len(pending))

@@ -446,13 +446,13 @@ def keyword_search(
     return hits
 
 
-def _follow_main(database_url: str, stop: Any, indexed: Any) -> None:
+def _follow_main(database_url: str, index_path: Path, stop: Any, indexed: Any) -> None:
     """Body of the follower process (see :class:`BackgroundIndexer`)."""
     from paperwire.store import open_store
 
     store = open_store(database_url)
     try:
-        index = LexicalIndex.for_store(store)
+        index = LexicalIndex(index_path)
 
         def count(n: int) -> None:
             with indexed.get_lock():
@@ -467,14 +467,16 @@ class BackgroundIndexer:
     """Indexes a store's changes in a second process while this one imports, so that
     parsing and indexing run on two cores. ``finish()`` waits for the last batch."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, index_path: Path) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         self.indexed = context.Value("q", 0)
         self._process = context.Process(
-            target=_follow_main, args=(database_url, self._stop, self.indexed), daemon=True
+            target=_follow_main,
+            args=(database_url, index_path, self._stop, self.indexed),
+            daemon=True,
         )
         self._process.start()
 

@@ -1,12 +1,18 @@
 """Indexes kept by the store itself (PostgreSQL: tsvector + GIN, pgvector HNSW), with the
 interface of the indexes kept beside a store (lexical.LexicalIndex, vectors.VectorIndex),
 so hybrid search, similar papers and the keyword leg run unchanged on either. Which kind a
-store gets is decided by what it can do (`SearchesItself`), not by its engine's name."""
+store gets is decided by what it can do (`SearchesItself`), not by its engine's name.
+
+Keyword search defaults to the tantivy index beside the store on every engine: measured at
+100k and 1M papers (bench/RESULTS.md §8), PostgreSQL's ts_rank_cd must read the tsvector of
+every row holding a common word, while tantivy's block-max WAND stops early. The database's
+own index (`PAPERWIRE_KEYWORD_INDEX=database`) keeps no local files and is exact at every
+commit: the choice for stateless web nodes over a small or rare-word corpus."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +25,9 @@ from paperwire.store.base import Store
 # Candidates asked of the store's vector index when filters drop some; HNSW scans return
 # at most this many (pgvector's ef_search ceiling).
 MAX_POOL = 1000
+
+# Where keyword search is answered: a tantivy index beside the store, or the database.
+KeywordPlacement = Literal["beside", "database"]
 
 
 @runtime_checkable
@@ -101,9 +110,23 @@ class StoreVectorIndex:
             pool = min(MAX_POOL, pool * 4)
 
 
-def keyword_index(store: Store) -> LexicalIndex | StoreKeywordIndex:
-    """The keyword index for a store: its own, or a tantivy index beside it."""
-    if isinstance(store, SearchesItself):
+def check_placement(store: Store, placement: KeywordPlacement) -> None:
+    """ValueError when the keyword index asked for cannot be had with this store."""
+    if placement == "database" and not isinstance(store, SearchesItself):
+        raise ValueError(
+            "PAPERWIRE_KEYWORD_INDEX=database needs a database with its own full-text "
+            "index (PostgreSQL); this store keeps its keyword index beside it"
+        )
+
+
+def keyword_index(
+    store: Store, placement: KeywordPlacement = "beside"
+) -> LexicalIndex | StoreKeywordIndex:
+    """The keyword index for a store: a tantivy index beside it, or, when asked for and
+    the store has one, its own (ValueError when it has none)."""
+    check_placement(store, placement)
+    if placement == "database":
+        assert isinstance(store, SearchesItself)
         return StoreKeywordIndex(store)
     return LexicalIndex.for_store(store)
 

@@ -6,6 +6,7 @@ search indexes beside a store follow its change feed (:meth:`Store.changes`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -116,6 +117,11 @@ class Store(Protocol):
 
     def save_vectors(self, model: str, vectors: list[tuple[int, Paper, bytes]]) -> None:
         """Store a batch of embeddings."""
+        ...
+
+    def vector_backfill(self, pending: int) -> AbstractContextManager[None]:
+        """Around saving `pending` vectors in many batches: an engine whose vector index
+        is faster built than grown may set it aside and build it once at the end."""
         ...
 
     def vector_changes(

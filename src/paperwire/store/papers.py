@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
 from paperwire.models import Paper
@@ -221,6 +221,10 @@ class PaperTables:
     def _vectors_saved(self, conn: Conn, vectors: list[tuple[int, Paper, bytes]]) -> None:
         """After vectors are written, in the same transaction (PostgreSQL also fills its
         pgvector column)."""
+
+    def vector_backfill(self, pending: int) -> AbstractContextManager[None]:
+        """Nothing to set aside here (the indexes beside the store follow the changes)."""
+        return nullcontext()
 
     def vector_changes(
         self, model: str, after: tuple[int, int], tombstones_after: int, limit: int

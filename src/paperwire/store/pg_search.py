@@ -14,8 +14,13 @@ from paperwire.search.query import KeywordQuery, Term
 from paperwire.store.sqlconn import Conn
 
 _WORDLIKE = re.compile(r"^\w+$", re.UNICODE)
-# pgvector 0.6's HNSW returns at most ef_search (<= 1000) candidates per scan.
+# pgvector's HNSW returns at most ef_search (<= 1000) candidates per scan.
 MAX_EF_SEARCH = 1000
+VECTOR_INDEX = "paper_vectors_hnsw"
+CREATE_VECTOR_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS {VECTOR_INDEX} ON paper_vectors "
+    "USING hnsw (embedding vector_cosine_ops)"
+)
 
 
 def _term(term: Term) -> tuple[str, list[str]]:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from http import HTTPStatus
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,6 +27,7 @@ from paperwire.digest.periods import FREQUENCIES
 from paperwire.digest.run import Scheduler, compose_due
 from paperwire.digest.send import deliver
 from paperwire.ingest.fetch import PoliteClient
+from paperwire.search.native import check_placement
 from paperwire.store.base import Store, StoreError
 from paperwire.web import api, feeds, pages, subscriptions
 from paperwire.web.deps import RateLimitedError
@@ -201,6 +203,7 @@ def create_app(
 ) -> FastAPI:
     """The whole web service over one store. Tests pass their own mailer (to a real
     local SMTP server) and arXiv client (replaying recorded responses)."""
+    check_placement(store, settings.keyword_index)  # refuse at start, not at the first search
     services = services or build_services(settings, store, mailer, arxiv)
 
     @asynccontextmanager
@@ -258,4 +261,6 @@ def app_from_environment() -> Any:
     from paperwire.store import open_store
 
     settings = load_settings(os.environ.get("PAPERWIRE_CONFIG"))
-    return create_app(settings, open_store(settings.database_url))
+    return create_app(
+        settings, open_store(settings.database_url, index_root=Path(settings.cache_dir))
+    )

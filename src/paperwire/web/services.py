@@ -105,7 +105,7 @@ def default_engine(services: Services) -> SearchEngine:
     store = services.store
     return SearchEngine(
         store,
-        keyword_index(store),
+        keyword_index(store, settings.keyword_index),
         vector_index(store, embedder.name),
         embedder,
     )
