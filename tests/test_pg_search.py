@@ -133,3 +133,45 @@ def test_nearest_finds_an_exact_vector(pg):
     for i in (0, 13, 29):
         best = pg.nearest("test-model", vectors[i], 3)
         assert best[0][0] == i + 1 and best[0][1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_large_backfill_sets_the_hnsw_index_aside_and_builds_it_once(postgres_server, tmp_path):
+    from paperwire.store import pg_search, postgres
+
+    url = fresh_postgres_url(postgres_server)
+    store = PostgresStore(url, index_root=tmp_path)
+    papers = [
+        Paper(f"Paper number {i}", f"Abstract {i}.", arxiv_id=f"2302.{i:05d}") for i in range(40)
+    ]
+    store.upsert_papers(papers)
+    ids = store.paper_ids([p.key for p in papers])
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(40, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = [(ids[p.key], p, b) for p, b in zip(papers, to_bytes(vectors), strict=True)]
+
+    def index_exists() -> bool:
+        with store.read() as conn:
+            found = conn.execute("SELECT to_regclass(?)", (pg_search.VECTOR_INDEX,)).fetchone()
+        return found[0] is not None
+
+    with store.vector_backfill(postgres.BULK_VECTORS):
+        assert not index_exists()  # set aside
+        store.save_vectors("m", rows[:20])
+        # Searching meanwhile scans exactly: still right.
+        assert store.nearest("m", vectors[5], 1)[0][0] == ids[papers[5].key]
+    assert index_exists()
+    with store.vector_backfill(10):  # a small one grows the index as it goes
+        assert index_exists()
+        store.save_vectors("m", rows[20:])
+    assert store.nearest("m", vectors[33], 1)[0][0] == ids[papers[33].key]
+    assert store.count_vectors("m") == 40
+
+    # A backfill killed while the index was aside: the next start builds it.
+    with store.write() as conn:
+        conn.execute(f"DROP INDEX {pg_search.VECTOR_INDEX}")
+    store.close()
+    reopened = PostgresStore(url, index_root=tmp_path)
+    with reopened.read() as conn:
+        assert conn.execute("SELECT to_regclass(?)", (pg_search.VECTOR_INDEX,)).fetchone()[0]
+    reopened.close()
