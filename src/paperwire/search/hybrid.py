@@ -59,7 +59,7 @@ class SearchEngine:
         if self.vectors is None or self.embedder is None:
             return False
         self.vectors.sync(self.store)
-        return len(self.vectors) > 0
+        return self.vectors.has_any()
 
 
 def _words_of(paper: Paper) -> set[str]:

@@ -291,6 +291,10 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def has_any(self) -> bool:
+        """True when the index holds a vector."""
+        return len(self._ids) > 0
+
     # -- querying ---------------------------------------------------------------
 
     def candidates(self, query: npt.NDArray[np.float32], count: int) -> npt.NDArray[np.int64]:

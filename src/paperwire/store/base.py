@@ -134,6 +134,10 @@ class Store(Protocol):
         """Stored vectors by paper id."""
         ...
 
+    def has_vectors(self, model: str) -> bool:
+        """True when some paper has a vector from `model`."""
+        ...
+
     def count_vectors(self, model: str) -> int:
         """How many papers have a vector from `model`."""
         ...

@@ -264,6 +264,14 @@ class PaperTables:
                     found[pid] = blob
         return found
 
+    def has_vectors(self, model: str) -> bool:
+        """True when some paper has a vector from `model`."""
+        with self.read() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM paper_vectors WHERE model = ? LIMIT 1", (model,)
+            ).fetchone()
+        return found is not None
+
     def count_vectors(self, model: str) -> int:
         """How many papers have a vector from `model`."""
         with self.read() as conn:
