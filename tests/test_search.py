@@ -8,22 +8,30 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import fresh_postgres_url
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
-from paperwire.search.lexical import LexicalIndex
 from paperwire.search.lexical import keyword_search as _keyword_search
+from paperwire.search.native import keyword_index
 from paperwire.search.query import QueryError, parse_query
 from paperwire.search.results import marked_html, plain
-from paperwire.store.sqlite import SQLiteStore
+from paperwire.store import open_store
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """The shipped sample corpus plus a few papers with authors and categories."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "postgresql-fulltext"])
+def corpus(request, tmp_path_factory):
+    """The shipped sample corpus plus a few papers with authors and categories: on SQLite,
+    on PostgreSQL (tantivy beside it, the default), and on PostgreSQL answering keyword
+    queries from its own tsvector index (PAPERWIRE_KEYWORD_INDEX=database)."""
     from importlib import resources
 
-    store = SQLiteStore(f"sqlite:///{tmp_path_factory.mktemp('search') / 's.db'}")
+    folder = tmp_path_factory.mktemp("search")
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 's.db'}"
+    else:
+        url = fresh_postgres_url(request.getfixturevalue("postgres_server"))
+    store = open_store(url, index_root=folder / "indexes")
     load(
         store,
         parse_any(
@@ -57,7 +65,7 @@ def corpus(tmp_path_factory):
             ),
         ]
     )
-    index = LexicalIndex.for_store(store)
+    index = keyword_index(store, "database" if request.param.endswith("fulltext") else "beside")
     index.sync(store)
     yield store, index
     store.close()

@@ -11,16 +11,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from conftest import fresh_postgres_url
 from paperwire.cli import cli
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Paper
 from paperwire.search.embed import OnnxEmbedder, TorchEmbedder, paper_text
 from paperwire.search.hybrid import SearchEngine, embed_pending, fuse, search, similar
-from paperwire.search.lexical import LexicalIndex
+from paperwire.search.native import keyword_index, vector_index
 from paperwire.search.query import QueryError
 from paperwire.search.vectors import VectorIndex, from_bytes
-from paperwire.store.sqlite import SQLiteStore
+from paperwire.store import open_store
 
 
 @pytest.fixture(scope="session")
@@ -28,15 +29,20 @@ def embedder():
     return TorchEmbedder()
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory, embedder):
-    store = SQLiteStore(f"sqlite:///{tmp_path_factory.mktemp('semantic') / 's.db'}")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def engine(request, tmp_path_factory, embedder):
+    """The sample, embedded, on each engine: SQLite with its vector index beside the file,
+    PostgreSQL with pgvector's."""
+    folder = tmp_path_factory.mktemp("semantic")
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 's.db'}"
+    else:
+        url = fresh_postgres_url(request.getfixturevalue("postgres_server"))
+    store = open_store(url, index_root=folder / "indexes")
     data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
     load(store, parse_any(data, "sample", "paperwire"))
     assert embed_pending(store, embedder) == 245
-    lexical = LexicalIndex.for_store(store)
-    vectors = VectorIndex.for_store(store, embedder.name)
-    yield SearchEngine(store, lexical, vectors, embedder)
+    yield SearchEngine(store, keyword_index(store), vector_index(store, embedder.name), embedder)
     store.close()
 
 
@@ -140,6 +146,8 @@ def test_vector_index_matches_exact_search_and_survives_loss(engine, embedder):
     expected = [exact_ids[i] for i in np.argsort(-exact)[:10]]
     engine.vectors.sync(engine.store)
     assert [pid for pid, _ in engine.vectors.search(query, 10)] == expected
+    if not isinstance(engine.vectors, VectorIndex):
+        return  # pgvector's index is the database's to keep
     shutil.rmtree(engine.vectors.path)
     fresh = VectorIndex.for_store(engine.store, embedder.name)
     assert len(fresh) == 0 and fresh.sync(engine.store) == len(stored)
@@ -197,12 +205,12 @@ def test_changed_paper_is_embedded_again_and_replaced_in_the_index(engine, embed
     )
     assert engine.store.count_to_embed(embedder.name) == 1
     assert embed_pending(engine.store, embedder) == 1
-    assert engine.vectors.sync(engine.store) == 1
+    beside = isinstance(engine.vectors, VectorIndex)  # (pgvector's needs no syncing)
+    assert engine.vectors.sync(engine.store) == (1 if beside else 0)
     assert len(engine.vectors) == size  # replaced, not added
 
 
-def test_embedding_resumes_after_an_interruption(tmp_path, embedder):
-    store = SQLiteStore(f"sqlite:///{tmp_path / 'r.db'}")
+def test_embedding_resumes_after_an_interruption(store, embedder):
     store.upsert_papers(
         [Paper(title=f"Paper on topic number {i}", abstract="text") for i in range(10)]
     )
@@ -217,4 +225,3 @@ def test_embedding_resumes_after_an_interruption(tmp_path, embedder):
         embed_pending(store, embedder, progress=stop_after_first_batch, batch_size=4)
     assert store.count_vectors(embedder.name) == 4
     assert embed_pending(store, embedder, batch_size=4) == 6
-    store.close()

@@ -5,6 +5,7 @@ database as a bound parameter of a tsquery function, never as query syntax."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -19,6 +20,11 @@ MAX_EF_SEARCH = 1000
 # At least this many candidates from the halfvec index are re-scored on the full vectors:
 # the breadth at which it matched float32 HNSW's recall (0.978 at 100k, bench §8).
 MIN_CANDIDATES = 200
+# When some of the words will do, each word's rank counts by its rarity (ts_rank_cd knows
+# nothing of how common a word is, so a paper matching only "molecules" would rank below
+# one matching only "codes" in a corpus full of codes). Counting stops here to stay cheap:
+# a word in this many papers or more gets the lowest weight.
+RARITY_COUNT_CAP = 5000
 VECTOR_INDEX = "paper_vectors_hnsw"
 # As migration 0006 defines it (rebuilt from here after a backfill set it aside).
 CREATE_VECTOR_INDEX = (
@@ -101,14 +107,19 @@ def fulltext(
     for expression, values in negative:
         tsquery = f"({tsquery} && !!{expression})"
         params += values
+    score_sql: str = "ts_rank_cd(p.search, q.query)"
+    score_params: list[object] = []
+    if any_term:
+        score_sql, score_params = _rarity_weighted_rank(conn, positive)
     want = limit + offset
     sql = (
         f"WITH q AS (SELECT {tsquery} AS query) "
-        "SELECT p.id, ts_rank_cd(p.search, q.query) AS score FROM papers p, q "
+        f"SELECT p.id, {score_sql} AS score FROM papers p, q "
         "WHERE p.search @@ q.query"
         + "".join(f" AND {w}" for w in where)
         + " ORDER BY score DESC, p.id LIMIT ?"
     )
+    params = [*params, *score_params]
     rows = conn.execute(sql, (*params, *filter_params, want)).fetchall()
     ranked = [(int(r[0]), float(r[1])) for r in rows]
     if len(ranked) < want and len(positive) > 1 and not any_term:
@@ -117,6 +128,28 @@ def fulltext(
         more = fulltext(conn, query, want, 0, True)
         ranked += [(pid, score) for pid, score in more if pid not in seen][: want - len(ranked)]
     return ranked[offset:want]
+
+
+def _rarity_weighted_rank(
+    conn: Conn, terms: list[tuple[str, list[str]]]
+) -> tuple[str, list[object]]:
+    """A score expression summing each word's rank times its inverse document frequency,
+    log(1 + papers / papers holding it), with the count capped at RARITY_COUNT_CAP."""
+    papers = int(conn.execute(
+        "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint "
+        "ELSE (SELECT count(*) FROM papers) END FROM pg_class c WHERE c.oid = 'papers'::regclass"
+    ).fetchone()[0])  # fmt: skip
+    parts: list[str] = []
+    params: list[object] = []
+    for expression, values in terms:
+        holding = int(conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM papers p WHERE p.search @@ {expression} "
+            f"LIMIT {RARITY_COUNT_CAP}) s",
+            values,
+        ).fetchone()[0])  # fmt: skip
+        parts.append(f"? * ts_rank_cd(p.search, {expression})")
+        params += [math.log(1 + max(papers, 1) / max(holding, 1)), *values]
+    return "(" + " + ".join(parts) + ")", params
 
 
 def vector_literal(vector: npt.NDArray[np.float32]) -> str:

@@ -301,21 +301,34 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
             return True
 
     def after_transfer(self) -> None:
-        """Fill pgvector columns for vectors a move brought in as bytes."""
-        while True:
-            with self.write() as conn:
-                rows = conn.execute(
-                    "SELECT paper_id, vector FROM paper_vectors WHERE embedding IS NULL LIMIT 2000"
-                ).fetchall()
-                if not rows:
-                    return
-                conn.executemany(
-                    "UPDATE paper_vectors SET embedding = CAST(? AS vector) WHERE paper_id = ?",
-                    [
-                        (pg_search.vector_literal(np.frombuffer(bytes(r[1]), dtype="<f4")), r[0])
-                        for r in rows
-                    ],
-                )
+        """Fill pgvector columns for vectors a move brought in as bytes (a large move
+        builds the HNSW index once, at the end)."""
+        with self.read() as conn:
+            missing = int(conn.execute(
+                "SELECT count(*) FROM paper_vectors WHERE embedding IS NULL"
+            ).fetchone()[0])  # fmt: skip
+        after = 0
+        with self.vector_backfill(missing):
+            while True:
+                with self.write() as conn:
+                    rows = conn.execute(
+                        "SELECT paper_id, vector FROM paper_vectors WHERE embedding IS NULL "
+                        "AND paper_id > ? ORDER BY paper_id LIMIT 2000",
+                        (after,),
+                    ).fetchall()
+                    if not rows:
+                        return
+                    after = rows[-1][0]
+                    conn.executemany(
+                        "UPDATE paper_vectors SET embedding = CAST(? AS vector) WHERE paper_id = ?",
+                        [
+                            (
+                                pg_search.vector_literal(np.frombuffer(bytes(r[1]), dtype="<f4")),
+                                r[0],
+                            )
+                            for r in rows
+                        ],
+                    )
 
     def _serialise_paper_writes(self, conn: Conn) -> None:
         """Lock the sequence row now, before reading what is stored (see papers.py)."""
