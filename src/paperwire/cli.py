@@ -837,15 +837,21 @@ def digest_send(state: _Context, period: str, dry_run: bool, quiet: bool) -> Non
 @click.option("--to", "target_url", required=True, metavar="URL", help="The store to fill.")
 @click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def migrate_store(source_url: str, target_url: str, batch_size: int, quiet: bool) -> None:
+@pass_context
+def migrate_store(
+    state: _Context, source_url: str, target_url: str, batch_size: int, quiet: bool
+) -> None:
     """Copy a whole deployment (papers, vectors, accounts, votes, submissions,
     subscriptions, outbox) to another store, e.g. SQLite to PostgreSQL. Resumable: run it
-    again after an interruption. Verifies row counts and checksums at the end."""
+    again after an interruption. Verifies row counts and checksums at the end, then builds
+    this host's keyword index for the new store (so that a server started on it next
+    does not spend its first minutes indexing)."""
     from paperwire.store.transfer import transfer
 
+    index_root = Path(state.settings.cache_dir)
     try:
-        source = open_store(source_url)
-        target = open_store(target_url)
+        source = open_store(source_url, index_root=index_root)
+        target = open_store(target_url, index_root=index_root)
     except StoreError as exc:
         raise Failure(str(exc)) from exc
     bars: dict[str, Any] = {}
@@ -857,6 +863,14 @@ def migrate_store(source_url: str, target_url: str, batch_size: int, quiet: bool
 
     try:
         report = transfer(source, target, batch_size, progress)  # type: ignore[arg-type]
+        for table in report.tables:
+            verdict = "ok" if table.ok else "MISMATCH"
+            click.echo(
+                f"{table.table:18} {table.source_rows:>10,} → {table.target_rows:>10,}  "
+                f"sha256 {table.source_checksum[:12]} / {table.target_checksum[:12]}  {verdict}"
+            )
+        if report.ok:
+            _build_keyword_index(target, state.settings, quiet)
     except StoreError as exc:
         raise Failure(str(exc)) from exc
     finally:
@@ -864,15 +878,22 @@ def migrate_store(source_url: str, target_url: str, batch_size: int, quiet: bool
             bar.close()
         source.close()
         target.close()
-    for table in report.tables:
-        verdict = "ok" if table.ok else "MISMATCH"
-        click.echo(
-            f"{table.table:18} {table.source_rows:>10,} → {table.target_rows:>10,}  "
-            f"sha256 {table.source_checksum[:12]} / {table.target_checksum[:12]}  {verdict}"
-        )
     if not report.ok:
         click.echo("error: the stores differ after the copy (see MISMATCH above)", err=True)
         sys.exit(EXIT_PARTIAL)
+
+
+def _build_keyword_index(store: Store, settings: Settings, quiet: bool) -> None:
+    """Fill the keyword index kept beside `store` on this host, if it has one."""
+    try:
+        index = keyword_index(store, settings.keyword_index)
+    except ValueError:
+        return  # a placement this store cannot have: the server will say so at start
+    if isinstance(index, LexicalIndex) and not index.is_current(store):
+        with tqdm(
+            unit=" papers", desc="keyword index", disable=quiet or None, file=sys.stderr
+        ) as bar:
+            index.sync(store, progress=bar.update)
 
 
 @cli.group()
