@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import fresh_postgres_url
+from conftest import engine_url
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
@@ -27,11 +27,7 @@ def corpus(request, tmp_path_factory):
     from importlib import resources
 
     folder = tmp_path_factory.mktemp("search")
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 's.db'}"
-    else:
-        url = fresh_postgres_url(request.getfixturevalue("postgres_server"))
-    store = open_store(url, index_root=folder / "indexes")
+    store = open_store(engine_url(request, folder), index_root=folder / "indexes")
     load(
         store,
         parse_any(

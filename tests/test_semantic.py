@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import fresh_postgres_url
+from conftest import engine_url
 from paperwire.cli import cli
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
@@ -34,11 +34,7 @@ def engine(request, tmp_path_factory, embedder):
     """The sample, embedded, on each engine: SQLite with its vector index beside the file,
     PostgreSQL with pgvector's."""
     folder = tmp_path_factory.mktemp("semantic")
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 's.db'}"
-    else:
-        url = fresh_postgres_url(request.getfixturevalue("postgres_server"))
-    store = open_store(url, index_root=folder / "indexes")
+    store = open_store(engine_url(request, folder), index_root=folder / "indexes")
     data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
     load(store, parse_any(data, "sample", "paperwire"))
     assert embed_pending(store, embedder) == 245

@@ -88,16 +88,7 @@ class _Context:
     def sync_indexes(self, quiet: bool) -> None:
         """Bring the indexes beside the store up to date (after imports); embed the new
         papers too when there are few enough to do it now."""
-        index = self.lexical
-        if not index.is_current(self.store):
-            with tqdm(
-                unit=" papers",
-                desc="keyword index",
-                disable=quiet or None,
-                leave=False,
-                file=sys.stderr,
-            ) as bar:
-                index.sync(self.store, progress=bar.update)
+        _update_keyword_index(self.lexical, self.store, quiet)
         limit = self.settings.inline_embed_limit
         pending = self.store.count_to_embed(self.settings.embedding_model) if limit else 0
         if 0 < pending <= limit:
@@ -125,6 +116,18 @@ class _Context:
 
 
 pass_context = click.make_pass_decorator(_Context)
+
+
+def _update_keyword_index(
+    index: LexicalIndex | StoreKeywordIndex, store: Store, quiet: bool
+) -> None:
+    """Bring a keyword index up to date with its store, with a progress bar."""
+    if not index.is_current(store):
+        with tqdm(
+            unit=" papers", desc="keyword index", disable=quiet or None, leave=False,
+            file=sys.stderr,
+        ) as bar:  # fmt: skip
+            index.sync(store, progress=bar.update)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -889,11 +892,8 @@ def _build_keyword_index(store: Store, settings: Settings, quiet: bool) -> None:
         index = keyword_index(store, settings.keyword_index)
     except ValueError:
         return  # a placement this store cannot have: the server will say so at start
-    if isinstance(index, LexicalIndex) and not index.is_current(store):
-        with tqdm(
-            unit=" papers", desc="keyword index", disable=quiet or None, file=sys.stderr
-        ) as bar:
-            index.sync(store, progress=bar.update)
+    if isinstance(index, LexicalIndex):
+        _update_keyword_index(index, store, quiet)
 
 
 @cli.group()

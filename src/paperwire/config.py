@@ -18,6 +18,10 @@ def default_database_url() -> str:
     return f"sqlite:///{Path(platformdirs.user_data_dir('paperwire')) / 'paperwire.db'}"
 
 
+# Where keyword search is answered: a tantivy index beside the store, or the database.
+KeywordPlacement = Literal["beside", "database"]
+
+
 class Settings(BaseSettings):
     """Everything configurable about a paperwire deployment."""
 
@@ -36,7 +40,7 @@ class Settings(BaseSettings):
     # Keyword search: "beside" (a tantivy index in cache_dir that follows the store's
     # changes; the fast one, bench/RESULTS.md §8) or "database" (PostgreSQL's tsvector + GIN:
     # no local files, slower on common words).
-    keyword_index: Literal["beside", "database"] = "beside"
+    keyword_index: KeywordPlacement = "beside"
     cache_dir: str = Field(default_factory=lambda: platformdirs.user_cache_dir("paperwire"))
 
     # The web site. Signing key for sessions, CSRF and email links: when unset, a random

@@ -12,11 +12,12 @@ commit: the choice for stateless web nodes over a small or rare-word corpus."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from paperwire.config import KeywordPlacement
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.query import KeywordQuery
 from paperwire.search.vectors import VectorIndex
@@ -25,9 +26,6 @@ from paperwire.store.base import Store
 # Candidates asked of the store's vector index when filters drop some; HNSW scans return
 # at most this many (pgvector's ef_search ceiling).
 MAX_POOL = 1000
-
-# Where keyword search is answered: a tantivy index beside the store, or the database.
-KeywordPlacement = Literal["beside", "database"]
 
 
 @runtime_checkable

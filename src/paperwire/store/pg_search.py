@@ -119,8 +119,7 @@ def fulltext(
         + "".join(f" AND {w}" for w in where)
         + " ORDER BY score DESC, p.id LIMIT ?"
     )
-    params = [*params, *score_params]
-    rows = conn.execute(sql, (*params, *filter_params, want)).fetchall()
+    rows = conn.execute(sql, (*params, *score_params, *filter_params, want)).fetchall()
     ranked = [(int(r[0]), float(r[1])) for r in rows]
     if len(ranked) < want and len(positive) > 1 and not any_term:
         # Too few hold every word: papers holding some of them follow.

@@ -273,11 +273,7 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
         (bench/RESULTS.md §8). Nearest-neighbour queries meanwhile scan exactly (slower,
         still right). The index is rebuilt even when the backfill fails; a process
         killed in between leaves it to the next start (`migrate` restores it)."""
-        with self.read() as conn:
-            held = int(conn.execute(
-                "SELECT count(*) FROM paper_vectors WHERE embedding IS NOT NULL"
-            ).fetchone()[0])  # fmt: skip
-        set_aside = pending >= BULK_VECTORS and pending > held
+        set_aside = pending >= BULK_VECTORS and pending > self._vectors_held()
         if set_aside:
             with self.write() as conn:
                 conn.execute(f"DROP INDEX IF EXISTS {pg_search.VECTOR_INDEX}")
@@ -286,6 +282,14 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
         finally:
             if set_aside:
                 self.ensure_vector_index()
+
+    def _vectors_held(self) -> int:
+        """How many rows the HNSW index holds (counted only before a large backfill:
+        a count of 1M rows is not for every small one)."""
+        with self.read() as conn:
+            return int(conn.execute(
+                "SELECT count(*) FROM paper_vectors WHERE embedding IS NOT NULL"
+            ).fetchone()[0])  # fmt: skip
 
     def ensure_vector_index(self) -> bool:
         """Build the HNSW index if it is missing (True when it was built): with the
