@@ -22,7 +22,7 @@ from conftest import engine_url, make_site
 from paperwire.digest.mailer import SMTPMailer
 from paperwire.digest.periods import period_key
 from paperwire.digest.run import compose_due
-from paperwire.digest.send import RETRY_DELAYS, deliver
+from paperwire.digest.send import RETRY_DELAYS
 from paperwire.models import Paper, SavedSearch, Subscription
 from paperwire.search.embed import make_embedder
 from paperwire.store import open_store
@@ -85,9 +85,10 @@ def sender_env(site, smtp, tmp_path) -> dict[str, str]:
 
 
 def run(site, embedder=None, frequency="daily"):
-    s = site.services
-    report = compose_due(s.store, s.settings, s.secret, embedder, frequency, s.clock())
-    return report, deliver(s.store, s.mailer, s.clock)
+    """The deployment's digest run; saved searches match by meaning with `embedder`."""
+    site.services.engine.embedder = embedder  # the site's engine has no model otherwise
+    outcome = site.services.deployment.run_digests((frequency,))
+    return outcome.composed[0], outcome.sent
 
 
 def test_double_opt_in_digest_links_and_one_click_unsubscribe(digest_site, smtp):
@@ -280,7 +281,7 @@ def test_smtp_faults_are_retried_recorded_and_pause(digest_site, smtp):
     _, report = run(site)
     assert (report.sent, report.retried, report.failed) == (0, 2, 1)
     site.clock.now += RETRY_DELAYS[0] + timedelta(seconds=1)
-    report = deliver(site.store, site.services.mailer, site.clock)
+    report = site.services.deployment.deliver_outbox()
     assert report.sent == 2
     assert len(inbox.to("slow@example.org")) == 1 and len(inbox.to("dropped@example.org")) == 1
     # Permanent refusals: recorded each period, the subscription paused after three.

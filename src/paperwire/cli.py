@@ -1,46 +1,47 @@
 """The command line: ``paperwire import|search|similar|embed|show|export|stats|harvest|
-reindex|serve|users``.
+reindex|serve|digest|migrate-store|users``. Each command parses its options, calls one
+method of the deployment (paperwire.deployment) and prints what it got back.
 
 Exit codes: 0 success; 1 the command ran but some records or inputs failed (they are
 listed); 2 bad usage; 3 nothing could be done (store unreachable, every input unreadable)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
-from importlib import resources
-from pathlib import Path
-from typing import Any, BinaryIO
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
 
 import click
 from tqdm import tqdm
 
-from paperwire.config import Settings, load_settings
-from paperwire.ingest import FORMATS, parse_any
-from paperwire.ingest.common import ParseError
-from paperwire.ingest.load import ImportReport, load
-from paperwire.models import Paper
-from paperwire.search.embed import MODELS, make_embedder
-from paperwire.search.hybrid import MODES, SearchEngine, embed_pending, search, similar
-from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
-from paperwire.search.native import (
-    StoreKeywordIndex,
-    keyword_index,
-    vector_index,
+from paperwire.config import load_settings, redacted_url
+from paperwire.deployment import Deployment as _Deployment
+from paperwire.deployment import (
+    DigestRun,
+    ImportOutcome,
+    InputOutcome,
+    SampleInput,
+    input_for,
+    move_store,
 )
+from paperwire.errors import ConfigurationError
+from paperwire.ingest import FORMATS
+from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest
+from paperwire.ingest.load import ImportReport
+from paperwire.progress import Advance, Progress
+from paperwire.search.embed import MODELS
+from paperwire.search.hybrid import MODES
 from paperwire.search.query import QueryError
-from paperwire.search.results import marked_ansi, plain
-from paperwire.store import Store, StoreError, open_store
+from paperwire.search.results import SearchHit, marked_ansi, plain
+from paperwire.store import StoreError
 
 EXIT_PARTIAL = 1
 EXIT_FAILED = 3
-SAMPLE = "sample.jsonl"
-BACKGROUND_INDEX_BYTES = 32 * 1024 * 1024
 
 
 class Failure(click.ClickException):
@@ -49,88 +50,56 @@ class Failure(click.ClickException):
     exit_code = EXIT_FAILED
 
 
-class _Context:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._store: Store | None = None
-        self._lexical: LexicalIndex | StoreKeywordIndex | None = None
-        self._engine: SearchEngine | None = None
+class _Group(click.Group):
+    """Turns the deployment's errors into one-line messages and exit codes."""
 
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            try:
-                self._store = open_store(
-                    self.settings.database_url, index_root=Path(self.settings.cache_dir)
-                )
-            except StoreError as exc:
-                raise Failure(str(exc)) from exc
-        return self._store
-
-    @property
-    def engine(self) -> SearchEngine:
-        """The search engine: store, keyword index, and (when the model loads) meaning."""
-        if self._engine is None:
-            embedder = make_embedder(self.settings.embedding_model, Path(self.settings.cache_dir))
-            vectors = vector_index(self.store, embedder.name)
-            self._engine = SearchEngine(self.store, self.lexical, vectors, embedder)
-        return self._engine
-
-    @property
-    def lexical(self) -> LexicalIndex | StoreKeywordIndex:
-        if self._lexical is None:
-            try:
-                self._lexical = keyword_index(self.store, self.settings.keyword_index)
-            except ValueError as exc:
-                raise Failure(str(exc)) from exc
-        return self._lexical
-
-    def sync_indexes(self, quiet: bool) -> None:
-        """Bring the indexes beside the store up to date (after imports); embed the new
-        papers too when there are few enough to do it now."""
-        _update_keyword_index(self.lexical, self.store, quiet)
-        limit = self.settings.inline_embed_limit
-        pending = self.store.count_to_embed(self.settings.embedding_model) if limit else 0
-        if 0 < pending <= limit:
-            engine = self.engine
-            assert engine.embedder is not None and engine.vectors is not None
-            with tqdm(
-                total=pending,
-                unit=" papers",
-                desc="embedding",
-                disable=quiet or None,
-                leave=False,
-                file=sys.stderr,
-            ) as bar:
-                embed_pending(self.store, engine.embedder, progress=bar.update)
-            engine.vectors.sync(self.store)
-        elif pending > limit:
-            click.echo(
-                f"{pending:,} papers to embed for search by meaning: run `paperwire embed`",
-                err=True,
-            )
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (StoreError, ConfigurationError) as exc:
+            raise Failure(str(exc)) from exc
+        except QueryError as exc:
+            raise click.UsageError(str(exc)) from exc
+        except FetchError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
-pass_context = click.make_pass_decorator(_Context)
+def bars(quiet: bool) -> Progress:
+    """tqdm progress bars on stderr (none with --quiet or off a terminal)."""
+
+    @contextmanager
+    def bar(desc: str, total: int | None = None, unit: str = " papers") -> Iterator[Advance]:
+        with tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B",
+                  disable=quiet or None, leave=False, file=sys.stderr) as made:  # fmt: skip
+            yield made.update
+
+    return bar
 
 
-def _update_keyword_index(
-    index: LexicalIndex | StoreKeywordIndex, store: Store, quiet: bool
-) -> None:
-    """Bring a keyword index up to date with its store, with a progress bar."""
-    if not index.is_current(store):
-        with tqdm(
-            unit=" papers", desc="keyword index", disable=quiet or None, leave=False,
-            file=sys.stderr,
-        ) as bar:  # fmt: skip
-            index.sync(store, progress=bar.update)
+@contextmanager
+def table_bars(quiet: bool) -> Iterator[Callable[[str, int], object]]:
+    """A tqdm bar per table, made when the table's first rows arrive."""
+    made: dict[str, tqdm[Any]] = {}
+
+    def advance(table: str, rows: int) -> None:
+        if table not in made:
+            made[table] = tqdm(desc=table, unit=" rows", disable=quiet or None, file=sys.stderr)
+        made[table].update(rows)
+
+    try:
+        yield advance
+    finally:
+        for bar in made.values():
+            bar.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+pass_deployment = click.make_pass_decorator(_Deployment)
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+
+
+@click.group(
+    cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
     "--db",
     "database_url",
@@ -154,52 +123,19 @@ def cli(ctx: click.Context, database_url: str | None, config_file: str | None) -
         settings = load_settings(config_file, database_url=database_url)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    state = _Context(settings)
-    ctx.obj = state
-    ctx.call_on_close(state.close)
+    ctx.obj = _Deployment(settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
-class _CountingReader(io.RawIOBase):
-    """A file whose reads advance a progress bar by bytes."""
-
-    def __init__(self, raw: BinaryIO, bar: tqdm[Any]) -> None:
-        self._raw = raw
-        self._bar = bar
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return self._raw.seekable()
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._raw.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._raw.tell()
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(len(buffer))
-        buffer[: len(data)] = data
-        self._bar.update(len(data))
-        return len(data)
-
-
-@contextmanager
-def _open_with_progress(path: Path, quiet: bool) -> Iterator[BinaryIO]:
-    with (
-        path.open("rb") as raw,
-        tqdm(
-            total=path.stat().st_size,
-            unit="B",
-            unit_scale=True,
-            desc=path.name,
-            disable=quiet or None,
-            leave=False,
-            file=sys.stderr,
-        ) as bar,
-    ):
-        yield io.BufferedReader(_CountingReader(raw, bar), buffer_size=1 << 20)
+def _day_or_today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    if value == "today":
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: expected YYYY-MM-DD or 'today'") from exc
 
 
 def _print_report(name: str, report: ImportReport) -> None:
@@ -214,49 +150,29 @@ def _print_report(name: str, report: ImportReport) -> None:
         click.echo(f"  … and {report.error_count - len(report.errors)} more errors", err=True)
 
 
-class _KeyTap:
-    """Passes parsed items through, noting the keys of the papers among them."""
-
-    def __init__(self, keys: list[str] | None) -> None:
-        self.keys = keys
-
-    def __call__(self, items: Iterator[Any]) -> Iterator[Any]:
-        if self.keys is None:
-            yield from items
-            return
-        for item in items:
-            if isinstance(item, Paper):
-                self.keys.append(item.key)
-            yield item
+def _print_input(item: InputOutcome) -> None:
+    if item.error is not None:
+        click.echo(f"error: {item.error}", err=True)
+    elif item.report is not None:
+        _print_report(item.name, item.report)
 
 
-def _day_or_today(value: str | None) -> date | None:
-    if value is None:
-        return None
-    if value == "today":
-        from datetime import UTC, datetime
-
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r}: expected YYYY-MM-DD or 'today'") from exc
-
-
-def _import_file(
-    state: _Context, path: Path, fmt: str | None, quiet: bool, tap: _KeyTap
-) -> ImportReport:
-    with _open_with_progress(path, quiet) as stream:
-        items = tap(parse_any(stream, str(path), fmt))
-        return load(state.store, items, batch_size=state.settings.import_batch_size)
-
-
-def _http_client() -> Any:
-    import httpx
-
-    from paperwire.ingest.fetch import PoliteClient
-
-    return PoliteClient(httpx.Client(timeout=60.0))
+def _finish_import(outcome: ImportOutcome, list_on: date | None) -> None:
+    """Print the totals and what is left to do, and exit with the import's code."""
+    if len(outcome.inputs) > 1:
+        _print_report("total", outcome.total)
+    if list_on is not None and outcome.listed is not None:
+        click.echo(f"listed {outcome.listed} papers in the feed of {list_on.isoformat()}")
+    if outcome.index.to_embed:
+        click.echo(
+            f"{outcome.index.to_embed:,} papers to embed for search by meaning: "
+            "run `paperwire embed`",
+            err=True,
+        )
+    if outcome.inputs and outcome.failed_inputs == len(outcome.inputs):
+        sys.exit(EXIT_FAILED)
+    if outcome.failed_inputs or outcome.total.error_count:
+        sys.exit(EXIT_PARTIAL)
 
 
 @cli.command("import")
@@ -276,10 +192,10 @@ def _http_client() -> Any:
     help="Also list the imported papers in the daily feed of DAY (YYYY-MM-DD or 'today'; "
     "papers listed already stay where they are).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-@pass_context
+@quiet_option
+@pass_deployment
 def import_command(
-    state: _Context,
+    deployment: _Deployment,
     sources: tuple[str, ...],
     fmt: str | None,
     sample: bool,
@@ -293,64 +209,14 @@ def import_command(
     again is harmless: the same paper is merged, never doubled."""
     if not sources and not sample:
         raise click.UsageError("name at least one PATH or URL, or --sample")
-    total = ImportReport()
-    failed_inputs = 0
-    inputs = list(sources)
-    # Large files: index in a second process while this one parses and stores.
-    big = sum(Path(s).stat().st_size for s in inputs if Path(s).is_file()) > BACKGROUND_INDEX_BYTES
-    lexical = state.lexical
-    follower = None
-    if big and isinstance(lexical, LexicalIndex):  # an index beside the store to fill
-        follower = BackgroundIndexer(state.settings.database_url, lexical.path)
-    listed: list[str] = []
-    tap = _KeyTap(listed if list_on else None)
-    for source in inputs + ([SAMPLE] if sample else []):
-        try:
-            if source == SAMPLE and sample:
-                data = resources.files("paperwire.data").joinpath(SAMPLE).read_bytes()
-                report = load(state.store, tap(parse_any(data, "sample corpus", "paperwire")))
-            elif source.startswith(("http://", "https://")):
-                from paperwire.ingest.fetch import import_url
-
-                bar = tqdm(unit=" papers", desc=source[:40], disable=quiet or None, file=sys.stderr)
-                with bar:
-                    report = import_url(_http_client(), state.store, source, on_batch=bar.update)
-            else:
-                path = Path(source)
-                if not path.is_file():
-                    raise ParseError(source, "path", "no such file")
-                report = _import_file(state, path, fmt, quiet, tap)
-        except (ParseError, StoreError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            failed_inputs += 1
-            continue
-        except Exception as exc:
-            from paperwire.ingest.fetch import FetchError
-
-            if not isinstance(exc, FetchError):
-                raise
-            click.echo(f"error: {exc}", err=True)
-            failed_inputs += 1
-            continue
-        _print_report(source if source != SAMPLE else "sample corpus", report)
-        total.add(report)
-    if len(inputs) + sample > 1:
-        _print_report("total", total)
-    if follower is not None:
-        follower.finish()
-    if list_on is not None and listed:
-        from datetime import UTC, datetime
-
-        added = state.store.submit_many(listed, list_on, datetime.now(UTC))
-        click.echo(f"listed {added} papers in the feed of {list_on.isoformat()}")
-    state.sync_indexes(quiet)
-    if failed_inputs and failed_inputs == len(inputs) + sample:
-        sys.exit(EXIT_FAILED)
-    if failed_inputs or total.error_count:
-        sys.exit(EXIT_PARTIAL)
+    inputs = [input_for(s, fmt) for s in sources] + ([SampleInput()] if sample else [])
+    outcome = deployment.import_sources(
+        inputs, list_on=list_on, on_input=_print_input, progress=bars(quiet)
+    )
+    _finish_import(outcome, list_on)
 
 
-def _hit_json(hit: Any) -> dict[str, Any]:
+def _hit_json(hit: SearchHit) -> dict[str, Any]:
     from paperwire.ingest.jsonl import to_record
 
     record = to_record(hit.paper)
@@ -395,28 +261,20 @@ json_list_option = click.option(
     show_default=True,
     help="keywords (lexical), meaning (semantic), or both fused (hybrid).",
 )
-@pass_context
+@pass_deployment
 def search_command(
-    state: _Context, query: str, limit: int, offset: int, as_json: bool, mode: str
+    deployment: _Deployment, query: str, limit: int, offset: int, as_json: bool, mode: str
 ) -> None:
     """Search papers by keywords, by meaning, or both (hybrid, the default).
 
     QUERY supports "phrases", prefix*, -excluded, author:NAME, year:2023 (or 2020-2023,
     >=2021) and category:cs.LG; the filters apply in every mode. Until papers are
     embedded (`paperwire embed`) every mode answers with keywords."""
-    try:
-        if mode == "lexical":
-            hits = keyword_search(state.store, state.lexical, query, limit=limit, offset=offset)
-        else:
-            hits = search(state.engine, query, mode=mode, limit=limit, offset=offset)  # type: ignore[arg-type]
-    except QueryError as exc:
-        raise click.UsageError(str(exc)) from exc
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+    hits = deployment.search(query, mode, limit, offset)  # type: ignore[arg-type]
     _print_hits(hits, as_json, offset)
 
 
-def _print_hits(hits: list[Any], as_json: bool, offset: int = 0) -> None:
+def _print_hits(hits: list[SearchHit], as_json: bool, offset: int = 0) -> None:
     if as_json:
         click.echo(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
         return
@@ -447,11 +305,11 @@ def _print_hits(hits: list[Any], as_json: bool, offset: int = 0) -> None:
 @click.argument("key")
 @limit_option(100)
 @json_list_option
-@pass_context
-def similar_command(state: _Context, key: str, limit: int, as_json: bool) -> None:
+@pass_deployment
+def similar_command(deployment: _Deployment, key: str, limit: int, as_json: bool) -> None:
     """Papers nearest in meaning to KEY (itself and other versions of it left out)."""
     try:
-        hits = similar(state.engine, key, limit=limit)
+        hits = deployment.similar(key, limit)
     except KeyError:
         click.echo(f"error: no paper with key {key!r}", err=True)
         sys.exit(EXIT_PARTIAL)
@@ -468,56 +326,35 @@ def similar_command(state: _Context, key: str, limit: int, as_json: bool) -> Non
     metavar="ADDRESS",
     help="Fan the work out on a Dask cluster (tcp://scheduler:8786); workers need paperwire.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@pass_context
-def embed_command(state: _Context, model: str | None, scheduler: str | None, quiet: bool) -> None:
+@quiet_option
+@click.pass_context
+def embed_command(
+    ctx: click.Context, model: str | None, scheduler: str | None, quiet: bool
+) -> None:
     """Embed every paper that has no vector from the model yet.
 
     Incremental and resumable: run it again after an interruption and it goes on where it
     stopped. Keyword search keeps working while it runs."""
+    deployment: _Deployment = ctx.obj
     if model:
-        state.settings = state.settings.model_copy(update={"embedding_model": model})
-    name = state.settings.embedding_model
-    pending = state.store.count_to_embed(name)
-    with tqdm(
-        total=pending,
-        unit=" papers",
-        desc=f"embedding ({name})",
-        disable=quiet or None,
-        file=sys.stderr,
-    ) as bar:
-        if scheduler:
-            from distributed import Client
-
-            from paperwire.search.cluster import embed_on_cluster
-
-            try:
-                client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
-            except OSError as exc:
-                raise Failure(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
-            with client:
-                done = embed_on_cluster(
-                    state.store, client, name, state.settings.cache_dir, progress=bar.update
-                )
-        else:
-            embedder = state.engine.embedder
-            assert embedder is not None
-            done = embed_pending(state.store, embedder, progress=bar.update)
-    engine = state.engine
-    assert engine.vectors is not None
-    engine.vectors.sync(state.store)
-    click.echo(f"embedded {done:,} papers; {len(engine.vectors):,} in the vector index")
+        settings = deployment.settings.model_copy(update={"embedding_model": model})
+        deployment = _Deployment(settings, store=deployment.store)
+    try:
+        done = deployment.embed(scheduler, bars(quiet))
+    except OSError as exc:
+        raise Failure(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    click.echo(f"embedded {done.embedded:,} papers; {done.in_index:,} in the vector index")
 
 
 @cli.command()
 @click.argument("key")
 @click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")
-@pass_context
-def show(state: _Context, key: str, as_json: bool) -> None:
+@pass_deployment
+def show(deployment: _Deployment, key: str, as_json: bool) -> None:
     """Show one paper by its key, arXiv id or arXiv URL."""
     from paperwire.ingest.jsonl import to_record
 
-    paper = state.store.get_paper(key)
+    paper = deployment.paper(key)
     if paper is None:
         click.echo(f"error: no paper with key {key!r}", err=True)
         sys.exit(EXIT_PARTIAL)
@@ -551,14 +388,14 @@ def show(state: _Context, key: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="File to write (default: stdout).",
 )
-@pass_context
-def export(state: _Context, output: str | None) -> None:
+@pass_deployment
+def export(deployment: _Deployment, output: str | None) -> None:
     """Write every paper as paperwire JSON lines (what `import` reads back)."""
     from paperwire.ingest.jsonl import dumps
 
     with click.open_file(output or "-", "w", encoding="utf-8") as target:
         count = 0
-        for paper in state.store.iter_papers():
+        for paper in deployment.papers():
             target.write(dumps(paper) + "\n")
             count += 1
     if output:
@@ -566,43 +403,31 @@ def export(state: _Context, output: str | None) -> None:
 
 
 @cli.command()
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@pass_context
-def reindex(state: _Context, quiet: bool) -> None:
+@quiet_option
+@pass_deployment
+def reindex(deployment: _Deployment, quiet: bool) -> None:
     """Rebuild the keyword index beside the database from the stored papers.
 
     Never needed in normal use (imports keep it in step); useful after deleting or
     losing the index folder, which costs nothing but this rebuild."""
-    if state.lexical.path is None:
+    count = deployment.reindex(bars(quiet))
+    if count is None:
         click.echo("nothing to rebuild: this database indexes the papers itself")
         return
-    with tqdm(
-        total=state.store.count_papers(),
-        unit=" papers",
-        desc="keyword index",
-        disable=quiet or None,
-        file=sys.stderr,
-    ) as bar:
-        count = state.lexical.rebuild(state.store, progress=bar.update)
-    click.echo(f"indexed {count:,} papers in {state.lexical.path}")
+    click.echo(f"indexed {count:,} papers in {deployment.keyword.path}")
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@pass_context
-def stats(state: _Context, as_json: bool) -> None:
+@pass_deployment
+def stats(deployment: _Deployment, as_json: bool) -> None:
     """Counts: papers, sources, categories, date range, database size."""
-    figures = state.store.stats()
+    figures = deployment.stats()
+    database = redacted_url(deployment.settings.database_url)
     if as_json:
-        from dataclasses import asdict
-
-        click.echo(
-            json.dumps(
-                {"database": _redacted(state.settings.database_url), **asdict(figures)}, indent=2
-            )
-        )
+        click.echo(json.dumps({"database": database, **asdict(figures)}, indent=2))
         return
-    click.echo(f"database:      {_redacted(state.settings.database_url)}")
+    click.echo(f"database:      {database}")
     click.echo(
         f"papers:        {figures.papers:,} ({figures.with_arxiv_id:,} with arXiv ids, "
         f"{figures.with_abstract:,} with abstracts)"
@@ -619,16 +444,6 @@ def stats(state: _Context, as_json: bool) -> None:
         click.echo(f"size:          {figures.size_bytes / 1e6:.1f} MB")
 
 
-def _redacted(url: str) -> str:
-    """A database URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
-
-
 @cli.group()
 def harvest() -> None:
     """Fetch papers from arXiv online (resumable; one request every 3 s)."""
@@ -643,20 +458,9 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def _run_harvest(
-    state: _Context, quiet: bool, fetch: Callable[[Callable[[int], object]], ImportReport]
-) -> None:
-    """Run a harvest with a progress bar, report it, index what came, exit 0 or 1."""
-    from paperwire.ingest.fetch import FetchError
-
-    with tqdm(unit=" papers", disable=quiet or None, file=sys.stderr) as bar:
-        try:
-            report = fetch(bar.update)
-        except FetchError as exc:
-            raise click.ClickException(str(exc)) from exc
-    _print_report("harvest", report)
-    state.sync_indexes(quiet)
-    sys.exit(EXIT_PARTIAL if report.error_count else 0)
+def _finish_harvest(outcome: ImportOutcome) -> None:
+    _print_report("harvest", outcome.total)
+    _finish_import(outcome, None)
 
 
 @harvest.command("oai")
@@ -672,10 +476,10 @@ def _run_harvest(
     show_default=True,
     help="Metadata format.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@pass_context
+@quiet_option
+@pass_deployment
 def harvest_oai_command(
-    state: _Context,
+    deployment: _Deployment,
     set_: str | None,
     from_: date | None,
     until: date | None,
@@ -683,15 +487,8 @@ def harvest_oai_command(
     quiet: bool,
 ) -> None:
     """Harvest arXiv's OAI-PMH ListRecords (run again to resume an interrupted harvest)."""
-    from paperwire.ingest.fetch import OaiHarvest, harvest_oai
-
-    _run_harvest(
-        state,
-        quiet,
-        lambda progress: harvest_oai(
-            _http_client(), state.store, OaiHarvest(set_, from_, until, prefix), on_batch=progress
-        ),
-    )
+    harvest = OaiHarvest(set_, from_, until, prefix)
+    _finish_harvest(deployment.harvest_oai(harvest, bars(quiet)))
 
 
 @harvest.command("api")
@@ -702,10 +499,10 @@ def harvest_oai_command(
 @click.option(
     "--max", "max_results", type=click.IntRange(1, 100_000), help="Stop after this many papers."
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@pass_context
+@quiet_option
+@pass_deployment
 def harvest_api_command(
-    state: _Context,
+    deployment: _Deployment,
     query: str | None,
     category: str | None,
     from_: date | None,
@@ -714,21 +511,10 @@ def harvest_api_command(
     quiet: bool,
 ) -> None:
     """Fetch papers matching an arXiv API query (resumable)."""
-    from paperwire.ingest.fetch import ArxivQuery, fetch_arxiv_api
-
     if not (query or category or from_ or until):
         raise click.UsageError("give at least one of --query, --category, --from, --until")
-    _run_harvest(
-        state,
-        quiet,
-        lambda progress: fetch_arxiv_api(
-            _http_client(),
-            state.store,
-            ArxivQuery(query, category, from_, until),
-            max_results=max_results,
-            on_batch=progress,
-        ),
-    )
+    wanted = ArxivQuery(query, category, from_, until)
+    _finish_harvest(deployment.harvest_api(wanted, max_results, bars(quiet)))
 
 
 @cli.command()
@@ -747,22 +533,20 @@ def harvest_api_command(
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
-@pass_context
-def serve(state: _Context, host: str, port: int, workers: int, log_level: str) -> None:
+@pass_deployment
+def serve(deployment: _Deployment, host: str, port: int, workers: int, log_level: str) -> None:
     """Run the web site, the JSON API (/api/v1, /openapi.json) and the Atom feeds.
 
-    The indexes are brought up to date first; each worker then builds its settings from
-    the same environment and configuration file."""
+    The indexes are brought up to date first; every worker then runs with exactly these
+    settings (the configuration file, the environment and --db, resolved once here)."""
     import uvicorn
 
-    state.store  # noqa: B018 - open and migrate now: a bad URL fails here, in one line
-    state.sync_indexes(quiet=False)
-    # The workers are new processes: they read the settings from the environment.
-    os.environ["PAPERWIRE_DATABASE_URL"] = state.settings.database_url
-    state.close()
+    deployment.prepare_to_serve(bars(quiet=False))
+    os.environ.update(deployment.settings.to_environment())
+    deployment.close()
     click.echo(f"paperwire on http://{host}:{port}/  (API docs: /api/docs)", err=True)
     uvicorn.run(
-        "paperwire.web.app:app_from_environment",
+        "paperwire.asgi:worker_app",
         factory=True,
         host=host,
         port=port,
@@ -777,6 +561,25 @@ def digest() -> None:
     """Email digests: compose what is due and deliver the outbox (for cron or a timer)."""
 
 
+def _print_digests(run: DigestRun, dry_run: bool, quiet: bool) -> None:
+    for report in run.composed:
+        click.echo(
+            f"{report.period}: {report.due} due, {report.queued} composed "
+            f"({report.papers} papers), {report.empty} empty (not sent)"
+            + (f", {report.elsewhere} taken by another run" if report.elsewhere else "")
+            + (" — dry run, nothing written" if dry_run else "")
+        )
+        if dry_run and report.samples and not quiet:
+            click.echo(report.samples[0].decode("utf-8", "replace")[:3000])
+    if run.sent is not None:
+        sent = run.sent
+        click.echo(
+            f"sent {sent.sent}, to retry {sent.retried}, failed {sent.failed}, "
+            f"subscriptions paused {sent.paused}; outbox: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(run.outbox.items())) or "empty")
+        )
+
+
 @digest.command("send")
 @click.option(
     "--period",
@@ -786,52 +589,15 @@ def digest() -> None:
     help="Which digests to compose (weekly ones go out in the first run of an ISO week).",
 )
 @click.option("--dry-run", is_flag=True, help="Compose and count, write and send nothing.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-@pass_context
-def digest_send(state: _Context, period: str, dry_run: bool, quiet: bool) -> None:
+@quiet_option
+@pass_deployment
+def digest_send(deployment: _Deployment, period: str, dry_run: bool, quiet: bool) -> None:
     """Compose the digests due now into the outbox, then send the outbox. Safe to run
     again at any time: nobody gets a period's digest twice."""
-    from datetime import UTC, datetime, timedelta
-
-    from paperwire.digest.mailer import make_mailer
-    from paperwire.digest.run import compose_due
-    from paperwire.digest.send import deliver
-    from paperwire.tokens import signing_key
-
-    settings = state.settings
-    store = state.store
     frequencies = ("daily", "weekly") if period == "all" else (period,)
-    embedder = make_embedder(settings.embedding_model, Path(settings.cache_dir))
-    secret = signing_key(settings, store)
-    for frequency in frequencies:
-        with tqdm(desc=f"{frequency} digests", unit=" subscribers", disable=quiet or None,
-                  file=sys.stderr, leave=False) as bar:  # fmt: skip
-            report = compose_due(
-                store, settings, secret, embedder, frequency,  # type: ignore[arg-type]
-                datetime.now(UTC), dry_run=dry_run, progress=bar.update,
-            )  # fmt: skip
-        click.echo(
-            f"{report.period}: {report.due} due, {report.queued} composed "
-            f"({report.papers} papers), {report.empty} empty (not sent)"
-            + (f", {report.elsewhere} taken by another run" if report.elsewhere else "")
-            + (" — dry run, nothing written" if dry_run else "")
-        )
-        if dry_run and report.samples and not quiet:
-            click.echo(report.samples[0].decode("utf-8", "replace")[:3000])
-    if dry_run:
-        return
-    with tqdm(desc="sending", unit=" messages", disable=quiet or None, file=sys.stderr,
-              leave=False) as bar:  # fmt: skip
-        sent = deliver(store, make_mailer(settings), lambda: datetime.now(UTC),
-                       progress=bar.update,
-                       lease=timedelta(seconds=settings.outbox_lease_seconds))  # fmt: skip
-    counts = store.outbox_counts()
-    click.echo(
-        f"sent {sent.sent}, to retry {sent.retried}, failed {sent.failed}, "
-        f"subscriptions paused {sent.paused}; outbox: "
-        + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty")
-    )
-    if sent.failed or sent.retried:
+    run = deployment.run_digests(frequencies, dry_run=dry_run, progress=bars(quiet))  # type: ignore[arg-type]
+    _print_digests(run, dry_run, quiet)
+    if run.sent is not None and (run.sent.failed or run.sent.retried):
         sys.exit(EXIT_PARTIAL)
 
 
@@ -839,61 +605,29 @@ def digest_send(state: _Context, period: str, dry_run: bool, quiet: bool) -> Non
 @click.option("--from", "source_url", required=True, metavar="URL", help="The store to copy.")
 @click.option("--to", "target_url", required=True, metavar="URL", help="The store to fill.")
 @click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-@pass_context
+@quiet_option
+@pass_deployment
 def migrate_store(
-    state: _Context, source_url: str, target_url: str, batch_size: int, quiet: bool
+    deployment: _Deployment, source_url: str, target_url: str, batch_size: int, quiet: bool
 ) -> None:
     """Copy a whole deployment (papers, vectors, accounts, votes, submissions,
     subscriptions, outbox) to another store, e.g. SQLite to PostgreSQL. Resumable: run it
     again after an interruption. Verifies row counts and checksums at the end, then builds
     this host's keyword index for the new store (so that a server started on it next
     does not spend its first minutes indexing)."""
-    from paperwire.store.transfer import transfer
-
-    index_root = Path(state.settings.cache_dir)
-    try:
-        source = open_store(source_url, index_root=index_root)
-        target = open_store(target_url, index_root=index_root)
-    except StoreError as exc:
-        raise Failure(str(exc)) from exc
-    bars: dict[str, Any] = {}
-
-    def progress(table: str, rows: int) -> None:
-        if table not in bars:
-            bars[table] = tqdm(desc=table, unit=" rows", disable=quiet or None, file=sys.stderr)
-        bars[table].update(rows)
-
-    try:
-        report = transfer(source, target, batch_size, progress)  # type: ignore[arg-type]
-        for table in report.tables:
-            verdict = "ok" if table.ok else "MISMATCH"
-            click.echo(
-                f"{table.table:18} {table.source_rows:>10,} → {table.target_rows:>10,}  "
-                f"sha256 {table.source_checksum[:12]} / {table.target_checksum[:12]}  {verdict}"
-            )
-        if report.ok:
-            _build_keyword_index(target, state.settings, quiet)
-    except StoreError as exc:
-        raise Failure(str(exc)) from exc
-    finally:
-        for bar in bars.values():
-            bar.close()
-        source.close()
-        target.close()
+    with table_bars(quiet) as advance_table:
+        report = move_store(
+            deployment.settings, source_url, target_url, batch_size, advance_table, bars(quiet)
+        )
+    for table in report.tables:
+        verdict = "ok" if table.ok else "MISMATCH"
+        click.echo(
+            f"{table.table:18} {table.source_rows:>10,} → {table.target_rows:>10,}  "
+            f"sha256 {table.source_checksum[:12]} / {table.target_checksum[:12]}  {verdict}"
+        )
     if not report.ok:
         click.echo("error: the stores differ after the copy (see MISMATCH above)", err=True)
         sys.exit(EXIT_PARTIAL)
-
-
-def _build_keyword_index(store: Store, settings: Settings, quiet: bool) -> None:
-    """Fill the keyword index kept beside `store` on this host, if it has one."""
-    try:
-        index = keyword_index(store, settings.keyword_index)
-    except ValueError:
-        return  # a placement this store cannot have: the server will say so at start
-    if isinstance(index, LexicalIndex):
-        _update_keyword_index(index, store, quiet)
 
 
 @cli.group()
@@ -904,20 +638,13 @@ def users() -> None:
 @users.command("curator")
 @click.argument("email")
 @click.option("--revoke", is_flag=True, help="Take the role back instead.")
-@pass_context
-def users_curator(state: _Context, email: str, revoke: bool) -> None:
+@pass_deployment
+def users_curator(deployment: _Deployment, email: str, revoke: bool) -> None:
     """Make the account of EMAIL a curator (created if it does not exist yet)."""
-    from datetime import UTC, datetime
-
-    from paperwire.web.views import UserError, check_email
-
     try:
-        address = check_email(email)
-    except UserError as exc:
+        user = deployment.set_curator(email, not revoke)
+    except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    state.store.get_or_create_user(address, datetime.now(UTC))
-    user = state.store.set_curator(address, not revoke)
-    assert user is not None
     role = "no longer a curator" if revoke else "a curator"
     click.echo(f"{user.email} ({user.handle}) is {role}")
 

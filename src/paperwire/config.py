@@ -4,6 +4,7 @@ Nothing reads the environment at import time."""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,9 @@ def default_database_url() -> str:
     """A SQLite file in the user's data directory."""
     return f"sqlite:///{Path(platformdirs.user_data_dir('paperwire')) / 'paperwire.db'}"
 
+
+# The whole resolved configuration, as `paperwire serve` hands it to its workers.
+SETTINGS_VARIABLE = "PAPERWIRE_SETTINGS_JSON"
 
 # Where keyword search is answered: a tantivy index beside the store, or the database.
 KeywordPlacement = Literal["beside", "database"]
@@ -86,6 +90,11 @@ class Settings(BaseSettings):
                 raise ValueError("PAPERWIRE_SECRET_KEY is a placeholder; set a random one")
         return self
 
+    def to_environment(self) -> dict[str, str]:
+        """These settings as one environment variable, for worker processes: every value
+        resolved here (file, environment, command line) reaches them unchanged."""
+        return {SETTINGS_VARIABLE: self.model_dump_json()}
+
     @property
     def https(self) -> bool:
         """True when the site is served over HTTPS (cookies are then marked Secure)."""
@@ -107,3 +116,19 @@ def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
     merged = {k: v for k, v in values.items() if k not in from_environment}
     merged.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**merged)
+
+
+def handed_settings() -> Settings | None:
+    """The settings `paperwire serve` handed to this worker process, if it is one."""
+    handed = os.environ.get(SETTINGS_VARIABLE)
+    return Settings.model_validate_json(handed) if handed else None
+
+
+def redacted_url(url: str) -> str:
+    """A database URL without its password (for output and logs)."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

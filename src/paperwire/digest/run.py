@@ -12,10 +12,8 @@ from datetime import datetime
 
 from paperwire.config import Settings
 from paperwire.digest.compose import compose
-from paperwire.digest.mailer import Mailer
 from paperwire.digest.periods import Frequency, period_key, window_start
 from paperwire.digest.select import Selector
-from paperwire.digest.send import SendReport, deliver
 from paperwire.search.embed import Embedder
 from paperwire.store.base import Store
 
@@ -81,20 +79,6 @@ def compose_due(
             if progress:
                 progress(1)
         after = due[-1].id
-
-
-def run_digests(
-    store: Store,
-    settings: Settings,
-    secret: str,
-    mailer: Mailer,
-    embedder: Embedder | None,
-    clock: Callable[[], datetime],
-    frequencies: tuple[Frequency, ...] = ("daily", "weekly"),
-) -> tuple[list[ComposeReport], SendReport]:
-    """Compose every due period, then deliver the outbox."""
-    composed = [compose_due(store, settings, secret, embedder, f, clock()) for f in frequencies]
-    return composed, deliver(store, mailer, clock)
 
 
 class Scheduler:

@@ -141,3 +141,8 @@ def vector_index(store: Store, model: str) -> VectorIndex | StoreVectorIndex:
     if isinstance(store, SearchesItself):
         return StoreVectorIndex(store, model)
     return VectorIndex.for_store(store, model)
+
+
+# The two kinds of each index, as callers hold them.
+KeywordIndex = LexicalIndex | StoreKeywordIndex
+VectorIndexLike = VectorIndex | StoreVectorIndex

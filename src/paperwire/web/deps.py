@@ -1,22 +1,27 @@
 """Dependencies the routes declare: the services, the reader (by session cookie or API
-token), and the CSRF check for anything that changes state."""
+token), the CSRF check for every form that changes state, rate limits, and the form and
+query fields every route shares (defined once here)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Query, Request
 
+from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.web.security import (
-    API_TOKEN_PREFIX,
-    CSRF_HEADER,
-    SESSION_COOKIE,
-    csrf_valid,
-    hash_token,
-)
+from paperwire.web import usecases
+from paperwire.web.security import API_TOKEN_PREFIX, CSRF_HEADER, SESSION_COOKIE, csrf_valid
 from paperwire.web.services import Services
-from paperwire.web.views import UserError
+
+# Fields several routes take.
+CsrfField = Annotated[str, Form(max_length=128)]
+NextField = Annotated[str, Form(max_length=2000)]
+NextQuery = Annotated[str, Query(max_length=2000)]
+PageQuery = Annotated[int, Query(ge=1, le=usecases.MAX_PAGE)]
+CategoryQuery = Annotated[str | None, Query(max_length=30)]
+YearQuery = Annotated[int | None, Query(ge=1900, le=2999)]
 
 
 def get_services(request: Request) -> Services:
@@ -30,10 +35,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 def session_user(request: Request, services: ServicesDep) -> User | None:
     """The signed-in reader of a browser session, if any."""
-    token = request.cookies.get(SESSION_COOKIE)
-    user = None
-    if token and len(token) <= 128:
-        user = services.store.session_user(hash_token(token), services.clock())
+    user = usecases.session_user(services, request.cookies.get(SESSION_COOKIE, ""))
     request.state.user = user
     return user
 
@@ -47,11 +49,9 @@ def api_user(request: Request, services: ServicesDep) -> User | None:
         token = token.strip()
         if scheme.lower() != "bearer" or not token.startswith(API_TOKEN_PREFIX) or len(token) > 128:
             raise UserError("Authorization must be 'Bearer pw_…' (a personal API token)", 401)
-        user = services.store.api_token_user(hash_token(token))
-        if user is None:
-            raise UserError("unknown or revoked API token", 401)
-        request.state.user = user
-        return user
+        owner = usecases.token_user(services, token)
+        request.state.user = owner
+        return owner
     user = session_user(request, services)
     if user is not None and request.method not in {"GET", "HEAD", "OPTIONS"}:
         check_csrf(request, services, request.headers.get(CSRF_HEADER))
@@ -69,6 +69,24 @@ def require(user: User | None, what: str = "do this") -> User:
     return user
 
 
+def signed_in(what: str) -> Callable[[User | None], User]:
+    """A dependency: the signed-in reader of a page, or 401 ("sign in to WHAT")."""
+
+    def reader(user: ReaderDep) -> User:
+        return require(user, what)
+
+    return reader
+
+
+def api_caller(what: str) -> Callable[[User | None], User]:
+    """A dependency: the API caller, or 401 ("sign in to WHAT")."""
+
+    def caller(user: ApiUserDep) -> User:
+        return require(user, what)
+
+    return caller
+
+
 def check_csrf(request: Request, services: Services, token: str | None) -> None:
     """403 unless the token is this browser's CSRF token."""
     binding = getattr(request.state, "csrf_binding", None)
@@ -76,12 +94,13 @@ def check_csrf(request: Request, services: Services, token: str | None) -> None:
         raise UserError("the form has expired or came from another site; reload the page", 403)
 
 
-def rate_limit(services: Services, request: Request, action: str, who: str | None = None) -> None:
-    """429 with Retry-After when a client goes past an action's limit."""
-    client = who or (request.client.host if request.client else "unknown")
-    wait = services.limiter.hit(action, client)
-    if wait > 0:
-        raise RateLimitedError(wait)
+def csrf_checked(request: Request, services: ServicesDep, csrf_token: CsrfField = "") -> None:
+    """Every form that changes state declares this: 403 unless its csrf_token field is
+    this browser's CSRF token. Runs before the route and before its own fields."""
+    check_csrf(request, services, csrf_token)
+
+
+CsrfChecked = Annotated[None, Depends(csrf_checked)]
 
 
 class RateLimitedError(UserError):
@@ -90,3 +109,11 @@ class RateLimitedError(UserError):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"too many requests; try again in {int(retry_after) + 1} seconds", 429)
         self.retry_after = int(retry_after) + 1
+
+
+def rate_limit(services: Services, request: Request, action: str, who: str | None = None) -> None:
+    """429 with Retry-After when a client goes past an action's limit."""
+    client = who or (request.client.host if request.client else "unknown")
+    wait = services.limiter.hit(action, client)
+    if wait > 0:
+        raise RateLimitedError(wait)

@@ -1,5 +1,5 @@
-"""What the routes are given: the settings, the store, the search engine (built on first
-use: loading the model takes seconds), the mailer, the arXiv client, the clock."""
+"""What the routes are given: the deployment (paperwire.deployment) with the web's own
+state beside it — anonymous pages cached for a few seconds, and the rate limiter."""
 
 from __future__ import annotations
 
@@ -7,23 +7,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 from paperwire.config import Settings
-from paperwire.digest.mailer import Mailer, make_mailer
+from paperwire.deployment import Deployment
+from paperwire.digest.mailer import Mailer
 from paperwire.ingest.fetch import PoliteClient
-from paperwire.search.embed import make_embedder
 from paperwire.search.hybrid import SearchEngine
-from paperwire.search.native import keyword_index, vector_index
 from paperwire.store.base import Store
 from paperwire.web.ratelimit import RateLimiter
-from paperwire.web.security import signing_key
-
-
-def utc_now() -> datetime:
-    """The current time, in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -61,54 +53,67 @@ class PageCache:
             self._pages.clear()
 
 
-@dataclass
 class Services:
-    """Everything a request handler may need, built once per process."""
+    """What request handlers are given, built once per process: the deployment (store,
+    search engine, mailer, arXiv client, clock) and the web's own state (the page cache
+    and the rate limiter)."""
 
-    settings: Settings
-    store: Store
-    mailer: Mailer
-    arxiv: PoliteClient
-    clock: Callable[[], datetime] = utc_now
-    limiter: RateLimiter = field(default_factory=RateLimiter)
-    engine_factory: Callable[[], SearchEngine] | None = None
-    _engine: SearchEngine | None = None
-    _engine_lock: threading.Lock = field(default_factory=threading.Lock)
-    _secret: str | None = None
-    pages: PageCache = field(init=False)
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.limiter = RateLimiter()
+        self.pages = PageCache(deployment.settings.page_cache_seconds)
 
-    def __post_init__(self) -> None:
-        self.pages = PageCache(self.settings.page_cache_seconds)
+    @property
+    def settings(self) -> Settings:
+        """The deployment's settings."""
+        return self.deployment.settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.deployment.settings = settings
+
+    @property
+    def store(self) -> Store:
+        """The store (for the use cases; routes go through web.usecases)."""
+        return self.deployment.store
+
+    @property
+    def mailer(self) -> Mailer:
+        """Sign-in links and confirmations go out through it."""
+        return self.deployment.mailer
+
+    @property
+    def arxiv(self) -> PoliteClient:
+        """The client submissions fetch arXiv with."""
+        return self.deployment.arxiv
 
     @property
     def secret(self) -> str:
         """The key that signs CSRF tokens and unsubscribe links."""
-        if self._secret is None:
-            self._secret = signing_key(self.settings, self.store)
-        return self._secret
+        return self.deployment.secret
 
     @property
     def engine(self) -> SearchEngine:
         """The search engine (the embedding model is loaded on first use)."""
-        if self._engine is None:
-            with self._engine_lock:
-                if self._engine is None:
-                    factory = self.engine_factory or (lambda: default_engine(self))
-                    self._engine = factory()
-        return self._engine
+        return self.deployment.engine
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The time source (tests set their own)."""
+        return self.deployment.clock
 
-def default_engine(services: Services) -> SearchEngine:
-    """Keyword index, vector index and embedding model beside the store."""
-    settings = services.settings
-    embedder = make_embedder(settings.embedding_model, Path(settings.cache_dir), threads=1)
-    store = services.store
-    return SearchEngine(
-        store,
-        keyword_index(store, settings.keyword_index),
-        vector_index(store, embedder.name),
-        embedder,
-    )
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        self.deployment.clock = clock
+
+    @property
+    def engine_factory(self) -> Callable[[], SearchEngine] | None:
+        """What builds the engine on first use (tests set one without the model)."""
+        return self.deployment.engine_factory
+
+    @engine_factory.setter
+    def engine_factory(self, factory: Callable[[], SearchEngine] | None) -> None:
+        self.deployment.engine_factory = factory
 
 
 def build_services(
@@ -117,9 +122,11 @@ def build_services(
     mailer: Mailer | None = None,
     arxiv: PoliteClient | None = None,
 ) -> Services:
-    """Services with the configured mailer and a polite arXiv client unless given."""
+    """Services over one store, with the configured mailer and a polite arXiv client
+    unless given. The web embeds queries on one thread per request."""
     if arxiv is None:
         import httpx
 
         arxiv = PoliteClient(httpx.Client(timeout=30.0))
-    return Services(settings, store, mailer or make_mailer(settings), arxiv)
+    deployment = Deployment(settings, store=store, mailer=mailer, arxiv=arxiv, embed_threads=1)
+    return Services(deployment)

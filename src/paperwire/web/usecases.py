@@ -1,6 +1,8 @@
-"""What the pages, the API and the feeds show, computed once for all three: the daily
-feed, trending, search, a paper with its similar papers, submitting, voting, signing in.
-Routes stay thin: they parse the request, call one of these, and render."""
+"""The use cases of the web: what the pages, the API and the feeds show and do, written
+once for all three — the daily feed, trending, search, a paper with its similar papers,
+submitting, voting, curating, signing in and out, the account, API tokens and digest
+subscriptions. Routes parse the request, call one of these and render; no route reaches
+the store past this module."""
 
 from __future__ import annotations
 
@@ -9,36 +11,38 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import urlencode
 
 from paperwire.digest.addresses import normalise_email
+from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe, validate
+from paperwire.errors import UserError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
-from paperwire.models import FeedEntry, User, normalise_arxiv_id
+from paperwire.models import (
+    FeedEntry,
+    SavedSearch,
+    Subscription,
+    User,
+    normalise_arxiv_id,
+)
 from paperwire.ranking import rank_trending, window_start
 from paperwire.search.hybrid import Mode, embed_and_save, search, similar
 from paperwire.search.query import QueryError, parse_query, with_filters
 from paperwire.search.results import SearchHit
 from paperwire.store.base import FeedOrder
-from paperwire.web.security import hash_token, new_token
+from paperwire.tokens import read_subscription_token, subscription_token
+from paperwire.web.security import API_TOKEN_PREFIX, hash_token, new_token
 from paperwire.web.services import Services
 
 log = logging.getLogger(__name__)
 
 View = Literal["day", "week", "month"]
+VIEWS: tuple[View, ...] = get_args(View)
 PAGE_SIZE = 30
 MAX_PAGE = 1000
 SIGNIN_MINUTES = 15
 SESSION_LIFETIME = timedelta(days=30)
 SIGNIN_PER_ADDRESS = 5  # links per address per SIGNIN_MINUTES, across all workers
-
-
-class UserError(Exception):
-    """A request that cannot be done as asked; the message is shown to the user."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 # -- the daily feed -------------------------------------------------------------------
@@ -293,3 +297,156 @@ def complete_signin(services: Services, token: str) -> tuple[User, str]:
     session = new_token()
     services.store.add_session(hash_token(session), user.id, now, now + SESSION_LIFETIME)
     return user, session
+
+
+def sign_out(services: Services, session: str | None) -> None:
+    """End a browser session (nothing to do without one)."""
+    if session:
+        services.store.delete_session(hash_token(session))
+
+
+def session_user(services: Services, session: str) -> User | None:
+    """The reader a session cookie belongs to, if it is current."""
+    if not session or len(session) > 128:
+        return None
+    return services.store.session_user(hash_token(session), services.clock())
+
+
+def token_user(services: Services, token: str) -> User:
+    """The owner of a personal API token; UserError(401) for an unknown or revoked one."""
+    user = services.store.api_token_user(hash_token(token))
+    if user is None:
+        raise UserError("unknown or revoked API token", 401)
+    return user
+
+
+# -- readers and accounts -------------------------------------------------------------
+
+
+@dataclass
+class Profile:
+    """A reader's public page: their submissions and upvotes."""
+
+    person: User
+    submitted: list[FeedEntry]
+    upvoted: list[FeedEntry]
+
+
+def profile(services: Services, handle: str, viewer: User | None) -> Profile:
+    """The public page of a reader by handle; UserError(404) when unknown."""
+    person = services.store.get_user_by_handle(handle)
+    if person is None:
+        raise UserError(f"no reader called {handle[:60]!r}", 404)
+    return _profile(services, person, viewer)
+
+
+def _profile(services: Services, person: User, viewer: User | None) -> Profile:
+    submitted = services.store.user_submissions(person.id)
+    upvoted = services.store.user_upvoted(person.id)
+    mark_voted(services, submitted + upvoted, viewer)
+    return Profile(person, submitted, upvoted)
+
+
+@dataclass
+class Account:
+    """What the account page shows a reader about themselves."""
+
+    profile: Profile
+    tokens: list[tuple[str, str, str]]  # (id, name, created)
+    subscriptions: list[tuple[Subscription, str]]  # with each one's manage token
+
+
+def account(services: Services, reader: User) -> Account:
+    """The reader's submissions, upvotes, API tokens and digest subscriptions."""
+    return Account(
+        _profile(services, reader, reader),
+        services.store.list_api_tokens(reader.id),
+        [
+            (sub, subscription_token(services.secret, sub.id))
+            for sub in services.store.subscriptions_of(reader.email)
+        ],
+    )
+
+
+def create_api_token(services: Services, reader: User, name: str) -> str:
+    """A new personal API token (returned once; only its hash is kept)."""
+    token = new_token(API_TOKEN_PREFIX)
+    services.store.add_api_token(hash_token(token), reader.id, name.strip(), services.clock())
+    return token
+
+
+def revoke_api_token(services: Services, reader: User, token_id: str) -> None:
+    """Revoke one of the reader's own tokens (another reader's id changes nothing)."""
+    services.store.delete_api_token(reader.id, token_id)
+
+
+def recent_papers(
+    services: Services, after: int, limit: int, user: User | None
+) -> list[tuple[int, FeedEntry]]:
+    """Papers in the order they were stored, after a position (API paging)."""
+    rows = services.store.page_papers(after, limit)
+    mark_voted(services, [entry for _, entry in rows], user)
+    return rows
+
+
+# -- digest subscriptions -------------------------------------------------------------
+
+
+def start_subscription(
+    services: Services,
+    email: str,
+    frequency: str,
+    trending: bool,
+    searches: list[SavedSearch],
+    user: User | None,
+) -> tuple[Subscription, str | None]:
+    """Store a sign-up and mail its confirmation link (a signed-in reader's own address
+    is active at once). Returns it with its manage token when active; UserError when
+    the request is not one that can be kept."""
+    try:
+        made = subscribe(
+            services.store, services.mailer, services.settings, services.clock(),
+            email, frequency, trending, searches, user,
+        )  # fmt: skip
+    except SubscriptionError as exc:
+        raise UserError(str(exc)) from exc
+    token = subscription_token(services.secret, made.id) if made.status == "active" else None
+    return made, token
+
+
+def confirm_subscription(services: Services, token: str) -> tuple[Subscription, str]:
+    """Activate a subscription by its confirmation link; returns it with its manage token."""
+    made = confirm(services.store, token, services.clock())
+    if made is None:
+        raise UserError("this confirmation link is used, expired or unknown; subscribe again")
+    return made, subscription_token(services.secret, made.id)
+
+
+def owned_subscription(services: Services, token: str) -> Subscription:
+    """The subscription a signed manage link names; UserError(404) otherwise."""
+    subscription_id = read_subscription_token(services.secret, token)
+    subscription = services.store.get_subscription(subscription_id) if subscription_id else None
+    if subscription is None:
+        raise UserError("this subscription link is not valid", 404)
+    return subscription
+
+
+def change_subscription(
+    services: Services, token: str, frequency: str, trending: bool, searches: list[SavedSearch]
+) -> tuple[Subscription, list[SavedSearch]]:
+    """Save a manage form; returns the subscription as stored and the searches kept.
+    UserError (with the subscription unchanged) for choices that cannot be kept."""
+    subscription = owned_subscription(services, token)
+    try:
+        _, kept = validate(subscription.email, frequency, trending, searches)
+    except SubscriptionError as exc:
+        raise UserError(str(exc)) from exc
+    services.store.update_subscription(subscription.id, frequency, trending, kept)
+    return services.store.get_subscription(subscription.id) or subscription, kept
+
+
+def unsubscribe(services: Services, token: str) -> Subscription:
+    """Stop a subscription by its signed link (doing it twice is harmless)."""
+    subscription = owned_subscription(services, token)
+    services.store.unsubscribe(subscription.id)
+    return subscription

@@ -14,11 +14,11 @@ from fastapi.responses import Response
 from paperwire.models import FeedEntry
 from paperwire.presentation import author_line, paper_url
 from paperwire.search.hybrid import Mode
-from paperwire.web import views
-from paperwire.web.api import ERRORS
-from paperwire.web.deps import ServicesDep
+from paperwire.web import usecases
+from paperwire.web.deps import CategoryQuery, ServicesDep, YearQuery
 from paperwire.web.render import with_query
-from paperwire.web.views import SearchRequest
+from paperwire.web.schemas import ERRORS
+from paperwire.web.usecases import SearchRequest
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
@@ -88,17 +88,17 @@ def atom(
 def daily_feed(request: Request, services: ServicesDep) -> Response:
     """Today's papers (and, early in the day, yesterday's), most upvoted first."""
     today = services.clock().date()
-    page = views.daily(services, today, "day", "upvotes", 1, None)
+    page = usecases.daily(services, today, "day", "upvotes", 1, None)
     entries = page.entries
     if not entries and page.earlier is not None:
-        entries = views.daily(services, page.earlier, "day", "upvotes", 1, None).entries
+        entries = usecases.daily(services, page.earlier, "day", "upvotes", 1, None).entries
     return atom(request, "paperwire: daily papers", "/feeds/daily.atom", "/daily", entries)
 
 
 @router.get("/trending.atom", response_class=Response, responses=RESPONSES)
 def trending_feed(request: Request, services: ServicesDep) -> Response:
     """Trending papers."""
-    entries = [entry for entry, _ in views.trending(services, FEED_SIZE, None)]
+    entries = [entry for entry, _ in usecases.trending(services, FEED_SIZE, None)]
     return atom(request, "paperwire: trending papers", "/feeds/trending.atom", "/trending", entries)
 
 
@@ -108,13 +108,13 @@ def search_feed(
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=500)],
     mode: Mode = "hybrid",
-    category: Annotated[str | None, Query(max_length=30)] = None,
-    year_from: Annotated[int | None, Query(ge=1900, le=2999)] = None,
-    year_to: Annotated[int | None, Query(ge=1900, le=2999)] = None,
+    category: CategoryQuery = None,
+    year_from: YearQuery = None,
+    year_to: YearQuery = None,
 ) -> Response:
     """The best matches of a search: subscribe to a query in a feed reader."""
     wanted = SearchRequest(q, mode, category, year_from, year_to, 1, FEED_SIZE)
-    result = views.run_search(services, wanted, None)
+    result = usecases.run_search(services, wanted, None)
     params = {
         "q": q, "mode": mode, "category": category, "year_from": year_from, "year_to": year_to,
     }  # fmt: skip

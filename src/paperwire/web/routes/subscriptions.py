@@ -5,36 +5,28 @@ takes one POST, as RFC 8058 mail clients send it."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe, validate
+from paperwire.errors import UserError
 from paperwire.models import SavedSearch, Subscription
-from paperwire.tokens import read_subscription_token, subscription_token
-from paperwire.web.deps import ReaderDep, ServicesDep, check_csrf, rate_limit
+from paperwire.web import usecases
+from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, rate_limit
 from paperwire.web.render import render
-from paperwire.web.services import Services
-from paperwire.web.views import UserError
 
 router = APIRouter(include_in_schema=False)
 SEARCH_FIELDS = 3
-CsrfField = Annotated[str, Form(max_length=128)]
-Mode = Literal["hybrid", "lexical", "semantic"]
+QueriesField = Annotated[list[str] | None, Form()]
+ModesField = Annotated[list[str] | None, Form()]
+FrequencyField = Annotated[str, Form(max_length=10)]
+TrendingField = Annotated[bool, Form()]
 
 
 def _searches(queries: list[str], modes: list[str]) -> list[SavedSearch]:
     modes = modes + ["hybrid"] * (len(queries) - len(modes))
     return [SavedSearch(q.strip(), m) for q, m in zip(queries, modes, strict=False) if q.strip()]
-
-
-def _owned(services: Services, token: str) -> Subscription:
-    subscription_id = read_subscription_token(services.secret, token)
-    subscription = services.store.get_subscription(subscription_id) if subscription_id else None
-    if subscription is None:
-        raise UserError("this subscription link is not valid", 404)
-    return subscription
 
 
 def _manage_page(
@@ -68,29 +60,26 @@ def subscribe_submit(
     request: Request,
     services: ServicesDep,
     user: ReaderDep,
-    csrf_token: CsrfField = "",
+    _: CsrfChecked,
     email: Annotated[str, Form(max_length=320)] = "",
-    frequency: Annotated[str, Form(max_length=10)] = "daily",
-    trending: Annotated[bool, Form()] = False,
-    query: Annotated[list[str] | None, Form()] = None,
-    mode: Annotated[list[str] | None, Form()] = None,
+    frequency: FrequencyField = "daily",
+    trending: TrendingField = False,
+    query: QueriesField = None,
+    mode: ModesField = None,
 ) -> Response:
     """Store a sign-up and send its confirmation link."""
-    check_csrf(request, services, csrf_token)
     rate_limit(services, request, "subscribe")
     searches = _searches((query or [])[:SEARCH_FIELDS], mode or [])
     try:
-        made = subscribe(
-            services.store, services.mailer, services.settings, services.clock(),
-            email, frequency, trending, searches, user,
-        )  # fmt: skip
-    except SubscriptionError as exc:
+        made, token = usecases.start_subscription(
+            services, email, frequency, trending, searches, user
+        )
+    except UserError as exc:
         return render(
             request, "subscribe.html", status=400, error=str(exc), email=email,
             frequency=frequency, trending=trending, searches=searches, fields=SEARCH_FIELDS,
         )  # fmt: skip
-    if made.status == "active":
-        token = subscription_token(services.secret, made.id)
+    if token is not None:
         return render(request, "subscribed.html", subscription=made, token=token)
     return render(request, "subscribe_sent.html", email=made.email)
 
@@ -108,22 +97,18 @@ def confirm_submit(
     request: Request,
     services: ServicesDep,
     user: ReaderDep,
-    csrf_token: CsrfField = "",
+    _: CsrfChecked,
     token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """Activate the subscription."""
-    check_csrf(request, services, csrf_token)
-    made = confirm(services.store, token, services.clock())
-    if made is None:
-        raise UserError("this confirmation link is used, expired or unknown; subscribe again")
-    token = subscription_token(services.secret, made.id)
-    return render(request, "subscribed.html", subscription=made, token=token)
+    made, manage_token = usecases.confirm_subscription(services, token)
+    return render(request, "subscribed.html", subscription=made, token=manage_token)
 
 
 @router.get("/subscriptions/{token}", response_class=HTMLResponse)
 def manage(request: Request, services: ServicesDep, user: ReaderDep, token: str) -> Response:
     """Change the frequency, trending and saved searches of a subscription."""
-    subscription = _owned(services, token)
+    subscription = usecases.owned_subscription(services, token)
     return _manage_page(request, subscription, token, subscription.searches)
 
 
@@ -132,23 +117,22 @@ def manage_submit(
     request: Request,
     services: ServicesDep,
     user: ReaderDep,
+    _: CsrfChecked,
     token: str,
-    csrf_token: CsrfField = "",
-    frequency: Annotated[str, Form(max_length=10)] = "daily",
-    trending: Annotated[bool, Form()] = False,
-    query: Annotated[list[str] | None, Form()] = None,
-    mode: Annotated[list[str] | None, Form()] = None,
+    frequency: FrequencyField = "daily",
+    trending: TrendingField = False,
+    query: QueriesField = None,
+    mode: ModesField = None,
 ) -> Response:
     """Save the changes."""
-    check_csrf(request, services, csrf_token)
-    subscription = _owned(services, token)
     searches = _searches((query or [])[:10], mode or [])
     try:
-        _, kept = validate(subscription.email, frequency, trending, searches)
-    except SubscriptionError as exc:
+        updated, kept = usecases.change_subscription(services, token, frequency, trending, searches)
+    except UserError as exc:
+        if exc.status == 404:
+            raise
+        subscription = usecases.owned_subscription(services, token)
         return _manage_page(request, subscription, token, searches, 400, error=str(exc))
-    services.store.update_subscription(subscription.id, frequency, trending, kept)
-    updated = services.store.get_subscription(subscription.id) or subscription
     return _manage_page(request, updated, token, kept, saved=True)
 
 
@@ -157,13 +141,13 @@ def unsubscribe_form(
     request: Request, services: ServicesDep, user: ReaderDep, token: str
 ) -> Response:
     """The unsubscribe link's page: one button."""
-    return render(request, "unsubscribe.html", subscription=_owned(services, token), token=token)
+    subscription = usecases.owned_subscription(services, token)
+    return render(request, "unsubscribe.html", subscription=subscription, token=token)
 
 
 @router.post("/subscriptions/{token}/unsubscribe", response_class=HTMLResponse)
 def unsubscribe(request: Request, services: ServicesDep, token: str) -> Response:
     """One-click unsubscribe (RFC 8058): the signed token is the authority, no session
     or CSRF token is needed, and doing it twice is harmless."""
-    subscription = _owned(services, token)
-    services.store.unsubscribe(subscription.id)
+    subscription = usecases.unsubscribe(services, token)
     return render(request, "unsubscribed.html", subscription=subscription, token=token)

@@ -1,0 +1,558 @@
+"""One paperwire deployment: built from Settings, it owns the store, the indexes beside
+it, the embedding model, the mailer and the arXiv client, and its methods are the
+pipelines — import, catch the indexes up, embed, harvest, run the digests, move the
+store. The CLI, the web app and the schedulers call these methods and nothing else
+builds the parts, so "what does an import do?" has one answer: :meth:`import_sources`.
+
+The parts are made on first use (opening a store migrates it; loading the model takes
+seconds), so a command that needs only the store never loads the model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from paperwire.config import Settings
+from paperwire.digest.mailer import Mailer, make_mailer
+from paperwire.digest.periods import FREQUENCIES, Frequency
+from paperwire.digest.run import ComposeReport, compose_due
+from paperwire.digest.send import SendReport, deliver
+from paperwire.errors import ConfigurationError
+from paperwire.ingest import parse_any
+from paperwire.ingest.common import ParseError
+from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest, PoliteClient
+from paperwire.ingest.load import ImportReport, load
+from paperwire.models import Paper, User
+from paperwire.progress import Progress, open_counted, silent
+from paperwire.search.embed import Embedder, make_embedder
+from paperwire.search.hybrid import Mode, SearchEngine, embed_pending, search, similar
+from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
+from paperwire.search.native import (
+    KeywordIndex,
+    VectorIndexLike,
+    check_placement,
+    keyword_index,
+    vector_index,
+)
+from paperwire.search.results import SearchHit
+from paperwire.store import Store, StoreError, open_store
+from paperwire.store.base import StoreStats
+from paperwire.store.transfer import TransferReport, transfer
+from paperwire.tokens import signing_key
+
+log = logging.getLogger(__name__)
+
+SAMPLE = "sample.jsonl"
+# Imports of files larger than this index in a second process while they parse.
+BACKGROUND_INDEX_BYTES = 32 * 1024 * 1024
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC."""
+    return datetime.now(UTC)
+
+
+# -- what an import reads ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleInput:
+    """The demo corpus shipped with paperwire."""
+
+    name: str = "sample corpus"
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """A file in any format `paperwire.ingest` reads (detected unless `fmt` is given)."""
+
+    path: Path
+    fmt: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How reports name it."""
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class UrlInput:
+    """An arXiv URL: a paper, an API query or an OAI-PMH harvest."""
+
+    url: str
+
+    @property
+    def name(self) -> str:
+        """How reports name it."""
+        return self.url
+
+
+ImportInput = SampleInput | FileInput | UrlInput
+
+
+def input_for(text: str, fmt: str | None = None) -> ImportInput:
+    """What a command-line argument names: a URL or a file."""
+    if text.startswith(("http://", "https://")):
+        return UrlInput(text)
+    return FileInput(Path(text), fmt)
+
+
+@dataclass
+class InputOutcome:
+    """What importing one input did: its report, or why it could not be read at all."""
+
+    name: str
+    report: ImportReport | None = None
+    error: str | None = None
+
+
+@dataclass
+class IndexStatus:
+    """Where the indexes beside the store stand after catching up."""
+
+    embedded: int = 0  # papers embedded now
+    to_embed: int = 0  # papers left for `paperwire embed`
+
+
+@dataclass
+class ImportOutcome:
+    """A whole import: each input, the total, what was listed, the indexes."""
+
+    inputs: list[InputOutcome] = field(default_factory=list)
+    total: ImportReport = field(default_factory=ImportReport)
+    listed: int | None = None
+    index: IndexStatus = field(default_factory=IndexStatus)
+
+    @property
+    def failed_inputs(self) -> int:
+        """Inputs that could not be read at all."""
+        return sum(1 for item in self.inputs if item.error is not None)
+
+
+@dataclass
+class EmbedOutcome:
+    """What `embed` did."""
+
+    embedded: int
+    in_index: int
+
+
+@dataclass
+class DigestRun:
+    """A digest run: each period composed, then what the outbox sent."""
+
+    composed: list[ComposeReport]
+    sent: SendReport | None
+    outbox: dict[str, int]
+
+
+class _KeyTap:
+    """Passes parsed items through, noting the keys of the papers among them."""
+
+    def __init__(self, keys: list[str] | None) -> None:
+        self.keys = keys
+
+    def __call__(self, items: Iterator[Any]) -> Iterator[Any]:
+        if self.keys is None:
+            yield from items
+            return
+        for item in items:
+            if isinstance(item, Paper):
+                self.keys.append(item.key)
+            yield item
+
+
+# -- the deployment ---------------------------------------------------------------------
+
+
+class Deployment:
+    """The parts of one deployment and the pipelines over them. Tests and embedders of
+    paperwire pass their own store, mailer, arXiv client or engine factory; everything
+    else is made from the settings on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        mailer: Mailer | None = None,
+        arxiv: PoliteClient | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        embed_threads: int | None = None,
+        engine_factory: Callable[[], SearchEngine] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.engine_factory = engine_factory
+        self._store = store
+        self._mailer = mailer
+        self._arxiv = arxiv
+        self._embed_threads = embed_threads
+        self._keyword: KeywordIndex | None = None
+        self._embedder: Embedder | None = None
+        self._engine: SearchEngine | None = None
+        self._secret: str | None = None
+        self._lock = threading.RLock()
+
+    # -- parts, made on first use ---------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The store (opened and migrated on first use; StoreError when it cannot be)."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = open_store(
+                        self.settings.database_url, index_root=Path(self.settings.cache_dir)
+                    )
+        return self._store
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        """The keyword index: tantivy beside the store, or the database's own."""
+        if self._keyword is None:
+            with self._lock:
+                if self._keyword is None:
+                    try:
+                        self._keyword = keyword_index(self.store, self.settings.keyword_index)
+                    except ValueError as exc:
+                        raise ConfigurationError(str(exc)) from exc
+        return self._keyword
+
+    def check(self) -> None:
+        """Open the store and refuse a keyword placement it cannot have, now rather than
+        at the first search (ConfigurationError, StoreError)."""
+        try:
+            check_placement(self.store, self.settings.keyword_index)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
+
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedding model (its weights load on the first embedding)."""
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = make_embedder(
+                        self.settings.embedding_model, Path(self.settings.cache_dir),
+                        threads=self._embed_threads,
+                    )  # fmt: skip
+        return self._embedder
+
+    @property
+    def engine(self) -> SearchEngine:
+        """The search engine: store, keyword index, vectors and model."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    factory = self.engine_factory or self._default_engine
+                    self._engine = factory()
+        return self._engine
+
+    def _default_engine(self) -> SearchEngine:
+        embedder = self.embedder
+        vectors: VectorIndexLike = vector_index(self.store, embedder.name)
+        return SearchEngine(self.store, self.keyword, vectors, embedder)
+
+    @property
+    def mailer(self) -> Mailer:
+        """SMTP when a host is configured, else .eml files in the mail folder."""
+        if self._mailer is None:
+            self._mailer = make_mailer(self.settings)
+        return self._mailer
+
+    @property
+    def arxiv(self) -> PoliteClient:
+        """The only client that fetches from outside: arXiv's hosts, politely paced."""
+        if self._arxiv is None:
+            import httpx
+
+            self._arxiv = PoliteClient(httpx.Client(timeout=60.0))
+        return self._arxiv
+
+    @property
+    def secret(self) -> str:
+        """The key that signs CSRF tokens and email links."""
+        if self._secret is None:
+            self._secret = signing_key(self.settings, self.store)
+        return self._secret
+
+    def close(self) -> None:
+        """Close the store (the other parts hold nothing that needs closing)."""
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self) -> Deployment:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- importing --------------------------------------------------------------------
+
+    def import_sources(
+        self,
+        inputs: Sequence[ImportInput],
+        *,
+        list_on: date | None = None,
+        on_input: Callable[[InputOutcome], object] | None = None,
+        progress: Progress = silent,
+    ) -> ImportOutcome:
+        """Import every input into the store; an input that cannot be read is reported
+        and the others go on. Papers read may be listed on a day's feed (papers listed
+        already stay where they are). Then the indexes catch up (:meth:`catch_up`).
+
+        Files larger than BACKGROUND_INDEX_BYTES in all are indexed by a second process
+        while this one parses and stores: parsing and indexing then use two cores."""
+        outcome = ImportOutcome()
+        listed: list[str] = []
+        tap = _KeyTap(listed if list_on else None)
+        follower = self._background_indexer(inputs)
+        try:
+            for item in inputs:
+                result = InputOutcome(item.name)
+                try:
+                    result.report = self._import_one(item, tap, progress)
+                    outcome.total.add(result.report)
+                except (ParseError, StoreError, FetchError) as exc:
+                    result.error = str(exc)
+                outcome.inputs.append(result)
+                if on_input is not None:
+                    on_input(result)
+        finally:
+            if follower is not None:
+                follower.finish()
+        if list_on is not None and listed:
+            outcome.listed = self.store.submit_many(listed, list_on, self.clock())
+        outcome.index = self.catch_up(progress)
+        return outcome
+
+    def _import_one(self, item: ImportInput, tap: _KeyTap, progress: Progress) -> ImportReport:
+        if isinstance(item, SampleInput):
+            data = resources.files("paperwire.data").joinpath(SAMPLE).read_bytes()
+            return load(self.store, tap(parse_any(data, item.name, "paperwire")))
+        if isinstance(item, UrlInput):
+            from paperwire.ingest.fetch import import_url
+
+            with progress(item.url[:40]) as advance:
+                return import_url(self.arxiv, self.store, item.url, on_batch=advance)
+        if not item.path.is_file():
+            raise ParseError(item.name, "path", "no such file")
+        with open_counted(item.path, progress) as stream:
+            items = tap(parse_any(stream, item.name, item.fmt))
+            return load(self.store, items, batch_size=self.settings.import_batch_size)
+
+    def _background_indexer(self, inputs: Iterable[ImportInput]) -> BackgroundIndexer | None:
+        size = sum(
+            item.path.stat().st_size
+            for item in inputs
+            if isinstance(item, FileInput) and item.path.is_file()
+        )
+        index = self.keyword
+        if size > BACKGROUND_INDEX_BYTES and isinstance(index, LexicalIndex):
+            return BackgroundIndexer(self.settings.database_url, index.path)
+        return None
+
+    def harvest_oai(self, harvest: OaiHarvest, progress: Progress = silent) -> ImportOutcome:
+        """Harvest arXiv's OAI-PMH (resumable: the cursor is saved after every page),
+        then catch the indexes up. FetchError when arXiv cannot be reached."""
+        from paperwire.ingest.fetch import harvest_oai
+
+        with progress("harvest") as advance:
+            report = harvest_oai(self.arxiv, self.store, harvest, on_batch=advance)
+        return self._harvested(report, progress)
+
+    def harvest_api(
+        self, query: ArxivQuery, max_results: int | None = None, progress: Progress = silent
+    ) -> ImportOutcome:
+        """Fetch the papers of an arXiv API query (resumable), then catch the indexes up."""
+        from paperwire.ingest.fetch import fetch_arxiv_api
+
+        with progress("harvest") as advance:
+            report = fetch_arxiv_api(
+                self.arxiv, self.store, query, max_results=max_results, on_batch=advance
+            )
+        return self._harvested(report, progress)
+
+    def _harvested(self, report: ImportReport, progress: Progress) -> ImportOutcome:
+        outcome = ImportOutcome([InputOutcome("harvest", report)], report)
+        outcome.index = self.catch_up(progress)
+        return outcome
+
+    # -- the indexes ------------------------------------------------------------------
+
+    def catch_up(self, progress: Progress = silent) -> IndexStatus:
+        """Bring the keyword index up to date with the store, and embed the new papers
+        when there are at most `inline_embed_limit` of them (more are left to
+        :meth:`embed`, and counted)."""
+        self.update_keyword_index(progress)
+        limit = self.settings.inline_embed_limit
+        pending = self.store.count_to_embed(self.settings.embedding_model) if limit else 0
+        if 0 < pending <= limit:
+            engine = self.engine
+            assert engine.embedder is not None and engine.vectors is not None
+            with progress("embedding", pending) as advance:
+                done = embed_pending(self.store, engine.embedder, progress=advance)
+            engine.vectors.sync(self.store)
+            return IndexStatus(embedded=done)
+        return IndexStatus(to_embed=pending)
+
+    def update_keyword_index(self, progress: Progress = silent) -> None:
+        """Bring the keyword index up to date with the store."""
+        index = self.keyword
+        if not index.is_current(self.store):
+            with progress("keyword index") as advance:
+                index.sync(self.store, progress=advance)
+
+    def reindex(self, progress: Progress = silent) -> int | None:
+        """Rebuild the keyword index beside the store from scratch; None when the
+        database indexes the papers itself (nothing to rebuild)."""
+        index = self.keyword
+        if index.path is None:
+            return None
+        with progress("keyword index", self.store.count_papers()) as advance:
+            return index.rebuild(self.store, progress=advance)
+
+    def embed(self, scheduler: str | None = None, progress: Progress = silent) -> EmbedOutcome:
+        """Embed every paper without a vector from the configured model (resumable), here
+        or fanned out on a Dask cluster, then bring the vector index up to date. OSError
+        when the cluster cannot be reached."""
+        name = self.settings.embedding_model
+        with progress(f"embedding ({name})", self.store.count_to_embed(name)) as advance:
+            if scheduler:
+                from distributed import Client
+
+                from paperwire.search.cluster import embed_on_cluster
+
+                with Client(scheduler, timeout=10) as client:  # type: ignore[no-untyped-call]
+                    done = embed_on_cluster(
+                        self.store, client, name, self.settings.cache_dir, progress=advance
+                    )
+            else:
+                done = embed_pending(self.store, self.embedder, progress=advance)
+        vectors = self.engine.vectors
+        assert vectors is not None
+        vectors.sync(self.store)
+        return EmbedOutcome(done, len(vectors))
+
+    # -- reading ----------------------------------------------------------------------
+
+    def search(
+        self, text: str, mode: Mode = "hybrid", limit: int = 10, offset: int = 0
+    ) -> list[SearchHit]:
+        """Papers for a query in the query language, best first (QueryError for a query
+        with nothing to search). Keyword search never loads the model."""
+        if mode == "lexical":
+            return keyword_search(self.store, self.keyword, text, limit=limit, offset=offset)
+        return search(self.engine, text, mode=mode, limit=limit, offset=offset)
+
+    def similar(self, key: str, limit: int = 10) -> list[SearchHit]:
+        """The papers nearest in meaning to one paper (KeyError when unknown)."""
+        return similar(self.engine, key, limit=limit)
+
+    def paper(self, key: str) -> Paper | None:
+        """One paper by key, arXiv id or arXiv URL."""
+        return self.store.get_paper(key)
+
+    def papers(self) -> Iterator[Paper]:
+        """Every paper, for export."""
+        return self.store.iter_papers()
+
+    def stats(self) -> StoreStats:
+        """Counts for `paperwire stats`."""
+        return self.store.stats()
+
+    # -- digests ----------------------------------------------------------------------
+
+    def run_digests(
+        self,
+        frequencies: Sequence[Frequency] = FREQUENCIES,
+        *,
+        dry_run: bool = False,
+        progress: Progress = silent,
+    ) -> DigestRun:
+        """Compose the digests due now into the outbox, then send the outbox. Safe to
+        run again at any time: nobody gets a period's digest twice. A dry run composes
+        and counts, and writes and sends nothing. Saved searches match by meaning with the
+        engine's model (by keywords alone when it has none)."""
+        composed = []
+        embedder = self.engine.embedder
+        for frequency in frequencies:
+            with progress(f"{frequency} digests", None, " subscribers") as advance:
+                report = compose_due(
+                    self.store, self.settings, self.secret, embedder, frequency, self.clock(),
+                    dry_run=dry_run, progress=advance,
+                )  # fmt: skip
+            composed.append(report)
+        sent = None if dry_run else self.deliver_outbox(progress)
+        return DigestRun(composed, sent, self.store.outbox_counts())
+
+    def deliver_outbox(self, progress: Progress = silent) -> SendReport:
+        """Send every message of the outbox that is due (retries included)."""
+        lease = timedelta(seconds=self.settings.outbox_lease_seconds)
+        with progress("sending", None, " messages") as advance:
+            return deliver(self.store, self.mailer, self.clock, progress=advance, lease=lease)
+
+    def scheduled_digests(self, compose: bool) -> None:
+        """One step of the schedule inside `paperwire serve`: compose the due periods
+        (from the configured hour on), then deliver whatever the outbox has due."""
+        if compose:
+            self.run_digests()
+        else:
+            self.deliver_outbox()
+
+    # -- accounts ---------------------------------------------------------------------
+
+    def set_curator(self, email: str, curator: bool) -> User:
+        """Make the account of an address a curator (created if new), or take it back.
+        ValueError for an address that is not one."""
+        from paperwire.digest.addresses import normalise_email
+
+        address = normalise_email(email)
+        self.store.get_or_create_user(address, self.clock())
+        user = self.store.set_curator(address, curator)
+        assert user is not None
+        return user
+
+    # -- serving ----------------------------------------------------------------------
+
+    def prepare_to_serve(self, progress: Progress = silent) -> None:
+        """Open and migrate the store (a bad URL fails here, in one line), refuse a
+        keyword placement it cannot have, and bring the indexes up to date."""
+        self.check()
+        self.catch_up(progress)
+
+
+def move_store(
+    settings: Settings,
+    source_url: str,
+    target_url: str,
+    batch_size: int = 2000,
+    progress: Callable[[str, int], object] | None = None,
+    index_progress: Progress = silent,
+) -> TransferReport:
+    """Copy a whole deployment to another store (resumable; verified by counts and
+    checksums), then build this host's keyword index for the new store, so that a server
+    started on it does not spend its first minutes indexing."""
+    source = Deployment(settings.model_copy(update={"database_url": source_url}))
+    target = Deployment(settings.model_copy(update={"database_url": target_url}))
+    with source, target:
+        report = transfer(source.store, target.store, batch_size, progress)  # type: ignore[arg-type]
+        # A placement the new store cannot have is left for the server to refuse at start.
+        if report.ok:
+            with suppress(ConfigurationError):
+                target.update_keyword_index(index_progress)
+    return report

@@ -1,0 +1,34 @@
+"""Responses the page routes share: anonymous pages from the page cache, and the
+redirect back after a form (post/redirect/get) with a one-time notice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from paperwire.web.security import SESSION_COOKIE, safe_next
+from paperwire.web.services import Services
+
+
+def cached(request: Request, services: Services, build: Callable[[], HTMLResponse]) -> Response:
+    """Serve an anonymous page from the page cache (signed-in pages are personal)."""
+    if getattr(request.state, "user", None) is not None or SESSION_COOKIE in request.cookies:
+        return build()
+    key = request.url.path + "?" + request.url.query
+    hit = services.pages.get(key)
+    if hit is not None:
+        return Response(hit[0], media_type=hit[1])
+    response = build()
+    if response.status_code == 200:
+        services.pages.put(key, bytes(response.body), "text/html; charset=utf-8")
+    return response
+
+
+def back(target: str, notice: str | None = None) -> RedirectResponse:
+    """303 to a path on this site (anything else goes home), with a notice to show."""
+    url = safe_next(target)
+    if notice:
+        url += ("&" if "?" in url else "?") + f"notice={notice}"
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,68 @@
+"""The feed pages: today's papers, any day, week or month, and trending."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from paperwire import ranking
+from paperwire.store.base import FeedOrder
+from paperwire.web import usecases
+from paperwire.web.deps import PageQuery, ReaderDep, ServicesDep
+from paperwire.web.render import render
+from paperwire.web.responses import cached
+from paperwire.web.usecases import View
+
+router = APIRouter(include_in_schema=False)
+TRENDING_SHOWN = 50
+
+
+@router.get("/", response_class=HTMLResponse)
+@router.get("/daily", response_class=HTMLResponse)
+def today(
+    request: Request,
+    services: ServicesDep,
+    user: ReaderDep,
+    view: View = "day",
+    sort: FeedOrder = "upvotes",
+    page: PageQuery = 1,
+) -> Response:
+    """Today's papers."""
+    return daily(request, services, user, services.clock().date(), view, sort, page)
+
+
+@router.get("/daily/{day}", response_class=HTMLResponse)
+def daily(
+    request: Request,
+    services: ServicesDep,
+    user: ReaderDep,
+    day: date,
+    view: View = "day",
+    sort: FeedOrder = "upvotes",
+    page: PageQuery = 1,
+) -> Response:
+    """The papers of a day, week or month."""
+
+    def build() -> HTMLResponse:
+        feed = usecases.daily(services, day, view, sort, page, user)
+        return render(request, "daily.html", page=feed)
+
+    return cached(request, services, build)
+
+
+@router.get("/trending", response_class=HTMLResponse)
+def trending(request: Request, services: ServicesDep, user: ReaderDep) -> Response:
+    """Upvotes with time decay."""
+
+    def build() -> HTMLResponse:
+        return render(
+            request,
+            "trending.html",
+            ranked=usecases.trending(services, TRENDING_SHOWN, user),
+            formula=ranking.FORMULA,
+            window_days=ranking.WINDOW_DAYS,
+        )
+
+    return cached(request, services, build)

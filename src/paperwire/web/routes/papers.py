@@ -1,0 +1,132 @@
+"""Paper pages and what is done to papers: search, a paper with its similar papers,
+upvoting, submitting, and curators hiding a submission."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from paperwire.errors import UserError
+from paperwire.models import User
+from paperwire.presentation import paper_url
+from paperwire.search.hybrid import Mode
+from paperwire.web import usecases
+from paperwire.web.deps import (
+    CategoryQuery,
+    CsrfChecked,
+    NextField,
+    PageQuery,
+    ReaderDep,
+    ServicesDep,
+    YearQuery,
+    rate_limit,
+    signed_in,
+)
+from paperwire.web.render import render
+from paperwire.web.responses import back, cached
+from paperwire.web.usecases import SearchRequest
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    services: ServicesDep,
+    user: ReaderDep,
+    q: Annotated[str, Query(max_length=500)] = "",
+    mode: Mode = "hybrid",
+    category: CategoryQuery = None,
+    year_from: YearQuery = None,
+    year_to: YearQuery = None,
+    page: PageQuery = 1,
+) -> Response:
+    """Hybrid search with filters."""
+    wanted = SearchRequest(q, mode, category or None, year_from, year_to, page)
+    error = None
+    try:
+        result = usecases.run_search(services, wanted, user)
+    except UserError as exc:
+        result, error = usecases.SearchResult(), str(exc)
+    return render(
+        request,
+        "search.html",
+        status=400 if error else 200,
+        q=q,
+        mode=mode,
+        category=category,
+        year_from=year_from,
+        year_to=year_to,
+        page=page,
+        page_size=wanted.limit,
+        result=result,
+        error=error,
+    )
+
+
+@router.get("/papers/{key:path}", response_class=HTMLResponse)
+def paper(request: Request, services: ServicesDep, user: ReaderDep, key: str) -> Response:
+    """One paper: abstract, links, upvotes, listing, similar papers."""
+
+    def build() -> HTMLResponse:
+        entry = usecases.paper_entry(services, key, user)
+        similar = usecases.similar_entries(services, entry.paper.key)
+        usecases.mark_voted(services, similar, user)
+        return render(request, "paper.html", e=entry, similar=similar)
+
+    return cached(request, services, build)
+
+
+@router.post("/papers/{key:path}/vote")
+def vote(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("upvote"))],
+    key: str,
+    next: NextField = "/",
+) -> Response:
+    """Toggle the reader's upvote (JSON for the page's script, else a redirect back)."""
+    rate_limit(services, request, "vote", f"user:{reader.id}")
+    voted, total = usecases.vote(services, reader, key, None)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"key": key, "voted": voted, "upvotes": total})
+    return back(next)
+
+
+@router.post("/papers/{key:path}/hide")
+def hide(
+    services: ServicesDep,
+    _: CsrfChecked,
+    curator: Annotated[User, Depends(signed_in("curate"))],
+    key: str,
+    hidden: Annotated[Literal["0", "1"], Form()] = "1",
+) -> Response:
+    """A curator hides a submission from the feed (or shows it again)."""
+    usecases.hide(services, curator, key, hidden == "1")
+    return back(paper_url(key), "hidden" if hidden == "1" else "shown")
+
+
+@router.get("/submit", response_class=HTMLResponse)
+def submit_form(request: Request, user: ReaderDep) -> Response:
+    """The submission form."""
+    return render(request, "submit.html")
+
+
+@router.post("/submit", response_class=HTMLResponse)
+def submit(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("submit papers"))],
+    arxiv: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    """Add a paper to today's feed by arXiv id or URL."""
+    rate_limit(services, request, "submit", f"user:{reader.id}")
+    try:
+        entry, created = usecases.submit(services, reader, arxiv)
+    except UserError as exc:
+        return render(request, "submit.html", status=exc.status, error=str(exc), value=arxiv)
+    return back(paper_url(entry.paper.key), "submitted" if created else "listed")

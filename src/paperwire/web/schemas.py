@@ -1,0 +1,182 @@
+"""The JSON API's schemas, in one place: what each route takes and answers (they make
+/openapi.json), and the one conversion from a feed entry to its API form."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from paperwire.models import FeedEntry
+from paperwire.presentation import paper_url
+from paperwire.search.hybrid import Mode
+
+PROBLEM = {"content": {"application/problem+json": {}}, "description": "Problem details"}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 413: PROBLEM, 422: PROBLEM,
+    429: PROBLEM, 502: PROBLEM, 503: PROBLEM,
+}  # fmt: skip
+
+
+class Listing(BaseModel):
+    """Where a paper is listed in the daily feed."""
+
+    day: date
+    submitter: str | None = Field(description="Handle of the submitter; null if imported")
+    hidden: bool
+
+
+class PaperOut(BaseModel):
+    """A paper with its community data."""
+
+    key: str
+    arxiv_id: str | None
+    title: str
+    abstract: str
+    authors: list[str]
+    author_count: int | None
+    published: date | None
+    categories: list[str]
+    doi: str | None
+    url: str = Field(description="The paper's page on this site")
+    arxiv_url: str | None
+    pdf_url: str | None
+    code_urls: list[str]
+    upvotes: int
+    voted: bool = Field(description="Whether the caller has upvoted it")
+    listed: Listing | None
+
+
+class PaperPage(BaseModel):
+    """A page of papers and the cursor of the next page (null at the end)."""
+
+    data: list[PaperOut]
+    next: str | None
+
+
+class Hit(BaseModel):
+    """A search result."""
+
+    paper: PaperOut
+    score: float
+    snippet: str
+
+
+class SearchPage(BaseModel):
+    """Search results and the offset of the next page."""
+
+    data: list[Hit]
+    next: str | None
+
+
+class TrendingItem(BaseModel):
+    """A trending paper and its decayed score."""
+
+    paper: PaperOut
+    score: float
+
+
+class TrendingList(BaseModel):
+    """Trending papers, best first, and how they are ranked."""
+
+    data: list[TrendingItem]
+    formula: str
+
+
+class DailyOut(BaseModel):
+    """The papers listed on a day (or week, or month)."""
+
+    data: list[PaperOut]
+    first: date
+    last: date
+    total: int
+    next: str | None
+
+
+class VoteIn(BaseModel):
+    """Cast (true) or withdraw (false) an upvote."""
+
+    vote: bool = True
+
+
+class VoteOut(BaseModel):
+    """The caller's vote and the paper's total."""
+
+    key: str
+    voted: bool
+    upvotes: int
+
+
+class SubmissionIn(BaseModel):
+    """A paper to add to today's feed."""
+
+    arxiv: str = Field(min_length=1, max_length=300, examples=["2401.12345"])
+
+
+class SubmissionOut(BaseModel):
+    """The listed paper, and whether this request listed it."""
+
+    paper: PaperOut
+    created: bool
+
+
+class Me(BaseModel):
+    """The caller's account."""
+
+    handle: str
+    email: str
+    is_curator: bool
+
+
+def paper_out(base_url: str, entry: FeedEntry) -> PaperOut:
+    """The API form of an entry; `url` is on the configured site."""
+    paper = entry.paper
+    base = base_url.rstrip("/")
+    listing = entry.submission
+    return PaperOut(
+        key=paper.key,
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=[author.name for author in paper.authors],
+        author_count=paper.n_authors,
+        published=paper.published,
+        categories=paper.categories,
+        doi=paper.doi,
+        url=base + paper_url(paper.key),
+        arxiv_url=paper.arxiv_url,
+        pdf_url=paper.pdf_url,
+        code_urls=paper.code_urls,
+        upvotes=entry.upvotes,
+        voted=entry.voted,
+        listed=Listing(day=listing.day, submitter=listing.submitter, hidden=listing.hidden)
+        if listing
+        else None,
+    )
+
+
+class SavedSearchIn(BaseModel):
+    """A saved search: new papers matching it are mailed."""
+
+    query: str = Field(min_length=1, max_length=500)
+    mode: Mode = "hybrid"
+    category: str | None = Field(default=None, max_length=30)
+    year_from: int | None = Field(default=None, ge=1900, le=2999)
+    year_to: int | None = Field(default=None, ge=1900, le=2999)
+
+
+class SubscriptionIn(BaseModel):
+    """A digest subscription: trending papers and/or saved searches, daily or weekly."""
+
+    email: str = Field(min_length=3, max_length=254)
+    frequency: Literal["daily", "weekly"] = "daily"
+    trending: bool = True
+    searches: list[SavedSearchIn] = Field(default_factory=list, max_length=10)
+
+
+class SubscriptionOut(BaseModel):
+    """Pending: a confirmation link was mailed. Active: the caller's own address."""
+
+    status: Literal["pending", "active"]
+    email: str
