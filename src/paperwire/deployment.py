@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer, make_mailer
@@ -49,6 +49,7 @@ from paperwire.store.transfer import TransferReport, transfer
 from paperwire.tokens import signing_key
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 SAMPLE = "sample.jsonl"
 # Imports of files larger than this index in a second process while they parse.
@@ -204,28 +205,36 @@ class Deployment:
 
     # -- parts, made on first use ---------------------------------------------------
 
+    def _once(self, name: str, make: Callable[[], _T]) -> _T:
+        """The part kept in attribute `name`, made by `make` the first time (once,
+        even when several request threads ask at the same moment)."""
+        value: _T | None = getattr(self, name)
+        if value is None:
+            with self._lock:
+                value = getattr(self, name)
+                if value is None:
+                    value = make()
+                    setattr(self, name, value)
+        return value
+
     @property
     def store(self) -> Store:
         """The store (opened and migrated on first use; StoreError when it cannot be)."""
-        if self._store is None:
-            with self._lock:
-                if self._store is None:
-                    self._store = open_store(
-                        self.settings.database_url, index_root=Path(self.settings.cache_dir)
-                    )
-        return self._store
+        return self._once(
+            "_store",
+            lambda: open_store(
+                self.settings.database_url, index_root=Path(self.settings.cache_dir)
+            ),
+        )
 
     @property
     def keyword(self) -> KeywordIndex:
         """The keyword index: tantivy beside the store, or the database's own."""
-        if self._keyword is None:
-            with self._lock:
-                if self._keyword is None:
-                    try:
-                        self._keyword = keyword_index(self.store, self.settings.keyword_index)
-                    except ValueError as exc:
-                        raise ConfigurationError(str(exc)) from exc
-        return self._keyword
+        return self._once("_keyword", self._make_keyword_index)
+
+    def _make_keyword_index(self) -> KeywordIndex:
+        self.check()
+        return keyword_index(self.store, self.settings.keyword_index)
 
     def check(self) -> None:
         """Open the store and refuse a keyword placement it cannot have, now rather than
@@ -238,24 +247,16 @@ class Deployment:
     @property
     def embedder(self) -> Embedder:
         """The configured embedding model (its weights load on the first embedding)."""
-        if self._embedder is None:
-            with self._lock:
-                if self._embedder is None:
-                    self._embedder = make_embedder(
-                        self.settings.embedding_model, Path(self.settings.cache_dir),
-                        threads=self._embed_threads,
-                    )  # fmt: skip
-        return self._embedder
+        settings = self.settings
+        model, folder = settings.embedding_model, Path(settings.cache_dir)
+        return self._once(
+            "_embedder", lambda: make_embedder(model, folder, threads=self._embed_threads)
+        )
 
     @property
     def engine(self) -> SearchEngine:
         """The search engine: store, keyword index, vectors and model."""
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    factory = self.engine_factory or self._default_engine
-                    self._engine = factory()
-        return self._engine
+        return self._once("_engine", self.engine_factory or self._default_engine)
 
     def _default_engine(self) -> SearchEngine:
         embedder = self.embedder
@@ -265,25 +266,23 @@ class Deployment:
     @property
     def mailer(self) -> Mailer:
         """SMTP when a host is configured, else .eml files in the mail folder."""
-        if self._mailer is None:
-            self._mailer = make_mailer(self.settings)
-        return self._mailer
+        return self._once("_mailer", lambda: make_mailer(self.settings))
+
+    @mailer.setter
+    def mailer(self, mailer: Mailer) -> None:
+        self._mailer = mailer
 
     @property
     def arxiv(self) -> PoliteClient:
         """The only client that fetches from outside: arXiv's hosts, politely paced."""
-        if self._arxiv is None:
-            import httpx
+        import httpx
 
-            self._arxiv = PoliteClient(httpx.Client(timeout=60.0))
-        return self._arxiv
+        return self._once("_arxiv", lambda: PoliteClient(httpx.Client(timeout=60.0)))
 
     @property
     def secret(self) -> str:
         """The key that signs CSRF tokens and email links."""
-        if self._secret is None:
-            self._secret = signing_key(self.settings, self.store)
-        return self._secret
+        return self._once("_secret", lambda: signing_key(self.settings, self.store))
 
     def close(self) -> None:
         """Close the store (the other parts hold nothing that needs closing)."""

@@ -15,13 +15,13 @@ from paperwire.digest.mailer import Mailer
 from paperwire.digest.periods import FREQUENCIES
 from paperwire.digest.select import saved_query
 from paperwire.models import SavedSearch, Subscription, User
+from paperwire.search.hybrid import MODES
 from paperwire.search.query import QueryError
 from paperwire.store.base import Store
 from paperwire.tokens import hash_token, new_token
 
 CONFIRM_HOURS = 48
 MAX_SEARCHES = 10
-MODES = ("hybrid", "lexical", "semantic")
 
 
 class SubscriptionError(ValueError):

@@ -82,6 +82,10 @@ class Services:
         """Sign-in links and confirmations go out through it."""
         return self.deployment.mailer
 
+    @mailer.setter
+    def mailer(self, mailer: Mailer) -> None:
+        self.deployment.mailer = mailer
+
     @property
     def arxiv(self) -> PoliteClient:
         """The client submissions fetch arXiv with."""
