@@ -42,7 +42,7 @@ MODELS = OUT / "models"  # the cache folder: the model, and the indexes beside P
 
 
 def import_into(url: str, corpus: Path) -> dict[str, float]:
-    env = {**os.environ, "PAPERWIRE_INLINE_EMBED_LIMIT": "0", "PAPERWIRE_CACHE_DIR": str(MODELS)}
+    env = {**os.environ, "PAPERWIRE_CACHE_DIR": str(MODELS)}
     run = run_child([str(BIN / "paperwire"), "--db", url, "import", "-q", str(corpus)], env=env)
     if run.returncode != 0:
         raise SystemExit(run.output[-2000:])

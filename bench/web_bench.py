@@ -79,7 +79,7 @@ class Server:
             "PAPERWIRE_DATABASE_URL": url,
             "PAPERWIRE_CACHE_DIR": str(MODELS),
             "PAPERWIRE_PAGE_CACHE_SECONDS": str(cache_seconds),
-            "PAPERWIRE_INLINE_EMBED_LIMIT": "0",
+            "PAPERWIRE_EMBED_IN_BACKGROUND": "false",
             "PAPERWIRE_MAIL_DIR": str(OUT / "web-mail"),
         }
         self.log = (OUT / f"web-serve-{self.port}.log").open("wb")

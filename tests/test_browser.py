@@ -209,7 +209,7 @@ def test_paperwire_serve_boots_and_answers(tmp_path):
         **os.environ,
         "PAPERWIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
         "PAPERWIRE_MAIL_DIR": str(tmp_path / "mail"),
-        "PAPERWIRE_INLINE_EMBED_LIMIT": "0",  # keyword search only: no model to load here
+        "PAPERWIRE_EMBED_IN_BACKGROUND": "false",  # keyword search only: no model to load here
     }
     cli = [str(Path(sys.executable).parent / "paperwire")]
     subprocess.run([*cli, "import", "--sample", "--list-on", "today", "-q"], env=env, check=True)

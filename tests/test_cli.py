@@ -26,8 +26,7 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
-    # Keyword-only here (no model loads); test_semantic.py covers embedding through the CLI.
-    monkeypatch.setenv("PAPERWIRE_INLINE_EMBED_LIMIT", "0")
+    # Keyword-only here (imports never embed); test_semantic.py covers embedding.
     runner = CliRunner()
     db = f"sqlite:///{tmp_path / 'cli.db'}"
 
@@ -100,7 +99,6 @@ def test_installed_command_uses_environment_database(tmp_path):
     env = {
         **os.environ,
         "PAPERWIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'env.db'}",
-        "PAPERWIRE_INLINE_EMBED_LIMIT": "0",
     }
     bin_dir = os.path.dirname(sys.executable)
     subprocess.run(
@@ -130,7 +128,7 @@ def test_config_file_and_bad_database_url(tmp_path):
 
 
 def test_hybrid_without_vectors_answers_with_keywords(run):
-    run("import", "-q", "--sample")  # inline embedding is off in this fixture
+    run("import", "-q", "--sample")  # imports never embed
     result = run("search", "--json", "-n", "3", "alternating minimization")
     hits = json.loads(result.stdout)
     assert result.exit_code == 0 and hits and "Alternating Minimization" in hits[0]["title"]

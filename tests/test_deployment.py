@@ -53,7 +53,7 @@ def test_serve_hands_the_configuration_file_to_its_workers(tmp_path):
         f'secret_key = "{SECRET}"\n'
         f'mail_dir = "{tmp_path / "mail"}"\n'
         f'cache_dir = "{tmp_path / "cache"}"\n'
-        "inline_embed_limit = 0\n",
+        "embed_in_background = false\n",
         "utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERWIRE_")}
@@ -88,7 +88,6 @@ def test_one_deployment_imports_indexes_and_searches(tmp_path, fixtures):
         database_url=f"sqlite:///{tmp_path / 'd.db'}",
         cache_dir=str(tmp_path / "cache"),
         mail_dir=str(tmp_path / "mail"),
-        inline_embed_limit=0,
     )
     seen = []
     with Deployment(settings) as deployment:
@@ -112,7 +111,6 @@ def test_one_deployment_imports_indexes_and_searches(tmp_path, fixtures):
 def test_an_unreadable_input_is_reported_and_the_rest_imports(tmp_path, fixtures):
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'd.db'}", cache_dir=str(tmp_path / "cache"),
-        inline_embed_limit=0,
     )  # fmt: skip
     with Deployment(settings) as deployment:
         outcome = deployment.import_sources(

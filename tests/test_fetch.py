@@ -209,10 +209,12 @@ def test_harvest_commands_through_the_cli(tmp_path, fixtures, monkeypatch):
     from click.testing import CliRunner
 
     import paperwire.cli as cli_module
+    from paperwire.deployment import Deployment
 
     routes = {**oai_routes(fixtures), **api_routes(fixtures)}
-    monkeypatch.setattr(cli_module, "_http_client", lambda: polite(Replay(routes), FakeTime()))
-    monkeypatch.setenv("PAPERWIRE_INLINE_EMBED_LIMIT", "0")
+    client = polite(Replay(routes), FakeTime())
+    # The deployment's arXiv client replays the recorded responses.
+    monkeypatch.setattr(Deployment, "arxiv", property(lambda _self: client))
     db = ["--db", f"sqlite:///{tmp_path / 'h.db'}"]
     result = CliRunner().invoke(cli_module.cli, [*db, "harvest", "oai", "--set", "cs", "-q"])
     assert result.exit_code == 0 and "3 new" in result.output and "1 deleted" in result.output

@@ -100,7 +100,7 @@ def test_serve_and_cli_run_on_postgresql(postgres_server, tmp_path):
     env_cli = [str(Path(sys.executable).parent / "paperwire"), "--db", url]
     done = subprocess.run([*env_cli, "import", "--sample", "--list-on", "today", "-q"],
                           capture_output=True, text=True, timeout=300,
-                          env={"PAPERWIRE_INLINE_EMBED_LIMIT": "0", "PATH": "/usr/bin:/bin",
+                          env={"PATH": "/usr/bin:/bin",
                                "HOME": str(tmp_path)})  # fmt: skip
     assert done.returncode == 0, done.stderr
     found = subprocess.run([*env_cli, "search", "--mode", "lexical", "--json", "diffusion"],

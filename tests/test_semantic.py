@@ -168,9 +168,11 @@ def test_onnx_int8_agrees_with_the_reference(tmp_path, embedder):
 def test_cli_embed_similar_and_modes(tmp_path):
     runner = CliRunner()
     db = ["--db", f"sqlite:///{tmp_path / 'c.db'}"]
-    assert runner.invoke(cli, [*db, "import", "-q", "--sample"]).exit_code == 0  # embeds inline
+    imported = runner.invoke(cli, [*db, "import", "-q", "--sample"])  # never embeds inline
+    assert imported.exit_code == 0
+    assert "245 papers not yet searchable by meaning" in imported.output
     result = runner.invoke(cli, [*db, "embed", "-q"])
-    assert result.exit_code == 0 and "embedded 0 papers; 245 in the vector index" in result.stdout
+    assert result.exit_code == 0 and "embedded 245 papers; 245 in the vector index" in result.stdout
     found = json.loads(
         runner.invoke(cli, [*db, "similar", "--json", "-n", "3", "layer-normalization"]).stdout
     )

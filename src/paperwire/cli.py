@@ -157,6 +157,13 @@ def _print_input(item: InputOutcome) -> None:
         _print_report(item.name, item.report)
 
 
+def _not_yet_by_meaning(count: int) -> str:
+    return (
+        f"{count:,} papers not yet searchable by meaning (keyword search has them): "
+        "a running `paperwire serve` embeds them in the background, or run `paperwire embed`"
+    )
+
+
 def _finish_import(outcome: ImportOutcome, list_on: date | None) -> None:
     """Print the totals and what is left to do, and exit with the import's code."""
     if len(outcome.inputs) > 1:
@@ -164,11 +171,7 @@ def _finish_import(outcome: ImportOutcome, list_on: date | None) -> None:
     if list_on is not None and outcome.listed is not None:
         click.echo(f"listed {outcome.listed} papers in the feed of {list_on.isoformat()}")
     if outcome.index.to_embed:
-        click.echo(
-            f"{outcome.index.to_embed:,} papers to embed for search by meaning: "
-            "run `paperwire embed`",
-            err=True,
-        )
+        click.echo(_not_yet_by_meaning(outcome.index.to_embed), err=True)
     if outcome.inputs and outcome.failed_inputs == len(outcome.inputs):
         sys.exit(EXIT_FAILED)
     if outcome.failed_inputs or outcome.total.error_count:
@@ -424,8 +427,11 @@ def stats(deployment: _Deployment, as_json: bool) -> None:
     """Counts: papers, sources, categories, date range, database size."""
     figures = deployment.stats()
     database = redacted_url(deployment.settings.database_url)
+    to_embed = deployment.to_embed()
     if as_json:
-        click.echo(json.dumps({"database": database, **asdict(figures)}, indent=2))
+        click.echo(
+            json.dumps({"database": database, **asdict(figures), "to_embed": to_embed}, indent=2)
+        )
         return
     click.echo(f"database:      {database}")
     click.echo(
@@ -442,6 +448,8 @@ def stats(deployment: _Deployment, as_json: bool) -> None:
     )
     if figures.size_bytes is not None:
         click.echo(f"size:          {figures.size_bytes / 1e6:.1f} MB")
+    if to_embed:
+        click.echo(_not_yet_by_meaning(to_embed))
 
 
 @cli.group()

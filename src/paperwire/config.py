@@ -38,9 +38,9 @@ class Settings(BaseSettings):
     # The embedding model: "minilm-onnx-int8" (ONNX Runtime, int8: 2.2x faster on a CPU,
     # retrieval quality within 1 nDCG@10 point, bench/RESULTS.md) or "minilm" (PyTorch).
     embedding_model: str = "minilm-onnx-int8"
-    # Imports that leave at most this many papers to embed embed them at once; larger
-    # ones leave it to `paperwire embed` (keyword search works meanwhile).
-    inline_embed_limit: int = Field(default=2000, ge=0)
+    # `paperwire serve` embeds new papers in the background (imports never wait for it:
+    # keyword search and the pages have them at once); off, `paperwire embed` does it.
+    embed_in_background: bool = True
     # Keyword search: "beside" (a tantivy index in cache_dir that follows the store's
     # changes; the fast one, bench/RESULTS.md §8) or "database" (PostgreSQL's tsvector + GIN:
     # no local files, slower on common words).

@@ -30,6 +30,7 @@ from paperwire.ingest import parse_any
 from paperwire.ingest.common import ParseError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest, PoliteClient
 from paperwire.ingest.load import ImportReport, load
+from paperwire.jobs import Periodic, host_lock
 from paperwire.models import Paper, User
 from paperwire.progress import Progress, open_counted, silent
 from paperwire.search.embed import Embedder, make_embedder
@@ -394,20 +395,30 @@ class Deployment:
     # -- the indexes ------------------------------------------------------------------
 
     def catch_up(self, progress: Progress = silent) -> IndexStatus:
-        """Bring the keyword index up to date with the store, and embed the new papers
-        when there are at most `inline_embed_limit` of them (more are left to
-        :meth:`embed`, and counted)."""
+        """Bring the keyword index up to date with the store (keyword search and the
+        pages then have every paper) and count the papers not yet embedded. Embedding
+        is never done inline: measured, it made an import of 1,000 records take 90 s
+        instead of seconds; a running server embeds them in the background
+        (:meth:`embed_step`), or `paperwire embed` does."""
         self.update_keyword_index(progress)
-        limit = self.settings.inline_embed_limit
-        pending = self.store.count_to_embed(self.settings.embedding_model) if limit else 0
-        if 0 < pending <= limit:
+        return IndexStatus(to_embed=self.to_embed())
+
+    def embed_step(self, limit: int = 256) -> int:
+        """Embed up to `limit` papers that have no vector yet and bring the vector index up
+        to date; returns how many were embedded. One process per host does it at a time
+        (an OS lock in the cache folder, freed if its holder dies); the others return 0.
+        Two hosts embedding the same paper write the same vector, so nothing is wrong."""
+        lock = Path(self.settings.cache_dir) / "embed.lock"
+        with host_lock(lock) as held:
+            if not held:
+                return 0
             engine = self.engine
-            assert engine.embedder is not None and engine.vectors is not None
-            with progress("embedding", pending) as advance:
-                done = embed_pending(self.store, engine.embedder, progress=advance)
-            engine.vectors.sync(self.store)
-            return IndexStatus(embedded=done)
-        return IndexStatus(to_embed=pending)
+            if engine.embedder is None or engine.vectors is None:
+                return 0
+            done = embed_pending(self.store, engine.embedder, limit=limit)
+            if done:
+                engine.vectors.sync(self.store)
+            return done
 
     def update_keyword_index(self, progress: Progress = silent) -> None:
         """Bring the keyword index up to date with the store."""
@@ -474,6 +485,10 @@ class Deployment:
         """Counts for `paperwire stats`."""
         return self.store.stats()
 
+    def to_embed(self) -> int:
+        """Papers not yet searchable by meaning (no vector from the configured model)."""
+        return self.store.count_to_embed(self.settings.embedding_model)
+
     # -- digests ----------------------------------------------------------------------
 
     def run_digests(
@@ -505,13 +520,25 @@ class Deployment:
         with progress("sending", None, " messages") as advance:
             return deliver(self.store, self.mailer, self.clock, progress=advance, lease=lease)
 
-    def scheduled_digests(self, compose: bool) -> None:
+    def digest_step(self) -> bool:
         """One step of the schedule inside `paperwire serve`: compose the due periods
-        (from the configured hour on), then deliver whatever the outbox has due."""
-        if compose:
+        (from the configured hour on), then deliver whatever the outbox has due. Several
+        workers may each run it: the outbox's constraints keep it exact."""
+        if self.clock().hour >= self.settings.digest_hour:
             self.run_digests()
         else:
             self.deliver_outbox()
+        return False
+
+    def background_jobs(self) -> list[Periodic]:
+        """What a server runs beside its requests: embedding new papers (when enabled)
+        and, when scheduled, the digests."""
+        jobs = []
+        if self.settings.embed_in_background:
+            jobs.append(Periodic("embedding", lambda: self.embed_step() > 0, 30.0))
+        if self.settings.digest_schedule:
+            jobs.append(Periodic("digests", self.digest_step, 60.0))
+        return jobs
 
     # -- accounts ---------------------------------------------------------------------
 

@@ -1,11 +1,9 @@
-"""A digest run: compose what is due for a period into the outbox, then deliver the
-outbox. Used by `paperwire digest send` (cron, systemd timers) and by the scheduler
-inside `paperwire serve`; running it twice for one period sends nothing twice."""
+"""Composing a period's digests into the outbox (`Deployment.run_digests` then delivers
+the outbox; `paperwire digest send` and the schedule inside `paperwire serve` call it).
+Running it twice for one period sends nothing twice."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +15,6 @@ from paperwire.digest.select import Selector
 from paperwire.search.embed import Embedder
 from paperwire.store.base import Store
 
-log = logging.getLogger(__name__)
 PAGE = 200
 
 
@@ -79,35 +76,3 @@ def compose_due(
             if progress:
                 progress(1)
         after = due[-1].id
-
-
-class Scheduler:
-    """Runs digests from inside the web server: each minute, deliver what is due (retries
-    included), and from settings.digest_hour on, compose the day's periods first. Several
-    workers may each run one: the outbox's constraints keep it exact."""
-
-    def __init__(self, run: Callable[[bool], object], settings: Settings,
-                 clock: Callable[[], datetime], interval: float = 60.0) -> None:  # fmt: skip
-        self.run = run
-        self.settings = settings
-        self.clock = clock
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="paperwire-digests", daemon=True)
-
-    def start(self) -> None:
-        """Begin in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Finish the current step and end."""
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run(self.clock().hour >= self.settings.digest_hour)
-            except Exception:  # the schedule must outlive one bad run; the log has it
-                log.exception("digest run failed; trying again in %s s", self.interval)
-            self._stop.wait(self.interval)

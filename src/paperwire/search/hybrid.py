@@ -252,15 +252,22 @@ def embed_and_save(
 
 
 def embed_pending(
-    store: Store, embedder: Embedder, progress: EmbedProgress | None = None, batch_size: int = 64
+    store: Store,
+    embedder: Embedder,
+    progress: EmbedProgress | None = None,
+    batch_size: int = 64,
+    limit: int | None = None,
 ) -> int:
-    """Embed every paper that lacks a current vector, a batch per transaction (so an
-    interrupted run keeps what it did and the next one resumes). Returns how many."""
+    """Embed every paper that lacks a current vector (at most `limit` of them), a batch per
+    transaction (so an interrupted run keeps what it did and the next one resumes).
+    Returns how many."""
     done = 0
     after = 0
-    with store.vector_backfill(store.count_to_embed(embedder.name)):
-        while True:
-            pending = store.papers_to_embed(embedder.name, after, batch_size)
+    pending_count = store.count_to_embed(embedder.name)
+    with store.vector_backfill(min(pending_count, limit or pending_count)):
+        while limit is None or done < limit:
+            size = batch_size if limit is None else min(batch_size, limit - done)
+            pending = store.papers_to_embed(embedder.name, after, size)
             if not pending:
                 return done
             embed_and_save(store, embedder, pending)
@@ -268,3 +275,4 @@ def embed_pending(
             done += len(pending)
             if progress:
                 progress(len(pending))
+    return done

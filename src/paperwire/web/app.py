@@ -1,7 +1,7 @@
 """The application factory: ``create_app(settings, store)`` wires the routes (one module
 per resource, web.routes) to one Services object, behind the request guard
-(web.middleware) and the error handlers (web.errors). With digests scheduled, the
-deployment's digest step runs beside the server."""
+(web.middleware) and the error handlers (web.errors). The deployment's background jobs
+(embedding new papers, scheduled digests) run beside the server."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from fastapi.staticfiles import StaticFiles
 
 from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer
-from paperwire.digest.run import Scheduler
 from paperwire.ingest.fetch import PoliteClient
 from paperwire.search.native import check_placement
 from paperwire.store.base import Store
@@ -39,14 +38,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = None
-        if settings.digest_schedule:
-            deployment = services.deployment
-            scheduler = Scheduler(deployment.scheduled_digests, settings, services.clock)
-            scheduler.start()
+        jobs = services.deployment.background_jobs()
+        for job in jobs:
+            job.start()
         yield
-        if scheduler is not None:
-            scheduler.stop()
+        for job in jobs:
+            job.stop()
         services.deployment.close()
 
     app = FastAPI(
