@@ -865,7 +865,7 @@ def migrate_store(
         bars[table].update(rows)
 
     try:
-        report = transfer(source, target, batch_size, progress)  # type: ignore[arg-type]
+        report = transfer(source, target, batch_size, progress)
         for table in report.tables:
             verdict = "ok" if table.ok else "MISMATCH"
             click.echo(
