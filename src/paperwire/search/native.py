@@ -1,7 +1,8 @@
 """Indexes kept by the store itself (PostgreSQL: tsvector + GIN, pgvector HNSW), with the
 interface of the indexes kept beside a store (lexical.LexicalIndex, vectors.VectorIndex),
 so hybrid search, similar papers and the keyword leg run unchanged on either. Which kind a
-store gets is decided by what it can do (`SearchesItself`), not by its engine's name.
+store gets is decided by what it declares it can do (`Store.native_search`), not by its
+engine's name.
 
 Keyword search defaults to the tantivy index beside the store on every engine: measured at
 100k and 1M papers (bench/RESULTS.md §8), PostgreSQL's ts_rank_cd must read the tsvector of
@@ -12,7 +13,6 @@ commit: the choice for stateless web nodes over a small or rare-word corpus."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -21,31 +21,18 @@ from paperwire.config import KeywordPlacement
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.query import KeywordQuery
 from paperwire.search.vectors import VectorIndex
-from paperwire.store.base import Store
+from paperwire.store.base import NativeSearch, Store
 
 # Candidates asked of the store's vector index when filters drop some; HNSW scans return
 # at most this many (pgvector's ef_search ceiling).
 MAX_POOL = 1000
 
 
-@runtime_checkable
-class SearchesItself(Protocol):
-    """A store with its own keyword and vector indexes."""
-
-    def fulltext(
-        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
-    ) -> list[tuple[int, float]]: ...
-
-    def nearest(
-        self, model: str, vector: npt.NDArray[np.float32], k: int
-    ) -> list[tuple[int, float]]: ...
-
-
 class StoreKeywordIndex:
     """Keyword search answered by the store (always current: the database indexes each
     row as it is written)."""
 
-    def __init__(self, store: SearchesItself) -> None:
+    def __init__(self, store: NativeSearch) -> None:
         self.store = store
         self.path = None
 
@@ -72,8 +59,10 @@ class StoreVectorIndex:
     """Nearest neighbours answered by the store's vector index."""
 
     def __init__(self, store: Store, model: str) -> None:
-        assert isinstance(store, SearchesItself)
-        self.store = store
+        search = store.native_search
+        if search is None:
+            raise ValueError(f"{type(store).__name__} has no vector index of its own")
+        self.store = search
         self._counts = store  # the same store, seen as a Store (for count_vectors)
         self.model = model
 
@@ -117,7 +106,7 @@ class StoreVectorIndex:
 
 def check_placement(store: Store, placement: KeywordPlacement) -> None:
     """ValueError when the keyword index asked for cannot be had with this store."""
-    if placement == "database" and not isinstance(store, SearchesItself):
+    if placement == "database" and store.native_search is None:
         raise ValueError(
             "PAPERWIRE_KEYWORD_INDEX=database needs a database with its own full-text "
             "index (PostgreSQL); this store keeps its keyword index beside it"
@@ -130,15 +119,15 @@ def keyword_index(
     """The keyword index for a store: a tantivy index beside it, or, when asked for and
     the store has one, its own (ValueError when it has none)."""
     check_placement(store, placement)
-    if placement == "database":
-        assert isinstance(store, SearchesItself)
-        return StoreKeywordIndex(store)
+    search = store.native_search
+    if placement == "database" and search is not None:
+        return StoreKeywordIndex(search)
     return LexicalIndex.for_store(store)
 
 
 def vector_index(store: Store, model: str) -> VectorIndex | StoreVectorIndex:
     """The vector index for a store and model: its own, or a file beside it."""
-    if isinstance(store, SearchesItself):
+    if store.native_search is not None:
         return StoreVectorIndex(store, model)
     return VectorIndex.for_store(store, model)
 

@@ -9,13 +9,13 @@ they compare."""
 from __future__ import annotations
 
 import re
-from contextlib import AbstractContextManager
 from datetime import date, datetime
 
-from paperwire.models import FeedEntry, Paper, Submission, User, normalise_arxiv_id
-from paperwire.store.base import FeedOrder
+from paperwire.models import FeedEntry, Paper, Submission, User
+from paperwire.store.papers import find_row
+from paperwire.store.records import FeedOrder
 from paperwire.store.rows import row_to_paper
-from paperwire.store.sqlconn import Conn, Row, iso, parse_iso
+from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
 
 _HANDLE_CHARS = re.compile(r"[^a-z0-9_-]+")
 # Total upvotes: the count the source site reported plus the votes cast here.
@@ -55,25 +55,13 @@ def handle_from_email(email: str) -> str:
     return _HANDLE_CHARS.sub("-", local).strip("-")[:30] or "reader"
 
 
-class CommunityTables:
-    """Mixed into each engine: the methods over the community tables."""
+class CommunityTables(Tables):
+    """Part of every Store: the methods over the community tables."""
 
-    def write(self) -> AbstractContextManager[Conn]:  # pragma: no cover
-        raise NotImplementedError
-
-    def read(self) -> AbstractContextManager[Conn]:  # pragma: no cover
-        raise NotImplementedError
-
-    def _row_by_key(self, conn: Conn, key: str) -> Row | None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _paper_id(self, conn: Conn, key: str) -> int | None:
+    @staticmethod
+    def _paper_id(conn: Conn, key: str) -> int | None:
         """A paper's id by key, former key, or arXiv id in any of its forms."""
-        row = self._row_by_key(conn, key)
-        if row is None:
-            arxiv_id = normalise_arxiv_id(key)
-            if arxiv_id and arxiv_id != key:
-                row = self._row_by_key(conn, arxiv_id)
+        row = find_row(conn, key)
         return None if row is None else int(row["id"])
 
     # -- accounts -------------------------------------------------------------

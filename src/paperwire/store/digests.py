@@ -8,12 +8,11 @@ a sender killed mid-send leaves rows that another run takes over when the lease 
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from paperwire.models import OutboxItem, Paper, SavedSearch, Subscription
 from paperwire.store.rows import row_to_paper
-from paperwire.store.sqlconn import Conn, Row, iso, parse_iso
+from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
 
 PAUSE_AFTER_FAILURES = 3
 
@@ -21,18 +20,8 @@ PAUSE_AFTER_FAILURES = 3
 _parse = parse_iso
 
 
-class DigestTables:
-    """Mixed into each engine: the methods over the digest tables."""
-
-    # Row locks for concurrent senders where the engine has them (PostgreSQL); SQLite's
-    # one writer serialises the claim anyway.
-    SKIP_LOCKED = ""
-
-    def write(self) -> AbstractContextManager[Conn]:  # pragma: no cover
-        raise NotImplementedError
-
-    def read(self) -> AbstractContextManager[Conn]:  # pragma: no cover
-        raise NotImplementedError
+class DigestTables(Tables):
+    """Part of every Store: the methods over the digest tables."""
 
     @staticmethod
     def _subscription(conn: Conn, row: Row) -> Subscription:
@@ -228,7 +217,7 @@ class DigestTables:
                 "UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1 "
                 "WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND "
                 "next_attempt_at <= ?) OR (status = 'sending' AND claimed_until < ?) "
-                f"ORDER BY id LIMIT ?{self.SKIP_LOCKED}) RETURNING *",
+                f"ORDER BY id LIMIT ?{self.dialect.skip_locked}) RETURNING *",
                 (iso(lease_until), iso(now), iso(now), limit),
             ).fetchall()
         return [

@@ -1,6 +1,7 @@
-"""The papers, vectors and state of a store, in SQL both engines speak (the engine
-classes supply connections and a few dialect strings). Every write takes the next number
-of the change sequence inside its transaction; the indexes beside the store follow it."""
+"""The papers, vectors and state of a store, in SQL both engines speak (the engines
+supply connections; their differences are in their dialect, store/dialect.py). Every
+write takes the next number of the change sequence inside its transaction; the indexes
+beside the store follow it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
-from paperwire.models import Paper
-from paperwire.store.base import Changes, StoreStats, UpsertResult, VectorChanges
+from paperwire.models import Paper, normalise_arxiv_id
+from paperwire.store.records import Changes, StoreStats, UpsertResult, VectorChanges
 from paperwire.store.rows import (
     PAPER_COLUMNS,
     Stored,
@@ -21,7 +22,7 @@ from paperwire.store.rows import (
     text_hash,
     title_hash,
 )
-from paperwire.store.sqlconn import Conn, Row, iso
+from paperwire.store.sqlconn import Conn, Row, Tables, iso
 
 # Papers with no vector from model ?, or one made from another text (see rows.text_hash).
 _NEEDS_VECTOR = (
@@ -32,27 +33,36 @@ _NEEDS_VECTOR = (
 _IN_CHUNK = 500
 
 
-class PaperTables:
-    """Mixed into each engine: papers, aliases, tombstones, vectors, state, stats."""
+def row_by_key(conn: Conn, key: str) -> Row | None:
+    """A papers row by key or former key."""
+    row = conn.execute("SELECT * FROM papers WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        row = conn.execute(
+            "SELECT papers.* FROM paper_aliases "
+            "JOIN papers ON papers.id = paper_aliases.paper_id WHERE alias = ?",
+            (key,),
+        ).fetchone()
+    return row
 
-    # How to filter paper_vectors by model when looking rows up by paper id (SQLite needs
-    # "+model" to keep its planner on the primary key).
-    VECTOR_MODEL_FILTER = "model = ?"
 
-    def write(self) -> AbstractContextManager[Conn]:  # pragma: no cover
-        raise NotImplementedError
+def find_row(conn: Conn, key: str) -> Row | None:
+    """A papers row by key, former key, or arXiv id in any of its forms."""
+    row = row_by_key(conn, key)
+    if row is None:
+        arxiv_id = normalise_arxiv_id(key)
+        if arxiv_id and arxiv_id != key:
+            row = row_by_key(conn, arxiv_id)
+    return row
 
-    def read(self) -> AbstractContextManager[Conn]:  # pragma: no cover
-        raise NotImplementedError
+
+class PaperTables(Tables):
+    """Part of every Store: papers, aliases, tombstones, vectors, state, stats."""
 
     def _serialise_paper_writes(self, conn: Conn) -> None:
-        """Hold off other paper writers until this transaction ends (SQLite: its one
-        writer already does; PostgreSQL locks the sequence row first, so two imports
-        never plan an insert of the same new paper)."""
-
-    def size_bytes(self) -> int | None:  # pragma: no cover
-        """How much room the store takes."""
-        raise NotImplementedError
+        """Hold off other paper writers until this transaction ends (see
+        Dialect.lock_paper_writes)."""
+        if self.dialect.lock_paper_writes:
+            conn.execute(self.dialect.lock_paper_writes)
 
     # -- papers -----------------------------------------------------------------
 
@@ -216,11 +226,6 @@ class PaperTables:
                 "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq",
                 [(pid, model, text_hash(paper), blob, seq, pid) for pid, paper, blob in vectors],
             )
-            self._vectors_saved(conn, vectors)
-
-    def _vectors_saved(self, conn: Conn, vectors: list[tuple[int, Paper, bytes]]) -> None:
-        """After vectors are written, in the same transaction (PostgreSQL also fills its
-        pgvector column)."""
 
     def vector_backfill(self, pending: int) -> AbstractContextManager[None]:
         """Nothing to set aside here (the indexes beside the store follow the changes)."""
@@ -254,11 +259,10 @@ class PaperTables:
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
-                # By primary key: on SQLite's plain "model = ?" the planner picked the
-                # (model, seq) index and scanned every vector of the model.
+                # By primary key (see Dialect.vector_model_filter).
                 for pid, blob in conn.execute(
                     "SELECT paper_id, vector FROM paper_vectors "
-                    f"WHERE {self.VECTOR_MODEL_FILTER} AND paper_id IN ({marks})",
+                    f"WHERE {self.dialect.vector_model_filter} AND paper_id IN ({marks})",
                     (model, *chunk),
                 ):
                     found[pid] = blob
@@ -286,7 +290,7 @@ class PaperTables:
         found: dict[str, int] = {}
         with self.read() as conn:
             for key in keys:
-                row = self._row_by_key(conn, key)
+                row = row_by_key(conn, key)
                 if row is not None:
                     found[key] = row["id"]
         return found
@@ -302,26 +306,10 @@ class PaperTables:
                     found[row["id"]] = row_to_paper(row)
         return found
 
-    def _row_by_key(self, conn: Conn, key: str) -> Row | None:
-        row = conn.execute("SELECT * FROM papers WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            row = conn.execute(
-                "SELECT papers.* FROM paper_aliases "
-                "JOIN papers ON papers.id = paper_aliases.paper_id WHERE alias = ?",
-                (key,),
-            ).fetchone()
-        return row
-
     def get_paper(self, key: str) -> Paper | None:
         """A paper by key, arXiv id (any version or URL form) or former key."""
-        from paperwire.models import normalise_arxiv_id
-
         with self.read() as conn:
-            row = self._row_by_key(conn, key)
-            if row is None:
-                arxiv_id = normalise_arxiv_id(key)
-                if arxiv_id:
-                    row = self._row_by_key(conn, arxiv_id)
+            row = find_row(conn, key)
             return row_to_paper(row) if row else None
 
     def iter_papers(self, batch_size: int = 1000) -> Iterator[Paper]:

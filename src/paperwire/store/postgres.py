@@ -30,10 +30,8 @@ from psycopg.rows import RowMaker
 from paperwire.models import Paper
 from paperwire.search.query import KeywordQuery
 from paperwire.store import migrations, pg_search
-from paperwire.store.base import StoreError
-from paperwire.store.community import CommunityTables
-from paperwire.store.digests import DigestTables
-from paperwire.store.papers import PaperTables
+from paperwire.store.base import NativeSearch, Store, StoreError
+from paperwire.store.dialect import POSTGRESQL
 from paperwire.store.rows import text_hash
 from paperwire.store.sqlconn import Conn
 
@@ -78,11 +76,6 @@ def _row_factory(cursor: psycopg.Cursor[Any]) -> RowMaker[Row]:
     return make
 
 
-def _sql(text: str) -> str:
-    """'?' placeholders as psycopg's '%s' (a literal '%' doubled)."""
-    return text.replace("%", "%%").replace("?", "%s")
-
-
 class _Connection:
     """A psycopg connection speaking the shared SQL ('?' placeholders)."""
 
@@ -90,11 +83,11 @@ class _Connection:
         self._conn = conn
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        return self._conn.execute(_sql(sql), tuple(parameters))
+        return self._conn.execute(POSTGRESQL.native(sql), tuple(parameters))
 
     def executemany(self, sql: str, parameters: Any, /) -> Any:
         with self._conn.cursor() as cursor:
-            cursor.executemany(_sql(sql), [tuple(p) for p in parameters])
+            cursor.executemany(POSTGRESQL.native(sql), [tuple(p) for p in parameters])
             return cursor
 
 
@@ -103,12 +96,10 @@ def redact(url: str) -> str:
     return _PASSWORD.sub(r"\1***@", url)
 
 
-class PostgresStore(PaperTables, CommunityTables, DigestTables):
+class PostgresStore(Store):
     """The Store on a PostgreSQL server (``postgresql://user:pass@host/db``)."""
 
-    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
-    # A move keeps ids: explicit values in GENERATED ALWAYS identity columns.
-    INSERT_OVERRIDE = " OVERRIDING SYSTEM VALUE"
+    dialect = POSTGRESQL
 
     def __init__(self, url: str, index_root: Path | None = None) -> None:
         self.url = url
@@ -181,7 +172,7 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
     def migrate(self) -> list[int]:
         """Apply the migrations this database lacks, each in its own transaction."""
         applied = []
-        for migration in migrations.load("postgresql"):
+        for migration in migrations.load(self.dialect.name):
             with self._connection() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
                 conn.execute(
@@ -222,6 +213,11 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
         return self.index_root / f"pg-{digest}" / name
 
     # -- search inside the database (store/pg_search.py) --------------------------
+
+    @property
+    def native_search(self) -> NativeSearch:
+        """This store searches itself: fulltext and nearest below."""
+        return self
 
     def fulltext(
         self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
@@ -333,24 +329,6 @@ class PostgresStore(PaperTables, CommunityTables, DigestTables):
                             for r in rows
                         ],
                     )
-
-    def _serialise_paper_writes(self, conn: Conn) -> None:
-        """Lock the sequence row now, before reading what is stored (see papers.py)."""
-        conn.execute("SELECT value FROM sync_state WHERE name = 'seq' FOR UPDATE")
-
-    def reset_identities(self, tables: list[str]) -> None:
-        """Move each identity past the ids a move inserted explicitly."""
-        with self.write() as conn:
-            for table in tables:
-                conn.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table}"
-                )
-
-    def schema_version(self) -> int:
-        """The last migration applied."""
-        with self.read() as conn:
-            return int(conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
 
     def size_bytes(self) -> int | None:
         """The database's size on the server."""

@@ -1,10 +1,14 @@
-"""What the SQL shared by both engines needs of a connection, and the time format the
-stores use (UTC ISO strings, which sort as they compare)."""
+"""What the SQL shared by both engines needs of a connection and of an engine, and the
+time format the stores use (UTC ISO strings, which sort as they compare)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
+
+from paperwire.store.dialect import Dialect
 
 # A result row: by column name (row["id"]) and by position (row[0]) on both engines.
 Row = Any
@@ -17,6 +21,27 @@ class Conn(Protocol):
     def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
 
     def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+
+class Tables(ABC):
+    """What the table methods (papers.py, community.py, digests.py) need of an engine:
+    transactions to read and write in, its dialect, and its size. Declared once here;
+    the engines supply them."""
+
+    dialect: ClassVar[Dialect]
+
+    @abstractmethod
+    def read(self) -> AbstractContextManager[Conn]:
+        """A connection to read in (released when the block ends)."""
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[Conn]:
+        """A connection inside a write transaction: committed when the block ends,
+        rolled back when it raises."""
+
+    @abstractmethod
+    def size_bytes(self) -> int | None:
+        """How much room the store takes."""
 
 
 def iso(moment: datetime) -> str:

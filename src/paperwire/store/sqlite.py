@@ -17,21 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from paperwire.store import migrations
-from paperwire.store.base import StoreError
-from paperwire.store.community import CommunityTables
-from paperwire.store.digests import DigestTables
-from paperwire.store.papers import PaperTables
+from paperwire.store.base import Store, StoreError
+from paperwire.store.dialect import SQLITE
 from paperwire.store.sqlconn import Conn
 
 BUSY_TIMEOUT_MS = 10_000
-# Papers with no vector from model ?, or one made from another text (see rows.text_hash).
-_NEEDS_VECTOR = (
-    "LEFT JOIN paper_vectors v ON v.paper_id = p.id WHERE (v.paper_id IS NULL OR v.model != ? "
-    "OR v.text_hash != p.title_norm || ':' || length(p.abstract))"
-)
 READ_POOL_SIZE = 8
-# SQLite's default limit on bound parameters is 32766; stay well under it.
-_IN_CHUNK = 500
 
 
 def path_from_url(url: str) -> Path:
@@ -60,11 +51,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class SQLiteStore(PaperTables, CommunityTables, DigestTables):
+class SQLiteStore(Store):
     """The default Store: a SQLite file (see the module docstring)."""
 
-    VECTOR_MODEL_FILTER = "+model = ?"
-    INSERT_OVERRIDE = ""
+    dialect = SQLITE
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -96,7 +86,7 @@ class SQLiteStore(PaperTables, CommunityTables, DigestTables):
             )
             done = {r[0] for r in self._writer.execute("SELECT version FROM schema_migrations")}
             applied = []
-            for migration in migrations.load("sqlite"):
+            for migration in migrations.load(self.dialect.name):
                 if migration.version in done:
                     continue
                 try:
@@ -159,17 +149,6 @@ class SQLiteStore(PaperTables, CommunityTables, DigestTables):
     def index_dir(self, name: str) -> Path:
         """Where an index beside this database lives: ``<file>.<name>/``."""
         return self.path.with_name(f"{self.path.name}.{name}")
-
-    def reset_identities(self, tables: list[str]) -> None:
-        """Nothing to do: SQLite moves AUTOINCREMENT past ids inserted explicitly."""
-
-    def after_transfer(self) -> None:
-        """Nothing to do: the indexes beside the file rebuild from the change feed."""
-
-    def schema_version(self) -> int:
-        """The last migration applied."""
-        with self.read() as conn:
-            return int(conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
 
     def size_bytes(self) -> int | None:
         """The database file and its write-ahead log."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from paperwire.store.base import StoreError
+from paperwire.store.base import Store, StoreError
+from paperwire.store.dialect import DIALECTS
 from paperwire.store.sqlconn import Conn
 
 # Parents before children; each with the columns that order and page it.
@@ -36,24 +36,10 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("outbox", ("id",)),
 ]
 _STATE_PREFIX = "transfer:"
-ENGINE_ONLY = {"search", "embedding"}
-
-
-class Engine(Protocol):
-    """What a move needs of a store engine."""
-
-    url: str
-    INSERT_OVERRIDE: str
-
-    def read(self) -> AbstractContextManager[Conn]: ...
-
-    def write(self) -> AbstractContextManager[Conn]: ...
-
-    def schema_version(self) -> int: ...
-
-    def reset_identities(self, tables: list[str]) -> None: ...
-
-    def after_transfer(self) -> None: ...
+# Columns only one engine has, left to the target to derive (see Dialect.derived_columns).
+ENGINE_ONLY: frozenset[str] = frozenset[str]().union(
+    *(dialect.derived_columns for dialect in DIALECTS)
+)
 
 
 @dataclass
@@ -112,7 +98,7 @@ def _normal(value: Any) -> str:
 
 
 def table_checksum(
-    engine: Engine, table: str, key: tuple[str, ...], batch: int = 5000
+    engine: Store, table: str, key: tuple[str, ...], batch: int = 5000
 ) -> tuple[int, str]:
     """(rows, SHA-256 of every row in key order, over the columns both engines have) —
     the same on any engine."""
@@ -137,8 +123,8 @@ def table_checksum(
 
 
 def transfer(
-    source: Engine,
-    target: Engine,
+    source: Store,
+    target: Store,
     batch: int = 2000,
     progress: Callable[[str, int], object] | None = None,
 ) -> TransferReport:
@@ -183,8 +169,9 @@ def transfer(
                         [tuple(row) for row in page if not str(row[0]).startswith(_STATE_PREFIX)],
                     )
                 else:
+                    override = target.dialect.insert_override
                     conn.executemany(
-                        f"INSERT INTO {table} ({columns}){target.INSERT_OVERRIDE} VALUES ({marks}) "
+                        f"INSERT INTO {table} ({columns}){override} VALUES ({marks}) "
                         "ON CONFLICT DO NOTHING",
                         [tuple(row) for row in page],
                     )

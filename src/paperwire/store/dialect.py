@@ -1,0 +1,71 @@
+"""Where the two engines' SQL differs, held in one place: the table methods write SQL both
+engines speak and take the few engine-specific pieces from their store's dialect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """One engine's differences from the shared SQL."""
+
+    # The engine's folder of numbered migrations (store/migrations/<name>/).
+    name: str
+    # The driver's placeholder for a bound parameter; the shared SQL writes '?'.
+    placeholder: str
+    # Appended to the outbox claim's row selection: concurrent senders skip rows another
+    # sender is claiming (PostgreSQL); SQLite's one writer serialises the claim anyway.
+    skip_locked: str
+    # Between an INSERT's column list and VALUES when a move writes explicit ids into
+    # identity columns (PostgreSQL's are GENERATED ALWAYS).
+    insert_override: str
+    # Run first in every paper write, before reading what is stored: PostgreSQL locks
+    # the sequence row so two imports never plan an insert of the same new paper;
+    # SQLite's one writer already holds them off ("" = nothing to run).
+    lock_paper_writes: str
+    # How to filter paper_vectors by model when looking rows up by paper id (SQLite
+    # needs "+model" to keep its planner on the primary key: on a plain "model = ?" it
+    # picked the (model, seq) index and scanned every vector of the model).
+    vector_model_filter: str
+    # Moves a table's identity past the ids a move inserted explicitly ({table} filled
+    # in); "" where the engine does it itself (SQLite's AUTOINCREMENT).
+    reset_identity: str
+    # Columns only this engine has, derived by it from the others (PostgreSQL's
+    # generated tsvector and its pgvector copy of each vector): never moved or compared.
+    derived_columns: frozenset[str]
+
+    def native(self, sql: str) -> str:
+        """Shared SQL ('?' placeholders) as this engine's driver takes it (for '%s', a
+        literal '%' is doubled)."""
+        if self.placeholder == "?":
+            return sql
+        return sql.replace("%", "%%").replace("?", self.placeholder)
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    placeholder="?",
+    skip_locked="",
+    insert_override="",
+    lock_paper_writes="",
+    vector_model_filter="+model = ?",
+    reset_identity="",
+    derived_columns=frozenset(),
+)
+
+POSTGRESQL = Dialect(
+    name="postgresql",
+    placeholder="%s",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
+    insert_override=" OVERRIDING SYSTEM VALUE",
+    lock_paper_writes="SELECT value FROM sync_state WHERE name = 'seq' FOR UPDATE",
+    vector_model_filter="model = ?",
+    reset_identity=(
+        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+        "coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table}"
+    ),
+    derived_columns=frozenset({"search", "embedding"}),
+)
+
+DIALECTS = (SQLITE, POSTGRESQL)
