@@ -36,6 +36,7 @@ from paperwire.ingest.load import ImportReport
 from paperwire.progress import Advance, Progress
 from paperwire.search.embed import MODELS
 from paperwire.search.hybrid import MODES
+from paperwire.search.lexical import IndexBusyError
 from paperwire.search.query import QueryError
 from paperwire.search.results import SearchHit, marked_ansi, plain
 from paperwire.store import StoreError
@@ -62,6 +63,8 @@ class _Group(click.Group):
             raise click.UsageError(str(exc)) from exc
         except FetchError as exc:
             raise click.ClickException(str(exc)) from exc
+        except IndexBusyError as exc:
+            raise Failure(str(exc)) from exc
 
 
 def bars(quiet: bool) -> Progress:
@@ -172,9 +175,11 @@ def _finish_import(outcome: ImportOutcome, list_on: date | None) -> None:
         click.echo(f"listed {outcome.listed} papers in the feed of {list_on.isoformat()}")
     if outcome.index.to_embed:
         click.echo(_not_yet_by_meaning(outcome.index.to_embed), err=True)
+    if outcome.index.error:
+        click.echo(f"error: {outcome.index.error}", err=True)
     if outcome.inputs and outcome.failed_inputs == len(outcome.inputs):
         sys.exit(EXIT_FAILED)
-    if outcome.failed_inputs or outcome.total.error_count:
+    if outcome.failed_inputs or outcome.total.error_count or outcome.index.error:
         sys.exit(EXIT_PARTIAL)
 
 
@@ -427,11 +432,10 @@ def stats(deployment: _Deployment, as_json: bool) -> None:
     """Counts: papers, sources, categories, date range, database size."""
     figures = deployment.stats()
     database = redacted_url(deployment.settings.database_url)
-    to_embed = deployment.to_embed()
+    to_embed, lag = deployment.to_embed(), deployment.keyword_lag()
     if as_json:
-        click.echo(
-            json.dumps({"database": database, **asdict(figures), "to_embed": to_embed}, indent=2)
-        )
+        extra = {"to_embed": to_embed, "keyword_index_lag": lag}
+        click.echo(json.dumps({"database": database, **asdict(figures), **extra}, indent=2))
         return
     click.echo(f"database:      {database}")
     click.echo(
@@ -450,6 +454,8 @@ def stats(deployment: _Deployment, as_json: bool) -> None:
         click.echo(f"size:          {figures.size_bytes / 1e6:.1f} MB")
     if to_embed:
         click.echo(_not_yet_by_meaning(to_embed))
+    if lag:
+        click.echo(f"keyword index: {lag:,} changes behind the store (`paperwire reindex`)")
 
 
 @cli.group()
@@ -549,7 +555,9 @@ def serve(deployment: _Deployment, host: str, port: int, workers: int, log_level
     settings (the configuration file, the environment and --db, resolved once here)."""
     import uvicorn
 
-    deployment.prepare_to_serve(bars(quiet=False))
+    status = deployment.prepare_to_serve(bars(quiet=False))
+    if status.error:
+        click.echo(f"warning: {status.error}", err=True)
     os.environ.update(deployment.settings.to_environment())
     deployment.close()
     click.echo(f"paperwire on http://{host}:{port}/  (API docs: /api/docs)", err=True)

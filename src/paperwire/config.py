@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # `paperwire serve` embeds new papers in the background (imports never wait for it:
     # keyword search and the pages have them at once); off, `paperwire embed` does it.
     embed_in_background: bool = True
+    # Imports of files larger than this index them in a second process while parsing.
+    background_index_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
     # Keyword search: "beside" (a tantivy index in cache_dir that follows the store's
     # changes; the fast one, bench/RESULTS.md §8) or "database" (PostgreSQL's tsvector + GIN:
     # no local files, slower on common words).

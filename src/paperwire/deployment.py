@@ -35,7 +35,12 @@ from paperwire.models import Paper, User
 from paperwire.progress import Progress, open_counted, silent
 from paperwire.search.embed import Embedder, make_embedder
 from paperwire.search.hybrid import Mode, SearchEngine, embed_pending, search, similar
-from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
+from paperwire.search.lexical import (
+    BackgroundIndexer,
+    IndexBusyError,
+    LexicalIndex,
+    keyword_search,
+)
 from paperwire.search.native import (
     KeywordIndex,
     VectorIndexLike,
@@ -53,8 +58,6 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 SAMPLE = "sample.jsonl"
-# Imports of files larger than this index in a second process while they parse.
-BACKGROUND_INDEX_BYTES = 32 * 1024 * 1024
 
 
 def utc_now() -> datetime:
@@ -120,8 +123,8 @@ class InputOutcome:
 class IndexStatus:
     """Where the indexes beside the store stand after catching up."""
 
-    embedded: int = 0  # papers embedded now
-    to_embed: int = 0  # papers left for `paperwire embed`
+    to_embed: int = 0  # papers not yet searchable by meaning
+    error: str | None = None  # why the keyword index could not be brought up to date
 
 
 @dataclass
@@ -315,7 +318,7 @@ class Deployment:
         and the others go on. Papers read may be listed on a day's feed (papers listed
         already stay where they are). Then the indexes catch up (:meth:`catch_up`).
 
-        Files larger than BACKGROUND_INDEX_BYTES in all are indexed by a second process
+        Files larger than `background_index_bytes` in all are indexed by a second process
         while this one parses and stores: parsing and indexing then use two cores."""
         outcome = ImportOutcome()
         listed: list[str] = []
@@ -362,7 +365,7 @@ class Deployment:
             if isinstance(item, FileInput) and item.path.is_file()
         )
         index = self.keyword
-        if size > BACKGROUND_INDEX_BYTES and isinstance(index, LexicalIndex):
+        if size > self.settings.background_index_bytes and isinstance(index, LexicalIndex):
             return BackgroundIndexer(self.settings.database_url, index.path)
         return None
 
@@ -400,8 +403,13 @@ class Deployment:
         is never done inline: measured, it made an import of 1,000 records take 90 s
         instead of seconds; a running server embeds them in the background
         (:meth:`embed_step`), or `paperwire embed` does."""
-        self.update_keyword_index(progress)
-        return IndexStatus(to_embed=self.to_embed())
+        status = IndexStatus()
+        try:
+            self.update_keyword_index(progress)
+        except IndexBusyError as exc:
+            status.error = str(exc)
+        status.to_embed = self.to_embed()
+        return status
 
     def embed_step(self, limit: int = 256) -> int:
         """Embed up to `limit` papers that have no vector yet and bring the vector index up
@@ -421,11 +429,16 @@ class Deployment:
             return done
 
     def update_keyword_index(self, progress: Progress = silent) -> None:
-        """Bring the keyword index up to date with the store."""
+        """Bring the keyword index up to date with the store (IndexBusyError when another
+        live process is writing it: the papers are stored, the index lags until then)."""
         index = self.keyword
         if not index.is_current(self.store):
             with progress("keyword index") as advance:
-                index.sync(self.store, progress=advance)
+                index.update(self.store, progress=advance)
+
+    def keyword_lag(self) -> int:
+        """Changes of the store the keyword index has not applied yet (0: all searchable)."""
+        return self.keyword.lag(self.store)
 
     def reindex(self, progress: Progress = silent) -> int | None:
         """Rebuild the keyword index beside the store from scratch; None when the
@@ -555,11 +568,11 @@ class Deployment:
 
     # -- serving ----------------------------------------------------------------------
 
-    def prepare_to_serve(self, progress: Progress = silent) -> None:
+    def prepare_to_serve(self, progress: Progress = silent) -> IndexStatus:
         """Open and migrate the store (a bad URL fails here, in one line), refuse a
         keyword placement it cannot have, and bring the indexes up to date."""
         self.check()
-        self.catch_up(progress)
+        return self.catch_up(progress)
 
 
 def move_store(
@@ -576,7 +589,7 @@ def move_store(
     source = Deployment(settings.model_copy(update={"database_url": source_url}))
     target = Deployment(settings.model_copy(update={"database_url": target_url}))
     with source, target:
-        report = transfer(source.store, target.store, batch_size, progress)  # type: ignore[arg-type]
+        report = transfer(source.store, target.store, batch_size, progress)
         # A placement the new store cannot have is left for the server to refuse at start.
         if report.ok:
             with suppress(ConfigurationError):

@@ -12,11 +12,15 @@ query (no user text reaches a query parser), with the same analyzers the index u
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import json
 import logging
 import os
 import re
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -183,9 +187,26 @@ class LexicalIndex:
 
     def sync(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
         """Apply the store's changes since the watermark; returns how many papers were
-        indexed. Another process already syncing (the index is locked) is not an
-        error: this one leaves it to that one."""
+        indexed. Another process already writing the index is not an error here (a
+        search goes on with what is committed); :meth:`update` says so instead."""
+        try:
+            return self.update(store, progress)
+        except IndexBusyError as exc:
+            log.info("%s", exc)
+            return 0
+
+    def update(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
+        """Apply the store's changes since the watermark; IndexBusyError when another
+        live process holds the index's writer lock (an OS lock: a dead holder's is free)."""
         return self.follow(store, lambda: True, progress)
+
+    def lag(self, store: Store) -> int:
+        """How many of the store's changes the index has not applied yet (as saved on disk,
+        so another process's progress counts)."""
+        on_disk = self._read_watermark()
+        if on_disk.store_id != (store.get_state("store_id") or ""):
+            return store.current_seq()
+        return max(0, store.current_seq() - on_disk.seq_seen)
 
     def follow(
         self,
@@ -225,8 +246,10 @@ class LexicalIndex:
         try:
             writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=2)
         except ValueError as exc:  # held by another process
-            log.info("lexical index busy, not synced here: %s", exc)
-            return 0
+            raise IndexBusyError(
+                f"the keyword index {self.path} is being written by another process ({exc}); "
+                "run `paperwire reindex` once it is done"
+            ) from exc
         if not rebuild:
             # Another process may have indexed since this one read the watermark: go on
             # from the saved one (the writer lock is held now, so it cannot move).
@@ -235,8 +258,9 @@ class LexicalIndex:
                 mark = self.watermark = on_disk
         if rebuild:
             writer.delete_all_documents()
-        # A fresh index holds none of these papers: no deletes to look for.
-        fresh = mark.position == (0, 0)
+        # A fresh index holds none of these papers: no deletes to look for. (One that was
+        # committed by a process killed before it saved its watermark is not fresh.)
+        fresh = mark.position == (0, 0) and (rebuild or self.doc_count() == 0)
         indexed = since_commit = 0
         while True:
             changes = store.changes(mark.position, mark.tombstone_seq, SYNC_BATCH)
@@ -272,9 +296,15 @@ class LexicalIndex:
         return indexed
 
     def rebuild(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
-        """Index the whole store again from nothing."""
+        """Index the whole store again from nothing (IndexBusyError when another process
+        is writing the index: nothing is changed then)."""
+        saved = self.watermark
         self.watermark = Watermark(store_id="rebuild")
-        return self.sync(store, progress)
+        try:
+            return self.update(store, progress)
+        except IndexBusyError:
+            self.watermark = saved
+            raise
 
     # -- querying ---------------------------------------------------------------
 
@@ -446,8 +476,26 @@ def keyword_search(
     return hits
 
 
-def _follow_main(database_url: str, index_path: Path, stop: Any, indexed: Any) -> None:
-    """Body of the follower process (see :class:`BackgroundIndexer`)."""
+class IndexBusyError(Exception):
+    """Another live process is writing the keyword index."""
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process when its parent dies (Linux's
+    PR_SET_PDEATHSIG), and end now if the parent is gone already."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _follow_main(database_url: str, index_path: Path, stop: Any, indexed: Any, parent: int) -> None:
+    """Body of the follower process (see :class:`BackgroundIndexer`). It dies with the
+    import that started it: a follower outliving a killed import would hold the index's
+    writer lock for good (found by an attack run: every later import and reindex
+    indexed nothing)."""
+    _die_with(parent)
     from paperwire.store import open_store
 
     store = open_store(database_url)
@@ -458,7 +506,11 @@ def _follow_main(database_url: str, index_path: Path, stop: Any, indexed: Any) -
             with indexed.get_lock():
                 indexed.value += n
 
-        index.follow(store, stop.is_set, progress=count)
+        def finished() -> bool:
+            return bool(stop.is_set()) or os.getppid() != parent
+
+        with contextlib.suppress(IndexBusyError):
+            index.follow(store, finished, progress=count)
     finally:
         store.close()
 
@@ -475,7 +527,7 @@ class BackgroundIndexer:
         self.indexed = context.Value("q", 0)
         self._process = context.Process(
             target=_follow_main,
-            args=(database_url, index_path, self._stop, self.indexed),
+            args=(database_url, index_path, self._stop, self.indexed, os.getpid()),
             daemon=True,
         )
         self._process.start()

@@ -44,6 +44,14 @@ class StoreKeywordIndex:
         """Nothing to do."""
         return 0
 
+    def update(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
+        """Nothing to do."""
+        return 0
+
+    def lag(self, store: Store) -> int:
+        """Never behind."""
+        return 0
+
     def rebuild(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
         """Nothing to rebuild: the database keeps its index."""
         return 0
