@@ -206,12 +206,17 @@ def _print_report(name: str, report: ImportReport) -> None:
     counts = report.papers
     click.echo(
         f"{name}: {report.read} records read, {counts.inserted} new, {counts.updated} merged, "
-        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.error_count} errors"
+        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.error_count} errors, "
+        f"{report.warning_count} warnings"
     )
     for error in report.errors:
         click.echo(f"  error: {error}", err=True)
     if report.error_count > len(report.errors):
         click.echo(f"  … and {report.error_count - len(report.errors)} more errors", err=True)
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}", err=True)
+    if report.warning_count > len(report.warnings):
+        click.echo(f"  … and {report.warning_count - len(report.warnings)} more warnings", err=True)
 
 
 class _KeyTap:
@@ -277,6 +282,9 @@ def _http_client() -> Any:
     "papers listed already stay where they are).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--strict", is_flag=True, help="Treat warnings (values left out of a record) as errors."
+)
 @pass_context
 def import_command(
     state: _Context,
@@ -285,9 +293,11 @@ def import_command(
     sample: bool,
     list_on: date | None,
     quiet: bool,
+    strict: bool,
 ) -> None:
     """Import papers from files (listing pages, arXiv Atom, OAI-PMH, the arXiv snapshot,
-    BibTeX, paperwire JSON lines; detected from the content) or arXiv URLs.
+    BibTeX/BibLaTeX, CSL JSON, Hugging Face daily papers, paperwire JSON lines; detected
+    from the content, also inside .gz/.bz2/.xz/.zip) or arXiv URLs.
 
     A broken record is reported and skipped; everything else imports. Running an import
     again is harmless: the same paper is merged, never doubled."""
@@ -346,7 +356,7 @@ def import_command(
     state.sync_indexes(quiet)
     if failed_inputs and failed_inputs == len(inputs) + sample:
         sys.exit(EXIT_FAILED)
-    if failed_inputs or total.error_count:
+    if failed_inputs or total.failed(strict):
         sys.exit(EXIT_PARTIAL)
 
 
@@ -551,16 +561,22 @@ def show(state: _Context, key: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="File to write (default: stdout).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "bibtex", "csl-json"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl is lossless; bibtex and csl-json carry what those formats can.",
+)
 @pass_context
-def export(state: _Context, output: str | None) -> None:
-    """Write every paper as paperwire JSON lines (what `import` reads back)."""
-    from paperwire.ingest.jsonl import dumps
+def export(state: _Context, output: str | None, fmt: str) -> None:
+    """Write every paper as paperwire JSON lines, BibTeX or CSL JSON (all of which
+    `import` reads back)."""
+    from paperwire.ingest.export import write
 
     with click.open_file(output or "-", "w", encoding="utf-8") as target:
-        count = 0
-        for paper in state.store.iter_papers():
-            target.write(dumps(paper) + "\n")
-            count += 1
+        count = write(state.store.iter_papers(), target, fmt)
     if output:
         click.echo(f"exported {count} papers to {output}", err=True)
 

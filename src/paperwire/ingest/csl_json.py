@@ -123,14 +123,12 @@ def item_to_paper(item: Any, problems: list[str]) -> Paper:
         published = None
     abstract = _text(item, "abstract")
     url = _text(item, "URL") or None
-    categories = [c for c in _text(item, "arxiv-categories").split() if c]
     return Paper(
         title=title,
         abstract=abstract,
         arxiv_id=_arxiv_id(item),
         authors=_authors(item),
         published=published,
-        categories=categories,
         doi=_text(item, "DOI") or None,
         url=url,
         journal_ref=_text(item, "container-title") or None,

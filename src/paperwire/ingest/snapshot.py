@@ -92,6 +92,11 @@ def _categories(value: Any) -> list[str]:
     return str(value or "").split()
 
 
+def _bare_versions(record: dict[str, Any]) -> bool:
+    versions = record.get("versions")
+    return isinstance(versions, list) and any(isinstance(v, str) for v in versions)
+
+
 def _days(record: dict[str, Any]) -> list[date]:
     """Every version's date: from version objects, or the separate list of dates."""
     versions = record.get("versions") if isinstance(record.get("versions"), list) else []
@@ -127,7 +132,9 @@ def record_to_paper(record: Any) -> Paper:
         abstract=abstract,
         arxiv_id=arxiv_id,
         authors=_authors(record),
-        published=min(days) if days else updated,
+        # Version names without dates (the other shape): the first version's day is
+        # unknown, and update_date is not it.
+        published=min(days) if days else (None if _bare_versions(record) else updated),
         updated=max(days) if days else updated,
         categories=_categories(record.get("categories")),
         doi=doi[0] if doi else None,
