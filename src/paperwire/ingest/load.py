@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from paperwire.ingest.common import Deleted, Parsed, RecordError, RecordWarning
-from paperwire.models import Paper
+from paperwire.models import Paper, validated
 from paperwire.store.base import Store, UpsertResult
 
 DEFAULT_BATCH = 2000
@@ -84,7 +84,9 @@ def load(
     for item in items:
         if isinstance(item, Paper):
             report.read += 1
-            batch.append(item)
+            # Every path into the store (files, harvests, URLs) drops invalid values here;
+            # parse_any has already reported them as warnings for files.
+            batch.append(validated(item))
         elif isinstance(item, Deleted):
             deletions.append(item.arxiv_id)
         elif isinstance(item, RecordWarning):
