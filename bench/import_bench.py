@@ -1,18 +1,22 @@
 """Import throughput and peak memory from the snapshot format, at several N.
 
-    python bench/import_bench.py bench/out/synth-1m.jsonl --sizes 100000 1000000
+    python bench/import_bench.py bench/out/synth-1m.jsonl --sizes 1000 100000
 
-Beside each `paperwire import` (parse + merge + SQLite with FTS5), in the same run:
-parse alone (the ceiling the store could reach) and a bare executemany into a table with
-no full-text index (what SQLite costs without FTS). Each runs in its own process so its
-peak memory is its own."""
+Beside each `paperwire import` (parse + validate + merge + SQLite with FTS5), in the same
+run: parse alone (the ceiling the store could reach) and a bare executemany into a table
+with no full-text index (what SQLite costs without FTS). Also the same file gzip-compressed
+(parse only, and imported: decompression is streamed) and imported a second time into the
+filled store (every record merged field by field against the stored paper). Each runs in
+its own process so its peak memory is its own."""
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import itertools
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -27,6 +31,16 @@ with open(sys.argv[1], 'rb') as f:
         n += 1
 print(n)
 """
+
+
+def gzipped(path: Path) -> Path:
+    """A gzip copy of `path` (level 6, as `gzip` makes it), cached beside it."""
+    target = path.with_suffix(path.suffix + ".gz")
+    if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
+        with path.open("rb") as src, gzip.open(target, "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    return target
+
 
 BARE_SQLITE = """
 import json, sqlite3, sys
@@ -58,7 +72,7 @@ def main() -> None:
     """Run the three measurements at each size and print a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("corpus", type=Path)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000])
     args = parser.parse_args()
     python = sys.executable
     paperwire = str(Path(python).with_name("paperwire"))
@@ -66,20 +80,32 @@ def main() -> None:
     for n in args.sizes:
         data = slice_file(args.corpus, n)
         db = OUT / f"import-{n}.db"
+        gz_db = OUT / f"import-gz-{n}.db"
         bare_db = OUT / f"bare-{n}.db"
-        for path in [db, bare_db]:
+        compressed = gzipped(data)
+        for path in [db, gz_db, bare_db]:
             for suffix in ["", "-wal", "-shm"]:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAPERWIRE_INLINE_EMBED_LIMIT": "0"}
         parse = run_child([python, "-c", PARSE_ONLY, str(data)])
+        parse_gz = run_child([python, "-c", PARSE_ONLY, str(compressed)])
         bare = run_child([python, "-c", BARE_SQLITE, str(data), str(bare_db)])
-        full = run_child(
-            [paperwire, "--db", f"sqlite:///{db}", "import", "-q", str(data)],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        full = run_child([paperwire, "--db", f"sqlite:///{db}", "import", "-q", str(data)], env=env)
         assert full.returncode == 0, full.output
+        again = run_child(
+            [paperwire, "--db", f"sqlite:///{db}", "import", "-q", str(data)], env=env
+        )
+        assert again.returncode == 0, again.output
+        full_gz = run_child(
+            [paperwire, "--db", f"sqlite:///{gz_db}", "import", "-q", str(compressed)], env=env
+        )
+        assert full_gz.returncode == 0, full_gz.output
         for name, run in [
             ("paperwire import", full),
+            ("paperwire import, .gz", full_gz),
+            ("import again into the filled store (all merged)", again),
             ("parse only (baseline)", parse),
+            ("parse only, .gz (baseline)", parse_gz),
             ("bare SQLite, no FTS (baseline)", bare),
         ]:
             rows.append(

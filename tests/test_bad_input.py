@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paperwire.ingest import FORMATS, parse_any
-from paperwire.ingest.common import Deleted, ParseError, RecordError
+from paperwire.ingest.common import Deleted, ParseError, RecordError, RecordWarning
 from paperwire.ingest.load import load
 from paperwire.models import Paper
 
@@ -122,8 +122,8 @@ def _check_parse(data: bytes, source: str, fmt: str) -> None:
 
 def _check(items):
     for item in items:
-        assert isinstance(item, Paper | RecordError | Deleted)
-        if isinstance(item, RecordError):
+        assert isinstance(item, Paper | RecordError | RecordWarning | Deleted)
+        if isinstance(item, RecordError | RecordWarning):
             assert item.source and item.location and item.message
         else:
             assert isinstance(item, Deleted) or item.title

@@ -145,12 +145,17 @@ def _print_report(name: str, report: ImportReport) -> None:
     counts = report.papers
     click.echo(
         f"{name}: {report.read} records read, {counts.inserted} new, {counts.updated} merged, "
-        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.error_count} errors"
+        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.error_count} errors, "
+        f"{report.warning_count} warnings"
     )
     for error in report.errors:
         click.echo(f"  error: {error}", err=True)
     if report.error_count > len(report.errors):
         click.echo(f"  … and {report.error_count - len(report.errors)} more errors", err=True)
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}", err=True)
+    if report.warning_count > len(report.warnings):
+        click.echo(f"  … and {report.warning_count - len(report.warnings)} more warnings", err=True)
 
 
 def _print_input(item: InputOutcome) -> None:
@@ -167,7 +172,7 @@ def _not_yet_by_meaning(count: int) -> str:
     )
 
 
-def _finish_import(outcome: ImportOutcome, list_on: date | None) -> None:
+def _finish_import(outcome: ImportOutcome, list_on: date | None, strict: bool = False) -> None:
     """Print the totals and what is left to do, and exit with the import's code."""
     if len(outcome.inputs) > 1:
         _print_report("total", outcome.total)
@@ -179,7 +184,7 @@ def _finish_import(outcome: ImportOutcome, list_on: date | None) -> None:
         click.echo(f"error: {outcome.index.error}", err=True)
     if outcome.inputs and outcome.failed_inputs == len(outcome.inputs):
         sys.exit(EXIT_FAILED)
-    if outcome.failed_inputs or outcome.total.error_count or outcome.index.error:
+    if outcome.failed_inputs or outcome.total.failed(strict) or outcome.index.error:
         sys.exit(EXIT_PARTIAL)
 
 
@@ -201,6 +206,9 @@ def _finish_import(outcome: ImportOutcome, list_on: date | None) -> None:
     "papers listed already stay where they are).",
 )
 @quiet_option
+@click.option(
+    "--strict", is_flag=True, help="Treat warnings (values left out of a record) as errors."
+)
 @pass_deployment
 def import_command(
     deployment: _Deployment,
@@ -209,9 +217,11 @@ def import_command(
     sample: bool,
     list_on: date | None,
     quiet: bool,
+    strict: bool,
 ) -> None:
     """Import papers from files (listing pages, arXiv Atom, OAI-PMH, the arXiv snapshot,
-    BibTeX, paperwire JSON lines; detected from the content) or arXiv URLs.
+    BibTeX/BibLaTeX, CSL JSON, Hugging Face daily papers, paperwire JSON lines; detected
+    from the content, also inside .gz/.bz2/.xz/.zip) or arXiv URLs.
 
     A broken record is reported and skipped; everything else imports. Running an import
     again is harmless: the same paper is merged, never doubled."""
@@ -221,7 +231,7 @@ def import_command(
     outcome = deployment.import_sources(
         inputs, list_on=list_on, on_input=_print_input, progress=bars(quiet)
     )
-    _finish_import(outcome, list_on)
+    _finish_import(outcome, list_on, strict)
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:
@@ -396,16 +406,22 @@ def show(deployment: _Deployment, key: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="File to write (default: stdout).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "bibtex", "csl-json"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl is lossless; bibtex and csl-json carry what those formats can.",
+)
 @pass_deployment
-def export(deployment: _Deployment, output: str | None) -> None:
-    """Write every paper as paperwire JSON lines (what `import` reads back)."""
-    from paperwire.ingest.jsonl import dumps
+def export(deployment: _Deployment, output: str | None, fmt: str) -> None:
+    """Write every paper as paperwire JSON lines, BibTeX or CSL JSON (all of which
+    `import` reads back)."""
+    from paperwire.ingest.export import write
 
     with click.open_file(output or "-", "w", encoding="utf-8") as target:
-        count = 0
-        for paper in deployment.papers():
-            target.write(dumps(paper) + "\n")
-            count += 1
+        count = write(deployment.papers(), target, fmt)
     if output:
         click.echo(f"exported {count} papers to {output}", err=True)
 

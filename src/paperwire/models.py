@@ -215,6 +215,57 @@ class OutboxItem:
     attempts: int = 0
 
 
+# arXiv's taxonomy shape: an archive ("hep-ph", "cond-mat", "math-ph") optionally followed by
+# a subject class: two upper-case letters ("cs.LG", "math.GT") or lower-case words
+# ("cond-mat.mes-hall", "physics.acc-ph", "astro-ph.CO").
+_CATEGORY_RE = re.compile(r"^[a-z]+(?:-[a-z]+)*(?:\.(?:[A-Z]{2}|[a-z]+(?:-[a-z]+)*))?$")
+# Dates outside this range are typing errors (a year 20233, month 00) or placeholders.
+EARLIEST_YEAR = 1000
+
+
+def valid_category(value: str) -> bool:
+    """True when `value` has the shape of an arXiv category ("cs.LG", "hep-ph",
+    "cond-mat.mes-hall"); "['hep-ph']" or "Computer Science - Databases" are not."""
+    return len(value) <= 40 and bool(_CATEGORY_RE.match(value))
+
+
+def valid_date(value: date | None) -> bool:
+    """True for a date a paper can have: from year 1000 to next year (None is "unknown",
+    which is valid; it never replaces a known date)."""
+    if value is None:
+        return True
+    return EARLIEST_YEAR <= value.year <= date.today().year + 1
+
+
+def field_problems(paper: Paper) -> list[str]:
+    """What is invalid in a record, one sentence each (empty when nothing is)."""
+    problems = [
+        f"category {c[:60]!r} is not an arXiv category; dropped"
+        for c in paper.categories
+        if not valid_category(c)
+    ]
+    for name in ("published", "updated"):
+        value = getattr(paper, name)
+        if not valid_date(value):
+            problems.append(f"{name} date {value.isoformat()} is not plausible; dropped")
+    return problems
+
+
+def validated(paper: Paper) -> Paper:
+    """The record with every invalid value removed (see :func:`field_problems`): an
+    invalid value is never stored, so it can never replace a valid one either."""
+    categories = [c for c in paper.categories if valid_category(c)]
+    published = paper.published if valid_date(paper.published) else None
+    updated = paper.updated if valid_date(paper.updated) else None
+    if (
+        len(categories) == len(paper.categories)
+        and published == paper.published
+        and updated == paper.updated
+    ):
+        return paper
+    return replace(paper, categories=categories, published=published, updated=updated)
+
+
 def _union(first: list[str], second: list[str]) -> list[str]:
     """Both lists, order kept, duplicates dropped."""
     seen = dict.fromkeys(first)
@@ -248,7 +299,14 @@ def _fuller_authors(a: list[Author], b: list[Author]) -> list[Author]:
 def merge_papers(old: Paper, new: Paper) -> Paper:
     """Merge two records of the same paper: missing fields are filled, nothing known is
     dropped. Lists are unioned, the longer abstract and author list win, upvotes are the
-    highest count seen, the publication date the earliest."""
+    highest count seen, the publication date the earliest.
+
+    The field-level rule: a merge never makes a good field worse. Values that fail
+    validation (:func:`valid_category`, :func:`valid_date`) are dropped from both sides
+    before merging, so an invalid value is never stored and never replaces a valid one;
+    a missing value (None, empty) never replaces a known one."""
+    old = validated(old)
+    new = validated(new)
     authors = _fuller_authors(old.authors, new.authors)
     count = old.author_count if old.author_count is not None else new.author_count
     if authors:

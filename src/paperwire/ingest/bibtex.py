@@ -3,7 +3,14 @@
 A small recursive-descent reader (braced and quoted values, ``#`` concatenation,
 ``@string`` macros, ``@comment``/``@preamble`` skipped) so that a broken entry is reported
 by its line and the reader resynchronises at the next ``@`` that starts a line. arXiv's own
-export style (``eprint``/``archivePrefix``/``primaryClass``) gives the arXiv id."""
+export style (``eprint``/``archivePrefix``/``primaryClass``) and BibLaTeX's
+(``eprinttype``/``eprintclass``, ``date``, ``journaltitle``) give the arXiv id, category
+and date.
+
+What BibTeX itself does is the rule where files disagree: ``@comment`` takes no argument
+(the rest of its line is ignored, braced or not); a citation key is any run of characters
+up to the comma (``IJCAI01*425``); an undefined ``@string`` macro is a warning and an
+empty string. Text fields are converted as a reader sees them (pylatexenc)."""
 
 from __future__ import annotations
 
@@ -16,12 +23,13 @@ from paperwire.ingest.common import (
     Input,
     Parsed,
     RecordError,
+    RecordWarning,
     as_stream,
     check_not_binary,
     clean_ws,
     decode_text,
 )
-from paperwire.ingest.latex import detex
+from paperwire.ingest.latex import tex_to_text
 from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
 
 FORMAT = "bibtex"
@@ -33,6 +41,10 @@ _MONTHS = {
     )
 }
 _IDENT = re.compile(r"[A-Za-z0-9_:\-./+']+")
+# BibTeX ends a citation key at white space or a comma; braces and quotes cannot occur.
+_KEY = re.compile(r"[^\s,{}()\"#%=\\]+")
+_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _ARXIV_MENTION = re.compile(
     r"arxiv(?:\.org)?[.:/\s]*(?:abs/|pdf/)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.I
 )
@@ -60,6 +72,7 @@ class Entry:
     key: str
     fields: dict[str, str]
     line: int
+    warnings: list[str]
 
 
 class _Reader:
@@ -67,6 +80,7 @@ class _Reader:
         self.text = text
         self.pos = 0
         self.macros = macros
+        self.warnings: list[str] = []
 
     def skip_ws(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -128,7 +142,12 @@ class _Reader:
                 parts.append(self.ident())
             elif ch:
                 name = self.ident().lower()
-                parts.append(self.macros.get(name, _MONTH_NAMES.get(name, name)))
+                if name in self.macros:
+                    parts.append(self.macros[name])
+                elif name in _MONTH_NAMES:
+                    parts.append(_MONTH_NAMES[name])
+                else:  # BibTeX: "warning: undefined string", and an empty string
+                    self.warnings.append(f"undefined @string macro {name!r}; used as empty")
             else:
                 raise _BrokenEntryError(self.pos, "value missing at end of input")
             self.skip_ws()
@@ -141,7 +160,11 @@ class _Reader:
         key = ""
         self.skip_ws()
         if self.pos < len(self.text) and self.text[self.pos] not in ",=" + close:
-            key = self.ident()
+            match = _KEY.match(self.text, self.pos)
+            if not match:
+                raise _BrokenEntryError(self.pos, "expected a citation key")
+            self.pos = match.end()
+            key = match.group(0)
         fields: dict[str, str] = {}
         while True:
             sep = self.expect("," + close)
@@ -168,8 +191,17 @@ def read_entries(text: str, source: str) -> Iterator[Entry | RecordError]:
         line = text.count("\n", 0, match.start()) + 1
         try:
             kind = reader.ident().lower()
+            if kind == "comment":
+                # BibTeX ignores the word; what follows is text between entries. A braced
+                # body (JabRef's metadata) is skipped whole, as readers expect.
+                reader.skip_ws()
+                if reader.pos < len(text) and text[reader.pos] in "{(":
+                    close = "}" if text[reader.pos] == "{" else ")"
+                    reader.pos += 1
+                    reader.braced(close)
+                continue
             close = "}" if reader.expect("{(") == "{" else ")"
-            if kind in {"comment", "preamble"}:
+            if kind == "preamble":
                 reader.braced(close)
                 continue
             if kind == "string":
@@ -180,15 +212,15 @@ def read_entries(text: str, source: str) -> Iterator[Entry | RecordError]:
                 reader.expect(close)
                 continue
             key, fields = reader.entry_body(close)
-            yield Entry(kind, key, fields, line)
+            yield Entry(kind, key, fields, line, reader.warnings)
         except _BrokenEntryError as exc:
             where = text.count("\n", 0, exc.position) + 1
             yield RecordError(source, f"line {where} (entry at line {line})", str(exc))
 
 
 def _bib_name(name: str) -> str:
-    """'Vaswani, Ashish' -> 'Ashish Vaswani'; braces dropped."""
-    name = clean_ws(detex(name).replace("{", "").replace("}", ""))
+    """'Vaswani, Ashish' -> 'Ashish Vaswani'; TeX converted, braces dropped."""
+    name = clean_ws(tex_to_text(name).replace("{", "").replace("}", ""))
     if "," in name:
         parts = [p.strip() for p in name.split(",")]
         if len(parts) == 2:
@@ -199,18 +231,51 @@ def _bib_name(name: str) -> str:
 
 
 def _plain(value: str) -> str:
-    return clean_ws(detex(value).replace("{", "").replace("}", ""))
+    return tex_to_text(value)
 
 
-def entry_to_paper(entry: Entry, source: str) -> Paper:
-    """One entry as a Paper; ValueError when it has no title."""
+def _published(fields: dict[str, str], problems: list[str]) -> date | None:
+    """The date of an entry: BibLaTeX's ``date`` (ISO 8601 / EDTF: "2014-07-25",
+    "2016-02", "1993-00-00", "2011-05-25/2012-06-26"), else ``year`` (+ ``month``)."""
+    raw_date = fields.get("date", "").strip()
+    if raw_date:
+        match = _DATE.match(raw_date)
+        if match:
+            year = int(match.group(1))
+            month = int(match.group(2) or 1) or 1  # "1993-00-00": month unknown
+            day = int(match.group(3) or 1) or 1
+            try:
+                return date(year, month, day)
+            except ValueError:
+                try:
+                    return date(year, month if 1 <= month <= 12 else 1, 1)
+                except ValueError:
+                    pass
+        problems.append(f"date {raw_date[:40]!r} does not parse; ignored")
+    year_text = fields.get("year", "").strip()
+    if not year_text:
+        return None
+    match = _YEAR.search(year_text)
+    if not match:
+        problems.append(f"year {year_text[:40]!r} does not parse; ignored")
+        return None
+    month_text = fields.get("month", "1").strip().lower()[:3]
+    month = int(month_text) if month_text.isdecimal() else _MONTHS.get(month_text, 1)
+    return date(int(match.group(1)), month if 1 <= month <= 12 else 1, 1)
+
+
+def entry_to_paper(entry: Entry, source: str, problems: list[str] | None = None) -> Paper:
+    """One entry as a Paper; ValueError when it has no title. What had to be left out
+    (a date that does not parse) is appended to `problems`."""
+    problems = [] if problems is None else problems
     fields = entry.fields
     title = _plain(fields.get("title", ""))
     if not title:
         raise ValueError(f"entry {entry.key or entry.kind!r} has no title")
     arxiv_id = None
     eprint = fields.get("eprint", "")
-    if eprint and fields.get("archiveprefix", "arxiv").lower() == "arxiv":
+    prefix = fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv"
+    if eprint and prefix.strip().lower() == "arxiv":
         arxiv_id = normalise_arxiv_id(eprint)
     if arxiv_id is None:
         for name in ("url", "journal", "note", "doi"):
@@ -219,13 +284,9 @@ def entry_to_paper(entry: Entry, source: str) -> Paper:
                 arxiv_id = normalise_arxiv_id(match.group(1))
                 break
     names = [n for n in re.split(r"\s+and\s+", fields.get("author", ""), flags=re.I) if n.strip()]
-    published = None
-    year = fields.get("year", "").strip()
-    if year.isdecimal() and 1000 < int(year) < 3000:
-        month_text = fields.get("month", "1").strip().lower()[:3]
-        month = int(month_text) if month_text.isdecimal() else _MONTHS.get(month_text, 1)
-        published = date(int(year), month if 1 <= month <= 12 else 1, 1)
-    categories = [fields["primaryclass"].strip()] if fields.get("primaryclass") else []
+    published = _published(fields, problems)
+    primary = (fields.get("primaryclass") or fields.get("eprintclass") or "").strip()
+    categories = [primary] if primary else []
     abstract = _plain(fields.get("abstract", ""))
     url = fields.get("url", "").strip() or None
     return Paper(
@@ -237,7 +298,10 @@ def entry_to_paper(entry: Entry, source: str) -> Paper:
         categories=categories,
         doi=fields.get("doi", "").strip() or None,
         url=url,
-        journal_ref=_plain(fields.get("journal", fields.get("booktitle", ""))) or None,
+        journal_ref=_plain(
+            fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle", "")
+        )
+        or None,
         code_urls=extract_code_urls(f"{abstract} {url or ''} {fields.get('note', '')}"),
         sources=[FORMAT],
     )
@@ -261,7 +325,13 @@ def parse(data: Input, source: str = "<bibtex>") -> Iterator[Parsed]:
         if any("\ufffd" in value for value in item.fields.values()):
             yield RecordError(source, f"line {item.line}", "entry is not valid UTF-8; skipped")
             continue
+        where = f"line {item.line} ({item.key or item.kind})"
+        problems = list(item.warnings)
         try:
-            yield entry_to_paper(item, source)
+            paper = entry_to_paper(item, source, problems)
         except ValueError as exc:
             yield RecordError(source, f"line {item.line}", str(exc))
+            continue
+        for problem in dict.fromkeys(problems):
+            yield RecordWarning(source, where, problem)
+        yield paper

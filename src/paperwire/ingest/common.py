@@ -4,6 +4,7 @@ decoding, and bounded line reading so a 100 MB line cannot exhaust memory."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -19,6 +20,19 @@ MAX_RECORD_BYTES = 4 * 1024 * 1024
 @dataclass(frozen=True, slots=True)
 class RecordError:
     """A broken record: the parser reports it and goes on with the next one."""
+
+    source: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.location}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordWarning:
+    """A record imported with something left out or repaired (an undefined BibTeX macro,
+    a category that is not arXiv's): the import goes on; ``--strict`` makes it an error."""
 
     source: str
     location: str
@@ -45,7 +59,7 @@ class Deleted:
     arxiv_id: str
 
 
-Parsed = Paper | RecordError | Deleted
+Parsed = Paper | RecordError | RecordWarning | Deleted
 Input = bytes | BinaryIO
 
 
@@ -199,3 +213,83 @@ class _Joined(io.RawIOBase):
         chunk = self._tail.read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
+
+
+_JSON_TOKENS = re.compile(rb'["\\{}\[\]\n]')
+
+
+def iter_json_array(
+    data: Input, source: str, limit: int = MAX_RECORD_BYTES
+) -> Iterator[tuple[int, int, Any] | RecordError]:
+    """The object elements of a top-level JSON array, read in constant memory: each
+    element's bytes are found by tracking strings and nesting, then decoded on their own,
+    so one broken element is one RecordError and a 4 GB array never sits in memory.
+    Yields (ordinal, line where the element starts, decoded value). An element larger
+    than `limit` is skipped and reported. Text that is not an array raises ParseError."""
+    head, stream = peek_head(data, 8192)
+    check_not_binary(head, source)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"[":
+        raise ParseError(source, "line 1", "expected a JSON array ('[')")
+    depth = -1  # -1 before the array opens; 0 inside it, between elements
+    in_string = carry_escape = oversized = False
+    line = item_line = 1
+    ordinal = 0
+    item = bytearray()
+    while True:
+        chunk = stream.read(1 << 16)
+        if not chunk:
+            break
+        position = 0  # where the part of the current element in this chunk starts
+        skip = 0 if carry_escape else -1
+        carry_escape = False
+        for match in _JSON_TOKENS.finditer(chunk):
+            index = match.start()
+            token = chunk[index : index + 1]
+            if token == b"\n":
+                line += 1
+                continue
+            if index == skip:
+                continue
+            if in_string:
+                if token == b"\\":
+                    if index + 1 < len(chunk):
+                        skip = index + 1
+                    else:
+                        carry_escape = True
+                elif token == b'"':
+                    in_string = False
+                continue
+            if token == b'"':
+                in_string = True
+            elif token in (b"{", b"["):
+                depth += 1
+                if depth == 1:
+                    item = bytearray()
+                    item_line = line
+                    oversized = False
+                    position = index
+            elif depth <= 0:  # the array's closing bracket
+                return
+            else:
+                depth -= 1
+                if depth == 0:
+                    ordinal += 1
+                    where = f"record {ordinal} (line {item_line})"
+                    if not oversized:
+                        item += chunk[position : index + 1]
+                    if oversized or len(item) > limit:
+                        yield RecordError(
+                            source, where, f"record exceeds the {limit:,}-byte limit; skipped"
+                        )
+                    else:
+                        try:
+                            yield ordinal, item_line, orjson.loads(bytes(item))
+                        except orjson.JSONDecodeError as exc:
+                            yield RecordError(source, where, f"invalid JSON: {exc}")
+                    item = bytearray()
+        if depth >= 1 and not oversized:
+            item += chunk[position:]
+            if len(item) > limit:
+                oversized = True
+                item = bytearray()
+    yield RecordError(source, f"line {line}", "the JSON array ends before it is closed")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from typing import Any
 
 # Combining marks for TeX's accent commands.
 _ACCENTS = {
@@ -101,3 +103,57 @@ def split_authors(text: str) -> list[tuple[str, str | None]]:
         else:
             authors.append((part, None))
     return authors
+
+
+@lru_cache(maxsize=1)
+def _contexts() -> tuple[Any, Any]:
+    """pylatexenc's parsing and text contexts, plus the macros BibTeX files use that its
+    defaults drop (\\mbox keeps its argument) or render oddly (\\textasciicircum)."""
+    from pylatexenc import (  # type: ignore[import-untyped]
+        latex2text,
+        latexwalker,
+        macrospec,
+    )
+
+    walker = latexwalker.get_default_latex_context_db()
+    text = latex2text.get_default_latex_context_db()
+    kept = {"mbox": "%s", "hbox": "%s", "text": "%s", "textrm": "%s", "mathrm": "%s"}
+    symbols = {"textasciicircum": "^", "textasciitilde": "~", "textbackslash": "\\"}
+    walker.add_context_category(
+        "paperwire",
+        macros=[macrospec.MacroSpec(name, "{") for name in kept]
+        + [macrospec.MacroSpec(name, "") for name in symbols],
+        prepend=True,
+    )
+    text.add_context_category(
+        "paperwire",
+        macros=[
+            latex2text.MacroTextSpec(n, simplify_repl=r) for n, r in {**kept, **symbols}.items()
+        ],
+        prepend=True,
+    )
+    return walker, latex2text.LatexNodes2Text(
+        latex_context=text, math_mode="text", strict_latex_spaces=True
+    )
+
+
+_TEX_SPECIAL = re.compile(r"[\\{}$~%&^_]")
+
+
+def tex_to_text(text: str) -> str:
+    """LaTeX as a reader sees it (pylatexenc): commands applied or dropped (``{\\sc
+    CONNIVER}`` -> "CONNIVER", ``\\emph{x}`` -> "x"), accents and escapes resolved, math
+    kept readable as text (``$\\mu$J`` -> "μJ", ``mm$^2$`` -> "mm^2"); white space
+    collapsed. Text without TeX's special characters is returned as it is (fast path)."""
+    if not _TEX_SPECIAL.search(text):
+        return " ".join(text.split())
+    from pylatexenc import latexwalker
+
+    walker_context, converter = _contexts()
+    walker = latexwalker.LatexWalker(text, latex_context=walker_context, tolerant_parsing=True)
+    try:
+        nodes, _, _ = walker.get_latex_nodes()
+        converted = converter.nodelist_to_text(nodes)
+    except (latexwalker.LatexWalkerError, IndexError, ValueError, RecursionError):
+        converted = detex(text).replace("{", "").replace("}", "")
+    return " ".join(str(converted).split())

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from paperwire.ingest.common import Deleted, Parsed, RecordError
-from paperwire.models import Paper
+from paperwire.ingest.common import Deleted, Parsed, RecordError, RecordWarning
+from paperwire.models import Paper, validated
 from paperwire.store.base import Store, UpsertResult
 
 DEFAULT_BATCH = 2000
@@ -25,12 +25,25 @@ class ImportReport:
     deleted: int = 0
     error_count: int = 0
     errors: list[RecordError] = field(default_factory=list)
+    warning_count: int = 0
+    warnings: list[RecordWarning] = field(default_factory=list)
 
     def note(self, error: RecordError) -> None:
         """Count an error and keep it if there is room."""
         self.error_count += 1
         if len(self.errors) < KEPT_ERRORS:
             self.errors.append(error)
+
+    def warn(self, warning: RecordWarning) -> None:
+        """Count a warning (the record was imported without the bad value) and keep it
+        if there is room."""
+        self.warning_count += 1
+        if len(self.warnings) < KEPT_ERRORS:
+            self.warnings.append(warning)
+
+    def failed(self, strict: bool = False) -> bool:
+        """True when the import should exit non-zero: errors, or (strict) warnings."""
+        return self.error_count > 0 or (strict and self.warning_count > 0)
 
     def add(self, other: ImportReport) -> None:
         """Accumulate another report."""
@@ -40,6 +53,9 @@ class ImportReport:
         for error in other.errors:
             self.note(error)
         self.error_count += other.error_count - len(other.errors)
+        for warning in other.warnings:
+            self.warn(warning)
+        self.warning_count += other.warning_count - len(other.warnings)
 
 
 def load(
@@ -68,9 +84,13 @@ def load(
     for item in items:
         if isinstance(item, Paper):
             report.read += 1
-            batch.append(item)
+            # Every path into the store (files, harvests, URLs) drops invalid values here;
+            # parse_any has already reported them as warnings for files.
+            batch.append(validated(item))
         elif isinstance(item, Deleted):
             deletions.append(item.arxiv_id)
+        elif isinstance(item, RecordWarning):
+            report.warn(item)
         else:
             report.note(item)
         if len(batch) + len(deletions) >= batch_size:

@@ -1,5 +1,6 @@
 """arXiv OAI-PMH ``ListRecords`` / ``GetRecord`` responses, metadataPrefix ``arXiv``
-(structured authors) and ``arXivRaw`` (author string, version history).
+(structured authors), ``arXivRaw`` (author string, version history) and ``oai_dc``
+(Dublin Core, what generic harvesters keep).
 
 A deleted record (``<header status="deleted">``) becomes a :class:`Deleted`; the page's
 ``resumptionToken`` and any OAI ``<error>`` are read by :func:`page_state`."""
@@ -16,7 +17,7 @@ from defusedxml.ElementTree import iterparse
 
 from paperwire.ingest.common import Deleted, Input, Parsed, ParseError, RecordError, as_stream
 from paperwire.ingest.latex import detex, split_authors
-from paperwire.ingest.xmlstream import iter_elements, text_of
+from paperwire.ingest.xmlstream import iter_local_elements, text_of
 from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
 
 FORMAT = "oai-pmh"
@@ -54,19 +55,23 @@ def _day(text: str) -> date | None:
         return None
 
 
-def _common(meta: Element, ns: str, arxiv_id: str) -> dict[str, object]:
-    title = detex(text_of(meta, f"{ns}:title", NS))
+def _text(element: Element, path: str) -> str:
+    return text_of(element, path, {})
+
+
+def _common(meta: Element, arxiv_id: str) -> dict[str, object]:
+    title = detex(_text(meta, "title"))
     if not title:
         raise ValueError(f"record {arxiv_id} has no title")
-    abstract = detex(text_of(meta, f"{ns}:abstract", NS))
-    comments = text_of(meta, f"{ns}:comments", NS) or None
+    abstract = detex(_text(meta, "abstract"))
+    comments = _text(meta, "comments") or None
     return {
         "title": title,
         "abstract": abstract,
         "arxiv_id": arxiv_id,
-        "categories": text_of(meta, f"{ns}:categories", NS).split(),
-        "doi": next(iter(text_of(meta, f"{ns}:doi", NS).split()), None),
-        "journal_ref": text_of(meta, f"{ns}:journal-ref", NS) or None,
+        "categories": _text(meta, "categories").split(),
+        "doi": next(iter(_text(meta, "doi").split()), None),
+        "journal_ref": _text(meta, "journal-ref") or None,
         "comments": comments,
         "code_urls": extract_code_urls(f"{abstract} {comments or ''}"),
         "sources": [FORMAT],
@@ -75,63 +80,117 @@ def _common(meta: Element, ns: str, arxiv_id: str) -> dict[str, object]:
 
 def _arxiv_format(meta: Element, arxiv_id: str) -> Paper:
     authors = []
-    for author in meta.findall("arXiv:authors/arXiv:author", NS):
+    for author in meta.findall("authors/author"):
         name = " ".join(
             part
             for part in (
-                text_of(author, "arXiv:forenames", NS),
-                text_of(author, "arXiv:keyname", NS),
-                text_of(author, "arXiv:suffix", NS),
+                _text(author, "forenames"),
+                _text(author, "keyname"),
+                _text(author, "suffix"),
             )
             if part
         )
         if name:
-            affiliation = text_of(author, "arXiv:affiliation", NS) or None
+            affiliation = _text(author, "affiliation") or None
             authors.append(Author(detex(name), affiliation))
     return Paper(
         authors=authors,
-        published=_day(text_of(meta, "arXiv:created", NS)),
-        updated=_day(text_of(meta, "arXiv:updated", NS)),
-        **_common(meta, "arXiv", arxiv_id),  # type: ignore[arg-type]
+        published=_day(_text(meta, "created")),
+        updated=_day(_text(meta, "updated")),
+        **_common(meta, arxiv_id),  # type: ignore[arg-type]
     )
 
 
 def _arxiv_raw_format(meta: Element, arxiv_id: str) -> Paper:
-    dates = [_day(text_of(v, "arXivRaw:date", NS)) for v in meta.findall("arXivRaw:version", NS)]
+    dates = [_day(_text(v, "date")) for v in meta.findall("version")]
     known = [d for d in dates if d]
-    authors = [Author(n, a) for n, a in split_authors(text_of(meta, "arXivRaw:authors", NS))]
+    authors = [Author(n, a) for n, a in split_authors(_text(meta, "authors"))]
     return Paper(
         authors=authors,
         published=min(known) if known else None,
         updated=max(known) if known else None,
-        **_common(meta, "arXivRaw", arxiv_id),  # type: ignore[arg-type]
+        **_common(meta, arxiv_id),  # type: ignore[arg-type]
     )
 
 
+def _dc_name(name: str) -> str:
+    """Dublin Core creators are "Family, Given": "La Mura, Pierfrancesco"."""
+    family, _, given = name.partition(",")
+    return f"{given.strip()} {family.strip()}".strip() if given.strip() else name.strip()
+
+
+def _oai_dc_format(meta: Element, arxiv_id: str) -> Paper:
+    """``oai_dc`` (Dublin Core): the title, creators, the abstract and a "Comment: ..."
+    description, the version dates, and identifiers (the DOI, the journal reference).
+    Its subjects are names ("Computer Science - Databases"), not arXiv categories, so
+    no categories are taken from it (a later arXiv-format import fills them)."""
+    title = detex(_text(meta, "title"))
+    if not title:
+        raise ValueError(f"record {arxiv_id} has no title")
+    abstract = ""
+    comments = None
+    for element in meta.findall("description"):
+        text = " ".join("".join(element.itertext()).split())
+        if text.startswith("Comment:"):
+            comments = comments or text.removeprefix("Comment:").strip() or None
+        elif text and not abstract:
+            abstract = detex(text)
+    days = [d for d in (_day(_text(e, ".")) for e in meta.findall("date")) if d]
+    doi = journal_ref = None
+    for element in meta.findall("identifier"):
+        text = " ".join("".join(element.itertext()).split())
+        if text.lower().startswith("doi:"):
+            doi = doi or text[4:].strip() or None
+        elif text and "://" not in text and normalise_arxiv_id(text) is None:
+            journal_ref = journal_ref or text
+    return Paper(
+        title=title,
+        abstract=abstract,
+        arxiv_id=arxiv_id,
+        authors=[
+            Author(detex(_dc_name(_text(e, ".")))) for e in meta.findall("creator") if _text(e, ".")
+        ],
+        published=min(days) if days else None,
+        updated=max(days) if days else None,
+        doi=doi,
+        journal_ref=journal_ref,
+        comments=comments,
+        code_urls=extract_code_urls(f"{abstract} {comments or ''}"),
+        sources=[FORMAT],
+    )
+
+
+_METADATA_FORMATS = {"arXiv": _arxiv_format, "arXivRaw": _arxiv_raw_format, "dc": _oai_dc_format}
+
+
 def _record(record: Element, ordinal: int) -> Paper | Deleted:
-    header = record.find("oai:header", NS)
+    header = record.find("header")
     if header is None:
         raise ValueError("record without a header")
-    identifier = text_of(header, "oai:identifier", NS)
+    identifier = _text(header, "identifier")
     arxiv_id = normalise_arxiv_id(identifier)
     if arxiv_id is None:
         raise ValueError(f"identifier {identifier[:100]!r} is not an arXiv identifier")
     if header.get("status") == "deleted":
         return Deleted(arxiv_id)
-    meta = record.find("oai:metadata", NS)
+    meta = record.find("metadata")
     if meta is None or len(meta) == 0:
         raise ValueError(f"record {arxiv_id} has no metadata")
     body = meta[0]
-    if body.tag == "{http://arxiv.org/OAI/arXiv/}arXiv":
-        return _arxiv_format(body, arxiv_id)
-    if body.tag == "{http://arxiv.org/OAI/arXivRaw/}arXivRaw":
-        return _arxiv_raw_format(body, arxiv_id)
-    raise ValueError(f"record {arxiv_id}: unsupported metadata format {body.tag}")
+    convert = _METADATA_FORMATS.get(body.tag)
+    if convert is None:
+        raise ValueError(
+            f"record {arxiv_id}: unsupported metadata format {body.tag!r} "
+            f"(supported: arXiv, arXivRaw, oai_dc)"
+        )
+    return convert(body, arxiv_id)
 
 
 def parse(data: Input, source: str = "<oai-pmh>") -> Iterator[Parsed]:
-    """Papers (and deletions) of one OAI-PMH response."""
-    yield from iter_elements(data, source, RECORD, _record)
+    """Papers (and deletions) of one OAI-PMH response, metadataPrefix arXiv, arXivRaw
+    or oai_dc; read by local names, so responses recorded with their namespaces stripped
+    or undeclared import the same."""
+    yield from iter_local_elements(data, source, "record", _record)
 
 
 def page_state(data: Input, source: str = "<oai-pmh>") -> PageState:

@@ -2,7 +2,12 @@
 object a line with ``id``, ``authors`` / ``authors_parsed``, ``title``, ``abstract``,
 ``categories`` (space separated, primary first), ``versions`` and ``update_date``.
 
-Read as a stream: one line in memory at a time, whatever the file's size."""
+Read as a stream: one line in memory at a time, whatever the file's size.
+
+Its other common shape (re-exports through pandas and Hugging Face datasets) is read too:
+``categories`` as a JSON list, ``authors`` as a list of names, ``versions`` as a list of
+version names ("v1", "v2") with their dates in a separate list (``versions_dates``,
+``version_dates`` or ``dates``) or only ``update_date``."""
 
 from __future__ import annotations
 
@@ -33,12 +38,21 @@ _MONTHS = {
 }
 
 
+_DATE_LISTS = ("versions_dates", "version_dates", "dates", "versions_created")
+
+
 def _version_day(version: Any) -> date | None:
-    """The day of a version's "created" stamp ("Mon, 2 Apr 2007 19:18:42 GMT")."""
-    try:
-        text = str(version["created"])
-    except (KeyError, TypeError, IndexError):
-        return None
+    """The day of a version's "created" stamp ("Mon, 2 Apr 2007 19:18:42 GMT"); a bare
+    string is read as the stamp itself (or an ISO date)."""
+    if isinstance(version, str):
+        text = version
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(text[:10])
+    else:
+        try:
+            text = str(version["created"])
+        except (KeyError, TypeError, IndexError):
+            return None
     parts = text.split()
     # The common shape, read directly: email.utils is ~10x slower and this runs per paper.
     if len(parts) >= 4 and parts[2] in _MONTHS and parts[1].isdecimal() and parts[3].isdecimal():
@@ -65,7 +79,35 @@ def _authors(record: dict[str, Any]) -> list[Author]:
             if name:
                 authors.append(Author(detex(name), affiliation))
         return authors
-    return [Author(n, a) for n, a in split_authors(str(record.get("authors") or ""))]
+    raw = record.get("authors")
+    if isinstance(raw, list):
+        return [Author(detex(clean_ws(str(n)))) for n in raw if isinstance(n, str) and n.strip()]
+    return [Author(n, a) for n, a in split_authors(str(raw or ""))]
+
+
+def _categories(value: Any) -> list[str]:
+    """Space-separated text, or a JSON list of them (the other shape)."""
+    if isinstance(value, list):
+        return [c for item in value if isinstance(item, str) for c in item.split()]
+    return str(value or "").split()
+
+
+def _bare_versions(record: dict[str, Any]) -> bool:
+    versions = record.get("versions")
+    return isinstance(versions, list) and any(isinstance(v, str) for v in versions)
+
+
+def _days(record: dict[str, Any]) -> list[date]:
+    """Every version's date: from version objects, or the separate list of dates."""
+    versions = record.get("versions") if isinstance(record.get("versions"), list) else []
+    days = [d for d in map(_version_day, versions or []) if d]
+    if days:
+        return days
+    for name in _DATE_LISTS:
+        dates = record.get(name)
+        if isinstance(dates, list):
+            return [d for d in map(_version_day, dates) if d]
+    return []
 
 
 def record_to_paper(record: Any) -> Paper:
@@ -79,8 +121,7 @@ def record_to_paper(record: Any) -> Paper:
     if not title:
         raise ValueError(f"paper {arxiv_id} has no title")
     abstract = detex(clean_ws(str(record.get("abstract") or "")))
-    versions = record.get("versions") if isinstance(record.get("versions"), list) else []
-    days = [d for d in map(_version_day, versions or []) if d]
+    days = _days(record)
     updated = None
     with contextlib.suppress(ValueError):
         updated = date.fromisoformat(str(record.get("update_date") or "")[:10])
@@ -91,9 +132,11 @@ def record_to_paper(record: Any) -> Paper:
         abstract=abstract,
         arxiv_id=arxiv_id,
         authors=_authors(record),
-        published=min(days) if days else updated,
+        # Version names without dates (the other shape): the first version's day is
+        # unknown, and update_date is not it.
+        published=min(days) if days else (None if _bare_versions(record) else updated),
         updated=max(days) if days else updated,
-        categories=str(record.get("categories") or "").split(),
+        categories=_categories(record.get("categories")),
         doi=doi[0] if doi else None,
         journal_ref=clean_ws(str(record.get("journal-ref") or "")) or None,
         comments=comments,

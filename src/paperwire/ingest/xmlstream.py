@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import TypeVar
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, TreeBuilder
 from xml.etree.ElementTree import ParseError as XmlSyntaxError
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
@@ -61,3 +62,85 @@ def text_of(element: Element, path: str, namespaces: dict[str, str]) -> str:
     if found is None:
         return ""
     return " ".join("".join(found.itertext()).split())
+
+
+def _local(name: str) -> str:
+    return name.rsplit(":", 1)[-1]
+
+
+def _refuse(what: str, source: str) -> Callable[..., int]:
+    def handler(*_args: object) -> int:
+        raise ParseError(source, "document type", f"refused unsafe XML: {what}")
+
+    return handler
+
+
+def iter_local_elements(
+    data: Input,
+    source: str,
+    tag: str,
+    handle: Callable[[Element, int], T],
+) -> Iterator[T | RecordError]:
+    """Like :func:`iter_elements`, but every element and attribute is named by its local
+    name ('record', 'dc', 'title'), with namespace declarations ignored. Harvesters often
+    record responses with the namespaces stripped or prefixes left undeclared
+    (``<oai_dc:dc>`` with no ``xmlns:oai_dc``): such a page is not namespace-well-formed,
+    yet its records are all there. Read with expat without namespace processing, in
+    chunks (constant memory); DTDs and entity declarations are refused."""
+    head, stream = peek_head(data, 8192)
+    check_not_binary(head, source)
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    builder = TreeBuilder()
+    done: list[Element] = []
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        builder.start(
+            _local(name),
+            {_local(k): v for k, v in attributes.items() if not k.startswith("xmlns")},
+        )
+
+    def end(name: str) -> None:
+        element = builder.end(_local(name))
+        if element.tag == tag:
+            done.append(element)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = builder.data
+    parser.StartDoctypeDeclHandler = _refuse("a document type declaration (DTD)", source)
+    parser.EntityDeclHandler = _refuse("an entity declaration", source)
+    parser.ExternalEntityRefHandler = _refuse("an external entity", source)
+    ordinal = 0
+    while True:
+        chunk = stream.read(1 << 16)
+        try:
+            parser.Parse(chunk, not chunk)
+        except expat.ExpatError as exc:
+            for element in done:
+                ordinal += 1
+                yield _handled(element, ordinal, source, handle)
+            where = f"line {exc.lineno}, column {exc.offset}"
+            message = expat.ErrorString(exc.code) if exc.code else str(exc)
+            if ordinal == 0:
+                raise ParseError(
+                    source, where, f"not well-formed XML, no record read ({message})"
+                ) from exc
+            yield RecordError(source, where, f"XML broken after record {ordinal}: {message}")
+            return
+        for element in done:
+            ordinal += 1
+            yield _handled(element, ordinal, source, handle)
+            element.clear()
+        done.clear()
+        if not chunk:
+            return
+
+
+def _handled(
+    element: Element, ordinal: int, source: str, handle: Callable[[Element, int], T]
+) -> T | RecordError:
+    try:
+        return handle(element, ordinal)
+    except ValueError as exc:
+        return RecordError(source, f"record {ordinal}", str(exc))

@@ -1,0 +1,179 @@
+"""Hugging Face's daily papers (``https://huggingface.co/api/daily_papers``): an array
+of items, each ``{"paper": {...}, "publishedAt", "title", "thumbnail", "numComments",
+"submittedBy": {...}, "isAuthorParticipating"}``; the paper object holds ``id`` (the
+arXiv id), ``title``, ``summary``, ``authors`` [{``name``, ``hidden``, ...}],
+``publishedAt``, ``submittedOnDailyAt``, ``submittedOnDailyBy``, ``upvotes``,
+``githubRepo``, ``githubStars``, ``ai_summary``, ``ai_keywords``, ``projectPage``.
+Saved lists of bare paper objects (no wrapper) are read too.
+
+:func:`parse_items` gives every field as a :class:`DailyItem` (for a sources feature
+that needs the community signals); :func:`parse` gives Papers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from paperwire.ingest.common import (
+    Input,
+    Parsed,
+    RecordError,
+    RecordWarning,
+    clean_ws,
+    iter_json_array,
+)
+from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
+
+FORMAT = "hf-daily"
+
+
+def looks_like_hf_daily(first: dict[str, Any]) -> bool:
+    """True for a daily-papers item (wrapped or bare paper object)."""
+    paper = first.get("paper")
+    if isinstance(paper, dict) and "id" in paper:
+        return True
+    return "id" in first and ("submittedOnDailyAt" in first or "submittedOnDailyBy" in first)
+
+
+@dataclass(slots=True)
+class DailyItem:
+    """One daily-papers entry with the community fields a Paper does not carry."""
+
+    arxiv_id: str
+    title: str
+    summary: str
+    authors: list[str]
+    published_at: datetime | None
+    submitted_on_daily_at: datetime | None
+    submitted_by: str | None
+    upvotes: int
+    num_comments: int
+    github_repo: str | None
+    github_stars: int | None
+    project_page: str | None
+    ai_summary: str | None
+    ai_keywords: list[str] = field(default_factory=list)
+    organization: str | None = None
+
+    def to_paper(self) -> Paper:
+        """The paper as paperwire stores it: the upvotes count HF reported, the GitHub
+        repository as a code link."""
+        code = [self.github_repo] if self.github_repo else []
+        for url in extract_code_urls(self.summary):
+            if url not in code:
+                code.append(url)
+        return Paper(
+            title=self.title,
+            abstract=self.summary,
+            arxiv_id=self.arxiv_id,
+            authors=[Author(name) for name in self.authors],
+            published=self.published_at.date() if self.published_at else None,
+            upvotes=self.upvotes,
+            code_urls=code,
+            sources=[FORMAT],
+        )
+
+
+def _time(value: Any, name: str, problems: list[str]) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        problems.append(f"{name} {str(value)[:40]!r} is not a time; ignored")
+        return None
+
+
+def _count(value: Any, name: str, problems: list[str]) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        problems.append(f"{name} {str(value)[:20]!r} is not a count; ignored")
+        return None
+    return value
+
+
+def _user(value: Any) -> str | None:
+    if isinstance(value, dict):
+        name = value.get("user") or value.get("name") or value.get("fullname")
+        return str(name) if name else None
+    return None
+
+
+def item_to_daily(item: Any, problems: list[str]) -> DailyItem:
+    """One daily-papers entry; ValueError names what is wrong with it."""
+    if not isinstance(item, dict):
+        raise ValueError(f"expected a JSON object, got {type(item).__name__}")
+    wrapped = item.get("paper")
+    paper: dict[str, Any] = wrapped if isinstance(wrapped, dict) else item
+    raw_id = str(paper.get("id") or "")
+    arxiv_id = normalise_arxiv_id(raw_id)
+    if arxiv_id is None:
+        raise ValueError(f"paper id {raw_id[:60]!r} is not an arXiv id")
+    title = clean_ws(str(paper.get("title") or item.get("title") or ""))
+    if not title:
+        raise ValueError(f"paper {arxiv_id} has no title")
+    authors = [
+        clean_ws(str(a["name"]))
+        for a in paper.get("authors") or []
+        if isinstance(a, dict) and a.get("name")
+    ]
+    keywords = paper.get("ai_keywords") or []
+    organization = paper.get("organization") or item.get("organization")
+    github = paper.get("githubRepo")
+    return DailyItem(
+        arxiv_id=arxiv_id,
+        title=title,
+        summary=clean_ws(str(paper.get("summary") or "")),
+        authors=authors,
+        published_at=_time(paper.get("publishedAt"), "publishedAt", problems),
+        submitted_on_daily_at=_time(
+            paper.get("submittedOnDailyAt"), "submittedOnDailyAt", problems
+        ),
+        submitted_by=_user(paper.get("submittedOnDailyBy")) or _user(item.get("submittedBy")),
+        upvotes=_count(paper.get("upvotes"), "upvotes", problems) or 0,
+        num_comments=_count(item.get("numComments"), "numComments", problems) or 0,
+        github_repo=str(github) if isinstance(github, str) and github.startswith("http") else None,
+        github_stars=_count(paper.get("githubStars"), "githubStars", problems),
+        project_page=str(paper["projectPage"]) if paper.get("projectPage") else None,
+        ai_summary=clean_ws(str(paper["ai_summary"])) if paper.get("ai_summary") else None,
+        ai_keywords=[str(k) for k in keywords if isinstance(k, str)]
+        if isinstance(keywords, list)
+        else [],
+        organization=_user(organization) if isinstance(organization, dict) else None,
+    )
+
+
+def parse_items(
+    data: Input, source: str = "<hf-daily>"
+) -> Iterator[DailyItem | RecordError | RecordWarning]:
+    """Every entry of a daily-papers response with all its fields (constant memory)."""
+    for element in iter_json_array(data, source):
+        if isinstance(element, RecordError):
+            yield element
+            continue
+        ordinal, line, item = element
+        where = f"record {ordinal} (line {line})"
+        problems: list[str] = []
+        try:
+            daily = item_to_daily(item, problems)
+        except ValueError as exc:
+            yield RecordError(source, where, str(exc))
+            continue
+        for problem in problems:
+            yield RecordWarning(source, where, problem)
+        yield daily
+
+
+def parse(data: Input, source: str = "<hf-daily>") -> Iterator[Parsed]:
+    """Papers of a daily-papers response."""
+    for item in parse_items(data, source):
+        yield item.to_paper() if isinstance(item, DailyItem) else item
+
+
+def published_day(item: DailyItem) -> date | None:
+    """The day the paper was listed on the daily page (else its publication day)."""
+    moment = item.submitted_on_daily_at or item.published_at
+    return moment.date() if moment else None
