@@ -373,3 +373,59 @@ def _export_of(run, db: str, tmp_path: Path) -> bytes:
     target = tmp_path / "reference.jsonl"
     run(db, "export", "-o", str(target))
     return target.read_bytes()
+
+
+def _big_library(path, entries: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.write('@string{aij = "Artificial Intelligence"}\n\n')
+        for n in range(entries):
+            if n == entries - 3:
+                out.write("@article{broken,\n  title = {never closed\n\n")
+                continue
+            out.write(
+                f"@article{{key{n},\n  title = aij # {{: paper {n} on caf\\'e}},\n"
+                f"  author = {{Doe, Jane and Roe, R.}},\n  year = 2001\n}}\n\n"
+            )
+
+
+def test_bibtex_is_read_in_pieces_with_the_same_result(tmp_path, monkeypatch):
+    """A library is read piece by piece (constant memory): macros and line numbers carry
+    across pieces, and the result equals reading it whole."""
+    from paperwire.ingest import bibtex
+
+    path = tmp_path / "big.bib"
+    _big_library(path, 3000)
+
+    def read(size: int) -> list:
+        monkeypatch.setattr(bibtex, "PIECE_CHARS", size)
+        with path.open("rb") as stream:
+            return [
+                (i.title, i.published) if hasattr(i, "title") else (type(i).__name__, str(i))
+                for i in bibtex.parse(stream, "big.bib")
+            ]
+
+    whole = read(1 << 30)
+    assert read(4096) == whole
+    assert ("Artificial Intelligence: paper 2999 on café", date(2001, 1, 1)) in whole
+    errors = [item for item in whole if item[0] == "RecordError"]
+    assert len(errors) == 1 and "entry at line 17985" in errors[0][1], errors
+
+
+def test_bibtex_memory_stays_flat(tmp_path, monkeypatch):
+    """Reading four times the entries takes no more memory: pieces, not the file."""
+    from paperwire.ingest import bibtex
+
+    monkeypatch.setattr(bibtex, "PIECE_CHARS", 8192)
+
+    def peak(entries: int) -> int:
+        path = tmp_path / f"{entries}.bib"
+        _big_library(path, entries)
+        tracemalloc.start()
+        with path.open("rb") as stream:
+            assert sum(1 for _ in bibtex.parse(stream, path.name)) == entries
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(1000), peak(4000)
+    assert large < 1.3 * small, (small, large)

@@ -14,10 +14,12 @@ empty string. Text fields are converted as a reader sees them (pylatexenc)."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import BinaryIO
 
 from paperwire.ingest.common import (
     Input,
@@ -182,13 +184,19 @@ class _Reader:
 _MONTH_NAMES = {m: str(i) for m, i in _MONTHS.items()}
 
 
-def read_entries(text: str, source: str) -> Iterator[Entry | RecordError]:
-    """Every entry of a BibTeX text, with a RecordError for each broken one."""
-    macros: dict[str, str] = {}
+def read_entries(
+    text: str, source: str, macros: dict[str, str] | None = None, first_line: int = 1
+) -> Iterator[Entry | RecordError]:
+    """Every entry of a BibTeX text (a whole file, or a piece of one starting at line
+    `first_line` with the `@string` macros defined before it), with a RecordError for each
+    broken one."""
+    macros = {} if macros is None else macros
+    counted, line = 0, first_line
     for match in _ENTRY_START.finditer(text):
         reader = _Reader(text, macros)
         reader.pos = match.end()
-        line = text.count("\n", 0, match.start()) + 1
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
         try:
             kind = reader.ident().lower()
             if kind == "comment":
@@ -214,7 +222,7 @@ def read_entries(text: str, source: str) -> Iterator[Entry | RecordError]:
             key, fields = reader.entry_body(close)
             yield Entry(kind, key, fields, line, reader.warnings)
         except _BrokenEntryError as exc:
-            where = text.count("\n", 0, exc.position) + 1
+            where = line + text.count("\n", counted, exc.position)
             yield RecordError(source, f"line {where} (entry at line {line})", str(exc))
 
 
@@ -307,18 +315,46 @@ def entry_to_paper(entry: Entry, source: str, problems: list[str] | None = None)
     )
 
 
+# Entries never span two pieces: a piece ends just before a line that starts an entry.
+_PIECE_END = re.compile(r"\n[ \t]*@")
+PIECE_CHARS = 1 << 20
+
+
+def _pieces(stream: BinaryIO, source: str) -> Iterator[tuple[str, int]]:
+    """The decoded text in pieces of about PIECE_CHARS that end just before an entry, each
+    with its first line number: a library of any size is read in constant memory. Decoded
+    leniently so one badly encoded entry does not cost the rest of the file (the entry
+    holding a replacement character is reported instead of imported)."""
+    head = stream.read(8192)
+    check_not_binary(head, source)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: rare and small; decoded whole
+        yield decode_text(head + stream.read(), source), 1
+        return
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+    buffer, line, chunk = "", 1, head
+    while chunk:
+        buffer += decoder.decode(chunk)
+        ends = list(_PIECE_END.finditer(buffer, max(0, len(buffer) - PIECE_CHARS * 2)))
+        if len(buffer) >= PIECE_CHARS and ends:
+            cut = ends[-1].start() + 1
+            piece, buffer = buffer[:cut], buffer[cut:]
+            yield piece, line
+            line += piece.count("\n")
+        chunk = stream.read(PIECE_CHARS)
+    buffer += decoder.decode(b"", final=True)
+    if buffer:
+        yield buffer, line
+
+
+def _entries(stream: BinaryIO, source: str) -> Iterator[Entry | RecordError]:
+    macros: dict[str, str] = {}
+    for piece, line in _pieces(stream, source):
+        yield from read_entries(piece, source, macros, line)
+
+
 def parse(data: Input, source: str = "<bibtex>") -> Iterator[Parsed]:
-    """Papers of a BibTeX file."""
-    raw = as_stream(data).read()
-    check_not_binary(raw[:8192], source)
-    # Decoded leniently so one badly encoded entry does not cost the rest of the file;
-    # the entry holding a replacement character is reported instead of imported.
-    text = (
-        decode_text(raw, source)
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
-        else raw.decode("utf-8-sig", errors="replace")
-    )
-    for item in read_entries(text, source):
+    """Papers of a BibTeX file, read piece by piece (constant memory)."""
+    for item in _entries(as_stream(data), source):
         if isinstance(item, RecordError):
             yield item
             continue
