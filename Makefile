@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all install system-deps run serve test lint format bench eval clean
+.PHONY: all install system-deps run serve test test-quick lint format bench eval clean
 
 all: lint test
 
@@ -28,6 +28,9 @@ run: install  ## import the sample corpus, list it on today's feed, serve on :80
 
 test: install system-deps  ## the whole test suite
 	$(BIN)/pytest
+
+test-quick: install  ## the quick loop: everything but the PostgreSQL and browser tests
+	$(BIN)/pytest -m "not postgres and not browser"
 
 lint: install  ## ruff + mypy
 	$(BIN)/ruff check src tests bench eval

@@ -14,8 +14,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import make_site
 from paperwire.web.security import hash_token, new_token
+from support import make_site
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,13 @@ import httpx
 import pytest
 import uvicorn
 
-from conftest import make_site
 from paperwire.digest.mailer import SMTPMailer
 from paperwire.search.embed import make_embedder
 from paperwire.search.hybrid import SearchEngine, embed_pending
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.vectors import VectorIndex
 from smtp_support import Inbox, SMTPServer, free_port
+from support import make_site
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
@@ -126,6 +126,7 @@ def sign_in_by_mail(page, inbox: Inbox, address: str, mails_before: int) -> None
     page.get_by_text("You are signed in.").wait_for()
 
 
+@pytest.mark.model  # the live site searches by meaning
 def test_search_sign_in_upvote_submit_sign_out(live, smtp, browser):
     base, site = live
     inbox, _ = smtp
@@ -184,6 +185,7 @@ def test_search_sign_in_upvote_submit_sign_out(live, smtp, browser):
     assert [r.url.host for r in site.arxiv.requests] == ["export.arxiv.org"]
 
 
+@pytest.mark.model
 def test_everything_works_without_javascript(live, smtp, browser):
     base, site = live
     inbox, _ = smtp

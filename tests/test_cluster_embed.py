@@ -27,6 +27,7 @@ def cluster():
         yield local
 
 
+@pytest.mark.model
 def test_embed_on_a_dask_cluster_matches_embedding_here(cluster, tmp_path):
     url = f"sqlite:///{tmp_path / 'c.db'}"
     store = open_store(url)

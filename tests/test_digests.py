@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import dkim
 import pytest
 
-from conftest import engine_url, make_site
 from paperwire.digest.mailer import SMTPMailer
 from paperwire.digest.periods import period_key
 from paperwire.digest.run import compose_due
@@ -27,6 +26,7 @@ from paperwire.models import Paper, SavedSearch, Subscription
 from paperwire.search.embed import make_embedder
 from paperwire.store import open_store
 from smtp_support import SMTPServer
+from support import ENGINES, engine_url, make_site
 
 NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
 
@@ -37,11 +37,12 @@ def smtp():
         yield server
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=ENGINES)
 def digest_site(request, tmp_path, smtp):
     site = make_site(
         tmp_path,
-        database_url=engine_url(request, tmp_path),
+        database_url=engine_url(request, tmp_path, sample=True),
+        sample_loaded=True,
         now=NOW,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,

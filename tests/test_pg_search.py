@@ -9,7 +9,6 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from conftest import fresh_postgres_url
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
@@ -20,6 +19,7 @@ from paperwire.search.native import StoreKeywordIndex, StoreVectorIndex, keyword
 from paperwire.search.vectors import to_bytes
 from paperwire.store.postgres import PostgresStore
 from paperwire.store.sqlite import SQLiteStore
+from support import fresh_postgres_url
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +100,7 @@ def test_hostile_queries_are_only_words(pg, hostile):
     assert pg.count_papers() == 248
 
 
+@pytest.mark.model
 def test_hybrid_and_similar_with_pgvector(pg, tmp_path):
     embedder = make_embedder("minilm", tmp_path)
     assert embed_pending(pg, embedder) == 248

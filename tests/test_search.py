@@ -8,7 +8,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import engine_url
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
@@ -17,9 +16,10 @@ from paperwire.search.native import keyword_index
 from paperwire.search.query import QueryError, parse_query
 from paperwire.search.results import marked_html, plain
 from paperwire.store import open_store
+from support import KEYWORD_ENGINES, engine_url
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql", "postgresql-fulltext"])
+@pytest.fixture(scope="module", params=KEYWORD_ENGINES)
 def corpus(request, tmp_path_factory):
     """The shipped sample corpus plus a few papers with authors and categories: on SQLite,
     on PostgreSQL (tantivy beside it, the default), and on PostgreSQL answering keyword

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import engine_url
 from paperwire.cli import cli
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
@@ -22,6 +21,7 @@ from paperwire.search.native import keyword_index, vector_index
 from paperwire.search.query import QueryError
 from paperwire.search.vectors import VectorIndex, from_bytes
 from paperwire.store import open_store
+from support import ENGINES, engine_url
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +29,7 @@ def embedder():
     return TorchEmbedder()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=ENGINES)
 def engine(request, tmp_path_factory, embedder):
     """The sample, embedded, on each engine: SQLite with its vector index beside the file,
     PostgreSQL with pgvector's."""
@@ -165,6 +165,7 @@ def test_onnx_int8_agrees_with_the_reference(tmp_path, embedder):
     assert float(onnx[0] @ embedder.embed(texts)[0]) > 0.97
 
 
+@pytest.mark.model  # the import embeds inline
 def test_cli_embed_similar_and_modes(tmp_path):
     runner = CliRunner()
     db = ["--db", f"sqlite:///{tmp_path / 'c.db'}"]

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import fresh_postgres_url, make_site
 from paperwire.cli import cli
 from paperwire.digest.run import compose_due
 from paperwire.models import SavedSearch, Subscription
@@ -18,6 +17,7 @@ from paperwire.search.vectors import from_bytes, to_bytes
 from paperwire.store import open_store
 from paperwire.store.transfer import TABLES, transfer
 from paperwire.tokens import subscription_token
+from support import fresh_postgres_url, make_site
 
 KEY = "target-based-surrogates-for-stochastic-optimization"
 

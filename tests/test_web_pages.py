@@ -153,7 +153,7 @@ def test_signin_link_expires_after_15_minutes(site):
 
 
 def test_cookies_are_secure_behind_https(tmp_path):
-    from conftest import make_site
+    from support import make_site
 
     secure = make_site(tmp_path, base_url="https://papers.example.org")
     with secure.client:
@@ -328,7 +328,7 @@ def test_size_limits_and_security_headers(site):
 
 
 def test_a_crash_is_a_friendly_page_not_a_traceback(tmp_path):
-    from conftest import make_site
+    from support import make_site
 
     def broken():
         raise ValueError("secret internals")
@@ -345,7 +345,7 @@ def test_a_crash_is_a_friendly_page_not_a_traceback(tmp_path):
 
 
 def test_page_cache_serves_anonymous_pages_and_forgets_after_a_vote(tmp_path):
-    from conftest import make_site
+    from support import make_site
 
     cached = make_site(tmp_path, page_cache_seconds=60)
     with cached.client as client:
@@ -395,7 +395,7 @@ _SITES: dict[str, object] = {}
 def _fuzz_site(tmp_path_factory):
     """One site for every generated example (a fresh one each would take minutes)."""
     if "site" not in _SITES:
-        from conftest import make_site
+        from support import make_site
 
         made = make_site(tmp_path_factory.mktemp("fuzz"))
         made.services.limiter.limits = {k: (10**9, 1.0) for k in made.services.limiter.limits}
