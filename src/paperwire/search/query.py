@@ -32,11 +32,14 @@ class QueryError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Term:
     """Words that must appear together (one word, or a phrase); `prefix` matches word
-    starts; `negated` excludes papers containing it."""
+    starts; `negated` excludes papers containing it; `quoted`: the user put it in quotes
+    (a phrase every result must hold), unlike a hyphenated word ("self-attention"), which
+    ranks like any other word."""
 
     words: tuple[str, ...]
     prefix: bool = False
     negated: bool = False
+    quoted: bool = False
 
 
 @dataclass(slots=True)
@@ -133,7 +136,8 @@ def parse_query(text: str) -> KeywordQuery:
         if len(query.terms) >= MAX_TERMS:
             query.truncated = True
             break
-        query.terms.append(Term(words=words, prefix=prefix, negated=negated))
+        quoted = match.group("quoted") is not None
+        query.terms.append(Term(words=words, prefix=prefix, negated=negated, quoted=quoted))
     if not query.positive and not query.filters.active:
         if query.negative:
             raise QueryError("a query needs at least one word or filter that is not excluded")
