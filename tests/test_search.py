@@ -12,9 +12,9 @@ from conftest import engine_url
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
+from paperwire.querylang import QueryError, parse_query
 from paperwire.search.lexical import keyword_search as _keyword_search
 from paperwire.search.native import keyword_index
-from paperwire.search.query import QueryError, parse_query
 from paperwire.search.results import marked_html, plain
 from paperwire.store import open_store
 

@@ -16,6 +16,7 @@ from paperwire.cli import cli
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Paper
+from paperwire.querylang import QueryError, parse_query
 from paperwire.search.embed import OnnxEmbedder, TorchEmbedder, paper_text
 from paperwire.search.hybrid import (
     FusionWeights,
@@ -26,7 +27,6 @@ from paperwire.search.hybrid import (
     similar,
 )
 from paperwire.search.native import keyword_index, vector_index
-from paperwire.search.query import QueryError, parse_query
 from paperwire.search.vectors import VectorIndex, from_bytes
 from paperwire.store import open_store
 

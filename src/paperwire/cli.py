@@ -25,6 +25,7 @@ from paperwire.ingest import FORMATS, parse_any
 from paperwire.ingest.common import ParseError
 from paperwire.ingest.load import ImportReport, load
 from paperwire.models import Paper
+from paperwire.querylang import QueryError
 from paperwire.search.embed import MODELS, make_embedder
 from paperwire.search.hybrid import MODES, SearchEngine, embed_pending, search, similar
 from paperwire.search.lexical import BackgroundIndexer, LexicalIndex, keyword_search
@@ -33,7 +34,6 @@ from paperwire.search.native import (
     keyword_index,
     vector_index,
 )
-from paperwire.search.query import QueryError
 from paperwire.search.results import marked_ansi, plain
 from paperwire.store import Store, StoreError, open_store
 

@@ -15,7 +15,7 @@ from paperwire.digest.mailer import Mailer
 from paperwire.digest.periods import FREQUENCIES
 from paperwire.digest.select import saved_query
 from paperwire.models import SavedSearch, Subscription, User
-from paperwire.search.query import QueryError
+from paperwire.querylang import QueryError
 from paperwire.store.base import Store
 from paperwire.tokens import hash_token, new_token
 

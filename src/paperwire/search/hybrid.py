@@ -20,17 +20,15 @@ from typing import Literal
 import numpy as np
 
 from paperwire.models import Paper
+from paperwire.querylang import KeywordQuery, matches, parse_query, stem
 from paperwire.search.embed import Embedder, paper_text
 from paperwire.search.lexical import (
-    NAMES,
     LexicalIndex,
     keyword_search,
     query_stems,
     ranking_terms,
-    stem,
 )
 from paperwire.search.native import StoreKeywordIndex, StoreVectorIndex
-from paperwire.search.query import Filters, KeywordQuery, parse_query
 from paperwire.search.results import SearchHit, highlight, snippet
 from paperwire.search.vectors import VectorIndex, from_bytes, to_bytes
 from paperwire.store.base import Store
@@ -95,44 +93,6 @@ class SearchEngine:
         return self.vectors.has_any()
 
 
-def _words_of(paper: Paper) -> set[str]:
-    return {stem(w) for w in f"{paper.title} {paper.abstract}".split()} | {
-        w.strip(".,;:()[]") for w in f"{paper.title} {paper.abstract}".lower().split()
-    }
-
-
-def words_of(paper: Paper) -> set[str]:
-    """The stemmed (and plain) words of a paper's title and abstract."""
-    return _words_of(paper)
-
-
-def passes(paper: Paper, query: KeywordQuery) -> bool:
-    """The query's filters and exclusions, checked on one paper (for the meaning leg; the
-    keyword index applies the same rules itself)."""
-    filters: Filters = query.filters
-    year = paper.published.year if paper.published else None
-    if filters.year_from is not None and (year is None or year < filters.year_from):
-        return False
-    if filters.year_to is not None and (year is None or year > filters.year_to):
-        return False
-    if filters.categories:
-        mine = {c.lower() for c in paper.categories} | {
-            c.lower().split(".")[0] for c in paper.categories
-        }
-        if not any(c.lower() in mine for c in filters.categories):
-            return False
-    if filters.authors:
-        names = set(NAMES.analyze(" ".join(a.name for a in paper.authors)))
-        if not all(set(NAMES.analyze(" ".join(name))) <= names for name in filters.authors):
-            return False
-    if query.negative:
-        words = _words_of(paper)
-        for term in query.negative:
-            if all(stem(w) in words for w in term.words):
-                return False
-    return True
-
-
 def _normalise(scores: dict[int, float], norm: str) -> dict[int, float]:
     if not scores:
         return {}
@@ -177,7 +137,7 @@ def _semantic_leg(engine: SearchEngine, query: KeywordQuery, depth: int) -> list
 
     def keep(ids: list[int]) -> set[int]:
         papers = engine.store.get_papers(ids)
-        return {pid for pid, paper in papers.items() if passes(paper, query)}
+        return {pid for pid, paper in papers.items() if matches(paper, query)}
 
     found = engine.vectors.search(vector, depth, keep=keep if needs_check else None)
     return [(pid, score) for pid, score in found if score >= MIN_COSINE]

@@ -22,14 +22,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
 from paperwire.models import Paper
-from paperwire.search.query import KeywordQuery, Term, parse_query
+from paperwire.querylang import NAMES, STEMMED, KeywordQuery, Term, parse_query, stem
 from paperwire.search.results import SearchHit, highlight, snippet
 from paperwire.store.base import Store
 
@@ -64,31 +63,6 @@ COMMIT_EVERY = 250_000
 # and a faster build than 256 MiB (887 MiB peak): bigger buffers only meant bigger merges.
 WRITER_HEAP = 64 * 1024 * 1024
 _EPOCH = date(1970, 1, 1)
-
-
-def _analyzer(stem: bool) -> Any:
-    builder = (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-    )
-    if stem:
-        builder = builder.filter(tantivy.Filter.stemmer("english"))
-    return builder.build()
-
-
-# The same analyzers index documents and analyse query words, so terms always agree.
-STEMMED = _analyzer(stem=True)
-NAMES = _analyzer(stem=False)
-
-
-@lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """The indexed form of one word ('' if it has none). Cached: snippets ask for every
-    word of every abstract shown."""
-    tokens = STEMMED.analyze(word)
-    return tokens[0] if tokens else ""
 
 
 def _schema() -> Any:
@@ -350,7 +324,9 @@ class LexicalIndex:
                         self.schema,
                         "year",
                         tantivy.FieldType.Integer,
-                        filters.year_from,
+                        # A paper without a date is indexed as year 0: no year range
+                        # holds it (querylang.matches, PostgreSQL's NULL year agree).
+                        max(filters.year_from or 1, 1),
                         filters.year_to,
                     ),
                 )

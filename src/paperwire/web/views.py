@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 from paperwire.digest.addresses import normalise_email
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.models import FeedEntry, User, normalise_arxiv_id
+from paperwire.querylang import QueryError, parse_query, with_filters
 from paperwire.ranking import rank_trending, window_start
 from paperwire.search.hybrid import Mode, embed_and_save, search, similar
-from paperwire.search.query import QueryError, parse_query, with_filters
 from paperwire.search.results import SearchHit
 from paperwire.store.base import FeedOrder
 from paperwire.web.security import hash_token, new_token
