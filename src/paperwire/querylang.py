@@ -7,9 +7,10 @@ all four).
 
     diffusion "image generation" transform* -survey author:"Jane Doe" year:2020-2023 category:cs.LG
 
-Words are ANDed and ranked by BM25; ``"..."`` is a phrase (an unclosed quote runs to the
-end); ``word*`` a prefix; ``-word`` excludes; ``author:``, ``year:`` (``2023``, ``2020-2023``,
-``>=2021``, ``<2019``), ``category:`` (or ``cat:``) filter.
+Words rank by BM25 (a paper holding more of them ranks higher; see search/lexical.py);
+``"..."`` is a required phrase (an unclosed quote runs to the end); ``word*`` a prefix;
+``-word`` excludes; ``author:``, ``year:`` (``2023``, ``2020-2023``, ``>=2021``, ``<2019``),
+``category:`` (or ``cat:``) filter.
 """
 
 from __future__ import annotations
