@@ -47,5 +47,5 @@ bench: install  ## the benchmarks of bench/ (long: see bench/RESULTS.md)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/out test-artifacts
 
-eval: install  ## search quality on eval/judgments.json (each mode; alpha chosen on the dev half)
-	$(BIN)/python eval/run.py --choose-alpha
+eval: install  ## search quality on eval/judgments.json: every mode per kind and split, bm25s beside, paired tests, dev grids
+	$(BIN)/python eval/run.py --tune

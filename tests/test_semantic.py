@@ -15,10 +15,17 @@ from paperwire.cli import cli
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Paper
+from paperwire.querylang import QueryError, parse_query
 from paperwire.search.embed import OnnxEmbedder, TorchEmbedder, paper_text
-from paperwire.search.hybrid import SearchEngine, embed_pending, fuse, search, similar
+from paperwire.search.hybrid import (
+    FusionWeights,
+    SearchEngine,
+    embed_pending,
+    fuse,
+    search,
+    similar,
+)
 from paperwire.search.native import keyword_index, vector_index
-from paperwire.search.query import QueryError
 from paperwire.search.vectors import VectorIndex, from_bytes
 from paperwire.store import open_store
 from support import ENGINES, engine_url
@@ -57,8 +64,10 @@ def test_meaning_finds_what_words_miss(engine):
     query = "making big chatbots smaller by storing their weights with fewer bits"
     semantic = keys(search(engine, query, mode="semantic", limit=10))
     assert sum("quant" in k for k in semantic) >= 5
+    # The keyword leg ranks by whichever words a paper holds: it finds some of them too,
+    # but a paper sharing only "weight" comes first.
     lexical = keys(search(engine, query, mode="lexical", limit=10))
-    assert sum("quant" in k for k in lexical) < sum("quant" in k for k in semantic)
+    assert "quant" not in lexical[0] and "quant" in semantic[0] + semantic[1]
 
 
 def test_hybrid_fuses_both_legs(engine):
@@ -70,12 +79,30 @@ def test_hybrid_fuses_both_legs(engine):
 
 
 def test_fusion_functions():
-    lexical = [(1, 10.0), (2, 5.0)]
-    semantic = [(2, 0.9), (3, 0.5)]
+    lexical = [(1, 10.0), (2, 8.0), (4, 2.0)]
+    semantic = [(2, 0.9), (3, 0.6), (5, 0.3)]
     convex = dict(fuse(lexical, semantic, "convex", alpha=0.5))
-    assert convex[2] > convex[1] > 0 and convex[3] > 0
+    # min-max within each leg: its last paper scores 0 there, its first 1
+    assert convex[2] > convex[1] > convex[3] > 0 and convex[4] == convex[5] == 0
     assert next(pid for pid, _ in fuse(lexical, semantic, "rrf")) == 2
     assert next(pid for pid, _ in fuse(lexical, semantic, "convex", alpha=0.0)) == 1
+    by_max = dict(fuse(lexical, semantic, alpha=0.5, weights=FusionWeights(norm="max")))
+    assert by_max[4] == pytest.approx(0.1) and by_max[5] == pytest.approx(0.5 / 3)
+
+
+def test_the_meaning_leg_counts_more_for_longer_queries():
+    weights = FusionWeights(short=0.2, long=0.9, long_from=3)
+    assert weights.meaning_weight(parse_query("sparse attention")) == 0.2
+    # stop words do not count towards the length; a quoted phrase counts once
+    assert weights.meaning_weight(parse_query("the attention of a model")) == 0.2
+    assert weights.meaning_weight(parse_query('"sparse attention" in long documents')) == 0.9
+    ranked = fuse(
+        [(1, 5.0), (2, 1.0)],
+        [(2, 0.8), (1, 0.3)],
+        weights=weights,
+        query=parse_query("why are sparse attention models fast"),
+    )
+    assert ranked[0][0] == 2
 
 
 def test_filters_and_exclusions_hold_in_the_meaning_leg(engine):

@@ -34,10 +34,10 @@ from paperwire.ingest import FORMATS
 from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest
 from paperwire.ingest.load import ImportReport
 from paperwire.progress import Advance, Progress
+from paperwire.querylang import QueryError
 from paperwire.search.embed import MODELS
 from paperwire.search.hybrid import MODES
 from paperwire.search.lexical import IndexBusyError
-from paperwire.search.query import QueryError
 from paperwire.search.results import SearchHit, marked_ansi, plain
 from paperwire.store import StoreError
 

@@ -21,11 +21,18 @@ import numpy as np
 import numpy.typing as npt
 
 from paperwire.models import FeedEntry, Paper, SavedSearch, Subscription
+from paperwire.querylang import (
+    KeywordQuery,
+    QueryError,
+    matches,
+    parse_query,
+    stem,
+    with_filters,
+    words_of,
+)
 from paperwire.ranking import rank_trending, window_start
 from paperwire.search.embed import Embedder
-from paperwire.search.hybrid import embed_and_save, passes, words_of
-from paperwire.search.lexical import stem
-from paperwire.search.query import KeywordQuery, QueryError, parse_query, with_filters
+from paperwire.search.hybrid import embed_and_save
 from paperwire.search.vectors import from_bytes
 from paperwire.store.base import Store
 
@@ -177,7 +184,7 @@ class Selector:
         worded = _word_matches(query, new.postings) if search.mode != "semantic" else set()
         found: list[tuple[float, int, str]] = []
         for i in close | worded:
-            if not passes(new.papers[i], query):
+            if not matches(new.papers[i], query):
                 continue
             by_words = i in worded
             reason = "matches the words" if by_words else f"close in meaning ({scores[i]:.2f})"

@@ -15,8 +15,8 @@ from paperwire.digest.mailer import Mailer
 from paperwire.digest.periods import FREQUENCIES
 from paperwire.digest.select import saved_query
 from paperwire.models import SavedSearch, Subscription, User
+from paperwire.querylang import QueryError
 from paperwire.search.hybrid import MODES
-from paperwire.search.query import QueryError
 from paperwire.store.base import Store
 from paperwire.tokens import hash_token, new_token
 

@@ -20,10 +20,15 @@ from typing import Literal
 import numpy as np
 
 from paperwire.models import Paper
+from paperwire.querylang import KeywordQuery, matches, parse_query, stem
 from paperwire.search.embed import Embedder, paper_text
-from paperwire.search.lexical import NAMES, LexicalIndex, keyword_search, query_stems, stem
+from paperwire.search.lexical import (
+    LexicalIndex,
+    keyword_search,
+    query_stems,
+    ranking_terms,
+)
 from paperwire.search.native import StoreKeywordIndex, StoreVectorIndex
-from paperwire.search.query import Filters, KeywordQuery, parse_query
 from paperwire.search.results import SearchHit, highlight, snippet
 from paperwire.search.vectors import VectorIndex, from_bytes, to_bytes
 from paperwire.store.base import Store
@@ -33,7 +38,7 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperwire-leg"
 Mode = Literal["hybrid", "lexical", "semantic"]
 Fusion = Literal["convex", "rrf"]
 MODES: tuple[Mode, ...] = ("hybrid", "lexical", "semantic")
-# Weight of the meaning leg, chosen on the dev queries of eval/judgments.json.
+# The old fixed weight of the meaning leg (kept for callers that set one).
 DEFAULT_ALPHA = 0.7
 RRF_K = 60
 LEG_DEPTH = 100
@@ -44,6 +49,29 @@ MIN_COSINE = 0.2
 DUPLICATE_COSINE = 0.97
 
 
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    """How much the meaning leg counts, per query: `short` for queries of fewer than
+    `long_from` content words, `long` from there on (a description's words are a poor
+    keyword query, a short query's exact words are strong evidence); `norm` is how each
+    leg's scores are scaled to 0-1 first ("max": score / top, "minmax": (score - lowest)
+    / (top - lowest) over the leg's list). Chosen on the dev half of eval/judgments.json
+    (`python eval/run.py --tune`)."""
+
+    short: float = 0.3
+    long: float = 0.7
+    long_from: int = 4
+    norm: Literal["max", "minmax"] = "minmax"
+
+    def meaning_weight(self, query: KeywordQuery) -> float:
+        """The meaning leg's weight for this query."""
+        words, phrases = ranking_terms(query)
+        return self.long if len(words) + len(phrases) >= self.long_from else self.short
+
+
+DEFAULT_WEIGHTS = FusionWeights()
+
+
 @dataclass
 class SearchEngine:
     """Everything a query needs: the store and the indexes beside it."""
@@ -52,7 +80,10 @@ class SearchEngine:
     lexical: LexicalIndex | StoreKeywordIndex
     vectors: VectorIndex | StoreVectorIndex | None = None
     embedder: Embedder | None = None
-    alpha: float = DEFAULT_ALPHA
+    # A fixed weight of the meaning leg for every query; None (the default): per query,
+    # from `weights`.
+    alpha: float | None = None
+    weights: FusionWeights = DEFAULT_WEIGHTS
 
     def ready_for_meaning(self) -> bool:
         """True when the meaning leg can run (a model and a non-empty vector index)."""
@@ -62,48 +93,11 @@ class SearchEngine:
         return self.vectors.has_any()
 
 
-def _words_of(paper: Paper) -> set[str]:
-    return {stem(w) for w in f"{paper.title} {paper.abstract}".split()} | {
-        w.strip(".,;:()[]") for w in f"{paper.title} {paper.abstract}".lower().split()
-    }
-
-
-def words_of(paper: Paper) -> set[str]:
-    """The stemmed (and plain) words of a paper's title and abstract."""
-    return _words_of(paper)
-
-
-def passes(paper: Paper, query: KeywordQuery) -> bool:
-    """The query's filters and exclusions, checked on one paper (for the meaning leg; the
-    keyword index applies the same rules itself)."""
-    filters: Filters = query.filters
-    year = paper.published.year if paper.published else None
-    if filters.year_from is not None and (year is None or year < filters.year_from):
-        return False
-    if filters.year_to is not None and (year is None or year > filters.year_to):
-        return False
-    if filters.categories:
-        mine = {c.lower() for c in paper.categories} | {
-            c.lower().split(".")[0] for c in paper.categories
-        }
-        if not any(c.lower() in mine for c in filters.categories):
-            return False
-    if filters.authors:
-        names = set(NAMES.analyze(" ".join(a.name for a in paper.authors)))
-        if not all(set(NAMES.analyze(" ".join(name))) <= names for name in filters.authors):
-            return False
-    if query.negative:
-        words = _words_of(paper)
-        for term in query.negative:
-            if all(stem(w) in words for w in term.words):
-                return False
-    return True
-
-
-def _normalise(scores: dict[int, float], floor: float) -> dict[int, float]:
+def _normalise(scores: dict[int, float], norm: str) -> dict[int, float]:
     if not scores:
         return {}
     top = max(scores.values())
+    floor = min(scores.values()) if norm == "minmax" and len(scores) > 1 else 0.0
     span = top - floor
     if span <= 0:
         return {pid: 1.0 for pid in scores}
@@ -114,17 +108,23 @@ def fuse(
     lexical: list[tuple[int, float]],
     semantic: list[tuple[int, float]],
     fusion: Fusion = "convex",
-    alpha: float = DEFAULT_ALPHA,
+    alpha: float | None = None,
+    weights: FusionWeights = DEFAULT_WEIGHTS,
+    query: KeywordQuery | None = None,
 ) -> list[tuple[int, float]]:
-    """One ranking from the two legs' (id, score) lists."""
+    """One ranking from the two legs' (id, score) lists: the convex combination
+    ``a * meaning + (1 - a) * keywords`` of normalised scores (a paper missing from a leg
+    scores 0 there), ``a`` = `alpha` if given, else the weights' choice for the query."""
     fused: dict[int, float] = {}
     if fusion == "rrf":
         for ranking in (lexical, semantic):
             for rank, (pid, _) in enumerate(ranking, start=1):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
     else:
-        lex = _normalise(dict(lexical), floor=0.0)
-        sem = _normalise(dict(semantic), floor=0.0)
+        if alpha is None:
+            alpha = weights.meaning_weight(query) if query is not None else weights.short
+        lex = _normalise(dict(lexical), weights.norm)
+        sem = _normalise(dict(semantic), weights.norm)
         for pid in lex.keys() | sem.keys():
             fused[pid] = alpha * sem.get(pid, 0.0) + (1 - alpha) * lex.get(pid, 0.0)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
@@ -137,7 +137,7 @@ def _semantic_leg(engine: SearchEngine, query: KeywordQuery, depth: int) -> list
 
     def keep(ids: list[int]) -> set[int]:
         papers = engine.store.get_papers(ids)
-        return {pid for pid, paper in papers.items() if passes(paper, query)}
+        return {pid for pid, paper in papers.items() if matches(paper, query)}
 
     found = engine.vectors.search(vector, depth, keep=keep if needs_check else None)
     return [(pid, score) for pid, score in found if score >= MIN_COSINE]
@@ -167,7 +167,9 @@ def search(
         # the vectors (tantivy and faiss release the GIL): the legs overlap on two cores.
         lexical_leg = _EXECUTOR.submit(engine.lexical.search, query, depth, 0, True)
         semantic = _semantic_leg(engine, query, depth)
-        ranked = fuse(lexical_leg.result(), semantic, fusion, engine.alpha)[offset:want]
+        ranked = fuse(lexical_leg.result(), semantic, fusion, engine.alpha, engine.weights, query)[
+            offset:want
+        ]
     return _hits(engine.store, query, ranked)
 
 

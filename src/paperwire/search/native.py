@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from paperwire.config import KeywordPlacement
+from paperwire.querylang import KeywordQuery
 from paperwire.search.lexical import LexicalIndex
-from paperwire.search.query import KeywordQuery
 from paperwire.search.vectors import VectorIndex
 from paperwire.store.base import NativeSearch, Store
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # only for the annotations: opening a store needs neither
     import numpy as np
     import numpy.typing as npt
 
-    from paperwire.search.query import KeywordQuery
+    from paperwire.querylang import KeywordQuery
 
 
 class NativeSearch(Protocol):

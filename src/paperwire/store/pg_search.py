@@ -11,7 +11,7 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from paperwire.search.query import KeywordQuery, Term
+from paperwire.querylang import KeywordQuery, Term
 from paperwire.store.sqlconn import Conn
 
 _WORDLIKE = re.compile(r"^\w+$", re.UNICODE)

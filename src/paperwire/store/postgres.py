@@ -28,7 +28,7 @@ import psycopg.errors
 from psycopg.rows import RowMaker
 
 from paperwire.models import Paper
-from paperwire.search.query import KeywordQuery
+from paperwire.querylang import KeywordQuery
 from paperwire.store import migrations, pg_search
 from paperwire.store.base import NativeSearch, Store, StoreError
 from paperwire.store.dialect import POSTGRESQL

@@ -25,9 +25,9 @@ from paperwire.models import (
     User,
     normalise_arxiv_id,
 )
+from paperwire.querylang import QueryError, parse_query, with_filters
 from paperwire.ranking import rank_trending, window_start
 from paperwire.search.hybrid import Mode, embed_and_save, search, similar
-from paperwire.search.query import QueryError, parse_query, with_filters
 from paperwire.search.results import SearchHit
 from paperwire.store.base import FeedOrder
 from paperwire.tokens import read_subscription_token, subscription_token

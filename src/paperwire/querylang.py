@@ -1,17 +1,28 @@
-"""The keyword query language, parsed into a structure every store engine can translate
-safely (no user text ever reaches a MATCH or tsquery unquoted).
+"""The query language, one module for every engine: parsed into a structure each engine
+translates safely (no user text ever reaches a MATCH or tsquery unquoted), the analyzers
+that say what a word is, and ``matches(paper, query)``, the rule for filters and
+exclusions that the keyword index (tantivy), PostgreSQL's own index, the meaning leg and
+saved-search digests all follow (tests/test_query_parity.py runs the same queries through
+all four).
 
     diffusion "image generation" transform* -survey author:"Jane Doe" year:2020-2023 category:cs.LG
 
-Words are ANDed and ranked by BM25; ``"..."`` is a phrase (an unclosed quote runs to the
-end); ``word*`` a prefix; ``-word`` excludes; ``author:``, ``year:`` (``2023``, ``2020-2023``,
-``>=2021``, ``<2019``), ``category:`` (or ``cat:``) filter.
+Words rank by BM25 (a paper holding more of them ranks higher; see search/lexical.py);
+``"..."`` is a required phrase (an unclosed quote runs to the end); ``word*`` a prefix;
+``-word`` excludes; ``author:``, ``year:`` (``2023``, ``2020-2023``, ``>=2021``, ``<2019``),
+``category:`` (or ``cat:``) filter.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import tantivy
+
+from paperwire.models import Paper
 
 # More words than this add nothing to ranking but cost time; the rest are dropped.
 MAX_TERMS = 32
@@ -25,6 +36,32 @@ _YEAR_RANGE = re.compile(r"^(?P<a>\d{4})?\s*(?:-|\.\.)\s*(?P<b>\d{4})?$")
 _YEAR_CMP = re.compile(r"^(?P<op>>=|<=|>|<)(?P<y>\d{4})$")
 
 
+def _analyzer(stem: bool) -> Any:
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+    )
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+# The same analyzers index documents (search/lexical.py) and analyse query words, so terms
+# always agree.
+STEMMED = _analyzer(stem=True)
+NAMES = _analyzer(stem=False)
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """The indexed form of one word ('' if it has none). Cached: snippets ask for every
+    word of every abstract shown."""
+    tokens = STEMMED.analyze(word)
+    return tokens[0] if tokens else ""
+
+
 class QueryError(ValueError):
     """The query cannot be searched; the message says why, for the user."""
 
@@ -32,11 +69,14 @@ class QueryError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Term:
     """Words that must appear together (one word, or a phrase); `prefix` matches word
-    starts; `negated` excludes papers containing it."""
+    starts; `negated` excludes papers containing it; `quoted`: the user put it in quotes
+    (a phrase every result must hold), unlike a hyphenated word ("self-attention"), which
+    ranks like any other word."""
 
     words: tuple[str, ...]
     prefix: bool = False
     negated: bool = False
+    quoted: bool = False
 
 
 @dataclass(slots=True)
@@ -133,7 +173,8 @@ def parse_query(text: str) -> KeywordQuery:
         if len(query.terms) >= MAX_TERMS:
             query.truncated = True
             break
-        query.terms.append(Term(words=words, prefix=prefix, negated=negated))
+        quoted = match.group("quoted") is not None
+        query.terms.append(Term(words=words, prefix=prefix, negated=negated, quoted=quoted))
     if not query.positive and not query.filters.active:
         if query.negative:
             raise QueryError("a query needs at least one word or filter that is not excluded")
@@ -160,3 +201,43 @@ def with_filters(
             raise QueryError(f"years: {low} is after {high}")
         parts.append(f"year:{low}-{high}")
     return " ".join(parts)
+
+
+def words_of(paper: Paper) -> set[str]:
+    """The stemmed (and plain, lower-case) words of a paper's title and abstract."""
+    text = f"{paper.title} {paper.abstract}"
+    return {stem(w) for w in text.split()} | {w.strip(".,;:()[]") for w in text.lower().split()}
+
+
+def _author_names(paper: Paper) -> set[str]:
+    return set(NAMES.analyze(" ".join(a.name for a in paper.authors)))
+
+
+def matches(paper: Paper, query: KeywordQuery) -> bool:
+    """True when a paper passes the query's filters and exclusions: its year within
+    ``year:``; one of its categories (or their archive: cs.LG -> cs) among ``category:``
+    (case-insensitive); every word of each ``author:`` name among its authors' names;
+    and no ``-term`` whose words it all holds (stemmed, in title or abstract). Words
+    to rank by are not checked: each engine ranks those its own way."""
+    filters = query.filters
+    year = paper.published.year if paper.published else None
+    if filters.year_from is not None and (year is None or year < filters.year_from):
+        return False
+    if filters.year_to is not None and (year is None or year > filters.year_to):
+        return False
+    if filters.categories:
+        mine = {c.lower() for c in paper.categories} | {
+            c.lower().split(".")[0] for c in paper.categories
+        }
+        if not any(c.lower() in mine for c in filters.categories):
+            return False
+    if filters.authors:
+        names = _author_names(paper)
+        if not all(set(NAMES.analyze(" ".join(name))) <= names for name in filters.authors):
+            return False
+    if query.negative:
+        words = words_of(paper)
+        for term in query.negative:
+            if all(stem(w) in words for w in term.words):
+                return False
+    return True

@@ -1,0 +1,161 @@
+"""Keyword and hybrid latency, before and after a change, in one run: the same store, index
+files, vectors and queries, each version in its own child process (its own `src` on
+PYTHONPATH), rounds interleaved (before, after, before, after, ...) so that the shared
+machine's noise falls on both alike.
+
+    python bench/relevance_latency.py --db bench/out/import-1000000.db --before-src ../base/src
+
+Queries: the keyword benchmark's 50 (1-6 words drawn from the sample corpus) and the 120
+judged queries of eval/judgments.json (descriptions and half-remembered titles: longer).
+Vectors: drawn around the sample's real embeddings as bench/vector_bench.py does (stored
+once under its model name; its index file beside the store is shared by both versions).
+Each child times one warm-up pass, then one timed pass of each query set and mode; the
+table gives each version's median over the rounds of p50 and p95, and after / before."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def _queries() -> dict[str, list[str]]:
+    from keyword_bench import make_queries
+
+    judged = json.loads((ROOT / "eval" / "judgments.json").read_text("utf-8"))["queries"]
+    return {"bench 1-6 words": make_queries(), "judged (120)": [q["text"] for q in judged]}
+
+
+def child(db: Path) -> None:
+    """Time keyword and hybrid search with whichever paperwire is on PYTHONPATH."""
+    from benchlib import percentile
+    from paperwire.search.embed import DEFAULT_MODEL, make_embedder
+    from paperwire.search.hybrid import SearchEngine, search
+    from paperwire.search.lexical import LexicalIndex, keyword_search
+    from paperwire.search.vectors import VectorIndex
+    from paperwire.store import open_store
+    from vector_bench import MODEL, _Fixed
+
+    store = open_store(f"sqlite:///{db}")
+    lexical = LexicalIndex.for_store(store)
+    vectors = VectorIndex(db.with_name(db.name + ".vectors-bench"), MODEL)
+    embedder = _Fixed(make_embedder(DEFAULT_MODEL, ROOT / "bench" / "out" / "models"), MODEL)
+    engine = SearchEngine(store, lexical, vectors, embedder)
+    modes = {
+        "keyword": lambda text: keyword_search(store, lexical, text, limit=10),
+        "hybrid": lambda text: search(engine, text, mode="hybrid", limit=10),
+    }
+    out: dict[str, dict[str, float]] = {}
+    for set_name, texts in _queries().items():
+        for mode, run in modes.items():
+            for text in texts:  # warm-up
+                run(text)
+            times = []
+            for text in texts:
+                started = time.perf_counter()
+                run(text)
+                times.append((time.perf_counter() - started) * 1000)
+            out[f"{mode}, {set_name}"] = {
+                "p50": percentile(times, 50),
+                "p95": percentile(times, 95),
+            }
+    print(json.dumps(out))
+    store.close()
+
+
+def prepare_vectors(db: Path) -> None:
+    """Store the drawn vectors (once) and build their index file beside the store."""
+    import numpy as np
+
+    from paperwire.models import Paper
+    from paperwire.search.embed import DEFAULT_MODEL, make_embedder, paper_text
+    from paperwire.search.vectors import VectorIndex, to_bytes
+    from paperwire.store import open_store
+    from vector_bench import MODEL, draw
+
+    store = open_store(f"sqlite:///{db}")
+    n = store.count_papers()
+    if store.count_vectors(MODEL) < n:
+        embedder = make_embedder(DEFAULT_MODEL, ROOT / "bench" / "out" / "models")
+        lines = resources.files("paperwire.data").joinpath("sample.jsonl").read_text("utf-8")
+        sample = [json.loads(line) for line in lines.splitlines()]
+        base = embedder.embed(
+            [paper_text(Paper(title=p["title"], abstract=p["abstract"])) for p in sample]
+        )
+        rng = np.random.default_rng(5)
+        for start in range(0, n, 10_000):
+            block = draw(base, min(10_000, n - start), rng)
+            ids = range(start + 1, start + 1 + len(block))
+            store.save_vectors(
+                MODEL,
+                [
+                    (pid, Paper(title="x"), blob)
+                    for pid, blob in zip(ids, to_bytes(block), strict=True)
+                ],
+            )
+    VectorIndex(db.with_name(db.name + ".vectors-bench"), MODEL).sync(store)
+    store.close()
+
+
+def main() -> None:
+    """Interleave the two versions' children; print the Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--before-src", type=Path, help="the older checkout's src folder")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.db)
+        return
+    started = time.perf_counter()
+    prepare_vectors(args.db)
+    print(f"vectors ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    versions = {"after": ROOT / "src"}
+    if args.before_src:
+        versions = {"before": args.before_src.resolve(), **versions}
+    results: dict[str, list[dict[str, dict[str, float]]]] = {v: [] for v in versions}
+    for round_ in range(args.rounds):
+        for version, src in versions.items():
+            env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}"}
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", "--db", str(args.db)],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results[version].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(f"round {round_ + 1}: {version} done", file=sys.stderr)
+    rows = list(results["after"][0])
+    print("| query set, mode | " + " | ".join(f"{v} p50 / p95 ms" for v in versions), end="")
+    print(" | after / before p50, p95 |" if "before" in versions else " |")
+    print("| --- " * (len(versions) + (2 if "before" in versions else 1)) + "|")
+    for row in rows:
+        cells = []
+        medians = {}
+        for version in versions:
+            p50 = statistics.median(r[row]["p50"] for r in results[version])
+            p95 = statistics.median(r[row]["p95"] for r in results[version])
+            medians[version] = (p50, p95)
+            cells.append(f"{p50:.1f} / {p95:.1f}")
+        line = f"| {row} | " + " | ".join(cells)
+        if "before" in versions:
+            (b50, b95), (a50, a95) = medians["before"], medians["after"]
+            line += f" | {a50 / b50:.2f}, {a95 / b95:.2f}"
+        print(line + " |")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    main()
