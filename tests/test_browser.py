@@ -137,7 +137,7 @@ def test_search_sign_in_upvote_submit_sign_out(live, smtp, browser):
     page.get_by_label("Search papers").fill("shrinking chatbots by storing weights in fewer bits")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/search\?q="))
-    results = page.locator("article.entry h3 a")
+    results = page.locator("article.entry .title a")
     assert results.count() >= 5
     top = [results.nth(i).inner_text().lower() for i in range(5)]
     assert sum("quant" in t for t in top) >= 2, top  # found by meaning, not by words
@@ -164,6 +164,8 @@ def test_search_sign_in_upvote_submit_sign_out(live, smtp, browser):
         arg=before + 1,
     )
     assert page.locator(".paper .vote button").get_attribute("aria-pressed") == "true"
+    n = before + 1
+    assert page.locator(".paper .count").inner_text() == f"{n} upvote{'s' if n != 1 else ''}"
     assert page.url.split("?")[0] == paper_url  # no reload needed
     shot(page, "05-upvoted")
 
@@ -194,13 +196,56 @@ def test_everything_works_without_javascript(live, smtp, browser):
     assert page.url.startswith(base + "/trending")
     first = page.locator("article.entry").first
     before = int(first.locator("[data-count]").inner_text())
+    key = first.locator(".title a").get_attribute("href").removeprefix("/papers/")
+    card = first.get_attribute("id")
     first.get_by_role("button").click()  # a plain form post and a redirect back
     page.wait_for_load_state()
-    assert page.url.startswith(base + "/trending")
+    # Back on the page, at the voted paper's card (wherever the vote moved it), confirmed.
+    assert page.url.startswith(base + "/trending") and page.url.endswith(f"#{card}")
+    assert page.get_by_text("Your upvote is counted.").is_visible()
+    assert page.locator(f"#{card}").is_visible()
     shot(page, "08-no-js-vote")
-    key = page.locator("article.entry").first.locator("h3 a").get_attribute("href")
-    assert site.store.entry(key.removeprefix("/papers/")).upvotes >= before + 1
+    assert site.store.entry(key).upvotes >= before + 1
     context.close()
+
+
+def test_api_docs_render_offline_under_the_csp(live, browser):
+    """Issue 18: /api/docs was blank (the CSP blocked Swagger UI's CDN and inline
+    script). Every request the page makes stays on this server, nothing is refused."""
+    base, _site = live
+    context = browser.new_context()
+    page = context.new_page()
+    refused: list[str] = []
+    elsewhere: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
+    page.on(
+        "request", lambda r: None if r.url.startswith((base, "data:")) else elsewhere.append(r.url)
+    )
+    page.goto(base + "/api/docs")
+    page.locator(".opblock").first.wait_for(timeout=20_000)
+    assert page.locator(".opblock").count() >= 10
+    assert page.get_by_text("/api/v1/search").first.is_visible()
+    assert refused == [] and elsewhere == []
+    shot(page, "09-api-docs")
+    context.close()
+
+
+def test_radio_buttons_and_checkboxes_sit_beside_their_labels(live, browser):
+    """Issue 18: a `.stack input` rule made every radio button and checkbox a full-width
+    block far from its label on the subscribe and manage forms."""
+    base, _site = live
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + "/subscribe")
+    boxes = page.locator("form.stack input[type=radio], form.stack input[type=checkbox]")
+    assert boxes.count() == 3
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        own = box.bounding_box()
+        label = box.locator("xpath=ancestor::label").bounding_box()
+        assert own["width"] < 30, own
+        assert label["width"] < 400, label  # the label hugs its text and control
+        assert abs((own["y"] + own["height"] / 2) - (label["y"] + label["height"] / 2)) < 8
+    page.close()
 
 
 def test_paperwire_serve_boots_and_answers(tmp_path):

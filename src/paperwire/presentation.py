@@ -3,6 +3,7 @@ line, its folded abstract."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from paperwire.models import Paper
@@ -13,6 +14,13 @@ AUTHORS_SHOWN = 6
 def paper_url(key: str) -> str:
     """The path of a paper's page (old-style arXiv keys keep their slash)."""
     return "/papers/" + quote(key, safe="/")
+
+
+def anchor(key: str) -> str:
+    """The id of a paper's card on a page, so that a form can send the reader back to it
+    (``#paper-2401-12345``): the key with anything but letters, digits, ``-`` and ``_``
+    made ``-``."""
+    return "paper-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
 
 
 def author_line(paper: Paper) -> str:
@@ -32,3 +40,13 @@ def fold(text: str, words: int = 45) -> tuple[str, bool]:
     if len(parts) <= words:
         return text, False
     return " ".join(parts[:words]) + " …", True
+
+
+def split_words(text: str, words: int = 45) -> tuple[str, str]:
+    """A text cut after `words` words: (the head, the rest), the rest empty when nothing
+    was cut. A folded abstract shows the head and, opened, only the rest, so no word is
+    sent or read twice."""
+    parts = text.split()
+    if len(parts) <= words:
+        return text, ""
+    return " ".join(parts[:words]), " ".join(parts[words:])

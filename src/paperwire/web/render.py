@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from paperwire.presentation import author_line, fold, paper_url
+from paperwire.presentation import anchor, author_line, paper_url, split_words
 from paperwire.search.results import Fragment
 from paperwire.web.security import csrf_token
 
@@ -24,6 +24,9 @@ NOTICES = {
     "hidden": "The submission is hidden from the feed.",
     "shown": "The submission is shown in the feed again.",
     "token-revoked": "The token is revoked.",
+    "token-created": "The token is created.",
+    "voted": "Your upvote is counted.",
+    "unvoted": "Your upvote is withdrawn.",
 }
 
 
@@ -52,7 +55,8 @@ _environment.globals.update(
     paper_url=paper_url,
     author_line=author_line,
     marked=marked,
-    fold=fold,
+    split_words=split_words,
+    anchor=anchor,
     with_query=with_query,
 )
 

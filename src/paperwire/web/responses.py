@@ -4,6 +4,7 @@ redirect back after a form (post/redirect/get) with a one-time notice."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,9 +27,13 @@ def cached(request: Request, services: Services, build: Callable[[], HTMLRespons
     return response
 
 
-def back(target: str, notice: str | None = None) -> RedirectResponse:
-    """303 to a path on this site (anything else goes home), with a notice to show."""
-    url = safe_next(target)
+def back(target: str, notice: str | None = None, fragment: str = "") -> RedirectResponse:
+    """303 to a path on this site (anything else goes home), with a notice to show and,
+    given a fragment, to the place on the page the form was (a voted paper's card)."""
+    url = safe_next(target).partition("#")[0]
     if notice:
-        url += ("&" if "?" in url else "?") + f"notice={notice}"
+        kept = [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k != "notice"]
+        url = urlsplit(url).path + "?" + urlencode([*kept, ("notice", notice)])
+    if fragment:
+        url += "#" + fragment
     return RedirectResponse(url, status_code=303)

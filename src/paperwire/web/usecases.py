@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
@@ -19,7 +20,9 @@ from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe, va
 from paperwire.errors import UserError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.models import (
+    Author,
     FeedEntry,
+    Paper,
     SavedSearch,
     Subscription,
     User,
@@ -215,7 +218,8 @@ def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
         try:
             fetch_arxiv_api(services.arxiv, store, ArxivQuery(id_list=[arxiv_id]), max_results=1)
         except FetchError as exc:
-            raise UserError(f"arXiv could not be reached for {arxiv_id}: {exc}", 502) from exc
+            log.warning("arXiv unreachable for %s: %s", arxiv_id, exc)
+            raise ArxivUnreachableError(arxiv_id) from exc
         entry = store.entry(arxiv_id)
         if entry is None:
             raise UserError(f"arXiv has no paper {arxiv_id}", 404)
@@ -224,6 +228,86 @@ def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
         return entry, False
     now = services.clock()
     entry, created = store.submit(arxiv_id, now.date(), user.id, now)
+    services.pages.clear()
+    return entry, created
+
+
+class ArxivUnreachableError(UserError):
+    """arXiv did not answer in time for a submission (the page offers a retry and the
+    form to add the paper by hand)."""
+
+    def __init__(self, arxiv_id: str) -> None:
+        super().__init__(
+            f"arXiv did not answer for {arxiv_id} just now. Try again in a minute, "
+            "or add the paper by hand below.",
+            504,
+        )
+        self.arxiv_id = arxiv_id
+
+
+MAX_TITLE = 500
+MAX_ABSTRACT = 10_000
+MAX_AUTHORS = 200
+
+
+@dataclass
+class ManualPaper:
+    """A paper as a reader types it when arXiv cannot be asked: title, authors (one a
+    line, or separated by commas or "and"), abstract, link (an arXiv or other http(s)
+    URL, optional)."""
+
+    title: str
+    authors: str = ""
+    abstract: str = ""
+    link: str = ""
+
+    def paper(self) -> Paper:
+        """The Paper to store; UserError naming the field that cannot be kept."""
+        title = " ".join(self.title.split())
+        if not title:
+            raise UserError("the title is empty: a paper needs one")
+        if len(title) > MAX_TITLE:
+            raise UserError(f"the title is over {MAX_TITLE} characters")
+        abstract = self.abstract.strip()
+        if len(abstract) > MAX_ABSTRACT:
+            raise UserError(f"the abstract is over {MAX_ABSTRACT:,} characters")
+        names = [
+            " ".join(name.split())
+            for name in re.split(r"\n|,|;|\band\b", self.authors)
+            if name.strip()
+        ]
+        if len(names) > MAX_AUTHORS:
+            raise UserError(f"more than {MAX_AUTHORS} authors: give the first ones")
+        link = self.link.strip()
+        arxiv_id = normalise_arxiv_id(link) if link else None
+        if link and arxiv_id is None and not re.fullmatch(r"https?://[^\s<>\"]+", link):
+            raise UserError(f"the link {link[:80]!r} is not an http(s) URL")
+        return Paper(
+            title=title,
+            abstract=abstract,
+            arxiv_id=arxiv_id,
+            authors=[Author(name) for name in names],
+            url=None if arxiv_id else (link or None),
+            sources=["manual"],
+        )
+
+
+def add_by_hand(services: Services, user: User, typed: ManualPaper) -> tuple[FeedEntry, bool]:
+    """Store a paper a reader typed in (through the store's upsert, so the identity rule
+    merges it with the arXiv record when that arrives) and list it on today's feed.
+    Returns (entry, newly listed)."""
+    paper = typed.paper()
+    store = services.store
+    if store.entry(paper.key) is None:
+        store.upsert_papers([paper])
+        _embed_now(services, paper.key)
+    entry = store.entry(paper.key)
+    if entry is None:
+        raise UserError(f"the paper {paper.title[:80]!r} could not be stored", 500)
+    if entry.submission is not None:
+        return entry, False
+    now = services.clock()
+    entry, created = store.submit(paper.key, now.date(), user.id, now)
     services.pages.clear()
     return entry, created
 
@@ -373,6 +457,15 @@ def create_api_token(services: Services, reader: User, name: str) -> str:
     token = new_token(API_TOKEN_PREFIX)
     services.store.add_api_token(hash_token(token), reader.id, name.strip(), services.clock())
     return token
+
+
+def fresh_api_token(services: Services, reader: User, token: str) -> str | None:
+    """A token just created, to show once: only if it is a current token of this reader
+    (a cookie left from someone else's session shows nothing)."""
+    if not token.startswith(API_TOKEN_PREFIX) or len(token) > 128:
+        return None
+    owner = services.store.api_token_user(hash_token(token))
+    return token if owner is not None and owner.id == reader.id else None
 
 
 def revoke_api_token(services: Services, reader: User, token_id: str) -> None:

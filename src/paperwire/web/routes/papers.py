@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.presentation import paper_url
+from paperwire.presentation import anchor, paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.web import usecases
 from paperwire.web.deps import (
@@ -88,12 +88,13 @@ def vote(
     key: str,
     next: NextField = "/",
 ) -> Response:
-    """Toggle the reader's upvote (JSON for the page's script, else a redirect back)."""
+    """Toggle the reader's upvote (JSON for the page's script, else a redirect back to
+    the paper's card on the page, with the vote confirmed)."""
     rate_limit(services, request, "vote", f"user:{reader.id}")
     voted, total = usecases.vote(services, reader, key, None)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"key": key, "voted": voted, "upvotes": total})
-    return back(next)
+    return back(next, "voted" if voted else "unvoted", anchor(key))
 
 
 @router.post("/papers/{key:path}/hide")
@@ -127,6 +128,36 @@ def submit(
     rate_limit(services, request, "submit", f"user:{reader.id}")
     try:
         entry, created = usecases.submit(services, reader, arxiv)
+    except usecases.ArxivUnreachableError as exc:
+        typed = usecases.ManualPaper("", link=f"https://arxiv.org/abs/{exc.arxiv_id}")
+        return render(
+            request, "submit.html", status=exc.status, error=str(exc), value=arxiv,
+            unreachable=True, typed=typed,
+        )  # fmt: skip
     except UserError as exc:
         return render(request, "submit.html", status=exc.status, error=str(exc), value=arxiv)
+    return back(paper_url(entry.paper.key), "submitted" if created else "listed")
+
+
+@router.post("/submit/manual", response_class=HTMLResponse)
+def submit_by_hand(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("submit papers"))],
+    title: Annotated[str, Form(max_length=usecases.MAX_TITLE * 2)] = "",
+    authors: Annotated[str, Form(max_length=20_000)] = "",
+    abstract: Annotated[str, Form(max_length=usecases.MAX_ABSTRACT * 2)] = "",
+    link: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Add a paper typed in by hand (when arXiv cannot be reached, or it is not on
+    arXiv) and list it on today's feed."""
+    rate_limit(services, request, "submit", f"user:{reader.id}")
+    typed = usecases.ManualPaper(title, authors, abstract, link)
+    try:
+        entry, created = usecases.add_by_hand(services, reader, typed)
+    except UserError as exc:
+        return render(
+            request, "submit.html", status=exc.status, manual_error=str(exc), typed=typed,
+        )  # fmt: skip
     return back(paper_url(entry.paper.key), "submitted" if created else "listed")
