@@ -7,6 +7,7 @@ import re
 from urllib.parse import quote
 
 from paperwire.models import Paper
+from paperwire.texmath import split_words
 
 AUTHORS_SHOWN = 6
 
@@ -35,18 +36,7 @@ def author_line(paper: Paper) -> str:
 
 
 def fold(text: str, words: int = 45) -> tuple[str, bool]:
-    """The first `words` words of a text, and whether anything was cut."""
-    parts = text.split()
-    if len(parts) <= words:
-        return text, False
-    return " ".join(parts[:words]) + " …", True
-
-
-def split_words(text: str, words: int = 45) -> tuple[str, str]:
-    """A text cut after `words` words: (the head, the rest), the rest empty when nothing
-    was cut. A folded abstract shows the head and, opened, only the rest, so no word is
-    sent or read twice."""
-    parts = text.split()
-    if len(parts) <= words:
-        return text, ""
-    return " ".join(parts[:words]), " ".join(parts[words:])
+    """The first `words` words of a text (never cutting a formula), and whether anything
+    was cut."""
+    head, rest = split_words(text, words)
+    return (head + " …", True) if rest else (text, False)

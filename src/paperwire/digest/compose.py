@@ -17,6 +17,7 @@ from paperwire.config import Settings
 from paperwire.digest.select import DigestContent, DigestItem
 from paperwire.models import OutboxItem, Subscription
 from paperwire.presentation import author_line, fold, paper_url
+from paperwire.texmath import html, plain
 from paperwire.tokens import subscription_token
 
 _environment = Environment(
@@ -39,9 +40,9 @@ def text_item(item: DigestItem, index: int, base: str, with_reason: bool) -> str
     facts.append(paper.published.isoformat() if paper.published else "")
     facts.append(f"{upvotes} upvote{'s' if upvotes != 1 else ''}")
     facts.append(item.reason if with_reason else "")
-    lines = [f"{index}. {paper.title}", "   " + " · ".join(f for f in facts if f)]
+    lines = [f"{index}. {plain(paper.title)}", "   " + " · ".join(f for f in facts if f)]
     if paper.abstract:
-        lines.append("   " + fold(paper.abstract, 40)[0])
+        lines.append("   " + plain(fold(paper.abstract, 40)[0]))
     lines.append("")
     lines.append(f"   {base}{paper_url(paper.key)}")
     if paper.arxiv_url:
@@ -53,7 +54,7 @@ def text_item(item: DigestItem, index: int, base: str, with_reason: bool) -> str
 
 
 _environment.globals.update(
-    author_line=author_line, fold=fold, paper_url=paper_url, text_item=text_item
+    author_line=author_line, fold=fold, paper_url=paper_url, text_item=text_item, tex=html
 )
 DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",
                 b"list-unsubscribe-post"]  # fmt: skip

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from paperwire.presentation import anchor, author_line, paper_url, split_words
+from paperwire import texmath
+from paperwire.presentation import anchor, author_line, paper_url
 from paperwire.search.results import Fragment
 from paperwire.web.security import csrf_token
 
@@ -55,7 +56,10 @@ _environment.globals.update(
     paper_url=paper_url,
     author_line=author_line,
     marked=marked,
-    split_words=split_words,
+    split_words=texmath.split_words,
+    tex=texmath.html,
+    tex_plain=texmath.plain,
+    has_tex=texmath.has_tex,
     anchor=anchor,
     with_query=with_query,
 )
