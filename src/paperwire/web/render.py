@@ -46,6 +46,18 @@ def with_query(path: str, **params: Any) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers a pager shows: the first, the last, and `around` either side of
+    the current one, with None where numbers are left out (shown as …)."""
+    shown = sorted({1, pages, *range(max(1, current - around), min(pages, current + around) + 1)})
+    out: list[int | None] = []
+    for number in shown:
+        if out and out[-1] is not None and number - out[-1] > 1:
+            out.append(None)
+        out.append(number)
+    return out
+
+
 _environment = Environment(
     loader=PackageLoader("paperwire.web", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -62,6 +74,7 @@ _environment.globals.update(
     has_tex=texmath.has_tex,
     anchor=anchor,
     with_query=with_query,
+    page_numbers=page_numbers,
 )
 
 

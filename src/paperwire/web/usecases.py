@@ -92,10 +92,22 @@ def daily(
     else:  # the neighbouring week or month
         earlier = day_range(first - timedelta(days=1), view)[0]
         later = last + timedelta(days=1)
+    if later is not None and later > services.clock().date():
+        later = None  # nothing is listed in the future: no link into it
     return DailyPage(
         day, view, order, first, last, entries, total, page,
         max(1, -(-total // PAGE_SIZE)), earlier, later,
     )  # fmt: skip
+
+
+def home_day(services: Services) -> date:
+    """The day the home page shows: today, or (early in the day, or on a quiet site)
+    the latest day with papers, so the first page a reader sees is never empty."""
+    today = services.clock().date()
+    if services.store.feed(today, today, "upvotes", 1, 0)[1]:
+        return today
+    earlier, _ = services.store.adjacent_days(today)
+    return earlier or today
 
 
 def trending(services: Services, limit: int, user: User | None) -> list[tuple[FeedEntry, float]]:
@@ -164,6 +176,27 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
     entries = services.store.entries([hit.paper for hit in hits])
     mark_voted(services, entries, user)
     return SearchResult(hits, entries, more)
+
+
+@dataclass
+class FoundById:
+    """A search that was an arXiv id or URL: the id, and the paper if it is here."""
+
+    arxiv_id: str
+    entry: FeedEntry | None
+
+
+def find_by_id(services: Services, q: str) -> FoundById | None:
+    """When the search box holds only an arXiv id or URL (``2401.12345``,
+    ``arXiv:2401.12345v2``, ``https://arxiv.org/abs/…``), the paper it names (None when
+    it is words to search for)."""
+    text = q.strip()
+    if not text or " " in text or len(text) > 300:
+        return None
+    arxiv_id = normalise_arxiv_id(text)
+    if arxiv_id is None:
+        return None
+    return FoundById(arxiv_id, services.store.entry(arxiv_id))
 
 
 def similar_entries(services: Services, key: str, limit: int = 8) -> list[FeedEntry]:

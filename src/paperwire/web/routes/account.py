@@ -89,7 +89,12 @@ def signin_confirm(
 ) -> Response:
     """Spend the link and start a session."""
     rate_limit(services, request, "signin")
-    _user, session = usecases.complete_signin(services, token)
+    try:
+        _user, session = usecases.complete_signin(services, token)
+    except UserError as exc:  # a used or expired link: offer a new one on the spot
+        return render(
+            request, "signin.html", status=exc.status, error=str(exc), next=safe_next(next),
+        )  # fmt: skip
     response = back(next, "signed-in")
     response.set_cookie(
         SESSION_COOKIE,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire import ranking
 from paperwire.store.base import FeedOrder
 from paperwire.web import usecases
 from paperwire.web.deps import PageQuery, ReaderDep, ServicesDep
-from paperwire.web.render import render
+from paperwire.web.render import render, with_query
 from paperwire.web.responses import cached
 from paperwire.web.usecases import View
 
@@ -28,9 +29,17 @@ def today(
     view: View = "day",
     sort: FeedOrder = "upvotes",
     page: PageQuery = 1,
+    day: Annotated[date | None, Query(alias="date")] = None,
 ) -> Response:
-    """Today's papers."""
-    return daily(request, services, user, services.clock().date(), view, sort, page)
+    """Today's papers, or the latest day with papers when today has none yet; the date
+    picker's choice (``?date=``) is sent to its own address."""
+    if day is not None:
+        return RedirectResponse(
+            with_query(f"/daily/{day.isoformat()}", view=None if view == "day" else view,
+                       sort=None if sort == "upvotes" else sort),
+            status_code=303,
+        )  # fmt: skip
+    return daily(request, services, user, usecases.home_day(services), view, sort, page)
 
 
 @router.get("/daily/{day}", response_class=HTMLResponse)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperwire.errors import UserError
 from paperwire.models import User
@@ -43,7 +43,11 @@ def search_page(
     year_to: YearQuery = None,
     page: PageQuery = 1,
 ) -> Response:
-    """Hybrid search with filters."""
+    """Hybrid search with filters; an arXiv id or URL goes to its paper (or offers to
+    add it)."""
+    found = usecases.find_by_id(services, q)
+    if found is not None and found.entry is not None:
+        return RedirectResponse(paper_url(found.entry.paper.key), status_code=303)
     wanted = SearchRequest(q, mode, category or None, year_from, year_to, page)
     error = None
     try:
@@ -63,6 +67,7 @@ def search_page(
         page_size=wanted.limit,
         result=result,
         error=error,
+        missing_id=found.arxiv_id if found is not None else None,
     )
 
 
@@ -111,9 +116,11 @@ def hide(
 
 
 @router.get("/submit", response_class=HTMLResponse)
-def submit_form(request: Request, user: ReaderDep) -> Response:
-    """The submission form."""
-    return render(request, "submit.html")
+def submit_form(
+    request: Request, user: ReaderDep, arxiv: Annotated[str, Query(max_length=300)] = ""
+) -> Response:
+    """The submission form (filled in from a search for an id not here yet)."""
+    return render(request, "submit.html", value=arxiv)
 
 
 @router.post("/submit", response_class=HTMLResponse)
