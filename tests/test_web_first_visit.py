@@ -15,8 +15,12 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paperwire.models import Paper
+from paperwire.search.lexical import LexicalIndex
+from paperwire.search.spelling import distance
 from paperwire.web.security import hash_token
 from paperwire.web.services import SUBMIT_TIMEOUT_S, submission_client
 
@@ -288,3 +292,32 @@ def test_landmarks_are_named_and_the_banner_sits_in_one(site):
     daily = site.client.get(f"/daily/{TODAY}").text
     levels = [int(n) for n in re.findall(r"<h([1-6])", daily)]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in pairwise(levels))
+
+
+def test_typos_get_a_suggestion_from_the_index_and_rescue_an_empty_search(site):
+    if not isinstance(site.services.engine.lexical, LexicalIndex):
+        pytest.skip("only the tantivy index has a vocabulary to walk")
+    rescued = site.client.get("/search", params={"q": "trasnformer", "mode": "lexical"})
+    assert "No papers match <q>trasnformer</q>. Showing papers for <q>transformer</q>." in (
+        rescued.text
+    )
+    assert rescued.text.count('class="entry"') >= 5
+    hybrid = site.client.get("/search", params={"q": "difusion models"})
+    assert 'Did you mean <a href="/search?q=diffusion+models&amp;mode=hybrid">' in hybrid.text
+    right = site.client.get("/search", params={"q": "diffusion models"})
+    assert "Did you mean" not in right.text and "No papers match <q>" not in right.text
+    nothing = site.client.get("/search", params={"q": "qzxwvkjh", "mode": "lexical"})
+    assert "Did you mean" not in nothing.text and "No papers match" in nothing.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("abcde", max_size=8), st.text("abcde", max_size=8))
+def test_edit_distance_is_a_distance_and_counts_a_swap_as_one(a, b):
+    d = distance(a, b, 20)
+    assert d == distance(b, a, 20)
+    assert (d == 0) == (a == b)
+    assert d <= max(len(a), len(b))
+    assert distance(a, b, 1) == min(d, 2)
+    if len(a) >= 2:
+        swapped = a[1] + a[0] + a[2:]
+        assert distance(a, swapped, 20) == (0 if swapped == a else 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Literal, get_args
@@ -29,9 +29,12 @@ from paperwire.models import (
     normalise_arxiv_id,
 )
 from paperwire.ranking import rank_trending, window_start
+from paperwire.search import spelling
 from paperwire.search.hybrid import Mode, embed_and_save, search, similar
+from paperwire.search.lexical import LexicalIndex, stem
 from paperwire.search.query import QueryError, parse_query, with_filters
 from paperwire.search.results import SearchHit
+from paperwire.search.spelling import Correction
 from paperwire.store.base import FeedOrder
 from paperwire.tokens import read_subscription_token, subscription_token
 from paperwire.web.security import API_TOKEN_PREFIX, hash_token, new_token
@@ -153,11 +156,15 @@ class SearchRequest:
 
 @dataclass
 class SearchResult:
-    """Hits with their feed entries (upvotes, listing), same order."""
+    """Hits with their feed entries (upvotes, listing), same order; `suggestion` is the
+    query with its misspelt words corrected ("did you mean"), and `corrected_from` the
+    query as typed when nothing matched it and the hits are the suggestion's."""
 
     hits: list[SearchHit] = field(default_factory=list)
     entries: list[FeedEntry] = field(default_factory=list)
     has_more: bool = False
+    suggestion: str | None = None
+    corrected_from: str | None = None
 
 
 def run_search(services: Services, request: SearchRequest, user: User | None) -> SearchResult:
@@ -173,9 +180,63 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
         raise UserError(str(exc)) from exc
     more = len(hits) > request.limit
     hits = hits[: request.limit]
+    suggestion = did_you_mean(services, request.q) if request.mode != "semantic" else None
+    if not hits and suggestion is not None:
+        # Nothing matched the words as typed: show what the corrected words match.
+        rescued = run_search(services, replace(request, q=suggestion), user)
+        if rescued.hits:
+            rescued.corrected_from = request.q
+            rescued.suggestion = suggestion
+            return rescued
     entries = services.store.entries([hit.paper for hit in hits])
     mark_voted(services, entries, user)
-    return SearchResult(hits, entries, more)
+    return SearchResult(hits, entries, more, suggestion)
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def did_you_mean(services: Services, q: str) -> str | None:
+    """The query with each word no paper holds replaced by the nearest word of the
+    keyword index's vocabulary (search.spelling), written as the papers write it; None
+    when every word is known or nothing is near (and on an index with no vocabulary to
+    walk)."""
+    index = services.engine.lexical
+    if not isinstance(index, LexicalIndex):
+        return None
+    try:
+        query = parse_query(q)
+    except QueryError:
+        return None
+    typed = {w for term in query.positive for w in term.words if not term.prefix}
+    changed = q
+    found = False
+    for word in sorted(typed):
+        correction = spelling.correct(index, word)
+        if correction is None:
+            continue
+        fix = _surface_word(services, index, correction)
+        # The fix is letters only (a word of the papers, or an index term).
+        changed = re.sub(rf"(?i)\b{re.escape(word)}\b", fix, changed)
+        found = True
+    return changed if found and changed != q else None
+
+
+def _surface_word(services: Services, index: LexicalIndex, correction: Correction) -> str:
+    """The word papers write for an indexed stem ("transform" -> "transformer", as the
+    typo suggests): the commonest word with that stem in a few papers holding it, the
+    nearest to the typo among equals."""
+    pids = [pid for pid, _ in index.search(parse_query(correction.term), 20)]
+    counts: dict[str, int] = {}
+    for paper in services.store.get_papers(pids).values():
+        for word in _WORD.findall(f"{paper.title} {paper.abstract}"):
+            lowered = word.lower()
+            if stem(lowered) == correction.term:
+                counts[lowered] = counts.get(lowered, 0) + 1
+    if not counts:
+        return correction.term
+    typo = correction.word.lower()
+    return min(counts, key=lambda w: (spelling.distance(typo, w, 10), -counts[w], w))
 
 
 @dataclass
