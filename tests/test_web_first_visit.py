@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import socket
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from itertools import pairwise
 from urllib.parse import urlsplit
@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperwire.models import Paper
+from paperwire.ingest import parse_any
+from paperwire.models import Author, Paper
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.spelling import distance
 from paperwire.web.security import hash_token
@@ -321,3 +322,27 @@ def test_edit_distance_is_a_distance_and_counts_a_swap_as_one(a, b):
     if len(a) >= 2:
         swapped = a[1] + a[0] + a[2:]
         assert distance(a, swapped, 20) == (0 if swapped == a else 1)
+
+
+def test_cite_gives_bibtex_that_reads_back_as_the_same_paper(site):
+    paper = Paper(
+        title=r"Attention Is All You Need: $\mathcal{O}(n^2)$ & more",
+        abstract="x",
+        arxiv_id="1706.03762",
+        authors=[Author("Ashish Vaswani"), Author("Noam Shazeer"), Author("Łukasz Kaiser")],
+        published=date(2017, 6, 12),
+        categories=["cs.CL", "cs.LG"],
+        code_urls=["https://github.com/tensorflow/tensor2tensor"],
+    )
+    site.store.upsert_papers([paper])
+    page = site.client.get("/papers/1706.03762").text
+    assert 'href="/papers/1706.03762/cite.bib" download' in page
+    assert "Code on github.com" in page and "@misc{vaswani2017attention," in page
+    bib = site.client.get("/papers/1706.03762/cite.bib")
+    assert bib.status_code == 200 and bib.headers["content-type"].startswith("application/x-bibtex")
+    assert 'filename="vaswani2017attention.bib"' in bib.headers["content-disposition"]
+    (read,) = [p for p in parse_any(bib.content, "cite.bib") if isinstance(p, Paper)]
+    assert read.arxiv_id == "1706.03762"
+    assert [a.name for a in read.authors] == ["Ashish Vaswani", "Noam Shazeer", "Łukasz Kaiser"]
+    assert read.title.startswith("Attention Is All You Need") and "more" in read.title
+    assert site.client.get("/papers/no-such-paper/cite.bib").status_code == 404

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from paperwire import texmath
+from paperwire.cite import bibtex
 from paperwire.presentation import anchor, author_line, paper_url
 from paperwire.search.results import Fragment
 from paperwire.web.security import csrf_token
@@ -75,6 +76,7 @@ _environment.globals.update(
     anchor=anchor,
     with_query=with_query,
     page_numbers=page_numbers,
+    bibtex=bibtex,
 )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from paperwire.cite import bibtex, cite_key
 from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.presentation import anchor, paper_url
@@ -68,6 +69,17 @@ def search_page(
         result=result,
         error=error,
         missing_id=found.arxiv_id if found is not None else None,
+    )
+
+
+@router.get("/papers/{key:path}/cite.bib")
+def cite(services: ServicesDep, key: str) -> Response:
+    """The paper's BibTeX entry, as a file to save."""
+    entry = usecases.paper_entry(services, key, None)
+    return Response(
+        bibtex(entry.paper),
+        media_type="application/x-bibtex; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{cite_key(entry.paper)}.bib"'},
     )
 
 
