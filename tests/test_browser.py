@@ -303,6 +303,7 @@ def page_types(base: str, site) -> dict[str, str]:
     day = site.clock.now.date().isoformat()
     return {
         "feed": f"{base}/",
+        "feed-list": f"{base}/?layout=list",
         "week": f"{base}/daily/{day}?view=week",
         "trending": f"{base}/trending",
         "search": f"{base}/search?q=diffusion+models",

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ from paperwire.ingest import parse_any
 from paperwire.models import Author, Paper
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.spelling import distance
-from paperwire.web.security import hash_token
+from paperwire.web.security import csrf_token, hash_token
 from paperwire.web.services import SUBMIT_TIMEOUT_S, submission_client
 
 TODAY = "2026-11-23"
@@ -346,3 +347,41 @@ def test_cite_gives_bibtex_that_reads_back_as_the_same_paper(site):
     assert [a.name for a in read.authors] == ["Ashish Vaswani", "Noam Shazeer", "Łukasz Kaiser"]
     assert read.title.startswith("Attention Is All You Need") and "more" in read.title
     assert site.client.get("/papers/no-such-paper/cite.bib").status_code == 404
+
+
+def test_compact_list_and_author_and_category_links(site):
+    site.store.upsert_papers(
+        [Paper(title="Linked names", abstract="x", arxiv_id="2401.00005",
+               authors=[Author("Ada Lovelace")], categories=["cs.LG"])]
+    )  # fmt: skip
+    site.store.submit("2401.00005", site.clock.now.date(), None, site.clock.now)
+    cards = site.client.get(f"/daily/{TODAY}?sort=newest").text
+    assert 'href="/search?q=author%3A%22Ada+Lovelace%22"' in cards
+    assert 'href="/search?q=category%3Acs.LG"' in cards
+    by_author = site.client.get("/search?q=author%3A%22Ada+Lovelace%22&mode=lexical").text
+    assert "Linked names" in by_author
+    listed = site.client.get(f"/daily/{TODAY}?layout=list&page=2").text
+    assert listed.count('<li class="row"') == 30 and 'class="entry"' not in listed
+    assert '<ol class="rows" start="31">' in listed
+    assert "page=3&amp;layout=list" in listed or "layout=list&amp;page=3" in listed
+    picked = site.client.get("/daily?date=2026-11-20&layout=list", follow_redirects=False)
+    assert picked.headers["location"] == "/daily/2026-11-20?layout=list"
+
+
+def test_the_banner_is_dismissed_or_gone_once_subscribed(site):
+    assert "banner-email" in site.client.get("/").text
+    hidden = site.client.get("/banner/hide?next=/trending", follow_redirects=False)
+    assert hidden.status_code == 303 and hidden.headers["location"] == "/trending"
+    assert "pw_banner=off" in hidden.headers["set-cookie"]
+    assert "banner-email" not in site.client.get("/").text  # not served from the cache
+    other = TestClient(site.client.app)
+    assert "banner-email" in other.get("/").text  # another reader still sees it
+    fresh = TestClient(site.client.app)
+    fresh.get("/subscribe")
+    token = csrf_token(site.services.secret, fresh.cookies["pw_csrf"])
+    done = fresh.post(
+        "/subscribe",
+        data={"csrf_token": token, "email": "new@example.org", "frequency": "daily",
+              "trending": "true"},
+    )  # fmt: skip
+    assert done.status_code == 200 and "banner-email" not in fresh.get("/").text

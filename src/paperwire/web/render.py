@@ -92,6 +92,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         full_path=_path_without_notice(request),
         notice=NOTICES.get(notice or ""),
         today=services.clock().date(),
+        banner=request.cookies.get("pw_banner") != "off"
+        and not request.url.path.startswith(("/subscribe", "/subscriptions")),
         base_url=services.settings.base_url.rstrip("/"),
         **context,
     )

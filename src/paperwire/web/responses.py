@@ -12,10 +12,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperwire.web.security import SESSION_COOKIE, safe_next
 from paperwire.web.services import Services
 
+BANNER_COOKIE = "pw_banner"  # "off": the reader dismissed the digest banner or subscribed
+BANNER_DAYS = 365
+
+
+def hide_banner(response: Response, https: bool) -> Response:
+    """Remember in the browser that the digest banner is not wanted any more."""
+    response.set_cookie(
+        BANNER_COOKIE, "off", max_age=BANNER_DAYS * 86400, httponly=True, secure=https,
+        samesite="lax",
+    )  # fmt: skip
+    return response
+
 
 def cached(request: Request, services: Services, build: Callable[[], HTMLResponse]) -> Response:
-    """Serve an anonymous page from the page cache (signed-in pages are personal)."""
-    if getattr(request.state, "user", None) is not None or SESSION_COOKIE in request.cookies:
+    """Serve an anonymous page from the page cache (signed-in pages, and pages without
+    the banner, are personal)."""
+    personal = SESSION_COOKIE in request.cookies or BANNER_COOKIE in request.cookies
+    if getattr(request.state, "user", None) is not None or personal:
         return build()
     key = request.url.path + "?" + request.url.query
     hit = services.pages.get(key)

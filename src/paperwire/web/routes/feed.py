@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,6 +18,7 @@ from paperwire.web.usecases import View
 
 router = APIRouter(include_in_schema=False)
 TRENDING_SHOWN = 50
+Layout = Literal["cards", "list"]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -30,16 +31,19 @@ def today(
     sort: FeedOrder = "upvotes",
     page: PageQuery = 1,
     day: Annotated[date | None, Query(alias="date")] = None,
+    layout: Layout = "cards",
 ) -> Response:
     """Today's papers, or the latest day with papers when today has none yet; the date
     picker's choice (``?date=``) is sent to its own address."""
     if day is not None:
         return RedirectResponse(
             with_query(f"/daily/{day.isoformat()}", view=None if view == "day" else view,
-                       sort=None if sort == "upvotes" else sort),
+                       sort=None if sort == "upvotes" else sort,
+                       layout=None if layout == "cards" else layout),
             status_code=303,
         )  # fmt: skip
-    return daily(request, services, user, usecases.home_day(services), view, sort, page)
+    home = usecases.home_day(services)
+    return daily(request, services, user, home, view, sort, page, layout)
 
 
 @router.get("/daily/{day}", response_class=HTMLResponse)
@@ -51,12 +55,13 @@ def daily(
     view: View = "day",
     sort: FeedOrder = "upvotes",
     page: PageQuery = 1,
+    layout: Layout = "cards",
 ) -> Response:
-    """The papers of a day, week or month."""
+    """The papers of a day, week or month, as cards or as a compact list."""
 
     def build() -> HTMLResponse:
         feed = usecases.daily(services, day, view, sort, page, user)
-        return render(request, "daily.html", page=feed)
+        return render(request, "daily.html", page=feed, layout=layout)
 
     return cached(request, services, build)
 
