@@ -112,3 +112,12 @@ def test_pages_feeds_and_mail_render_the_math(site):
     assert entry.title.startswith("Sorting in 𝒪(n")
     raw = site.client.get("/feeds/daily.atom").text
     assert "&lt;math xmlns=" in raw  # the summary is HTML holding MathML
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("ab \n\t$x"), max_size=60), st.integers(0, 8))
+def test_folding_keeps_every_word_once_in_order(text, words):
+    head, rest = texmath.split_words(text, words)
+    assert head.split() + rest.split() == text.split()
+    if rest and "$" not in text:
+        assert len(head.split()) == words

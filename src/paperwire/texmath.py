@@ -148,9 +148,11 @@ def has_tex(text: str) -> bool:
     return bool(text) and ("$" in text or "\\" in text or "{" in text or "--" in text)
 
 
+@lru_cache(maxsize=4096)
 def html(text: str) -> Markup:
     """A title or abstract as safe HTML: formulas as sanitised MathML, the rest as
-    Unicode text, escaped."""
+    Unicode text, escaped. Cached: the same abstracts are shown on page after page, and
+    a conversion costs milliseconds."""
     if not has_tex(text):
         return escape(text)
     parts: list[Markup] = []
@@ -162,6 +164,7 @@ def html(text: str) -> Markup:
     return Markup("").join(parts)
 
 
+@lru_cache(maxsize=4096)
 def plain(text: str) -> str:
     """A title or abstract as Unicode text (mail text parts, feed titles, page titles):
     TeX commands and formulas converted as far as Unicode goes (``𝒪(n log n)``)."""
@@ -176,6 +179,12 @@ def split_words(text: str, words: int = 45) -> tuple[str, str]:
     """A text cut after `words` words at a space outside any formula: (the head, the
     rest), the rest empty when nothing was cut. A formula counts as one word."""
     inside = [(m.start(), m.end()) for m in _MATH.finditer(text)]
+    if not inside:  # no formula: the cut is after the `words`-th run of non-spaces
+        head = re.match(rf"\s*(?:\S+\s+){{{max(words - 1, 0)}}}\S+", text)
+        if head is None or words < 1:
+            return text, ""
+        rest = text[head.end() :].strip()
+        return (head.group(0), rest) if rest else (text, "")
     count = 0
     in_word = False
     for index, char in enumerate(text):
@@ -209,8 +218,8 @@ def text_mode(tex: str) -> str:
     """Text-mode LaTeX as Unicode (``{\\it x}`` → x, ``\\"o`` → ö, ``---`` → —). A text
     with no command or brace is returned as it is (a bare ``%`` is a percent sign here,
     not a TeX comment)."""
-    if "\\" not in tex and "{" not in tex and "--" not in tex:
-        return tex
+    if "\\" not in tex and "{" not in tex:
+        return tex.replace("---", "\u2014").replace("--", "\u2013")
     return _to_text(_BARE_PERCENT.sub(r"\\%", tex))
 
 
