@@ -385,3 +385,41 @@ def test_the_banner_is_dismissed_or_gone_once_subscribed(site):
               "trending": "true"},
     )  # fmt: skip
     assert done.status_code == 200 and "banner-email" not in fresh.get("/").text
+
+
+def test_adding_from_a_file_takes_one_paper_and_refuses_the_rest(site):
+    site.sign_in("ada@example.org")
+    one = b"""@article{lovelace1843notes,
+  title = {Notes on the Analytical Engine},
+  author = {Ada Lovelace and Charles Babbage},
+  year = {1843},
+  abstract = {We describe a machine that computes Bernoulli numbers.}
+}
+"""
+    added = site.client.post(
+        "/submit/file",
+        data={"csrf_token": site.csrf()},
+        files={"file": ("notes.bib", one, "text/plain")},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    key = added.headers["location"].split("?")[0].removeprefix("/papers/")
+    entry = site.store.entry(key)
+    assert entry.paper.title == "Notes on the Analytical Engine"
+    assert [a.name for a in entry.paper.authors] == ["Ada Lovelace", "Charles Babbage"]
+    assert entry.submission is not None and entry.submission.day.isoformat() == TODAY
+    two = one + one.replace(b"lovelace1843notes", b"other").replace(b"Notes on", b"More on")
+    for content, said in (
+        (two, "notes.bib holds 2 papers; submit one at a time"),
+        (b"   ", "notes.bib is empty"),
+        (b"\x00\x01\x02binary", "notes.bib could not be read"),
+    ):
+        page = site.client.post(
+            "/submit/file",
+            data={"csrf_token": site.csrf()},
+            files={"file": ("notes.bib", content, "text/plain")},
+        )
+        assert page.status_code == 400, (content, page.status_code)
+        assert said in page.text and 'aria-describedby="file-error"' in page.text
+    refused = site.client.post("/submit/file", files={"file": ("notes.bib", one, "text/plain")})
+    assert refused.status_code == 403  # the CSRF token is required here too

@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 from paperwire.digest.addresses import normalise_email
 from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe, validate
 from paperwire.errors import UserError
+from paperwire.ingest import parse_any
+from paperwire.ingest.common import ParseError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.models import (
     Author,
@@ -390,7 +392,37 @@ def add_by_hand(services: Services, user: User, typed: ManualPaper) -> tuple[Fee
     """Store a paper a reader typed in (through the store's upsert, so the identity rule
     merges it with the arXiv record when that arrives) and list it on today's feed.
     Returns (entry, newly listed)."""
-    paper = typed.paper()
+    return _add_and_list(services, user, typed.paper())
+
+
+MAX_FILE_BYTES = 48 * 1024
+
+
+def add_from_file(services: Services, user: User, name: str, data: bytes) -> tuple[FeedEntry, bool]:
+    """Store the one paper a file describes (BibTeX, JSON Lines, arXiv Atom — any format
+    `paperwire import` reads, detected from the content) and list it on today's feed.
+    UserError naming the file when it is empty, unreadable or holds more than one paper
+    (many papers are an import, not a submission)."""
+    label = (name or "the file")[:80]
+    if not data.strip():
+        raise UserError(f"{label} is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(f"{label} is over {MAX_FILE_BYTES // 1024} KB: one paper's record is less")
+    try:
+        papers = [p for p in parse_any(data, label) if isinstance(p, Paper)]
+    except ParseError as exc:
+        raise UserError(f"{label} could not be read: {exc.message}") from exc
+    if not papers:
+        raise UserError(f"{label} holds no paper this site can read (title missing?)")
+    if len(papers) > 1:
+        raise UserError(
+            f"{label} holds {len(papers)} papers; submit one at a time "
+            "(`paperwire import` takes many)"
+        )
+    return _add_and_list(services, user, papers[0])
+
+
+def _add_and_list(services: Services, user: User, paper: Paper) -> tuple[FeedEntry, bool]:
     store = services.store
     if store.entry(paper.key) is None:
         store.upsert_papers([paper])

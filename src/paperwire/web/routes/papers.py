@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from paperwire.cite import bibtex, cite_key
 from paperwire.errors import UserError
@@ -179,4 +180,26 @@ def submit_by_hand(
         return render(
             request, "submit.html", status=exc.status, manual_error=str(exc), typed=typed,
         )  # fmt: skip
+    return back(paper_url(entry.paper.key), "submitted" if created else "listed")
+
+
+@router.post("/submit/file", response_class=HTMLResponse)
+async def submit_file(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("submit papers"))],
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Add the paper a file describes (a .bib entry, a JSON line, an arXiv Atom entry)
+    and list it on today's feed."""
+    rate_limit(services, request, "submit", f"user:{reader.id}")
+    data = await file.read(usecases.MAX_FILE_BYTES + 1) if file is not None else b""
+    name = (file.filename if file is not None else "") or "the file"
+    try:
+        entry, created = await run_in_threadpool(
+            usecases.add_from_file, services, reader, name, data
+        )
+    except UserError as exc:
+        return render(request, "submit.html", status=exc.status, file_error=str(exc))
     return back(paper_url(entry.paper.key), "submitted" if created else "listed")
