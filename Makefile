@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all install system-deps run serve test test-quick lint format bench eval clean
+.PHONY: all install system-deps browser-deps run serve test test-quick lint format bench eval clean
 
 all: lint test
 
@@ -21,12 +21,16 @@ system-deps:  ## Debian's chromium for the browser tests (installed when root an
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: no chromium (sudo apt-get install chromium): browser tests will skip"; fi
 
+browser-deps:  ## axe-core for the browser tests' accessibility checks (tests/package-lock.json)
+	@if command -v npm >/dev/null; then npm ci --prefix tests --no-audit --no-fund --silent; \
+	else echo "note: no npm (apt-get install npm): the accessibility checks will skip"; fi
+
 run: install  ## import the sample corpus, list it on today's feed, serve on :8000
 	$(BIN)/paperwire import --sample --list-on today --quiet
 	$(BIN)/paperwire stats
 	$(BIN)/paperwire serve --host 127.0.0.1 --port 8000
 
-test: install system-deps  ## the whole test suite
+test: install system-deps browser-deps  ## the whole test suite
 	$(BIN)/pytest
 
 test-quick: install  ## the quick loop: everything but the PostgreSQL and browser tests
@@ -45,7 +49,7 @@ bench: install  ## the benchmarks of bench/ (long: see bench/RESULTS.md)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/out test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/out test-artifacts tests/node_modules
 
 eval: install  ## search quality on eval/judgments.json: every mode per kind and split, bm25s beside, paired tests, dev grids
 	$(BIN)/python eval/run.py --tune

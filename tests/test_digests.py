@@ -13,7 +13,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import dkim
 import pytest
@@ -28,7 +28,12 @@ from paperwire.store import open_store
 from smtp_support import SMTPServer
 from support import ENGINES, engine_url, make_site
 
-NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+
+def soon() -> datetime:
+    """A few minutes from now, read when a test starts: papers the test adds are stored
+    at the wall-clock time and must be "new" to its digests (a time read once at import
+    fell behind when the tests before these took more than five minutes)."""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
 
 
 @pytest.fixture
@@ -43,7 +48,7 @@ def digest_site(request, tmp_path, smtp):
         tmp_path,
         database_url=engine_url(request, tmp_path, sample=True),
         sample_loaded=True,
-        now=NOW,
+        now=soon(),
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_starttls=False,
@@ -258,7 +263,8 @@ def test_each_period_is_composed_and_sent_once(digest_site, smtp):
     run(site)
     run(site, frequency="weekly")
     assert all(len(smtp.inbox.to(f"r{i}@example.org")) == 2 for i in range(5))
-    same_week = period_key("weekly", site.clock.now) == period_key("weekly", NOW)
+    started = site.clock.now - timedelta(days=1)
+    same_week = period_key("weekly", site.clock.now) == period_key("weekly", started)
     assert len(smtp.inbox.to("weekly@example.org")) == (1 if same_week else 2)
     assert site.store.outbox_counts() == {"sent": len(smtp.inbox.messages)}
     with site.store.read() as conn:
@@ -433,3 +439,73 @@ def test_a_sender_killed_while_composing_resumes_exactly_once(digest_site, smtp,
     assert finished.returncode == 0, finished.stderr
     assert sorted(m["To"] for m in inbox.messages) == addresses
     assert site.store.outbox_counts() == {"sent": 300}
+
+
+URL = re.compile(r"https?://\S+")
+
+
+def test_every_link_of_both_parts_stands_alone_and_leads_somewhere(digest_site, smtp):
+    """Issue 18: the text part ran each URL into the next item (`…models2. CaRL`) and
+    into the `--` signature; the confirmation's list was one line. Each URL of the text
+    part must end its line, and each link of either part must be followed through the
+    app to a page (or be an arXiv or code link of a paper in the digest)."""
+    site, inbox = digest_site, smtp.inbox
+    site.store.upsert_papers(
+        [Paper(title="Coded", abstract="x", arxiv_id="2401.00003",
+               code_urls=["https://github.com/example/diffusion-models"])]
+    )  # fmt: skip
+    site.store.submit("2401.00003", site.clock.now.date(), None, site.clock.now)
+    site.client.post(
+        "/subscribe",
+        data={"csrf_token": site.csrf(), "email": "links@example.org", "frequency": "daily",
+              "trending": "true", "query": ["diffusion models", "graph networks"],
+              "mode": ["lexical", "lexical"]},
+    )  # fmt: skip
+    confirmation = inbox.wait_for("links@example.org", 1).get_body(("plain",)).get_content()
+    listed = [line for line in confirmation.splitlines() if line.startswith("  - ")]
+    assert listed == [
+        "  - the trending papers",
+        '  - new papers for the search "diffusion models"',
+        '  - new papers for the search "graph networks"',
+    ]
+    confirm_url = URL.search(confirmation).group(0)
+    assert any(line == confirm_url for line in confirmation.splitlines())
+    token = confirm_url.split("token=")[1]
+    site.client.post("/subscriptions/confirm", data={"token": token, "csrf_token": site.csrf()})
+
+    run(site)
+    digest = inbox.wait_for("links@example.org", 2)
+    text = digest.get_body(("plain",)).get_content()
+    html = digest.get_body(("html",)).get_content()
+    lines = text.splitlines()
+    assert "-- " in lines and lines[lines.index("-- ") - 1] == ""  # the signature stands apart
+    numbered = [line for line in lines if re.match(r"\d+\. ", line)]
+    assert len(numbered) >= 10
+    text_urls = []
+    for line in lines:
+        found = URL.findall(line)
+        if not found:
+            continue
+        assert len(found) == 1 and line.endswith(found[0]), line  # alone at the line's end
+        label = line[: -len(found[0])].strip()
+        assert label in ("", "arXiv:", "Code:", "Change it:", "Unsubscribe:"), line
+        text_urls.append(found[0])
+    html_urls = re.findall(r'href="([^"]+)"', html)
+    assert "https://github.com/example/diffusion-models" in text_urls
+    assert "https://github.com/example/diffusion-models" in html_urls
+    keys = {
+        unquote(urlsplit(u).path.removeprefix("/papers/"))
+        for u in text_urls
+        if urlsplit(u).path.startswith("/papers/")
+    }
+    code = {c for key in keys for c in site.store.entry(key).paper.code_urls}
+    for url in {*text_urls, *html_urls}:
+        parts = urlsplit(url)
+        if parts.netloc == "testserver":
+            answer = site.client.get(parts.path + (f"?{parts.query}" if parts.query else ""))
+            assert answer.status_code == 200, url
+        elif parts.netloc == "arxiv.org":
+            assert re.fullmatch(r"/abs/\d{4}\.\d{4,5}", parts.path), url
+            assert site.store.entry(parts.path.removeprefix("/abs/")) is not None, url
+        else:
+            assert url in code, url  # a code link of a paper in this digest

@@ -106,7 +106,7 @@ def test_trending_shows_the_formula_and_ranks_by_votes(site):
     def order():
         page = site.client.get("/trending")
         assert "(upvotes + 1) / (hours since submission + 2) ^ 1.8" in page.text
-        return re.findall(r'<h3><a href="/papers/([^"]+)"', page.text)
+        return re.findall(r'<h2 class="title"><a href="/papers/([^"]+)"', page.text)
 
     before = order()
     key = before[-1]
@@ -199,8 +199,12 @@ def test_upvote_toggles_without_and_with_javascript(site):
         data={"csrf_token": site.csrf(), "next": f"/daily/{TODAY}"},
         follow_redirects=False,
     )
-    assert plain.status_code == 303 and plain.headers["location"] == f"/daily/{TODAY}"
+    # Back to the paper's card, with the vote confirmed.
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"/daily/{TODAY}?notice=voted#paper-{key}"
     assert site.store.entry(key).upvotes == 1
+    back = site.client.get(plain.headers["location"])
+    assert "Your upvote is counted." in back.text and f'id="paper-{key}"' in back.text
     scripted = site.client.post(
         f"/papers/{key}/vote",
         data={"csrf_token": site.csrf()},
@@ -213,7 +217,7 @@ def test_upvote_toggles_without_and_with_javascript(site):
         data={"csrf_token": site.csrf(), "next": "//evil.example/x"},
         follow_redirects=False,
     )
-    assert away.headers["location"] == "/"
+    assert away.headers["location"].startswith("/?notice=")
 
 
 def test_anonymous_readers_are_sent_to_sign_in(site):

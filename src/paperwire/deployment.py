@@ -283,6 +283,10 @@ class Deployment:
 
         return self._once("_arxiv", lambda: PoliteClient(httpx.Client(timeout=60.0)))
 
+    @arxiv.setter
+    def arxiv(self, client: PoliteClient) -> None:
+        self._arxiv = client
+
     @property
     def secret(self) -> str:
         """The key that signs CSRF tokens and email links."""

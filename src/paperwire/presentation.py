@@ -3,9 +3,11 @@ line, its folded abstract."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from paperwire.models import Paper
+from paperwire.texmath import split_words
 
 AUTHORS_SHOWN = 6
 
@@ -13,6 +15,13 @@ AUTHORS_SHOWN = 6
 def paper_url(key: str) -> str:
     """The path of a paper's page (old-style arXiv keys keep their slash)."""
     return "/papers/" + quote(key, safe="/")
+
+
+def anchor(key: str) -> str:
+    """The id of a paper's card on a page, so that a form can send the reader back to it
+    (``#paper-2401-12345``): the key with anything but letters, digits, ``-`` and ``_``
+    made ``-``."""
+    return "paper-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
 
 
 def author_line(paper: Paper) -> str:
@@ -27,8 +36,7 @@ def author_line(paper: Paper) -> str:
 
 
 def fold(text: str, words: int = 45) -> tuple[str, bool]:
-    """The first `words` words of a text, and whether anything was cut."""
-    parts = text.split()
-    if len(parts) <= words:
-        return text, False
-    return " ".join(parts[:words]) + " …", True
+    """The first `words` words of a text (never cutting a formula), and whether anything
+    was cut."""
+    head, rest = split_words(text, words)
+    return (head + " …", True) if rest else (text, False)

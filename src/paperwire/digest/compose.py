@@ -14,9 +14,10 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from paperwire.config import Settings
-from paperwire.digest.select import DigestContent
+from paperwire.digest.select import DigestContent, DigestItem
 from paperwire.models import OutboxItem, Subscription
 from paperwire.presentation import author_line, fold, paper_url
+from paperwire.texmath import html, plain
 from paperwire.tokens import subscription_token
 
 _environment = Environment(
@@ -27,7 +28,34 @@ _environment = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_environment.globals.update(author_line=author_line, fold=fold, paper_url=paper_url)
+
+
+def text_item(item: DigestItem, index: int, base: str, with_reason: bool) -> str:
+    """One paper of the plain-text part: numbered title, a facts line, the folded
+    abstract, then each link alone on its own line and a blank line after the item, so
+    that no mail client runs a URL into the next item."""
+    paper = item.entry.paper
+    upvotes = item.entry.upvotes
+    facts = [author_line(paper)]
+    facts.append(paper.published.isoformat() if paper.published else "")
+    facts.append(f"{upvotes} upvote{'s' if upvotes != 1 else ''}")
+    facts.append(item.reason if with_reason else "")
+    lines = [f"{index}. {plain(paper.title)}", "   " + " · ".join(f for f in facts if f)]
+    if paper.abstract:
+        lines.append("   " + plain(fold(paper.abstract, 40)[0]))
+    lines.append("")
+    lines.append(f"   {base}{paper_url(paper.key)}")
+    if paper.arxiv_url:
+        lines.append(f"   arXiv: {paper.arxiv_url}")
+    code = [url for url in paper.code_urls if url.startswith(("https://", "http://"))]
+    if code:
+        lines.append(f"   Code: {code[0]}")
+    return "\n".join(lines) + "\n"
+
+
+_environment.globals.update(
+    author_line=author_line, fold=fold, paper_url=paper_url, text_item=text_item, tex=html
+)
 DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",
                 b"list-unsubscribe-post"]  # fmt: skip
 

@@ -56,11 +56,12 @@ class PoliteClient:
     min_interval: float = MIN_INTERVAL_S
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    max_retries: int = MAX_RETRIES  # a reader waiting on a page gets one attempt
     _last: float | None = field(default=None, init=False)
 
     def get(self, url: str, params: dict[str, str] | None = None) -> bytes:
         """GET an arXiv URL; returns the body. Redirects are followed only within arXiv."""
-        for attempt in range(MAX_RETRIES):
+        for attempt in range(self.max_retries):
             self._wait()
             check_arxiv_url(url)
             try:
@@ -68,7 +69,7 @@ class PoliteClient:
                     url, params=params, headers={"User-Agent": USER_AGENT}, follow_redirects=False
                 )
             except httpx.HTTPError as exc:
-                if attempt == MAX_RETRIES - 1:
+                if attempt == self.max_retries - 1:
                     raise FetchError(f"{url}: {exc}") from exc
                 self.sleep(self.min_interval * 2**attempt)
                 continue
@@ -90,7 +91,7 @@ class PoliteClient:
             if len(response.content) > MAX_RESPONSE_BYTES:
                 raise FetchError(f"{url}: response larger than {MAX_RESPONSE_BYTES:,} bytes")
             return response.content
-        raise FetchError(f"{url}: still failing after {MAX_RETRIES} attempts")
+        raise FetchError(f"{url}: still failing after {self.max_retries} attempts")
 
     def _wait(self) -> None:
         now = self.clock()

@@ -109,7 +109,7 @@ def split_authors(text: str) -> list[tuple[str, str | None]]:
 def _contexts() -> tuple[Any, Any]:
     """pylatexenc's parsing and text contexts, plus the macros BibTeX files use that its
     defaults drop (\\mbox keeps its argument) or render oddly (\\textasciicircum)."""
-    from pylatexenc import (  # type: ignore[import-untyped]
+    from pylatexenc import (
         latex2text,
         latexwalker,
         macrospec,

@@ -51,7 +51,7 @@ def create_app(
         version="0.1.0",
         summary="Research papers: the daily feed, trending, hybrid search, similar papers.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # routes/docs.py: Swagger UI from the package, under the CSP
         redoc_url=None,
     )
     app.state.services = services

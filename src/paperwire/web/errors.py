@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -40,6 +41,44 @@ def problem(status: int, detail: str, instance: str = "") -> JSONResponse:
     )
 
 
+# What each field of a page's address or form is, in a reader's words.
+FIELD_NAMES = {
+    "day": "the date", "date": "the date", "page": "the page number", "view": "the view",
+    "sort": "the order", "q": "the search", "mode": "the kind of match",
+    "category": "the category", "year_from": "the first year", "year_to": "the last year",
+    "email": "the email address", "name": "the name", "title": "the title",
+    "arxiv": "the arXiv id", "token": "the link", "frequency": "how often",
+}  # fmt: skip
+
+
+def reader_message(error: Any) -> str:
+    """One validation error as a sentence a reader understands: "“not-a-date” is not a
+    date (write it as 2026-11-23)." — no validation paths, no pydantic wording."""
+    loc = [str(part) for part in error.get("loc", ())]
+    field = FIELD_NAMES.get(loc[-1] if loc else "", "a value")
+    value = error.get("input")
+    shown = f"“{str(value)[:60]}”" if isinstance(value, str | int) else field.capitalize()
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind.startswith("date"):
+        return f"{shown} is not a date (write it as 2026-11-23)."
+    if kind.startswith("int"):
+        return f"{shown} is not a whole number, as {field} must be."
+    if kind == "literal_error":
+        return f"{shown} is not a choice here: {field} is one of {ctx.get('expected', '')}."
+    if kind == "missing":
+        return f"{field.capitalize()} is missing."
+    if kind == "string_too_long":
+        return f"{field.capitalize()} is too long (at most {ctx.get('max_length')} characters)."
+    if kind == "string_too_short":
+        return f"{field.capitalize()} is empty."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{field.capitalize()} must be at least {ctx.get('ge', ctx.get('gt'))}."
+    if kind in ("less_than_equal", "less_than"):
+        return f"{field.capitalize()} must be at most {ctx.get('le', ctx.get('lt'))}."
+    return f"{shown} is not a valid value for {field}."
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error as a page or as problem details."""
 
@@ -65,8 +104,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = list(exc.errors())[:5]
+        if not _wants_json(request):  # readers get sentences, not validation paths
+            said = [reader_message(error) for error in errors]
+            return render_error(request, 422, " ".join(said) or "That address is not one we know.")
         parts = []
-        for error in exc.errors()[:5]:
+        for error in errors:
             where = ".".join(str(p) for p in error.get("loc", ()))
             parts.append(f"{where}: {error.get('msg', 'invalid')}")
         return answer(request, 422, "; ".join(parts) or "invalid request")

@@ -1,5 +1,6 @@
 """The guard every request passes through first (pure ASGI): oversized URLs and bodies
-refused before the body is read, a CSRF cookie for every browser, security headers on
+refused before the body is read, HEAD answered as GET without the body (feed readers and
+link checkers probe with HEAD), a CSRF cookie for every browser, security headers on
 every response."""
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Guard:
         fresh = cookie is None
         scope.setdefault("state", {})["csrf_binding"] = cookie or new_token()
         received = 0
+        head = scope["method"] == "HEAD"
+        if head:  # every GET route answers HEAD: the same status and headers, no body
+            scope = dict(scope, method="GET")
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -68,6 +72,8 @@ class Guard:
                     value = f"{CSRF_COOKIE}={scope['state']['csrf_binding']}{flags}"
                     extra.append((b"set-cookie", value.encode()))
                 message["headers"] = list(message.get("headers", [])) + extra
+            elif message["type"] == "http.response.body" and head:
+                message = {**message, "body": b""}
             await send(message)
 
         try:

@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from paperwire.presentation import author_line, fold, paper_url
+from paperwire import texmath
+from paperwire.cite import bibtex
+from paperwire.presentation import anchor, author_line, paper_url
 from paperwire.search.results import Fragment
 from paperwire.web.security import csrf_token
 
@@ -24,6 +26,9 @@ NOTICES = {
     "hidden": "The submission is hidden from the feed.",
     "shown": "The submission is shown in the feed again.",
     "token-revoked": "The token is revoked.",
+    "token-created": "The token is created.",
+    "voted": "Your upvote is counted.",
+    "unvoted": "Your upvote is withdrawn.",
 }
 
 
@@ -42,6 +47,18 @@ def with_query(path: str, **params: Any) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers a pager shows: the first, the last, and `around` either side of
+    the current one, with None where numbers are left out (shown as …)."""
+    shown = sorted({1, pages, *range(max(1, current - around), min(pages, current + around) + 1)})
+    out: list[int | None] = []
+    for number in shown:
+        if out and out[-1] is not None and number - out[-1] > 1:
+            out.append(None)
+        out.append(number)
+    return out
+
+
 _environment = Environment(
     loader=PackageLoader("paperwire.web", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -52,8 +69,14 @@ _environment.globals.update(
     paper_url=paper_url,
     author_line=author_line,
     marked=marked,
-    fold=fold,
+    split_words=texmath.split_words,
+    tex=texmath.html,
+    tex_plain=texmath.plain,
+    has_tex=texmath.has_tex,
+    anchor=anchor,
     with_query=with_query,
+    page_numbers=page_numbers,
+    bibtex=bibtex,
 )
 
 
@@ -69,6 +92,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         full_path=_path_without_notice(request),
         notice=NOTICES.get(notice or ""),
         today=services.clock().date(),
+        banner=request.cookies.get("pw_banner") != "off"
+        and not request.url.path.startswith(("/subscribe", "/subscriptions")),
         base_url=services.settings.base_url.rstrip("/"),
         **context,
     )

@@ -4,6 +4,7 @@ redirect back after a form (post/redirect/get) with a one-time notice."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,10 +12,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperwire.web.security import SESSION_COOKIE, safe_next
 from paperwire.web.services import Services
 
+BANNER_COOKIE = "pw_banner"  # "off": the reader dismissed the digest banner or subscribed
+BANNER_DAYS = 365
+
+
+def hide_banner(response: Response, https: bool) -> Response:
+    """Remember in the browser that the digest banner is not wanted any more."""
+    response.set_cookie(
+        BANNER_COOKIE, "off", max_age=BANNER_DAYS * 86400, httponly=True, secure=https,
+        samesite="lax",
+    )  # fmt: skip
+    return response
+
 
 def cached(request: Request, services: Services, build: Callable[[], HTMLResponse]) -> Response:
-    """Serve an anonymous page from the page cache (signed-in pages are personal)."""
-    if getattr(request.state, "user", None) is not None or SESSION_COOKIE in request.cookies:
+    """Serve an anonymous page from the page cache (signed-in pages, and pages without
+    the banner, are personal)."""
+    personal = SESSION_COOKIE in request.cookies or BANNER_COOKIE in request.cookies
+    if getattr(request.state, "user", None) is not None or personal:
         return build()
     key = request.url.path + "?" + request.url.query
     hit = services.pages.get(key)
@@ -26,9 +41,13 @@ def cached(request: Request, services: Services, build: Callable[[], HTMLRespons
     return response
 
 
-def back(target: str, notice: str | None = None) -> RedirectResponse:
-    """303 to a path on this site (anything else goes home), with a notice to show."""
-    url = safe_next(target)
+def back(target: str, notice: str | None = None, fragment: str = "") -> RedirectResponse:
+    """303 to a path on this site (anything else goes home), with a notice to show and,
+    given a fragment, to the place on the page the form was (a voted paper's card)."""
+    url = safe_next(target).partition("#")[0]
     if notice:
-        url += ("&" if "?" in url else "?") + f"notice={notice}"
+        kept = [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k != "notice"]
+        url = urlsplit(url).path + "?" + urlencode([*kept, ("notice", notice)])
+    if fragment:
+        url += "#" + fragment
     return RedirectResponse(url, status_code=303)

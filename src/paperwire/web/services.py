@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
+
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
 from paperwire.digest.mailer import Mailer
@@ -91,6 +93,10 @@ class Services:
         """The client submissions fetch arXiv with."""
         return self.deployment.arxiv
 
+    @arxiv.setter
+    def arxiv(self, client: PoliteClient) -> None:
+        self.deployment.arxiv = client
+
     @property
     def secret(self) -> str:
         """The key that signs CSRF tokens and unsubscribe links."""
@@ -120,6 +126,17 @@ class Services:
         self.deployment.engine_factory = factory
 
 
+SUBMIT_TIMEOUT_S = 5.0
+
+
+def submission_client(transport: httpx.BaseTransport | None = None) -> PoliteClient:
+    """The arXiv client of the web: a reader is waiting on the page, so one attempt that
+    gives up after SUBMIT_TIMEOUT_S seconds without an answer (the page then offers a
+    retry and adding the paper by hand), not the importer's five patient retries."""
+    client = httpx.Client(timeout=SUBMIT_TIMEOUT_S, transport=transport)
+    return PoliteClient(client, max_retries=1)
+
+
 def build_services(
     settings: Settings,
     store: Store,
@@ -128,9 +145,6 @@ def build_services(
 ) -> Services:
     """Services over one store, with the configured mailer and a polite arXiv client
     unless given. The web embeds queries on one thread per request."""
-    if arxiv is None:
-        import httpx
-
-        arxiv = PoliteClient(httpx.Client(timeout=30.0))
+    arxiv = arxiv or submission_client()
     deployment = Deployment(settings, store=store, mailer=mailer, arxiv=arxiv, embed_threads=1)
     return Services(deployment)

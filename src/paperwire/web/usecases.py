@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import calendar
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Literal, get_args
@@ -17,18 +18,25 @@ from urllib.parse import urlencode
 from paperwire.digest.addresses import normalise_email
 from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe, validate
 from paperwire.errors import UserError
+from paperwire.ingest import parse_any
+from paperwire.ingest.common import ParseError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.models import (
+    Author,
     FeedEntry,
+    Paper,
     SavedSearch,
     Subscription,
     User,
     normalise_arxiv_id,
 )
-from paperwire.querylang import QueryError, parse_query, with_filters
+from paperwire.querylang import QueryError, parse_query, stem, with_filters
 from paperwire.ranking import rank_trending, window_start
+from paperwire.search import spelling
 from paperwire.search.hybrid import Mode, embed_and_save, search, similar
+from paperwire.search.lexical import LexicalIndex
 from paperwire.search.results import SearchHit
+from paperwire.search.spelling import Correction
 from paperwire.store.base import FeedOrder
 from paperwire.tokens import read_subscription_token, subscription_token
 from paperwire.web.security import API_TOKEN_PREFIX, hash_token, new_token
@@ -89,10 +97,22 @@ def daily(
     else:  # the neighbouring week or month
         earlier = day_range(first - timedelta(days=1), view)[0]
         later = last + timedelta(days=1)
+    if later is not None and later > services.clock().date():
+        later = None  # nothing is listed in the future: no link into it
     return DailyPage(
         day, view, order, first, last, entries, total, page,
         max(1, -(-total // PAGE_SIZE)), earlier, later,
     )  # fmt: skip
+
+
+def home_day(services: Services) -> date:
+    """The day the home page shows: today, or (early in the day, or on a quiet site)
+    the latest day with papers, so the first page a reader sees is never empty."""
+    today = services.clock().date()
+    if services.store.feed(today, today, "upvotes", 1, 0)[1]:
+        return today
+    earlier, _ = services.store.adjacent_days(today)
+    return earlier or today
 
 
 def trending(services: Services, limit: int, user: User | None) -> list[tuple[FeedEntry, float]]:
@@ -138,11 +158,15 @@ class SearchRequest:
 
 @dataclass
 class SearchResult:
-    """Hits with their feed entries (upvotes, listing), same order."""
+    """Hits with their feed entries (upvotes, listing), same order; `suggestion` is the
+    query with its misspelt words corrected ("did you mean"), and `corrected_from` the
+    query as typed when nothing matched it and the hits are the suggestion's."""
 
     hits: list[SearchHit] = field(default_factory=list)
     entries: list[FeedEntry] = field(default_factory=list)
     has_more: bool = False
+    suggestion: str | None = None
+    corrected_from: str | None = None
 
 
 def run_search(services: Services, request: SearchRequest, user: User | None) -> SearchResult:
@@ -158,9 +182,84 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
         raise UserError(str(exc)) from exc
     more = len(hits) > request.limit
     hits = hits[: request.limit]
+    suggestion = did_you_mean(services, request.q) if request.mode != "semantic" else None
+    if not hits and suggestion is not None:
+        # Nothing matched the words as typed: show what the corrected words match.
+        rescued = run_search(services, replace(request, q=suggestion), user)
+        if rescued.hits:
+            rescued.corrected_from = request.q
+            rescued.suggestion = suggestion
+            return rescued
     entries = services.store.entries([hit.paper for hit in hits])
     mark_voted(services, entries, user)
-    return SearchResult(hits, entries, more)
+    return SearchResult(hits, entries, more, suggestion)
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def did_you_mean(services: Services, q: str) -> str | None:
+    """The query with each word no paper holds replaced by the nearest word of the
+    keyword index's vocabulary (search.spelling), written as the papers write it; None
+    when every word is known or nothing is near (and on an index with no vocabulary to
+    walk)."""
+    index = services.engine.lexical
+    if not isinstance(index, LexicalIndex):
+        return None
+    try:
+        query = parse_query(q)
+    except QueryError:
+        return None
+    typed = {w for term in query.positive for w in term.words if not term.prefix}
+    changed = q
+    found = False
+    for word in sorted(typed):
+        correction = spelling.correct(index, word)
+        if correction is None:
+            continue
+        fix = _surface_word(services, index, correction)
+        # The fix is letters only (a word of the papers, or an index term).
+        changed = re.sub(rf"(?i)\b{re.escape(word)}\b", fix, changed)
+        found = True
+    return changed if found and changed != q else None
+
+
+def _surface_word(services: Services, index: LexicalIndex, correction: Correction) -> str:
+    """The word papers write for an indexed stem ("transform" -> "transformer", as the
+    typo suggests): the commonest word with that stem in a few papers holding it, the
+    nearest to the typo among equals."""
+    pids = [pid for pid, _ in index.search(parse_query(correction.term), 20)]
+    counts: dict[str, int] = {}
+    for paper in services.store.get_papers(pids).values():
+        for word in _WORD.findall(f"{paper.title} {paper.abstract}"):
+            lowered = word.lower()
+            if stem(lowered) == correction.term:
+                counts[lowered] = counts.get(lowered, 0) + 1
+    if not counts:
+        return correction.term
+    typo = correction.word.lower()
+    return min(counts, key=lambda w: (spelling.distance(typo, w, 10), -counts[w], w))
+
+
+@dataclass
+class FoundById:
+    """A search that was an arXiv id or URL: the id, and the paper if it is here."""
+
+    arxiv_id: str
+    entry: FeedEntry | None
+
+
+def find_by_id(services: Services, q: str) -> FoundById | None:
+    """When the search box holds only an arXiv id or URL (``2401.12345``,
+    ``arXiv:2401.12345v2``, ``https://arxiv.org/abs/…``), the paper it names (None when
+    it is words to search for)."""
+    text = q.strip()
+    if not text or " " in text or len(text) > 300:
+        return None
+    arxiv_id = normalise_arxiv_id(text)
+    if arxiv_id is None:
+        return None
+    return FoundById(arxiv_id, services.store.entry(arxiv_id))
 
 
 def similar_entries(services: Services, key: str, limit: int = 8) -> list[FeedEntry]:
@@ -215,7 +314,8 @@ def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
         try:
             fetch_arxiv_api(services.arxiv, store, ArxivQuery(id_list=[arxiv_id]), max_results=1)
         except FetchError as exc:
-            raise UserError(f"arXiv could not be reached for {arxiv_id}: {exc}", 502) from exc
+            log.warning("arXiv unreachable for %s: %s", arxiv_id, exc)
+            raise ArxivUnreachableError(arxiv_id) from exc
         entry = store.entry(arxiv_id)
         if entry is None:
             raise UserError(f"arXiv has no paper {arxiv_id}", 404)
@@ -224,6 +324,116 @@ def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
         return entry, False
     now = services.clock()
     entry, created = store.submit(arxiv_id, now.date(), user.id, now)
+    services.pages.clear()
+    return entry, created
+
+
+class ArxivUnreachableError(UserError):
+    """arXiv did not answer in time for a submission (the page offers a retry and the
+    form to add the paper by hand)."""
+
+    def __init__(self, arxiv_id: str) -> None:
+        super().__init__(
+            f"arXiv did not answer for {arxiv_id} just now. Try again in a minute, "
+            "or add the paper by hand below.",
+            504,
+        )
+        self.arxiv_id = arxiv_id
+
+
+MAX_TITLE = 500
+MAX_ABSTRACT = 10_000
+MAX_AUTHORS = 200
+
+
+@dataclass
+class ManualPaper:
+    """A paper as a reader types it when arXiv cannot be asked: title, authors (one a
+    line, or separated by commas or "and"), abstract, link (an arXiv or other http(s)
+    URL, optional)."""
+
+    title: str
+    authors: str = ""
+    abstract: str = ""
+    link: str = ""
+
+    def paper(self) -> Paper:
+        """The Paper to store; UserError naming the field that cannot be kept."""
+        title = " ".join(self.title.split())
+        if not title:
+            raise UserError("the title is empty: a paper needs one")
+        if len(title) > MAX_TITLE:
+            raise UserError(f"the title is over {MAX_TITLE} characters")
+        abstract = self.abstract.strip()
+        if len(abstract) > MAX_ABSTRACT:
+            raise UserError(f"the abstract is over {MAX_ABSTRACT:,} characters")
+        names = [
+            " ".join(name.split())
+            for name in re.split(r"\n|,|;|\band\b", self.authors)
+            if name.strip()
+        ]
+        if len(names) > MAX_AUTHORS:
+            raise UserError(f"more than {MAX_AUTHORS} authors: give the first ones")
+        link = self.link.strip()
+        arxiv_id = normalise_arxiv_id(link) if link else None
+        if link and arxiv_id is None and not re.fullmatch(r"https?://[^\s<>\"]+", link):
+            raise UserError(f"the link {link[:80]!r} is not an http(s) URL")
+        return Paper(
+            title=title,
+            abstract=abstract,
+            arxiv_id=arxiv_id,
+            authors=[Author(name) for name in names],
+            url=None if arxiv_id else (link or None),
+            sources=["manual"],
+        )
+
+
+def add_by_hand(services: Services, user: User, typed: ManualPaper) -> tuple[FeedEntry, bool]:
+    """Store a paper a reader typed in (through the store's upsert, so the identity rule
+    merges it with the arXiv record when that arrives) and list it on today's feed.
+    Returns (entry, newly listed)."""
+    return _add_and_list(services, user, typed.paper())
+
+
+MAX_FILE_BYTES = 48 * 1024
+
+
+def add_from_file(services: Services, user: User, name: str, data: bytes) -> tuple[FeedEntry, bool]:
+    """Store the one paper a file describes (BibTeX, JSON Lines, arXiv Atom — any format
+    `paperwire import` reads, detected from the content) and list it on today's feed.
+    UserError naming the file when it is empty, unreadable or holds more than one paper
+    (many papers are an import, not a submission)."""
+    label = (name or "the file")[:80]
+    if not data.strip():
+        raise UserError(f"{label} is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(f"{label} is over {MAX_FILE_BYTES // 1024} KB: one paper's record is less")
+    try:
+        papers = [p for p in parse_any(data, label) if isinstance(p, Paper)]
+    except ParseError as exc:
+        raise UserError(f"{label} could not be read: {exc.message}") from exc
+    if not papers:
+        raise UserError(f"{label} holds no paper this site can read (title missing?)")
+    if len(papers) > 1:
+        raise UserError(
+            f"{label} holds {len(papers)} papers; submit one at a time "
+            "(`paperwire import` takes many)"
+        )
+    return _add_and_list(services, user, papers[0])
+
+
+def _add_and_list(services: Services, user: User, paper: Paper) -> tuple[FeedEntry, bool]:
+    store = services.store
+    if store.entry(paper.key) is None:
+        store.upsert_papers([paper])
+        _embed_now(services, paper.key)
+    entry = store.entry(paper.key)
+    if entry is None:
+        raise UserError(f"the paper {paper.title[:80]!r} could not be stored", 500)
+    if entry.submission is not None:
+        return entry, False
+    now = services.clock()
+    entry, created = store.submit(paper.key, now.date(), user.id, now)
     services.pages.clear()
     return entry, created
 
@@ -373,6 +583,15 @@ def create_api_token(services: Services, reader: User, name: str) -> str:
     token = new_token(API_TOKEN_PREFIX)
     services.store.add_api_token(hash_token(token), reader.id, name.strip(), services.clock())
     return token
+
+
+def fresh_api_token(services: Services, reader: User, token: str) -> str | None:
+    """A token just created, to show once: only if it is a current token of this reader
+    (a cookie left from someone else's session shows nothing)."""
+    if not token.startswith(API_TOKEN_PREFIX) or len(token) > 128:
+        return None
+    owner = services.store.api_token_user(hash_token(token))
+    return token if owner is not None and owner.id == reader.id else None
 
 
 def revoke_api_token(services: Services, reader: User, token_id: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from paperwire.web.routes import account, api, feed, feeds, papers, subscriptions
+from paperwire.web.routes import account, api, docs, feed, feeds, papers, subscriptions
 
 ROUTERS: tuple[APIRouter, ...] = (
     api.router,
@@ -15,4 +15,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     feed.router,
     papers.router,
     account.router,
+    docs.router,
 )

@@ -89,7 +89,12 @@ def signin_confirm(
 ) -> Response:
     """Spend the link and start a session."""
     rate_limit(services, request, "signin")
-    _user, session = usecases.complete_signin(services, token)
+    try:
+        _user, session = usecases.complete_signin(services, token)
+    except UserError as exc:  # a used or expired link: offer a new one on the spot
+        return render(
+            request, "signin.html", status=exc.status, error=str(exc), next=safe_next(next),
+        )  # fmt: skip
     response = back(next, "signed-in")
     response.set_cookie(
         SESSION_COOKIE,
@@ -130,15 +135,23 @@ def _account(
     )
 
 
+NEW_TOKEN_COOKIE = "pw_new_token"
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, services: ServicesDep, user: ReaderDep) -> Response:
-    """The reader's submissions, upvotes and API tokens."""
+    """The reader's submissions, upvotes and API tokens; a token just created is shown
+    once (it comes from a short-lived cookie the creating POST set, then cleared)."""
     if user is None:
         return RedirectResponse(with_query("/signin", next="/account"), status_code=303)
-    return _account(request, services, user)
+    fresh = usecases.fresh_api_token(services, user, request.cookies.get(NEW_TOKEN_COOKIE, ""))
+    response = _account(request, services, user, new=fresh)
+    if NEW_TOKEN_COOKIE in request.cookies:
+        response.delete_cookie(NEW_TOKEN_COOKIE, path="/account", httponly=True, samesite="strict")
+    return response
 
 
-@router.post("/account/tokens", response_class=HTMLResponse)
+@router.post("/account/tokens")
 def create_token(
     request: Request,
     services: ServicesDep,
@@ -146,10 +159,21 @@ def create_token(
     reader: Annotated[User, Depends(signed_in("create tokens"))],
     name: Annotated[str, Form(min_length=1, max_length=60)] = "token",
 ) -> Response:
-    """Create a personal API token (shown once)."""
+    """Create a personal API token, then redirect (post/redirect/get: a reload does not
+    make a second one); the account page shows the token once."""
     rate_limit(services, request, "token", f"user:{reader.id}")
     token = usecases.create_api_token(services, reader, name)
-    return _account(request, services, reader, new=token)
+    response = back("/account", "token-created")
+    response.set_cookie(
+        NEW_TOKEN_COOKIE,
+        token,
+        max_age=300,
+        path="/account",
+        httponly=True,
+        secure=services.settings.https,
+        samesite="strict",
+    )
+    return response
 
 
 @router.post("/account/tokens/revoke")

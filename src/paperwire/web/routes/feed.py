@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire import ranking
 from paperwire.store.base import FeedOrder
 from paperwire.web import usecases
 from paperwire.web.deps import PageQuery, ReaderDep, ServicesDep
-from paperwire.web.render import render
+from paperwire.web.render import render, with_query
 from paperwire.web.responses import cached
 from paperwire.web.usecases import View
 
 router = APIRouter(include_in_schema=False)
 TRENDING_SHOWN = 50
+Layout = Literal["cards", "list"]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -28,9 +30,20 @@ def today(
     view: View = "day",
     sort: FeedOrder = "upvotes",
     page: PageQuery = 1,
+    day: Annotated[date | None, Query(alias="date")] = None,
+    layout: Layout = "cards",
 ) -> Response:
-    """Today's papers."""
-    return daily(request, services, user, services.clock().date(), view, sort, page)
+    """Today's papers, or the latest day with papers when today has none yet; the date
+    picker's choice (``?date=``) is sent to its own address."""
+    if day is not None:
+        return RedirectResponse(
+            with_query(f"/daily/{day.isoformat()}", view=None if view == "day" else view,
+                       sort=None if sort == "upvotes" else sort,
+                       layout=None if layout == "cards" else layout),
+            status_code=303,
+        )  # fmt: skip
+    home = usecases.home_day(services)
+    return daily(request, services, user, home, view, sort, page, layout)
 
 
 @router.get("/daily/{day}", response_class=HTMLResponse)
@@ -42,12 +55,13 @@ def daily(
     view: View = "day",
     sort: FeedOrder = "upvotes",
     page: PageQuery = 1,
+    layout: Layout = "cards",
 ) -> Response:
-    """The papers of a day, week or month."""
+    """The papers of a day, week or month, as cards or as a compact list."""
 
     def build() -> HTMLResponse:
         feed = usecases.daily(services, day, view, sort, page, user)
-        return render(request, "daily.html", page=feed)
+        return render(request, "daily.html", page=feed, layout=layout)
 
     return cached(request, services, build)
 

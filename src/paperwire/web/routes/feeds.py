@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from paperwire.models import FeedEntry
 from paperwire.presentation import author_line, paper_url
 from paperwire.search.hybrid import Mode
+from paperwire.texmath import html, plain
 from paperwire.web import usecases
 from paperwire.web.deps import CategoryQuery, ServicesDep, YearQuery
 from paperwire.web.render import with_query
@@ -67,7 +68,7 @@ def atom(
         item = add(feed, "entry")
         link = base + paper_url(paper.key)
         add(item, "id", link)
-        add(item, "title", paper.title)
+        add(item, "title", plain(paper.title))
         add(item, "updated", _stamp(moment))
         if paper.published:
             add(item, "published", _stamp(datetime.combine(paper.published, time(), UTC)))
@@ -78,8 +79,10 @@ def atom(
         add(author, "name", author_line(paper) or "unknown authors")
         for category in paper.categories:
             add(item, "category", term=category)
-        summary = paper.abstract or "No abstract known."
-        add(item, "summary", f"{summary}\n\n{entry.upvotes} upvotes", type="text")
+        # HTML, so that formulas arrive as MathML (escaped once more by ElementTree).
+        summary = html(paper.abstract) if paper.abstract else "No abstract known."
+        upvotes = f"{entry.upvotes} upvote{'s' if entry.upvotes != 1 else ''}"
+        add(item, "summary", f"<p>{summary}</p><p>{upvotes}</p>", type="html")
     body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return Response(body, media_type=MEDIA_TYPE)
 

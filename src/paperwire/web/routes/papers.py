@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from paperwire.cite import bibtex, cite_key
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.presentation import paper_url
+from paperwire.presentation import anchor, paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.web import usecases
 from paperwire.web.deps import (
@@ -43,7 +45,11 @@ def search_page(
     year_to: YearQuery = None,
     page: PageQuery = 1,
 ) -> Response:
-    """Hybrid search with filters."""
+    """Hybrid search with filters; an arXiv id or URL goes to its paper (or offers to
+    add it)."""
+    found = usecases.find_by_id(services, q)
+    if found is not None and found.entry is not None:
+        return RedirectResponse(paper_url(found.entry.paper.key), status_code=303)
     wanted = SearchRequest(q, mode, category or None, year_from, year_to, page)
     error = None
     try:
@@ -63,6 +69,18 @@ def search_page(
         page_size=wanted.limit,
         result=result,
         error=error,
+        missing_id=found.arxiv_id if found is not None else None,
+    )
+
+
+@router.get("/papers/{key:path}/cite.bib")
+def cite(services: ServicesDep, key: str) -> Response:
+    """The paper's BibTeX entry, as a file to save."""
+    entry = usecases.paper_entry(services, key, None)
+    return Response(
+        bibtex(entry.paper),
+        media_type="application/x-bibtex; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{cite_key(entry.paper)}.bib"'},
     )
 
 
@@ -88,12 +106,13 @@ def vote(
     key: str,
     next: NextField = "/",
 ) -> Response:
-    """Toggle the reader's upvote (JSON for the page's script, else a redirect back)."""
+    """Toggle the reader's upvote (JSON for the page's script, else a redirect back to
+    the paper's card on the page, with the vote confirmed)."""
     rate_limit(services, request, "vote", f"user:{reader.id}")
     voted, total = usecases.vote(services, reader, key, None)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"key": key, "voted": voted, "upvotes": total})
-    return back(next)
+    return back(next, "voted" if voted else "unvoted", anchor(key))
 
 
 @router.post("/papers/{key:path}/hide")
@@ -110,9 +129,11 @@ def hide(
 
 
 @router.get("/submit", response_class=HTMLResponse)
-def submit_form(request: Request, user: ReaderDep) -> Response:
-    """The submission form."""
-    return render(request, "submit.html")
+def submit_form(
+    request: Request, user: ReaderDep, arxiv: Annotated[str, Query(max_length=300)] = ""
+) -> Response:
+    """The submission form (filled in from a search for an id not here yet)."""
+    return render(request, "submit.html", value=arxiv)
 
 
 @router.post("/submit", response_class=HTMLResponse)
@@ -127,6 +148,58 @@ def submit(
     rate_limit(services, request, "submit", f"user:{reader.id}")
     try:
         entry, created = usecases.submit(services, reader, arxiv)
+    except usecases.ArxivUnreachableError as exc:
+        typed = usecases.ManualPaper("", link=f"https://arxiv.org/abs/{exc.arxiv_id}")
+        return render(
+            request, "submit.html", status=exc.status, error=str(exc), value=arxiv,
+            unreachable=True, typed=typed,
+        )  # fmt: skip
     except UserError as exc:
         return render(request, "submit.html", status=exc.status, error=str(exc), value=arxiv)
+    return back(paper_url(entry.paper.key), "submitted" if created else "listed")
+
+
+@router.post("/submit/manual", response_class=HTMLResponse)
+def submit_by_hand(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("submit papers"))],
+    title: Annotated[str, Form(max_length=usecases.MAX_TITLE * 2)] = "",
+    authors: Annotated[str, Form(max_length=20_000)] = "",
+    abstract: Annotated[str, Form(max_length=usecases.MAX_ABSTRACT * 2)] = "",
+    link: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Add a paper typed in by hand (when arXiv cannot be reached, or it is not on
+    arXiv) and list it on today's feed."""
+    rate_limit(services, request, "submit", f"user:{reader.id}")
+    typed = usecases.ManualPaper(title, authors, abstract, link)
+    try:
+        entry, created = usecases.add_by_hand(services, reader, typed)
+    except UserError as exc:
+        return render(
+            request, "submit.html", status=exc.status, manual_error=str(exc), typed=typed,
+        )  # fmt: skip
+    return back(paper_url(entry.paper.key), "submitted" if created else "listed")
+
+
+@router.post("/submit/file", response_class=HTMLResponse)
+async def submit_file(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("submit papers"))],
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Add the paper a file describes (a .bib entry, a JSON line, an arXiv Atom entry)
+    and list it on today's feed."""
+    rate_limit(services, request, "submit", f"user:{reader.id}")
+    data = await file.read(usecases.MAX_FILE_BYTES + 1) if file is not None else b""
+    name = (file.filename if file is not None else "") or "the file"
+    try:
+        entry, created = await run_in_threadpool(
+            usecases.add_from_file, services, reader, name, data
+        )
+    except UserError as exc:
+        return render(request, "submit.html", status=exc.status, file_error=str(exc))
     return back(paper_url(entry.paper.key), "submitted" if created else "listed")

@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 from paperwire.errors import UserError
 from paperwire.models import SavedSearch, Subscription
 from paperwire.web import usecases
-from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, rate_limit
+from paperwire.web.deps import CsrfChecked, NextQuery, ReaderDep, ServicesDep, rate_limit
 from paperwire.web.render import render
+from paperwire.web.responses import back, hide_banner
 
 router = APIRouter(include_in_schema=False)
 SEARCH_FIELDS = 3
@@ -79,9 +80,17 @@ def subscribe_submit(
             request, "subscribe.html", status=400, error=str(exc), email=email,
             frequency=frequency, trending=trending, searches=searches, fields=SEARCH_FIELDS,
         )  # fmt: skip
+    https = services.settings.https
     if token is not None:
-        return render(request, "subscribed.html", subscription=made, token=token)
-    return render(request, "subscribe_sent.html", email=made.email)
+        page = render(request, "subscribed.html", subscription=made, token=token)
+        return hide_banner(page, https)
+    return hide_banner(render(request, "subscribe_sent.html", email=made.email), https)
+
+
+@router.get("/banner/hide")
+def banner_hide(services: ServicesDep, next: NextQuery = "/") -> Response:
+    """Dismiss the digest banner in this browser, and go back."""
+    return hide_banner(back(next), services.settings.https)
 
 
 @router.get("/subscriptions/confirm", response_class=HTMLResponse)

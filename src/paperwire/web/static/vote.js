@@ -19,6 +19,8 @@ document.addEventListener("submit", async (event) => {
     if (label) label.textContent = result.voted ? "Upvoted" : "Upvote";
     const count = form.parentElement.querySelector("[data-count]");
     if (count) count.textContent = String(result.upvotes);
+    const unit = form.parentElement.querySelector("[data-unit]");
+    if (unit) unit.textContent = result.upvotes === 1 ? "upvote" : "upvotes";
   } finally {
     button.disabled = false;
   }
