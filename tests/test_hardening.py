@@ -156,3 +156,110 @@ def test_no_token_reaches_the_server_log(served: Served) -> None:
     for secret in secrets:
         assert secret not in text
         assert secret.split(".")[-1] not in text
+
+
+# -- limits every worker shares, atomic in the database --------------------------------
+
+_HITTER = """
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from paperwire.store import open_store
+store = open_store(sys.argv[1], index_root=Path(sys.argv[2]))
+now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+allowed = sum(
+    store.hit_limit("signin-address", sys.argv[4], 5, timedelta(minutes=15), now)
+    for _ in range(int(sys.argv[3]))
+)
+store.close()
+print(allowed)
+"""
+
+
+def test_a_limit_holds_under_threads_and_processes(store, tmp_path: Path) -> None:
+    """Fifty threads, then six processes, hitting one limit of 5 at once: exactly 5 get
+    through each window (check-then-insert let 39 of 50 through)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    window = timedelta(minutes=15)
+    with ThreadPoolExecutor(16) as pool:
+        results = list(
+            pool.map(
+                lambda _: store.hit_limit("signin-address", "ada@example.org", 5, window, now),
+                range(50),
+            )
+        )
+    assert sum(results) == 5
+    # a new window opens once the old one is over; another subject is counted apart
+    later = now + window + timedelta(seconds=1)
+    assert store.hit_limit("signin-address", "ada@example.org", 5, window, later)
+    assert store.hit_limit("signin-address", "bob@example.org", 5, window, now)
+
+    url = store.url
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _HITTER, url, str(tmp_path / "idx"), "5", "carol@example.org"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        for _ in range(6)
+    ]
+    outputs = [child.communicate(timeout=120)[0] for child in children]
+    assert all(child.returncode == 0 for child in children), outputs
+    assert sum(int(out.strip().splitlines()[-1]) for out in outputs) == 5
+
+
+def test_sign_in_links_per_address_hold_under_parallel_requests(site) -> None:
+    """Many sign-in requests for one address at once deliver at most 5 links."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    site.services.limiter.limits["signin"] = (1000, 600.0)  # the per-client limit aside
+    csrf = site.csrf()
+
+    def ask(_: int) -> int:
+        response = site.client.post(
+            "/signin", data={"email": "ada@example.org", "csrf_token": csrf}
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(ask, range(40)))
+    assert codes.count(200) == 5 and set(codes) == {200, 429}, codes
+    assert sum(1 for m in site.mails() if m["To"] == "ada@example.org") == 5
+
+
+# -- confirmation mails ------------------------------------------------------------------
+
+
+def _subscribe(site, address: str, query: str = "") -> int:
+    data = {"email": address, "frequency": "daily", "csrf_token": site.csrf()}
+    data |= {"query": query, "mode": "lexical"} if query else {"trending": "true"}
+    return site.client.post("/subscribe", data=data).status_code
+
+
+def test_confirmation_mails_are_limited_and_quote_nothing_free_form(site) -> None:
+    """Fifteen sign-ups for one inbox send it 3 mails, none quoting the requester's
+    text; one requester reaches 10 addresses an hour at most."""
+    site.services.limiter.limits["subscribe"] = (1000, 600.0)  # the per-client limit aside
+    spam = "WIN A PRIZE call 555 0100 now"
+    codes = [_subscribe(site, "victim@example.org", spam) for _ in range(15)]
+    assert codes.count(200) == 3 and codes.count(429) == 12, codes
+    mails = [m for m in site.mails() if m["To"] == "victim@example.org"]
+    assert len(mails) == 3
+    for message in mails:
+        body = message.get_body(("plain",)).get_content()
+        assert "PRIZE" not in body and "555" not in body
+        assert "1 saved search" in body
+    # per requester: 3 went to the victim above, 7 more addresses, then refused
+    codes = [_subscribe(site, f"reader{n}@example.org") for n in range(10)]
+    assert codes.count(200) == 7 and codes[-1] == 429, codes
+    # the API counts the same limits
+    response = site.client.post(
+        "/api/v1/subscriptions",
+        json={"email": "other@example.org", "frequency": "daily", "trending": True},
+        headers={"X-CSRF-Token": site.csrf()},
+    )
+    assert response.status_code == 429, response.text

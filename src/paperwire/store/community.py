@@ -123,16 +123,6 @@ class CommunityTables(Tables):
                 (iso(now), iso(now)),
             )
 
-    def count_login_tokens_since(self, email: str, since: datetime) -> int:
-        """How many sign-in links an address was sent since a time (for rate limits)."""
-        with self.read() as conn:
-            return int(
-                conn.execute(
-                    "SELECT count(*) FROM login_tokens WHERE email = ? AND created_at >= ?",
-                    (email.strip().lower(), iso(since)),
-                ).fetchone()[0]
-            )
-
     def use_login_token(self, token_hash: str, now: datetime) -> str | None:
         """Spend a sign-in link: its address if it was unused and unexpired, else None.
         One statement, so two clicks on one link cannot both succeed."""

@@ -15,7 +15,13 @@ from typing import Literal, get_args
 from urllib.parse import urlencode
 
 from paperwire.digest.addresses import normalise_email
-from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe, validate
+from paperwire.digest.subscribe import (
+    SubscriptionError,
+    TooManyConfirmationsError,
+    confirm,
+    subscribe,
+    validate,
+)
 from paperwire.errors import UserError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.models import (
@@ -265,8 +271,8 @@ def send_signin_link(services: Services, email: str, next_path: str) -> None:
     """Email a single-use sign-in link valid for SIGNIN_MINUTES minutes."""
     email = check_email(email)
     now = services.clock()
-    since = now - timedelta(minutes=SIGNIN_MINUTES)
-    if services.store.count_login_tokens_since(email, since) >= SIGNIN_PER_ADDRESS:
+    window = timedelta(minutes=SIGNIN_MINUTES)
+    if not services.store.hit_limit("signin-address", email, SIGNIN_PER_ADDRESS, window, now):
         raise UserError("too many sign-in links for this address; try again later", 429)
     token = new_token()
     services.store.add_login_token(
@@ -399,15 +405,19 @@ def start_subscription(
     trending: bool,
     searches: list[SavedSearch],
     user: User | None,
+    requester: str | None = None,
 ) -> tuple[Subscription, str | None]:
     """Store a sign-up and mail its confirmation link (a signed-in reader's own address
     is active at once). Returns it with its manage token when active; UserError when
-    the request is not one that can be kept."""
+    the request is not one that can be kept, 429 past the confirmation-mail limits
+    (per address, and per `requester`: the client's address)."""
     try:
         made = subscribe(
             services.store, services.mailer, services.settings, services.clock(),
-            email, frequency, trending, searches, user,
+            email, frequency, trending, searches, user, requester,
         )  # fmt: skip
+    except TooManyConfirmationsError as exc:
+        raise UserError(str(exc), 429) from exc
     except SubscriptionError as exc:
         raise UserError(str(exc)) from exc
     token = subscription_token(services.secret, made.id) if made.status == "active" else None

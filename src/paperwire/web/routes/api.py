@@ -23,6 +23,7 @@ from paperwire.web.deps import (
     ServicesDep,
     YearQuery,
     api_caller,
+    client_id,
     rate_limit,
 )
 from paperwire.web.schemas import (
@@ -232,7 +233,7 @@ def create_subscription(
         SavedSearch(s.query, s.mode, s.category, s.year_from, s.year_to) for s in body.searches
     ]
     made, _ = usecases.start_subscription(
-        services, body.email, body.frequency, body.trending, searches, user
+        services, body.email, body.frequency, body.trending, searches, user, client_id(request)
     )
     return SubscriptionOut(
         status="active" if made.status == "active" else "pending", email=made.email

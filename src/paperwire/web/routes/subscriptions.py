@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from paperwire.errors import UserError
 from paperwire.models import SavedSearch, Subscription
 from paperwire.web import usecases
-from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, rate_limit
+from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, client_id, rate_limit
 from paperwire.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -72,11 +72,11 @@ def subscribe_submit(
     searches = _searches((query or [])[:SEARCH_FIELDS], mode or [])
     try:
         made, token = usecases.start_subscription(
-            services, email, frequency, trending, searches, user
+            services, email, frequency, trending, searches, user, client_id(request)
         )
     except UserError as exc:
         return render(
-            request, "subscribe.html", status=400, error=str(exc), email=email,
+            request, "subscribe.html", status=exc.status, error=str(exc), email=email,
             frequency=frequency, trending=trending, searches=searches, fields=SEARCH_FIELDS,
         )  # fmt: skip
     if token is not None:
