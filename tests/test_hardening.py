@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 import os
 import re
 import signal
@@ -263,3 +264,125 @@ def test_confirmation_mails_are_limited_and_quote_nothing_free_form(site) -> Non
         headers={"X-CSRF-Token": site.csrf()},
     )
     assert response.status_code == 429, response.text
+
+
+# -- calls out to arXiv -------------------------------------------------------------------
+
+
+def test_a_hanging_arxiv_holds_one_call_per_user_and_never_the_reads(site) -> None:
+    """While arXiv hangs, a user's second submission is refused at once (429), a worker
+    holds at most MAX_IN_FLIGHT such calls (503 past them), and reads answer at once."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from paperwire.web import usecases
+    from paperwire.web.outbound import MAX_IN_FLIGHT
+
+    release = threading.Event()
+    entered = threading.Semaphore(0)
+    replay = site.arxiv
+
+    def hanging(request: httpx.Request) -> httpx.Response:
+        entered.release()
+        release.wait(30)
+        return replay(request)
+
+    site.services.arxiv.client = httpx.Client(transport=httpx.MockTransport(hanging))
+    site.services.limiter.limits["submit"] = (1000, 600.0)
+    users = [
+        site.store.get_or_create_user(f"u{n}@example.org", site.clock.now)
+        for n in range(MAX_IN_FLIGHT + 1)
+    ]
+
+    def submit(user) -> int:
+        try:
+            usecases.submit(site.services, user, "2411.00001")
+        except Exception as exc:  # the status is what is compared
+            return getattr(exc, "status", 500)
+        return 200
+
+    with ThreadPoolExecutor(MAX_IN_FLIGHT * 2) as pool:
+        hanging_calls = [pool.submit(submit, users[n]) for n in range(MAX_IN_FLIGHT)]
+        for _ in range(MAX_IN_FLIGHT):
+            assert entered.acquire(timeout=10)
+        assert submit(users[0]) == 429  # the same user again
+        assert submit(users[MAX_IN_FLIGHT]) == 503  # the worker's slots are taken
+        started = time.monotonic()
+        assert site.client.get("/api/v1/papers?limit=5").status_code == 200
+        assert time.monotonic() - started < 2
+        release.set()
+        assert [call.result(30) for call in hanging_calls].count(500) == 0
+
+
+def test_the_web_client_gives_up_on_arxiv_quickly(tmp_path: Path) -> None:
+    """The site's own arXiv client: 5 s timeouts, one try, no queue for the pace."""
+    from paperwire.config import Settings
+    from paperwire.store import open_store
+    from paperwire.web.services import build_services
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", mail_dir=str(tmp_path))
+    store = open_store(settings.database_url, index_root=tmp_path / "idx")
+    try:
+        client = build_services(settings, store).arxiv
+        assert client.client.timeout.read == 5.0 and client.client.timeout.connect == 3.0
+        assert client.max_retries == 1 and client.pace is not None
+    finally:
+        store.close()
+
+
+_PACED = """
+import sys, time
+from pathlib import Path
+from paperwire.pacing import StorePacer
+from paperwire.store import open_store
+store = open_store(sys.argv[1], index_root=Path(sys.argv[2]))
+pace = StorePacer(store, float(sys.argv[3]))
+for _ in range(3):
+    pace("export.arxiv.org")
+    print(time.time(), flush=True)
+store.close()
+"""
+
+
+def test_arxiv_pace_holds_across_threads_and_processes(store, tmp_path: Path) -> None:
+    """Requests to one host from 3 threads and 3 processes at once are spaced by the
+    interval (per-client pacing let 16 of 29 gaps be ~0 s)."""
+    import threading
+
+    from paperwire.pacing import StorePacer
+
+    interval = 0.25
+    times: list[float] = []
+    pace = StorePacer(store, interval)
+
+    def thread() -> None:
+        for _ in range(3):
+            pace("export.arxiv.org")
+            times.append(time.time())
+
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PACED, store.url, str(tmp_path / "idx"), str(interval)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        for _ in range(3)
+    ]
+    threads = [threading.Thread(target=thread) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for child in children:
+        out, _ = child.communicate(timeout=120)
+        assert child.returncode == 0
+        times.extend(float(line) for line in out.split())
+    times.sort()
+    assert len(times) == 18
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) > interval * 0.8, gaps
+    # another host has its own pace
+    started = time.time()
+    pace("oaipmh.arxiv.org")
+    assert time.time() - started < interval

@@ -279,9 +279,16 @@ class Deployment:
     @property
     def arxiv(self) -> PoliteClient:
         """The only client that fetches from outside: arXiv's hosts, politely paced."""
+        return self._once("_arxiv", self._new_arxiv)
+
+    def _new_arxiv(self) -> PoliteClient:
+        """The client harvests fetch with, paced per host with every other process."""
         import httpx
 
-        return self._once("_arxiv", lambda: PoliteClient(httpx.Client(timeout=60.0)))
+        from paperwire.ingest.fetch import MIN_INTERVAL_S
+        from paperwire.pacing import StorePacer
+
+        return PoliteClient(httpx.Client(timeout=60.0), pace=StorePacer(self.store, MIN_INTERVAL_S))
 
     @property
     def secret(self) -> str:

@@ -56,19 +56,26 @@ class PoliteClient:
     min_interval: float = MIN_INTERVAL_S
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    max_retries: int = MAX_RETRIES
+    # Waits for the host's next slot, shared by every thread and process (paperwire.pacing);
+    # without one, only this client's own requests are paced.
+    pace: Callable[[str], None] | None = None
     _last: float | None = field(default=None, init=False)
 
     def get(self, url: str, params: dict[str, str] | None = None) -> bytes:
         """GET an arXiv URL; returns the body. Redirects are followed only within arXiv."""
-        for attempt in range(MAX_RETRIES):
-            self._wait()
+        for attempt in range(self.max_retries):
             check_arxiv_url(url)
+            if self.pace is not None:
+                self.pace(urlsplit(url).hostname or "")
+            else:
+                self._wait()
             try:
                 response = self.client.get(
                     url, params=params, headers={"User-Agent": USER_AGENT}, follow_redirects=False
                 )
             except httpx.HTTPError as exc:
-                if attempt == MAX_RETRIES - 1:
+                if attempt == self.max_retries - 1:
                     raise FetchError(f"{url}: {exc}") from exc
                 self.sleep(self.min_interval * 2**attempt)
                 continue
@@ -77,6 +84,8 @@ class PoliteClient:
                 params = None
                 continue
             if response.status_code in {429, 500, 502, 503, 504}:
+                if attempt == self.max_retries - 1:  # no point waiting for a retry not made
+                    break
                 retry_after = response.headers.get("Retry-After", "")
                 delay = (
                     float(retry_after)
@@ -90,7 +99,7 @@ class PoliteClient:
             if len(response.content) > MAX_RESPONSE_BYTES:
                 raise FetchError(f"{url}: response larger than {MAX_RESPONSE_BYTES:,} bytes")
             return response.content
-        raise FetchError(f"{url}: still failing after {MAX_RETRIES} attempts")
+        raise FetchError(f"{url}: still failing after {self.max_retries} attempts")
 
     def _wait(self) -> None:
         now = self.clock()

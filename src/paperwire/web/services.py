@@ -15,6 +15,7 @@ from paperwire.digest.mailer import Mailer
 from paperwire.ingest.fetch import PoliteClient
 from paperwire.search.hybrid import SearchEngine
 from paperwire.store.base import Store
+from paperwire.web.outbound import Outbound
 from paperwire.web.ratelimit import RateLimiter
 
 
@@ -61,6 +62,7 @@ class Services:
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
         self.limiter = RateLimiter()
+        self.outbound = Outbound()
         self.pages = PageCache(deployment.settings.page_cache_seconds)
 
     @property
@@ -131,6 +133,14 @@ def build_services(
     if arxiv is None:
         import httpx
 
-        arxiv = PoliteClient(httpx.Client(timeout=30.0))
+        from paperwire.ingest.fetch import MIN_INTERVAL_S
+        from paperwire.pacing import StorePacer
+
+        # A reader is waiting: short timeouts, one try, and no queueing for arXiv's pace.
+        arxiv = PoliteClient(
+            httpx.Client(timeout=httpx.Timeout(5.0, connect=3.0)),
+            max_retries=1,
+            pace=StorePacer(store, MIN_INTERVAL_S, max_wait=5.0),
+        )
     deployment = Deployment(settings, store=store, mailer=mailer, arxiv=arxiv, embed_threads=1)
     return Services(deployment)

@@ -219,7 +219,10 @@ def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
     entry = store.entry(arxiv_id)
     if entry is None:
         try:
-            fetch_arxiv_api(services.arxiv, store, ArxivQuery(id_list=[arxiv_id]), max_results=1)
+            with services.outbound.claim(user.id):
+                fetch_arxiv_api(
+                    services.arxiv, store, ArxivQuery(id_list=[arxiv_id]), max_results=1
+                )
         except FetchError as exc:
             raise UserError(f"arXiv could not be reached for {arxiv_id}: {exc}", 502) from exc
         entry = store.entry(arxiv_id)
