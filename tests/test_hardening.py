@@ -386,3 +386,39 @@ def test_arxiv_pace_holds_across_threads_and_processes(store, tmp_path: Path) ->
     started = time.time()
     pace("oaipmh.arxiv.org")
     assert time.time() - started < interval
+
+
+# -- bounded work per request --------------------------------------------------------------
+
+
+def _cursor(value: int) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(f"id:{value}".encode()).decode().rstrip("=")
+
+
+def test_search_depth_is_bounded_and_documented(site) -> None:
+    """No search request ranks past MAX_SEARCH_RESULTS: a cursor beyond is a 400 naming
+    the limit, the page before it has no `next`, the web form's deep pages are refused
+    too, and the API's description says so."""
+    from paperwire.web.usecases import MAX_SEARCH_RESULTS
+
+    for offset in (MAX_SEARCH_RESULTS, 100_000, 2**62):
+        response = site.client.get(f"/api/v1/search?q=model&mode=lexical&cursor={_cursor(offset)}")
+        assert response.status_code == 400, response.text
+        assert f"{MAX_SEARCH_RESULTS:,}" in response.json()["detail"]
+    response = site.client.get(
+        f"/api/v1/search?q=model&mode=lexical&limit=100&cursor={_cursor(MAX_SEARCH_RESULTS - 10)}"
+    )
+    assert response.status_code == 200 and response.json()["next"] is None
+    assert site.client.get("/search?q=model&mode=lexical&page=500").status_code == 400
+    description = site.client.get("/openapi.json").json()["paths"]["/api/v1/search"]["get"]
+    assert f"{MAX_SEARCH_RESULTS:,}" in description["description"]
+
+
+def test_huge_cursor_ids_are_a_400(site) -> None:
+    """A cursor id a database integer cannot hold (>= 2^63) is the caller's mistake."""
+    for value in (2**63, 2**64 + 5, 10**30):
+        response = site.client.get(f"/api/v1/papers?cursor={_cursor(value)}")
+        assert response.status_code == 400, response.text
+    assert site.client.get(f"/api/v1/papers?cursor={_cursor(2**63 - 1)}").status_code == 200
