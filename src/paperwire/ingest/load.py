@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from paperwire.ingest.common import Deleted, Parsed, RecordError
 from paperwire.models import Paper
 from paperwire.store.base import Store, UpsertResult
+from paperwire.xmltext import xml_safe_paper
 
 DEFAULT_BATCH = 2000
 # Only the first errors are kept word for word; the rest are counted.
@@ -68,7 +69,7 @@ def load(
     for item in items:
         if isinstance(item, Paper):
             report.read += 1
-            batch.append(item)
+            batch.append(xml_safe_paper(item))  # no character XML cannot hold is stored
         elif isinstance(item, Deleted):
             deletions.append(item.arxiv_id)
         else:
