@@ -140,7 +140,7 @@ def test_signin_link_is_single_use_and_sets_a_safe_cookie(site):
     with site.store.read() as conn:
         stored = [row[0] for row in conn.execute("SELECT token_hash FROM login_tokens")]
     assert query["token"][0] not in stored and len(stored[0]) == 64
-    again = site.client.post("/signin/confirm", data=form)
+    again = site.client.post("/signin/confirm", data={**form, "csrf_token": site.csrf()})
     assert again.status_code == 400 and "used, expired or unknown" in again.text
 
 

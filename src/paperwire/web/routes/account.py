@@ -22,7 +22,7 @@ from paperwire.web.deps import (
 )
 from paperwire.web.render import render, with_query
 from paperwire.web.responses import back
-from paperwire.web.security import SESSION_COOKIE, safe_next
+from paperwire.web.security import CSRF_COOKIE, SESSION_COOKIE, new_token, safe_next
 from paperwire.web.services import Services
 
 router = APIRouter(include_in_schema=False)
@@ -99,6 +99,11 @@ def signin_confirm(
         secure=services.settings.https,
         samesite="lax",
     )
+    # A new CSRF cookie with the new session: no token from before signing in is valid.
+    response.set_cookie(
+        CSRF_COOKIE, new_token(), max_age=31536000, httponly=True,
+        secure=services.settings.https, samesite="lax",
+    )  # fmt: skip
     return response
 
 
