@@ -573,3 +573,46 @@ def test_a_read_only_sqlite_database_answers_503(tmp_path: Path) -> None:
 def _any_key(site) -> str:
     entries, _ = site.store.feed(site.clock.now.date(), site.clock.now.date(), "upvotes", 1, 0)
     return entries[0].paper.key
+
+
+# -- input at the edges ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ada\x00@example.org",
+        "ada\x01@example.org",
+        "a\ufffdda@example.org",
+        "ada\u202e@example.org",  # right-to-left override
+        "ada\u2066x@example.org",  # left-to-right isolate
+        "ad\u200ba@example.org",  # zero-width space
+    ],
+)
+def test_addresses_with_controls_bidi_or_replacement_characters_are_refused(address) -> None:
+    from paperwire.digest.addresses import normalise_email
+
+    with pytest.raises(ValueError, match="is not an email address"):
+        normalise_email(address)
+
+
+def test_no_mail_goes_to_an_address_with_control_characters(site) -> None:
+    csrf = site.csrf()
+    for address in ("ada\x01@example.org", "ada\u202e@example.org", "a\ufffd@example.org"):
+        response = site.client.post("/signin", data={"email": address, "csrf_token": csrf})
+        assert response.status_code == 400
+        response = site.client.post(
+            "/subscribe", data={"email": address, "trending": "true", "csrf_token": csrf}
+        )
+        assert response.status_code == 400
+    assert site.mails() == []
+
+
+def test_views_at_the_calendars_ends_are_not_a_500(site) -> None:
+    """Week and month views at years 9999 and 1 answered 500; now a page or a 400."""
+    for day in ("9999-12-31", "9999-12-27", "0001-01-01", "0001-01-03"):
+        for view in ("day", "week", "month"):
+            response = site.client.get(f"/daily/{day}?view={view}")
+            assert response.status_code in {200, 400}, (day, view, response.text)
+            response = site.client.get(f"/api/v1/daily?date={day}&view={view}")
+            assert response.status_code in {200, 400}, (day, view, response.text)

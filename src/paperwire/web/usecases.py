@@ -90,15 +90,20 @@ def daily(
     services: Services, day: date, view: View, order: FeedOrder, page: int, user: User | None
 ) -> DailyPage:
     """The papers listed for a day (or its week or month), PAGE_SIZE a page."""
-    first, last = day_range(day, view)
+    try:
+        first, last = day_range(day, view)
+    except OverflowError as exc:
+        raise UserError(
+            f"{day.isoformat()}: its {view} runs past the calendar's end (years 1 to 9999)"
+        ) from exc
     page = max(1, min(page, MAX_PAGE))
     entries, total = services.store.feed(first, last, order, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     mark_voted(services, entries, user)
     if view == "day":
         earlier, later = services.store.adjacent_days(day)
-    else:  # the neighbouring week or month
-        earlier = day_range(first - timedelta(days=1), view)[0]
-        later = last + timedelta(days=1)
+    else:  # the neighbouring week or month (none past the calendar's ends)
+        earlier = day_range(first - timedelta(days=1), view)[0] if first > date.min else None
+        later = last + timedelta(days=1) if last < date.max else None
     return DailyPage(
         day, view, order, first, last, entries, total, page,
         max(1, -(-total // PAGE_SIZE)), earlier, later,
