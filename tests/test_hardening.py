@@ -479,7 +479,7 @@ def test_feeds_parse_whatever_text_was_stored(site, title, abstract, author, que
         root = fromstring(response.content)
         assert root.tag.endswith("feed") and len(root) > 3
     response = site.client.get(
-        "/feeds/search.atom", params={"q": f"model {query}", "mode": "lexical"}
+        "/feeds/search.atom", params={"q": f"model {raw(query)}", "mode": "lexical"}
     )
     if response.status_code == 200:
         fromstring(response.content)
@@ -616,3 +616,25 @@ def test_views_at_the_calendars_ends_are_not_a_500(site) -> None:
             assert response.status_code in {200, 400}, (day, view, response.text)
             response = site.client.get(f"/api/v1/daily?date={day}&view={view}")
             assert response.status_code in {200, 400}, (day, view, response.text)
+
+
+# -- accounts ------------------------------------------------------------------------------------
+
+
+def test_handles_say_nothing_of_the_address_and_the_link_says_whom_it_signs_in(site) -> None:
+    """A new account's public handle is random (it was the email's local part, so
+    /users/<local part> told whether an address had an account); the page a sign-in
+    link opens names the address it signs in as."""
+    site.sign_in("grace.hopper@example.org")
+    site.sign_in("grace@example.com")
+    for local in ("grace.hopper", "grace-hopper", "grace", "grace-2"):
+        assert site.client.get(f"/users/{local}").status_code == 404
+    one = site.store.get_or_create_user("grace.hopper@example.org", site.clock.now).handle
+    two = site.store.get_or_create_user("grace@example.com", site.clock.now).handle
+    assert one != two and "grace" not in one + two
+    assert site.client.get(f"/users/{one}").status_code == 200
+    site.client.post("/signin", data={"email": "linus@example.org", "csrf_token": site.csrf()})
+    link = site.signin_link("linus@example.org").replace("http://testserver", "")
+    page = site.client.get(link)
+    assert "signs you in as <strong>linus@example.org</strong>" in page.text
+    assert "ask for a new one" in site.client.get("/signin/confirm?token=nope").text

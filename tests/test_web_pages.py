@@ -282,7 +282,9 @@ def test_user_page_and_sign_out(site):
     site.sign_in("ada.lovelace@example.org")
     key = "target-based-surrogates-for-stochastic-optimization"
     site.client.post(f"/papers/{key}/vote", data={"csrf_token": site.csrf()})
-    page = site.client.get("/users/ada-lovelace")
+    handle = site.store.get_or_create_user("ada.lovelace@example.org", site.clock.now).handle
+    assert "ada" not in handle  # handles say nothing of the address (issue 19)
+    page = site.client.get(f"/users/{handle}")
     assert page.status_code == 200 and "Target-based Surrogates" in page.text
     assert "ada.lovelace@example.org" not in page.text  # addresses are not public
     out = site.client.post("/signout", data={"csrf_token": site.csrf()}, follow_redirects=False)

@@ -309,6 +309,15 @@ def send_signin_link(services: Services, email: str, next_path: str) -> None:
     services.mailer.send(message)
 
 
+def signin_link_address(services: Services, token: str) -> str | None:
+    """The address a sign-in link would sign in as (shown before it is used, so that a
+    forwarded link does not sign its opener in as someone else unawares); None when the
+    link is used, expired or unknown."""
+    if not token or len(token) > 128:
+        return None
+    return services.store.login_token_email(hash_token(token), services.clock())
+
+
 def complete_signin(services: Services, token: str) -> tuple[User, str]:
     """Spend a sign-in link; returns the user and a new session token. UserError when
     the link is unknown, used or expired."""

@@ -71,12 +71,15 @@ def signin(
 @router.get("/signin/confirm", response_class=HTMLResponse)
 def signin_confirm_form(
     request: Request,
+    services: ServicesDep,
     user: ReaderDep,
     token: Annotated[str, Query(max_length=128)] = "",
     next: NextQuery = "/",
 ) -> Response:
-    """The page a sign-in link opens: one button, so that a link scanner does not spend it."""
-    return render(request, "signin_confirm.html", token=token, next=safe_next(next))
+    """The page a sign-in link opens: one button, so that a link scanner does not spend
+    it, and the address it signs in as."""
+    email = usecases.signin_link_address(services, token)
+    return render(request, "signin_confirm.html", token=token, next=safe_next(next), email=email)
 
 
 @router.post("/signin/confirm")
