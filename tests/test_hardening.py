@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paperwire.web.security import csrf_token
+from paperwire.web.security import csrf_binding, csrf_token
 from smtp_support import free_port
 
 SECRET = "k" * 48
@@ -52,7 +53,15 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
+    with serving(tmp_path) as running:
+        yield running
+
+
+@contextmanager
+def serving(tmp_path: Path, **extra: str) -> Iterator[Served]:
+    """`paperwire serve` on a fresh SQLite file, with extra PAPERWIRE_* settings."""
     port = free_port()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "serve.log"
     mail_dir = tmp_path / "mail"
     env = {
@@ -64,6 +73,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "PAPERWIRE_SECRET_KEY": SECRET,
         "PAPERWIRE_PAGE_CACHE_SECONDS": "0",
         "PAPERWIRE_EMBED_IN_BACKGROUND": "false",
+        **{f"PAPERWIRE_{name.upper()}": value for name, value in extra.items()},
     }
     with log.open("wb") as out:
         child = subprocess.Popen(
@@ -104,7 +114,9 @@ def served(tmp_path: Path) -> Iterator[Served]:
 def _csrf(client: httpx.Client) -> str:
     if "pw_csrf" not in client.cookies:
         client.get("/signin")
-    return csrf_token(SECRET, client.cookies["pw_csrf"])
+    return csrf_token(
+        SECRET, csrf_binding(client.cookies["pw_csrf"], client.cookies.get("pw_session"))
+    )
 
 
 def test_no_token_reaches_the_server_log(served: Served) -> None:
@@ -638,3 +650,29 @@ def test_handles_say_nothing_of_the_address_and_the_link_says_whom_it_signs_in(s
     page = site.client.get(link)
     assert "signs you in as <strong>linus@example.org</strong>" in page.text
     assert "ask for a new one" in site.client.get("/signin/confirm?token=nope").text
+
+
+def test_forwarded_for_counts_only_from_configured_proxies(tmp_path: Path) -> None:
+    """A local client sending X-Forwarded-For no longer escapes the per-client limit;
+    a configured proxy's header is believed."""
+    from paperwire.web.ratelimit import LIMITS
+
+    allowed = LIMITS["signin"][0]
+
+    def attempts(running: Served) -> list[int]:
+        with httpx.Client(base_url=running.base, timeout=30) as client:
+            csrf = _csrf(client)
+            return [
+                client.post(
+                    "/signin",
+                    data={"email": f"r{n}@example.org", "csrf_token": csrf},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                ).status_code
+                for n in range(allowed + 2)
+            ]
+
+    with serving(tmp_path / "a") as running:
+        codes = attempts(running)
+    assert codes[:allowed] == [200] * allowed and codes[allowed:] == [429, 429], codes
+    with serving(tmp_path / "b", trusted_proxies="127.0.0.1") as running:
+        assert attempts(running) == [200] * (allowed + 2)
