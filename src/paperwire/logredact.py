@@ -18,7 +18,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # any query or form field whose name ends in "token": token=, csrf_token=, …
     (re.compile(r"(?i)(\b[a-z_]*token=)[^&\s\"'#]+"), rf"\1{REDACTED}"),
     # the signed manage/unsubscribe token in a subscription path
-    (re.compile(r"(/subscriptions/)\d+\.[0-9a-fA-F]{8,}"), rf"\1{REDACTED}"),
+    (re.compile(r"(/subscriptions/)\d+\.[0-9a-fA-F.]{8,}"), rf"\1{REDACTED}"),
     # personal API tokens, wherever they appear (an Authorization header echoed, …)
     (re.compile(r"\bpw_[A-Za-z0-9_-]{16,}"), f"pw_{REDACTED}"),
 )

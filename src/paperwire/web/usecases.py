@@ -394,7 +394,7 @@ def account(services: Services, reader: User) -> Account:
         _profile(services, reader, reader),
         services.store.list_api_tokens(reader.id),
         [
-            (sub, subscription_token(services.secret, sub.id))
+            (sub, subscription_token(services.secret, sub.id, services.clock().date()))
             for sub in services.store.subscriptions_of(reader.email)
         ],
     )
@@ -446,7 +446,8 @@ def start_subscription(
         raise UserError(str(exc), 429) from exc
     except SubscriptionError as exc:
         raise UserError(str(exc)) from exc
-    token = subscription_token(services.secret, made.id) if made.status == "active" else None
+    today = services.clock().date()
+    token = subscription_token(services.secret, made.id, today) if made.status == "active" else None
     return made, token
 
 
@@ -455,15 +456,22 @@ def confirm_subscription(services: Services, token: str) -> tuple[Subscription, 
     made = confirm(services.store, token, services.clock())
     if made is None:
         raise UserError("this confirmation link is used, expired or unknown; subscribe again")
-    return made, subscription_token(services.secret, made.id)
+    return made, subscription_token(services.secret, made.id, services.clock().date())
 
 
-def owned_subscription(services: Services, token: str) -> Subscription:
-    """The subscription a signed manage link names; UserError(404) otherwise."""
-    subscription_id = read_subscription_token(services.secret, token)
+def owned_subscription(services: Services, token: str, allow_expired: bool = False) -> Subscription:
+    """The subscription a signed, unexpired manage link names (`allow_expired`: any
+    genuine link, for unsubscribing); UserError(404) otherwise."""
+    subscription_id = read_subscription_token(
+        services.secret, token, services.clock().date(), allow_expired
+    )
     subscription = services.store.get_subscription(subscription_id) if subscription_id else None
     if subscription is None:
-        raise UserError("this subscription link is not valid", 404)
+        raise UserError(
+            "this subscription link is not valid or has expired; "
+            "your latest digest has a fresh one",
+            404,
+        )
     return subscription
 
 
@@ -482,7 +490,7 @@ def change_subscription(
 
 
 def unsubscribe(services: Services, token: str) -> Subscription:
-    """Stop a subscription by its signed link (doing it twice is harmless)."""
-    subscription = owned_subscription(services, token)
+    """Stop a subscription by its signed link, however old (doing it twice is harmless)."""
+    subscription = owned_subscription(services, token, allow_expired=True)
     services.store.unsubscribe(subscription.id)
     return subscription

@@ -141,7 +141,7 @@ def unsubscribe_form(
     request: Request, services: ServicesDep, user: ReaderDep, token: str
 ) -> Response:
     """The unsubscribe link's page: one button."""
-    subscription = usecases.owned_subscription(services, token)
+    subscription = usecases.owned_subscription(services, token, allow_expired=True)
     return render(request, "unsubscribe.html", subscription=subscription, token=token)
 
 
