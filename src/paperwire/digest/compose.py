@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from paperwire.config import Settings
 from paperwire.digest.select import DigestContent
 from paperwire.models import OutboxItem, Subscription
-from paperwire.presentation import author_line, fold, paper_url
+from paperwire.presentation import author_line, code_link, fold, paper_url
 from paperwire.tokens import subscription_token
 
 _environment = Environment(
@@ -27,7 +27,9 @@ _environment = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_environment.globals.update(author_line=author_line, fold=fold, paper_url=paper_url)
+_environment.globals.update(
+    author_line=author_line, code_link=code_link, fold=fold, paper_url=paper_url
+)
 DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",
                 b"list-unsubscribe-post"]  # fmt: skip
 
