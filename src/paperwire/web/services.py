@@ -15,6 +15,7 @@ from paperwire.digest.mailer import Mailer
 from paperwire.ingest.fetch import PoliteClient
 from paperwire.search.hybrid import SearchEngine
 from paperwire.store.base import Store
+from paperwire.web.indexwatch import IndexWatch
 from paperwire.web.outbound import Outbound
 from paperwire.web.ratelimit import RateLimiter
 
@@ -63,6 +64,7 @@ class Services:
         self.deployment = deployment
         self.limiter = RateLimiter()
         self.outbound = Outbound()
+        self.indexes = IndexWatch()
         self.pages = PageCache(deployment.settings.page_cache_seconds)
 
     @property

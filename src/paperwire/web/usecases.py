@@ -171,9 +171,16 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
             f"search results are served up to the first {MAX_SEARCH_RESULTS:,}; "
             "narrow the query (a category, a year range, more words) to see others"
         )
+    engine = services.engine
+    services.indexes.check(engine)  # an index folder deleted under the server is rebuilt
     try:
         query = parse_query(request.query_text())
-        hits = search(services.engine, query, request.mode, request.limit + 1, offset)
+        try:
+            hits = search(engine, query, request.mode, request.limit + 1, offset)
+        except OSError as exc:  # an index unreadable just now: keywords answer alone
+            log.warning("search fell back to keywords: %s", exc)
+            services.indexes.check(engine)
+            hits = search(engine, query, "lexical", request.limit + 1, offset)
     except QueryError as exc:
         raise UserError(str(exc)) from exc
     more = len(hits) > request.limit
