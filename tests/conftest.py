@@ -37,7 +37,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
-        params = set(callspec.params.values()) if callspec is not None else set()
+        params = list(callspec.params.values()) if callspec is not None else []
         if names & _POSTGRES_FIXTURES or any(
             isinstance(p, str) and p in POSTGRES_ENGINES for p in params
         ):

@@ -31,7 +31,7 @@ from paperwire.search.hybrid import SearchEngine
 from paperwire.search.native import keyword_index
 from paperwire.store import open_store
 from paperwire.web.app import create_app
-from paperwire.web.security import csrf_token
+from paperwire.web.security import csrf_binding, csrf_token
 from paperwire.web.services import Services, build_services
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -195,7 +195,10 @@ class Site:
     def csrf(self) -> str:
         if "pw_csrf" not in self.client.cookies:
             self.client.get("/signin")
-        return csrf_token(self.services.secret, self.client.cookies["pw_csrf"])
+        binding = csrf_binding(
+            self.client.cookies["pw_csrf"], self.client.cookies.get("pw_session")
+        )
+        return csrf_token(self.services.secret, binding)
 
     def mails(self) -> list[email.message.EmailMessage]:
         if self.inbox is not None:  # mail goes to a real SMTP server in this test

@@ -585,6 +585,9 @@ def serve(deployment: _Deployment, host: str, port: int, workers: int, log_level
         workers=workers,
         log_level=log_level,
         server_header=False,
+        # Forwarded headers only from the configured proxies (uvicorn trusts 127.0.0.1).
+        proxy_headers=bool(deployment.settings.trusted_proxies),
+        forwarded_allow_ips=deployment.settings.trusted_proxies or None,
     )
 
 

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, min_length=32)
     # Seconds an anonymous page (daily, trending, a paper) may be served from memory.
     page_cache_seconds: float = Field(default=5.0, ge=0)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `serve` believes, comma-
+    # separated addresses or networks ("127.0.0.1", "10.0.0.0/8"); none by default, so no
+    # client can pose as another (per-client limits count the address that connected).
+    trusted_proxies: str = ""
 
     # Mail (sign-in links, digests). Without an SMTP host, messages are written as .eml
     # files to mail_dir and their links logged: enough for one person on a laptop.

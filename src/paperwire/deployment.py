@@ -279,13 +279,20 @@ class Deployment:
     @property
     def arxiv(self) -> PoliteClient:
         """The only client that fetches from outside: arXiv's hosts, politely paced."""
-        import httpx
-
-        return self._once("_arxiv", lambda: PoliteClient(httpx.Client(timeout=60.0)))
+        return self._once("_arxiv", self._new_arxiv)
 
     @arxiv.setter
     def arxiv(self, client: PoliteClient) -> None:
         self._arxiv = client
+
+    def _new_arxiv(self) -> PoliteClient:
+        """The client harvests fetch with, paced per host with every other process."""
+        import httpx
+
+        from paperwire.ingest.fetch import MIN_INTERVAL_S
+        from paperwire.pacing import StorePacer
+
+        return PoliteClient(httpx.Client(timeout=60.0), pace=StorePacer(self.store, MIN_INTERVAL_S))
 
     @property
     def secret(self) -> str:

@@ -52,15 +52,15 @@ class Periodic:
 
 
 @contextmanager
-def host_lock(path: Path) -> Iterator[bool]:
-    """An exclusive lock held by at most one process of this host, without waiting: yields
-    False when another process holds it. The operating system releases it when its
-    holder dies, so a killed worker never leaves it taken."""
+def host_lock(path: Path, wait: bool = False) -> Iterator[bool]:
+    """An exclusive lock held by at most one process of this host: without `wait`, yields
+    False at once when another process holds it; with it, waits its turn. The operating
+    system releases it when its holder dies, so a killed worker never leaves it taken."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return

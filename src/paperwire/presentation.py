@@ -4,7 +4,7 @@ line, its folded abstract."""
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from paperwire.models import Paper
 from paperwire.texmath import split_words
@@ -40,3 +40,26 @@ def fold(text: str, words: int = 45) -> tuple[str, bool]:
     was cut."""
     head, rest = split_words(text, words)
     return (head + " …", True) if rest else (text, False)
+
+
+def web_link(url: str) -> str | None:
+    """`url` if it is an http(s) link to a host, else None. Decided by parsing, not by
+    pattern: a check for a leading "http" let "http\tjavascript:…" through, and no
+    control or space character (which browsers strip or mail clients break on) is kept."""
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        return None
+    return url
+
+
+def code_link(paper: Paper) -> str | None:
+    """The first of a paper's code URLs that is a web link (see web_link), if any."""
+    for url in paper.code_urls:
+        if web_link(url):
+            return url
+    return None

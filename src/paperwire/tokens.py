@@ -1,13 +1,15 @@
 """Tokens: random ones for links and sessions (stored only as hashes), and signed ones
 for subscriptions — the unsubscribe and manage links work without signing in, so the link
 itself proves which subscription it is for (HMAC-SHA256 of its id under the deployment's
-secret key: it cannot be forged or moved to another subscription)."""
+secret key: it cannot be forged or moved to another subscription). Manage links expire
+after MANAGE_DAYS; unsubscribing works with any genuine link, however old."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, date, datetime, timedelta
 
 from paperwire.config import Settings
 from paperwire.store.base import Store
@@ -23,21 +25,49 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def subscription_token(secret: str, subscription_id: int) -> str:
-    """The token of a subscription's manage/unsubscribe links: '<id>.<mac>'."""
-    mac = hmac.new(secret.encode(), f"subscription:{subscription_id}".encode(), hashlib.sha256)
-    return f"{subscription_id}.{mac.hexdigest()[:32]}"
+MANAGE_DAYS = 90  # how long a manage link works; every digest carries a fresh one
 
 
-def read_subscription_token(secret: str, token: str) -> int | None:
-    """The subscription id a token was made for, or None if it is not genuine."""
-    head, _, _ = token.partition(".")
-    if not (head.isascii() and head.isdecimal()) or len(head) > 18 or len(token) > 64:
+def _mac(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def subscription_token(secret: str, subscription_id: int, today: date | None = None) -> str:
+    """The token of a subscription's manage/unsubscribe links: '<id>.<expiry>.<mac>',
+    valid for MANAGE_DAYS from `today` (UTC today by default)."""
+    expires = (today or datetime.now(UTC).date()) + timedelta(days=MANAGE_DAYS)
+    stamp = expires.strftime("%Y%m%d")
+    return f"{subscription_id}.{stamp}.{_mac(secret, f'subscription:{subscription_id}:{stamp}')}"
+
+
+def read_subscription_token(
+    secret: str, token: str, today: date | None = None, allow_expired: bool = False
+) -> int | None:
+    """The subscription id a genuine token was made for, or None. An expired token (and
+    one of the older '<id>.<mac>' form, which never expired) is refused unless
+    `allow_expired`: unsubscribing by an old mail's link must keep working, changing a
+    subscription by it must not."""
+    if len(token) > 80 or not token.isascii():  # compare_digest raises on non-ASCII text
         return None
-    subscription_id = int(head)
-    if hmac.compare_digest(subscription_token(secret, subscription_id), token):
-        return subscription_id
-    return None
+    parts = token.split(".")
+    if not (parts[0].isascii() and parts[0].isdecimal()) or len(parts[0]) > 18:
+        return None
+    subscription_id = int(parts[0])
+    if len(parts) == 2:  # the older form, without an expiry
+        genuine = hmac.compare_digest(_mac(secret, f"subscription:{subscription_id}"), parts[1])
+        return subscription_id if genuine and allow_expired else None
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdecimal() and len(parts[1]) == 8):
+        return None
+    expected = _mac(secret, f"subscription:{subscription_id}:{parts[1]}")
+    if not hmac.compare_digest(expected, parts[2]):
+        return None
+    try:
+        expires = datetime.strptime(parts[1], "%Y%m%d").date()
+    except ValueError:
+        return None
+    if expires < (today or datetime.now(UTC).date()) and not allow_expired:
+        return None
+    return subscription_id
 
 
 def signing_key(settings: Settings, store: Store) -> str:

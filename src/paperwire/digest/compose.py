@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from paperwire.config import Settings
 from paperwire.digest.select import DigestContent, DigestItem
 from paperwire.models import OutboxItem, Subscription
-from paperwire.presentation import author_line, fold, paper_url
+from paperwire.presentation import author_line, code_link, fold, paper_url
 from paperwire.texmath import html, plain
 from paperwire.tokens import subscription_token
 
@@ -47,14 +47,19 @@ def text_item(item: DigestItem, index: int, base: str, with_reason: bool) -> str
     lines.append(f"   {base}{paper_url(paper.key)}")
     if paper.arxiv_url:
         lines.append(f"   arXiv: {paper.arxiv_url}")
-    code = [url for url in paper.code_urls if url.startswith(("https://", "http://"))]
+    code = code_link(paper)
     if code:
-        lines.append(f"   Code: {code[0]}")
+        lines.append(f"   Code: {code}")
     return "\n".join(lines) + "\n"
 
 
 _environment.globals.update(
-    author_line=author_line, fold=fold, paper_url=paper_url, text_item=text_item, tex=html
+    author_line=author_line,
+    code_link=code_link,
+    fold=fold,
+    paper_url=paper_url,
+    text_item=text_item,
+    tex=html,
 )
 DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",
                 b"list-unsubscribe-post"]  # fmt: skip

@@ -22,10 +22,18 @@ from paperwire.tokens import hash_token, new_token
 
 CONFIRM_HOURS = 48
 MAX_SEARCHES = 10
+# Confirmation mails go to addresses that have not said yes to anything: at most this
+# many to one address a day, and from one requester an hour (all workers counted).
+CONFIRMS_PER_ADDRESS = (3, timedelta(hours=24))
+CONFIRMS_PER_REQUESTER = (10, timedelta(hours=1))
 
 
 class SubscriptionError(ValueError):
     """A sign-up that cannot be taken as given; the message says why."""
+
+
+class TooManyConfirmationsError(SubscriptionError):
+    """Past the limit of confirmation mails to an address or from a requester."""
 
 
 def validate(
@@ -66,9 +74,12 @@ def subscribe(
     trending: bool,
     searches: list[SavedSearch],
     user: User | None = None,
+    requester: str | None = None,
 ) -> Subscription:
     """Store a sign-up and mail its confirmation link (or, for a signed-in reader's own
-    address, activate it at once)."""
+    address, activate it at once). Confirmation mails are limited per address and per
+    `requester` (CONFIRMS_PER_*: TooManyConfirmationsError past them) and quote nothing
+    the requester wrote: an unconfirmed address is sent only the site's own words."""
     address, kept = validate(email, frequency, trending, searches)
     verified = user is not None and user.email == address
     subscription = Subscription(
@@ -85,6 +96,14 @@ def subscribe(
     if verified:
         subscription.id = store.add_subscription(subscription, None, None)
         return subscription
+    for action, subject, (count, window) in (
+        ("confirm-address", address, CONFIRMS_PER_ADDRESS),
+        ("confirm-requester", requester, CONFIRMS_PER_REQUESTER),
+    ):
+        if subject is not None and not store.hit_limit(action, subject, count, window, now):
+            raise TooManyConfirmationsError(
+                "too many confirmation mails for this address or from this client; try again later"
+            )
     token = new_token()
     expires = now + timedelta(hours=CONFIRM_HOURS)
     subscription.id = store.add_subscription(subscription, hash_token(token), expires)

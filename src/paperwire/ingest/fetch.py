@@ -57,13 +57,19 @@ class PoliteClient:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     max_retries: int = MAX_RETRIES  # a reader waiting on a page gets one attempt
+    # Waits for the host's next slot, shared by every thread and process (paperwire.pacing);
+    # without one, only this client's own requests are paced.
+    pace: Callable[[str], None] | None = None
     _last: float | None = field(default=None, init=False)
 
     def get(self, url: str, params: dict[str, str] | None = None) -> bytes:
         """GET an arXiv URL; returns the body. Redirects are followed only within arXiv."""
         for attempt in range(self.max_retries):
-            self._wait()
             check_arxiv_url(url)
+            if self.pace is not None:
+                self.pace(urlsplit(url).hostname or "")
+            else:
+                self._wait()
             try:
                 response = self.client.get(
                     url, params=params, headers={"User-Agent": USER_AGENT}, follow_redirects=False
@@ -78,6 +84,8 @@ class PoliteClient:
                 params = None
                 continue
             if response.status_code in {429, 500, 502, 503, 504}:
+                if attempt == self.max_retries - 1:  # no point waiting for a retry not made
+                    break
                 retry_after = response.headers.get("Retry-After", "")
                 delay = (
                     float(retry_after)

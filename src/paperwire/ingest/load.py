@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from paperwire.ingest.common import Deleted, Parsed, RecordError, RecordWarning
 from paperwire.models import Paper, validated
 from paperwire.store.base import Store, UpsertResult
+from paperwire.xmltext import xml_safe_paper
 
 DEFAULT_BATCH = 2000
 # Only the first errors are kept word for word; the rest are counted.
@@ -86,7 +87,7 @@ def load(
             report.read += 1
             # Every path into the store (files, harvests, URLs) drops invalid values here;
             # parse_any has already reported them as warnings for files.
-            batch.append(validated(item))
+            batch.append(xml_safe_paper(validated(item)))  # and no character XML cannot hold
         elif isinstance(item, Deleted):
             deletions.append(item.arxiv_id)
         elif isinstance(item, RecordWarning):

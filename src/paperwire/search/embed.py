@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from paperwire.jobs import host_lock
 from paperwire.models import Paper
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,15 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
 
     def model_file(self) -> Path:
-        """The quantised model, exported from the shipped weights on first use."""
+        """The quantised model, exported from the shipped weights on first use. Workers
+        starting together export it once: the first holds a host lock while the others wait
+        for its file (two exports into one temporary name gave a worker a half-written model
+        and its first page a 500, found by bench/soak.py)."""
         target = self.cache_dir / "minilm-int8.onnx"
         if not target.exists():
-            export_onnx_int8(target)
+            with host_lock(self.cache_dir / "minilm-int8.onnx.lock", wait=True):
+                if not target.exists():
+                    export_onnx_int8(target)
         return target
 
     @cached_property
@@ -204,7 +210,7 @@ def export_onnx_int8(target: Path) -> Path:
             ).last_hidden_state
 
     model = Encoder().eval()
-    float_file = target.with_suffix(".float.onnx.tmp")
+    float_file = target.with_suffix(f".float.onnx.{os.getpid()}.tmp")
     sample = torch.ones((2, 8), dtype=torch.long)
     mask = sample.clone()
     mask[1, 5:] = 0  # a padded row, so the traced graph is the padded case
@@ -225,7 +231,7 @@ def export_onnx_int8(target: Path) -> Path:
             opset_version=17,
             dynamo=False,
         )
-    quantised = target.with_suffix(".int8.onnx.tmp")
+    quantised = target.with_suffix(f".int8.onnx.{os.getpid()}.tmp")
     # onnxruntime logs a pre-processing hint on the root logger; it is not a problem here.
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
     # Per-channel scales keep cosine agreement with the float model at ~0.995 (per-tensor: ~0.93).

@@ -43,10 +43,11 @@ def distance(a: str, b: str, limit: int) -> int:
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
+        # Later rows build on this row, and (by a swap) on the one before it, plus one.
+        if min(current) > limit and min(previous) >= limit:
             return limit + 1
         previous2, previous = previous, current
-    return previous[-1]
+    return min(previous[-1], limit + 1)
 
 
 def known(index: LexicalIndex, word: str) -> bool:

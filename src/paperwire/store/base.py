@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from paperwire.store.community import CommunityTables
 from paperwire.store.digests import DigestTables
+from paperwire.store.limits import LimitTables
 from paperwire.store.papers import PaperTables
 from paperwire.store.records import (
     Changes,
@@ -48,7 +49,7 @@ class NativeSearch(Protocol):
         ...
 
 
-class Store(PaperTables, CommunityTables, DigestTables):
+class Store(PaperTables, CommunityTables, DigestTables, LimitTables):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 
     url: str

@@ -8,7 +8,7 @@ they compare."""
 
 from __future__ import annotations
 
-import re
+import secrets
 from datetime import date, datetime
 
 from paperwire.models import FeedEntry, Paper, Submission, User
@@ -17,7 +17,6 @@ from paperwire.store.records import FeedOrder
 from paperwire.store.rows import row_to_paper
 from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
 
-_HANDLE_CHARS = re.compile(r"[^a-z0-9_-]+")
 # Total upvotes: the count the source site reported plus the votes cast here.
 _TOTAL = "p.upvotes + (SELECT count(*) FROM votes v WHERE v.paper_id = p.id)"
 _ENTRY_SELECT = (
@@ -49,10 +48,11 @@ def _entry(row: Row) -> FeedEntry:
     return FeedEntry(row_to_paper(row), int(row["total_votes"]), submission)
 
 
-def handle_from_email(email: str) -> str:
-    """The first handle to try for an address: its local part, folded to [a-z0-9_-]."""
-    local = email.split("@", 1)[0].lower()
-    return _HANDLE_CHARS.sub("-", local).strip("-")[:30] or "reader"
+def new_handle() -> str:
+    """A random public handle for a new account. Never derived from the address: a
+    handle made of the email's local part let anyone test, at /users/<handle>, whether
+    an address had an account here."""
+    return "reader-" + secrets.token_hex(5)
 
 
 class CommunityTables(Tables):
@@ -67,17 +67,15 @@ class CommunityTables(Tables):
     # -- accounts -------------------------------------------------------------
 
     def get_or_create_user(self, email: str, now: datetime) -> User:
-        """The account of an address, created on first sign-in with a free handle."""
+        """The account of an address, created on first sign-in with a random free handle."""
         email = email.strip().lower()
         with self.write() as conn:
             row = conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
             if row is not None:
                 return _user(row)
-            base = handle_from_email(email)
-            handle, n = base, 1
+            handle = new_handle()
             while conn.execute("SELECT 1 FROM users WHERE handle = ?", (handle,)).fetchone():
-                n += 1
-                handle = f"{base}-{n}"
+                handle = new_handle()
             row = conn.execute(
                 "INSERT INTO users (email, handle, created_at) VALUES (?, ?, ?) RETURNING *",
                 (email, handle, iso(now)),
@@ -123,15 +121,15 @@ class CommunityTables(Tables):
                 (iso(now), iso(now)),
             )
 
-    def count_login_tokens_since(self, email: str, since: datetime) -> int:
-        """How many sign-in links an address was sent since a time (for rate limits)."""
+    def login_token_email(self, token_hash: str, now: datetime) -> str | None:
+        """The address an unused, unexpired sign-in link is for (without spending it)."""
         with self.read() as conn:
-            return int(
-                conn.execute(
-                    "SELECT count(*) FROM login_tokens WHERE email = ? AND created_at >= ?",
-                    (email.strip().lower(), iso(since)),
-                ).fetchone()[0]
-            )
+            row = conn.execute(
+                "SELECT email FROM login_tokens WHERE token_hash = ? AND used_at IS NULL "
+                "AND expires_at > ?",
+                (token_hash, iso(now)),
+            ).fetchone()
+        return str(row[0]) if row else None
 
     def use_login_token(self, token_hash: str, now: datetime) -> str | None:
         """Spend a sign-in link: its address if it was unused and unexpired, else None.

@@ -122,12 +122,14 @@ class DigestTables(Tables):
     def update_subscription(
         self, subscription_id: int, frequency: str, trending: bool, searches: list[SavedSearch]
     ) -> bool:
-        """Change what a subscription receives (and resume it if it was paused or
-        unsubscribed: changing it is asking for it)."""
+        """Change what a subscription receives (and resume it if it was paused for
+        bounces: changing it is asking for it). Never resubscribes an unsubscribed
+        address: that takes a new sign-up and its confirmation."""
         with self.write() as conn:
             changed = conn.execute(
                 "UPDATE subscriptions SET frequency = ?, trending = ?, permanent_failures = 0, "
-                "status = CASE WHEN status = 'pending' THEN 'pending' ELSE 'active' END "
+                "status = CASE WHEN status IN ('pending', 'unsubscribed') THEN status "
+                "ELSE 'active' END "
                 "WHERE id = ?",
                 (frequency, int(trending), subscription_id),
             ).rowcount

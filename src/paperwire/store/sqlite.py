@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from paperwire.store.dialect import SQLITE
 from paperwire.store.sqlconn import Conn
 
 BUSY_TIMEOUT_MS = 10_000
+# SQLite's words for a database that cannot take a write just now.
+_UNWRITABLE = re.compile(r"readonly|read-only|disk is full|disk I/O error|database is locked", re.I)
 READ_POOL_SIZE = 8
 
 
@@ -106,15 +109,32 @@ class SQLiteStore(Store):
 
     @contextmanager
     def write(self) -> Iterator[Conn]:
-        """The writer connection inside BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
+        """The writer connection inside BEGIN IMMEDIATE … COMMIT (ROLLBACK on error).
+        A database that cannot be written just now (a read-only file or file system, a
+        full disk, a lock held past busy_timeout) is a StoreError, as on PostgreSQL:
+        the web answers 503 and nothing stored is touched."""
         with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._unwritable(exc) from exc
             try:
                 yield self._writer
-            except BaseException:
-                self._writer.execute("ROLLBACK")
+            except BaseException as exc:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _UNWRITABLE.search(str(exc)):
+                    raise self._unwritable(exc) from exc
                 raise
-            self._writer.execute("COMMIT")
+            try:
+                self._writer.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                raise self._unwritable(exc) from exc
+
+    def _unwritable(self, exc: sqlite3.OperationalError) -> StoreError:
+        return StoreError(f"{self.path} cannot be written: {exc}")
 
     @contextmanager
     def read(self) -> Iterator[Conn]:

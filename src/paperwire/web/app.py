@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer
 from paperwire.ingest.fetch import PoliteClient
+from paperwire.logredact import install_log_redaction
 from paperwire.search.native import check_placement
 from paperwire.store.base import Store
 from paperwire.web.errors import install_error_handlers
@@ -33,6 +34,7 @@ def create_app(
 ) -> FastAPI:
     """The whole web service over one store. Tests pass their own mailer (to a real
     local SMTP server) and arXiv client (replaying recorded responses)."""
+    install_log_redaction()  # no token in any log line, uvicorn's access log included
     check_placement(store, settings.keyword_index)  # refuse at start, not at the first search
     services = services or build_services(settings, store, mailer, arxiv)
 

@@ -111,9 +111,15 @@ class RateLimitedError(UserError):
         self.retry_after = int(retry_after) + 1
 
 
+def client_id(request: Request) -> str:
+    """The client's address as the server saw it (X-Forwarded-For counts only from the
+    configured trusted proxies: see `serve`)."""
+    return request.client.host if request.client else "unknown"
+
+
 def rate_limit(services: Services, request: Request, action: str, who: str | None = None) -> None:
     """429 with Retry-After when a client goes past an action's limit."""
-    client = who or (request.client.host if request.client else "unknown")
+    client = who or client_id(request)
     wait = services.limiter.hit(action, client)
     if wait > 0:
         raise RateLimitedError(wait)

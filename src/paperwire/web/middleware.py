@@ -1,7 +1,8 @@
-"""The guard every request passes through first (pure ASGI): oversized URLs and bodies
-refused before the body is read, HEAD answered as GET without the body (feed readers and
-link checkers probe with HEAD), a CSRF cookie for every browser, security headers on
-every response."""
+"""The guard every request passes through first (pure ASGI): oversized URLs, headers and
+bodies refused before the body is read, HEAD answered as GET without the body (feed readers
+and link checkers probe with HEAD), a CSRF cookie for every browser (the CSRF token is bound
+to it and to the session), security headers on every response, and no caching of the pages
+that show secrets (a new API token, the account, a subscription's links)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from http import HTTPStatus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from paperwire.web.security import CSRF_COOKIE, new_token
+from paperwire.web.security import CSRF_COOKIE, SESSION_COOKIE, csrf_binding, new_token
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_URL_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 16 * 1024  # all request headers together (8 MB were accepted)
+# Pages whose answers must never be kept by a browser or proxy cache: they show tokens,
+# signed links or a reader's own account.
+NO_STORE_PREFIXES = ("/account", "/subscriptions/", "/subscribe", "/signin", "/api/v1/me")
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
@@ -34,14 +39,22 @@ class Guard:
         if len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) > MAX_URL_BYTES:
             await _plain(send, 414, "URL too long")
             return
+        if sum(len(name) + len(value) + 4 for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+            await _plain(send, 431, f"request headers over {MAX_HEADER_BYTES} bytes")
+            return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"0")
         if not length.isdigit() or int(length) > MAX_BODY_BYTES:
             await _plain(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
             return
-        cookie = _cookie(headers.get(b"cookie", b"").decode("latin-1"), CSRF_COOKIE)
+        cookies = headers.get(b"cookie", b"").decode("latin-1")
+        cookie = _cookie(cookies, CSRF_COOKIE)
         fresh = cookie is None
-        scope.setdefault("state", {})["csrf_binding"] = cookie or new_token()
+        csrf_cookie = cookie or new_token()
+        state = scope.setdefault("state", {})
+        state["csrf_cookie"] = csrf_cookie
+        state["csrf_binding"] = csrf_binding(csrf_cookie, _cookie(cookies, SESSION_COOKIE))
+        no_store = scope.get("path", "").startswith(NO_STORE_PREFIXES)
         received = 0
         head = scope["method"] == "HEAD"
         if head:  # every GET route answers HEAD: the same status and headers, no body
@@ -69,9 +82,13 @@ class Guard:
                 if fresh:
                     flags = "; HttpOnly; SameSite=Lax; Path=/; Max-Age=31536000"
                     flags += "; Secure" if self.https else ""
-                    value = f"{CSRF_COOKIE}={scope['state']['csrf_binding']}{flags}"
+                    value = f"{CSRF_COOKIE}={csrf_cookie}{flags}"
                     extra.append((b"set-cookie", value.encode()))
-                message["headers"] = list(message.get("headers", [])) + extra
+                given = list(message.get("headers", []))
+                if no_store:
+                    given = [(k, v) for k, v in given if k.lower() != b"cache-control"]
+                    extra.append((b"cache-control", b"no-store"))
+                message["headers"] = given + extra
             elif message["type"] == "http.response.body" and head:
                 message = {**message, "body": b""}
             await send(message)

@@ -18,6 +18,13 @@ CSRF_HEADER = "X-CSRF-Token"
 API_TOKEN_PREFIX = "pw_"
 
 
+def csrf_binding(csrf_cookie: str, session: str | None) -> str:
+    """What a browser's CSRF token is bound to: its CSRF cookie and, once signed in, its
+    session too — so a cookie planted by someone else is worth nothing without the
+    session, and signing in (a new session, a new cookie) rotates the token."""
+    return f"{csrf_cookie}:{session}" if session else csrf_cookie
+
+
 def csrf_token(secret: str, binding: str) -> str:
     """The CSRF token for a browser: an HMAC of its CSRF cookie, so a page on another
     site can neither read nor forge it."""

@@ -14,9 +14,12 @@ import httpx
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
 from paperwire.digest.mailer import Mailer
-from paperwire.ingest.fetch import PoliteClient
+from paperwire.ingest.fetch import MIN_INTERVAL_S, PoliteClient
+from paperwire.pacing import StorePacer
 from paperwire.search.hybrid import SearchEngine
 from paperwire.store.base import Store
+from paperwire.web.indexwatch import IndexWatch
+from paperwire.web.outbound import Outbound
 from paperwire.web.ratelimit import RateLimiter
 
 
@@ -63,6 +66,8 @@ class Services:
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
         self.limiter = RateLimiter()
+        self.outbound = Outbound()
+        self.indexes = IndexWatch()
         self.pages = PageCache(deployment.settings.page_cache_seconds)
 
     @property
@@ -129,12 +134,15 @@ class Services:
 SUBMIT_TIMEOUT_S = 5.0
 
 
-def submission_client(transport: httpx.BaseTransport | None = None) -> PoliteClient:
+def submission_client(
+    transport: httpx.BaseTransport | None = None, pace: Callable[[str], None] | None = None
+) -> PoliteClient:
     """The arXiv client of the web: a reader is waiting on the page, so one attempt that
     gives up after SUBMIT_TIMEOUT_S seconds without an answer (the page then offers a
-    retry and adding the paper by hand), not the importer's five patient retries."""
-    client = httpx.Client(timeout=SUBMIT_TIMEOUT_S, transport=transport)
-    return PoliteClient(client, max_retries=1)
+    retry and adding the paper by hand), not the importer's five patient retries, and no
+    queueing for arXiv's pace (`pace`, shared by every worker, refuses a slot over 5 s away)."""
+    client = httpx.Client(timeout=httpx.Timeout(SUBMIT_TIMEOUT_S, connect=3.0), transport=transport)
+    return PoliteClient(client, max_retries=1, pace=pace)
 
 
 def build_services(
@@ -145,6 +153,6 @@ def build_services(
 ) -> Services:
     """Services over one store, with the configured mailer and a polite arXiv client
     unless given. The web embeds queries on one thread per request."""
-    arxiv = arxiv or submission_client()
+    arxiv = arxiv or submission_client(pace=StorePacer(store, MIN_INTERVAL_S, max_wait=5.0))
     deployment = Deployment(settings, store=store, mailer=mailer, arxiv=arxiv, embed_threads=1)
     return Services(deployment)

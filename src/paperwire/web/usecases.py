@@ -16,7 +16,13 @@ from typing import Literal, get_args
 from urllib.parse import urlencode
 
 from paperwire.digest.addresses import normalise_email
-from paperwire.digest.subscribe import SubscriptionError, confirm, subscribe, validate
+from paperwire.digest.subscribe import (
+    SubscriptionError,
+    TooManyConfirmationsError,
+    confirm,
+    subscribe,
+    validate,
+)
 from paperwire.errors import UserError
 from paperwire.ingest import parse_any
 from paperwire.ingest.common import ParseError
@@ -48,6 +54,10 @@ View = Literal["day", "week", "month"]
 VIEWS: tuple[View, ...] = get_args(View)
 PAGE_SIZE = 30
 MAX_PAGE = 1000
+# Search results are served up to this rank and no further, pages and API alike: ranking
+# a deeper page costs the work of every page before it (an API cursor at offset 100,000
+# took 28 s of CPU on a 200k-paper store; at 1,000 it is the cost of one page).
+MAX_SEARCH_RESULTS = 1000
 SIGNIN_MINUTES = 15
 SESSION_LIFETIME = timedelta(days=30)
 SIGNIN_PER_ADDRESS = 5  # links per address per SIGNIN_MINUTES, across all workers
@@ -88,15 +98,20 @@ def daily(
     services: Services, day: date, view: View, order: FeedOrder, page: int, user: User | None
 ) -> DailyPage:
     """The papers listed for a day (or its week or month), PAGE_SIZE a page."""
-    first, last = day_range(day, view)
+    try:
+        first, last = day_range(day, view)
+    except OverflowError as exc:
+        raise UserError(
+            f"{day.isoformat()}: its {view} runs past the calendar's end (years 1 to 9999)"
+        ) from exc
     page = max(1, min(page, MAX_PAGE))
     entries, total = services.store.feed(first, last, order, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     mark_voted(services, entries, user)
     if view == "day":
         earlier, later = services.store.adjacent_days(day)
-    else:  # the neighbouring week or month
-        earlier = day_range(first - timedelta(days=1), view)[0]
-        later = last + timedelta(days=1)
+    else:  # the neighbouring week or month (none past the calendar's ends)
+        earlier = day_range(first - timedelta(days=1), view)[0] if first > date.min else None
+        later = last + timedelta(days=1) if last < date.max else None
     if later is not None and later > services.clock().date():
         later = None  # nothing is listed in the future: no link into it
     return DailyPage(
@@ -174,10 +189,22 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
     to search."""
     if not request.q.strip():
         return SearchResult()
+    offset = (max(1, min(request.page, MAX_PAGE)) - 1) * request.limit
+    if offset + request.limit > MAX_SEARCH_RESULTS:
+        raise UserError(
+            f"search results are served up to the first {MAX_SEARCH_RESULTS:,}; "
+            "narrow the query (a category, a year range, more words) to see others"
+        )
+    engine = services.engine
+    services.indexes.check(engine)  # an index folder deleted under the server is rebuilt
     try:
         query = parse_query(request.query_text())
-        offset = (max(1, min(request.page, MAX_PAGE)) - 1) * request.limit
-        hits = search(services.engine, query, request.mode, request.limit + 1, offset)
+        try:
+            hits = search(engine, query, request.mode, request.limit + 1, offset)
+        except OSError as exc:  # an index unreadable just now: keywords answer alone
+            log.warning("search fell back to keywords: %s", exc)
+            services.indexes.check(engine)
+            hits = search(engine, query, "lexical", request.limit + 1, offset)
     except QueryError as exc:
         raise UserError(str(exc)) from exc
     more = len(hits) > request.limit
@@ -312,7 +339,10 @@ def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
     entry = store.entry(arxiv_id)
     if entry is None:
         try:
-            fetch_arxiv_api(services.arxiv, store, ArxivQuery(id_list=[arxiv_id]), max_results=1)
+            with services.outbound.claim(user.id):
+                fetch_arxiv_api(
+                    services.arxiv, store, ArxivQuery(id_list=[arxiv_id]), max_results=1
+                )
         except FetchError as exc:
             log.warning("arXiv unreachable for %s: %s", arxiv_id, exc)
             raise ArxivUnreachableError(arxiv_id) from exc
@@ -475,8 +505,8 @@ def send_signin_link(services: Services, email: str, next_path: str) -> None:
     """Email a single-use sign-in link valid for SIGNIN_MINUTES minutes."""
     email = check_email(email)
     now = services.clock()
-    since = now - timedelta(minutes=SIGNIN_MINUTES)
-    if services.store.count_login_tokens_since(email, since) >= SIGNIN_PER_ADDRESS:
+    window = timedelta(minutes=SIGNIN_MINUTES)
+    if not services.store.hit_limit("signin-address", email, SIGNIN_PER_ADDRESS, window, now):
         raise UserError("too many sign-in links for this address; try again later", 429)
     token = new_token()
     services.store.add_login_token(
@@ -494,6 +524,15 @@ def send_signin_link(services: Services, email: str, next_path: str) -> None:
         "this message: nothing happens without the link.\n"
     )
     services.mailer.send(message)
+
+
+def signin_link_address(services: Services, token: str) -> str | None:
+    """The address a sign-in link would sign in as (shown before it is used, so that a
+    forwarded link does not sign its opener in as someone else unawares); None when the
+    link is used, expired or unknown."""
+    if not token or len(token) > 128:
+        return None
+    return services.store.login_token_email(hash_token(token), services.clock())
 
 
 def complete_signin(services: Services, token: str) -> tuple[User, str]:
@@ -572,7 +611,7 @@ def account(services: Services, reader: User) -> Account:
         _profile(services, reader, reader),
         services.store.list_api_tokens(reader.id),
         [
-            (sub, subscription_token(services.secret, sub.id))
+            (sub, subscription_token(services.secret, sub.id, services.clock().date()))
             for sub in services.store.subscriptions_of(reader.email)
         ],
     )
@@ -618,18 +657,23 @@ def start_subscription(
     trending: bool,
     searches: list[SavedSearch],
     user: User | None,
+    requester: str | None = None,
 ) -> tuple[Subscription, str | None]:
     """Store a sign-up and mail its confirmation link (a signed-in reader's own address
     is active at once). Returns it with its manage token when active; UserError when
-    the request is not one that can be kept."""
+    the request is not one that can be kept, 429 past the confirmation-mail limits
+    (per address, and per `requester`: the client's address)."""
     try:
         made = subscribe(
             services.store, services.mailer, services.settings, services.clock(),
-            email, frequency, trending, searches, user,
+            email, frequency, trending, searches, user, requester,
         )  # fmt: skip
+    except TooManyConfirmationsError as exc:
+        raise UserError(str(exc), 429) from exc
     except SubscriptionError as exc:
         raise UserError(str(exc)) from exc
-    token = subscription_token(services.secret, made.id) if made.status == "active" else None
+    today = services.clock().date()
+    token = subscription_token(services.secret, made.id, today) if made.status == "active" else None
     return made, token
 
 
@@ -638,15 +682,22 @@ def confirm_subscription(services: Services, token: str) -> tuple[Subscription, 
     made = confirm(services.store, token, services.clock())
     if made is None:
         raise UserError("this confirmation link is used, expired or unknown; subscribe again")
-    return made, subscription_token(services.secret, made.id)
+    return made, subscription_token(services.secret, made.id, services.clock().date())
 
 
-def owned_subscription(services: Services, token: str) -> Subscription:
-    """The subscription a signed manage link names; UserError(404) otherwise."""
-    subscription_id = read_subscription_token(services.secret, token)
+def owned_subscription(services: Services, token: str, allow_expired: bool = False) -> Subscription:
+    """The subscription a signed, unexpired manage link names (`allow_expired`: any
+    genuine link, for unsubscribing); UserError(404) otherwise."""
+    subscription_id = read_subscription_token(
+        services.secret, token, services.clock().date(), allow_expired
+    )
     subscription = services.store.get_subscription(subscription_id) if subscription_id else None
     if subscription is None:
-        raise UserError("this subscription link is not valid", 404)
+        raise UserError(
+            "this subscription link is not valid or has expired; "
+            "your latest digest has a fresh one",
+            404,
+        )
     return subscription
 
 
@@ -665,7 +716,7 @@ def change_subscription(
 
 
 def unsubscribe(services: Services, token: str) -> Subscription:
-    """Stop a subscription by its signed link (doing it twice is harmless)."""
-    subscription = owned_subscription(services, token)
+    """Stop a subscription by its signed link, however old (doing it twice is harmless)."""
+    subscription = owned_subscription(services, token, allow_expired=True)
     services.store.unsubscribe(subscription.id)
     return subscription

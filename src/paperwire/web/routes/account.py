@@ -22,7 +22,7 @@ from paperwire.web.deps import (
 )
 from paperwire.web.render import render, with_query
 from paperwire.web.responses import back
-from paperwire.web.security import SESSION_COOKIE, safe_next
+from paperwire.web.security import CSRF_COOKIE, SESSION_COOKIE, new_token, safe_next
 from paperwire.web.services import Services
 
 router = APIRouter(include_in_schema=False)
@@ -71,12 +71,15 @@ def signin(
 @router.get("/signin/confirm", response_class=HTMLResponse)
 def signin_confirm_form(
     request: Request,
+    services: ServicesDep,
     user: ReaderDep,
     token: Annotated[str, Query(max_length=128)] = "",
     next: NextQuery = "/",
 ) -> Response:
-    """The page a sign-in link opens: one button, so that a link scanner does not spend it."""
-    return render(request, "signin_confirm.html", token=token, next=safe_next(next))
+    """The page a sign-in link opens: one button, so that a link scanner does not spend
+    it, and the address it signs in as."""
+    email = usecases.signin_link_address(services, token)
+    return render(request, "signin_confirm.html", token=token, next=safe_next(next), email=email)
 
 
 @router.post("/signin/confirm")
@@ -104,6 +107,11 @@ def signin_confirm(
         secure=services.settings.https,
         samesite="lax",
     )
+    # A new CSRF cookie with the new session: no token from before signing in is valid.
+    response.set_cookie(
+        CSRF_COOKIE, new_token(), max_age=31536000, httponly=True,
+        secure=services.settings.https, samesite="lax",
+    )  # fmt: skip
     return response
 
 

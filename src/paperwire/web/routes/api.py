@@ -23,6 +23,7 @@ from paperwire.web.deps import (
     ServicesDep,
     YearQuery,
     api_caller,
+    client_id,
     rate_limit,
 )
 from paperwire.web.schemas import (
@@ -67,7 +68,7 @@ def _uncursor(cursor: str | None) -> int:
         if not text.startswith("id:"):
             raise ValueError(text)
         value = int(text[3:])
-        if value < 0:
+        if not 0 <= value < 2**63:  # what a database integer holds
             raise ValueError(text)
         return value
     except (ValueError, UnicodeDecodeError) as exc:
@@ -144,17 +145,28 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: CursorQuery = None,
 ) -> SearchPage:
-    """Keyword, meaning or hybrid search with filters (the query language of the site)."""
+    """Keyword, meaning or hybrid search with filters (the query language of the site).
+
+    Results are served up to rank 1,000 and no further: the last page
+    stops there (its `next` is null) and a cursor past it is refused with 400. Ranking a
+    deeper page costs the work of every page before it; narrow the query instead."""
     offset = _offset(cursor)
+    if offset >= usecases.MAX_SEARCH_RESULTS:
+        raise UserError(
+            f"cursor {cursor!r}: search results are served up to the first "
+            f"{usecases.MAX_SEARCH_RESULTS:,}; narrow the query to see others"
+        )
+    limit = min(limit, usecases.MAX_SEARCH_RESULTS - offset)
     page_request = SearchRequest(q, mode, category, year_from, year_to, 1, limit + offset)
     result = usecases.run_search(services, page_request, user)
     hits = list(zip(result.hits, result.entries, strict=True))[offset:]
+    more = result.has_more and offset + limit < usecases.MAX_SEARCH_RESULTS
     return SearchPage(
         data=[
             Hit(paper=_out(request, entry), score=hit.score, snippet=plain(hit.snippet))
             for hit, entry in hits
         ],
-        next=_cursor(offset + limit) if result.has_more else None,
+        next=_cursor(offset + limit) if more else None,
     )
 
 
@@ -232,7 +244,7 @@ def create_subscription(
         SavedSearch(s.query, s.mode, s.category, s.year_from, s.year_to) for s in body.searches
     ]
     made, _ = usecases.start_subscription(
-        services, body.email, body.frequency, body.trending, searches, user
+        services, body.email, body.frequency, body.trending, searches, user, client_id(request)
     )
     return SubscriptionOut(
         status="active" if made.status == "active" else "pending", email=made.email

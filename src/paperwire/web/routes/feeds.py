@@ -20,6 +20,7 @@ from paperwire.web.deps import CategoryQuery, ServicesDep, YearQuery
 from paperwire.web.render import with_query
 from paperwire.web.schemas import ERRORS
 from paperwire.web.usecases import SearchRequest
+from paperwire.xmltext import xml_safe
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
@@ -51,9 +52,10 @@ def atom(
     feed = ET.Element(f"{{{ATOM}}}feed")
 
     def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        safe = {name: xml_safe(value) for name, value in attrs.items()}
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", safe)
         if text is not None:
-            element.text = text
+            element.text = xml_safe(text)  # whatever is stored or asked for
         return element
 
     add(feed, "id", base + self_path)

@@ -13,7 +13,14 @@ from fastapi.responses import HTMLResponse, Response
 from paperwire.errors import UserError
 from paperwire.models import SavedSearch, Subscription
 from paperwire.web import usecases
-from paperwire.web.deps import CsrfChecked, NextQuery, ReaderDep, ServicesDep, rate_limit
+from paperwire.web.deps import (
+    CsrfChecked,
+    NextQuery,
+    ReaderDep,
+    ServicesDep,
+    client_id,
+    rate_limit,
+)
 from paperwire.web.render import render
 from paperwire.web.responses import back, hide_banner
 
@@ -73,11 +80,11 @@ def subscribe_submit(
     searches = _searches((query or [])[:SEARCH_FIELDS], mode or [])
     try:
         made, token = usecases.start_subscription(
-            services, email, frequency, trending, searches, user
+            services, email, frequency, trending, searches, user, client_id(request)
         )
     except UserError as exc:
         return render(
-            request, "subscribe.html", status=400, error=str(exc), email=email,
+            request, "subscribe.html", status=exc.status, error=str(exc), email=email,
             frequency=frequency, trending=trending, searches=searches, fields=SEARCH_FIELDS,
         )  # fmt: skip
     https = services.settings.https
@@ -150,7 +157,7 @@ def unsubscribe_form(
     request: Request, services: ServicesDep, user: ReaderDep, token: str
 ) -> Response:
     """The unsubscribe link's page: one button."""
-    subscription = usecases.owned_subscription(services, token)
+    subscription = usecases.owned_subscription(services, token, allow_expired=True)
     return render(request, "unsubscribe.html", subscription=subscription, token=token)
 
 
