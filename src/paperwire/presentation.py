@@ -32,3 +32,11 @@ def fold(text: str, words: int = 45) -> tuple[str, bool]:
     if len(parts) <= words:
         return text, False
     return " ".join(parts[:words]) + " …", True
+
+
+UPSTREAM_NAMES = {"huggingface": "Hugging Face", "arxiv": "arXiv"}
+
+
+def upstream_name(source: str | None) -> str:
+    """How a source that listed a paper is named on pages ("Hugging Face")."""
+    return UPSTREAM_NAMES.get(source or "", source or "a source")

@@ -24,6 +24,7 @@ from paperwire.store.records import (
     UpsertResult,
     VectorChanges,
 )
+from paperwire.store.sources import SourceTables
 
 if TYPE_CHECKING:  # only for the annotations: opening a store needs neither
     import numpy as np
@@ -48,7 +49,7 @@ class NativeSearch(Protocol):
         ...
 
 
-class Store(PaperTables, CommunityTables, DigestTables):
+class Store(PaperTables, CommunityTables, DigestTables, SourceTables):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 
     url: str

@@ -22,7 +22,8 @@ _HANDLE_CHARS = re.compile(r"[^a-z0-9_-]+")
 _TOTAL = "p.upvotes + (SELECT count(*) FROM votes v WHERE v.paper_id = p.id)"
 _ENTRY_SELECT = (
     f"SELECT p.*, {_TOTAL} AS total_votes, s.id AS s_id, s.day AS s_day, "
-    "s.submitted_at AS s_at, s.hidden AS s_hidden, u.handle AS s_handle "
+    "s.submitted_at AS s_at, s.hidden AS s_hidden, u.handle AS s_handle, "
+    "s.upstream_source AS s_upstream_source, s.upstream_submitter AS s_upstream_submitter "
 )
 
 
@@ -45,6 +46,8 @@ def _entry(row: Row) -> FeedEntry:
             submitted_at=_parse_iso(row["s_at"]),
             submitter=row["s_handle"],
             hidden=bool(row["s_hidden"]),
+            upstream_source=row["s_upstream_source"],
+            upstream_submitter=row["s_upstream_submitter"],
         )
     return FeedEntry(row_to_paper(row), int(row["total_votes"]), submission)
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from paperwire.presentation import author_line, fold, paper_url
+from paperwire.presentation import author_line, fold, paper_url, upstream_name
 from paperwire.search.results import Fragment
 from paperwire.web.security import csrf_token
 
@@ -54,6 +54,7 @@ _environment.globals.update(
     marked=marked,
     fold=fold,
     with_query=with_query,
+    upstream_name=upstream_name,
 )
 
 
