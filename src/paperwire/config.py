@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     sources_schedule: bool = True
     sources_lease_seconds: float = Field(default=900.0, gt=0)
     sources: list[dict[str, Any]] = Field(default_factory=list)
+    # /readyz answers 503 when the keyword index is more papers than this behind.
+    ready_max_index_lag: int = Field(default=0, ge=0)
     # Log lines as JSON objects (one per line) for log collectors.
     json_logs: bool = False
 

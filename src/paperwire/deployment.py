@@ -33,6 +33,7 @@ from paperwire.ingest.common import ParseError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest, PoliteClient
 from paperwire.ingest.load import ImportReport, load
 from paperwire.jobs import Periodic, host_lock
+from paperwire.metrics import IMPORTED, SEARCH_SECONDS
 from paperwire.models import Paper, User
 from paperwire.progress import Progress, open_counted, silent
 from paperwire.search.embed import Embedder, make_embedder
@@ -168,6 +169,22 @@ class SourceStatus:
     def failing(self) -> bool:
         """True after FAILING_AFTER failed runs in a row."""
         return self.record.failures >= FAILING_AFTER
+
+
+@dataclass
+class Readiness:
+    """What /readyz reports."""
+
+    database: bool = False
+    missing_migrations: list[int] = field(default_factory=list)
+    index_lag: int | None = None
+    to_embed: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        """True when nothing is wrong."""
+        return self.database and not self.problems
 
 
 @dataclass
@@ -367,6 +384,7 @@ class Deployment:
         finally:
             if follower is not None:
                 follower.finish()
+        IMPORTED.labels("import").inc(outcome.total.read)
         if list_on is not None and listed:
             outcome.listed = self.store.submit_many(listed, list_on, self.clock())
         outcome.index = self.catch_up(progress)
@@ -420,6 +438,7 @@ class Deployment:
         return self._harvested(report, progress)
 
     def _harvested(self, report: ImportReport, progress: Progress) -> ImportOutcome:
+        IMPORTED.labels("harvest").inc(report.read)
         outcome = ImportOutcome([InputOutcome("harvest", report)], report)
         outcome.index = self.catch_up(progress)
         return outcome
@@ -508,7 +527,8 @@ class Deployment:
         """Papers for a query in the query language, best first (QueryError for a query
         with nothing to search). Keyword search never loads the model."""
         if mode == "lexical":
-            return keyword_search(self.store, self.keyword, text, limit=limit, offset=offset)
+            with SEARCH_SECONDS.labels("total").time(), SEARCH_SECONDS.labels("keyword").time():
+                return keyword_search(self.store, self.keyword, text, limit=limit, offset=offset)
         return search(self.engine, text, mode=mode, limit=limit, offset=offset)
 
     def similar(self, key: str, limit: int = 10) -> list[SearchHit]:
@@ -659,6 +679,7 @@ class Deployment:
         )  # fmt: skip
         if outcomes is None:
             return None
+        IMPORTED.labels("source").inc(sum(o.records for o in outcomes))
         result = SourcesRun(outcomes, IndexStatus())
         if any(o.records for o in outcomes):
             result.index = self.catch_up()
@@ -688,6 +709,40 @@ class Deployment:
             if record.last_success_at is None or record.last_success_at < since:
                 return False
         return True
+
+    # -- health -----------------------------------------------------------------------
+
+    def readiness(self) -> Readiness:
+        """Whether this deployment can answer as it should: the database answers, every
+        migration this code knows is applied, and the keyword index holds every paper
+        (at most `ready_max_index_lag` behind). Papers not yet embedded are reported but
+        do not make it unready (embedding follows in the background)."""
+        from paperwire.store import migrations
+
+        ready = Readiness()
+        try:
+            store = self.store
+            applied = store.applied_migrations()
+            known = {m.version for m in migrations.load(store.dialect.name)}
+            ready.missing_migrations = sorted(known - applied)
+            ready.database = True
+        except (StoreError, OSError) as exc:
+            ready.problems.append(f"database: {exc}")
+            return ready
+        except Exception as exc:  # a driver's own error: unreachable all the same
+            ready.problems.append(f"database: {type(exc).__name__}: {exc}")
+            return ready
+        if ready.missing_migrations:
+            ready.problems.append(f"migrations not applied: {ready.missing_migrations}")
+        try:
+            ready.index_lag = self.keyword_lag()
+        except (IndexBusyError, ConfigurationError, OSError, ValueError) as exc:
+            ready.problems.append(f"keyword index: {exc}")
+        else:
+            if ready.index_lag > self.settings.ready_max_index_lag:
+                ready.problems.append(f"keyword index {ready.index_lag} papers behind")
+        ready.to_embed = self.to_embed()
+        return ready
 
     # -- operations -------------------------------------------------------------------
 

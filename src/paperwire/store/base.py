@@ -77,6 +77,11 @@ class Store(PaperTables, CommunityTables, DigestTables, SourceTables):
         with self.read() as conn:
             return int(conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
 
+    def applied_migrations(self) -> set[int]:
+        """Every migration applied to this database."""
+        with self.read() as conn:
+            return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
+
     def reset_identities(self, tables: list[str]) -> None:
         """Move each table's identity past the ids a move inserted explicitly (nothing
         to do where the engine does it itself: see Dialect.reset_identity)."""
