@@ -85,3 +85,25 @@ def test_run_with_nothing_configured_says_so(run):
 def test_worker_once_runs_each_job_step(run):
     result = run("worker", "--once")
     assert result.exit_code == 0, result.output
+
+
+def test_json_logs_are_one_object_per_line():
+    import logging
+
+    from paperwire.logs import JsonFormatter
+
+    try:
+        raise ValueError("upstream said no")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "paperwire.sources.runner", logging.WARNING, __file__, 1, "source %s failed",
+            ("hf",), sys.exc_info(),
+        )  # fmt: skip
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert "\n" not in line
+    assert entry["level"] == "warning" and entry["message"] == "source hf failed"
+    assert entry["logger"] == "paperwire.sources.runner"
+    assert "ValueError: upstream said no" in entry["exception"]

@@ -577,6 +577,8 @@ def serve(deployment: _Deployment, host: str, port: int, workers: int, log_level
     os.environ.update(deployment.settings.to_environment())
     deployment.close()
     click.echo(f"paperwire on http://{host}:{port}/  (API docs: /api/docs)", err=True)
+    from paperwire.logs import log_config
+
     uvicorn.run(
         "paperwire.asgi:worker_app",
         factory=True,
@@ -584,6 +586,7 @@ def serve(deployment: _Deployment, host: str, port: int, workers: int, log_level
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=log_config(deployment.settings.json_logs, log_level),
         server_header=False,
     )
 
@@ -797,9 +800,13 @@ def sources_run(deployment: _Deployment, names: tuple[str, ...], embed: bool) ->
 def worker(deployment: _Deployment, once: bool) -> None:
     """Run the background jobs without the web site: the sources on their schedule,
     embedding, and the digests when scheduled. Stops on SIGTERM or Ctrl-C."""
+    import logging.config
     import signal
     import threading
 
+    from paperwire.logs import log_config
+
+    logging.config.dictConfig(log_config(deployment.settings.json_logs))
     deployment.check()
     deployment.configure_sources()
     jobs = deployment.background_jobs()

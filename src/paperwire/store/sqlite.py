@@ -13,7 +13,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from paperwire.store import migrations
@@ -171,7 +171,8 @@ class SQLiteStore(Store):
                 raise StoreError(f"{target}: the copy failed its integrity check: {verdict}")
             os.replace(partial, target)
         except (OSError, sqlite3.Error) as exc:
-            partial.unlink(missing_ok=True)
+            with suppress(OSError):
+                partial.unlink(missing_ok=True)
             raise StoreError(f"cannot back up {self.path} to {target}: {exc}") from exc
         return target.stat().st_size
 
