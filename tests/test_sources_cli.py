@@ -107,3 +107,20 @@ def test_json_logs_are_one_object_per_line():
     assert entry["level"] == "warning" and entry["message"] == "source hf failed"
     assert entry["logger"] == "paperwire.sources.runner"
     assert "ValueError: upstream said no" in entry["exception"]
+
+
+def test_a_bad_source_in_the_settings_file_stops_the_worker_by_name(tmp_path, monkeypatch):
+    config = tmp_path / "site.toml"
+    config.write_text(
+        "[paperwire]\n"
+        f'database_url = "sqlite:///{tmp_path / "site.db"}"\n'
+        f'cache_dir = "{tmp_path / "cache"}"\n'
+        "embed_in_background = false\n"
+        "[[paperwire.sources]]\n"
+        'kind = "arxiv"\n'
+        'categories = ["cs LG"]\n',
+        "utf-8",
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "worker", "--once"])
+    assert result.exit_code == 3
+    assert "settings sources[1]: category 'cs LG'" in result.output

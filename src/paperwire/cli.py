@@ -807,8 +807,7 @@ def worker(deployment: _Deployment, once: bool) -> None:
     from paperwire.logs import log_config
 
     logging.config.dictConfig(log_config(deployment.settings.json_logs))
-    deployment.check()
-    deployment.configure_sources()
+    deployment.prepare_to_serve()  # the store, the configured sources, the indexes
     jobs = deployment.background_jobs()
     if once:
         for job in jobs:

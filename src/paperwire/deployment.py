@@ -780,8 +780,13 @@ class Deployment:
 
     def prepare_to_serve(self, progress: Progress = silent) -> IndexStatus:
         """Open and migrate the store (a bad URL fails here, in one line), refuse a
-        keyword placement it cannot have, and bring the indexes up to date."""
+        keyword placement it cannot have, add the sources the settings list (a bad entry
+        fails here, named: ConfigurationError), and bring the indexes up to date."""
         self.check()
+        try:
+            self.configure_sources()
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
         return self.catch_up(progress)
 
 
