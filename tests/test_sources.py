@@ -487,3 +487,73 @@ def test_sources_from_the_settings_file_are_added_once(store, tmp_path, clock):
 def test_bad_source_settings_are_refused_by_name(options, message):
     with pytest.raises(ValueError, match=message):
         make_config(where="settings sources[1]", **options)  # type: ignore[arg-type]
+
+
+def test_the_similar_rule_lists_the_papers_closest_to_what_readers_upvoted(tmp_path, clock):
+    """Rule "similar" with the real MiniLM model: the day's papers ranked by cosine to
+    the mean vector of the papers upvoted here; without upvotes, upstream's order."""
+    from paperwire.models import Paper
+    from paperwire.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    store = open_store(url, index_root=tmp_path / "indexes")
+    try:
+        upstream = Upstream({"2024-07-22": day_list(0, 1), "2024-07-23": day_list(0, 1)})
+        client = PoliteClient(
+            httpx.Client(transport=httpx.MockTransport(upstream)), sleep=lambda s: None
+        )
+        settings = Settings(
+            database_url=url, cache_dir=str(tmp_path / "cache"), embedding_model="minilm"
+        )
+        deployment = Deployment(settings, store=store, arxiv=client, clock=clock)
+        config = make_config("huggingface", rule="similar", top_n=1, start=date(2024, 7, 22))
+        deployment.add_source("hf-similar", config)
+        store.upsert_papers(
+            [
+                Paper(
+                    title="Calibrated abstention: language models that say I do not know",
+                    abstract="Models trained to admit uncertainty instead of guessing produce "
+                    "fewer confident false statements (hallucinations).",
+                    arxiv_id="2401.00001",
+                )
+            ]
+        )
+        while deployment.embed_step() > 0:
+            pass
+
+        # Nobody has upvoted anything yet: upstream's first paper.
+        first = deployment.run_sources()
+        assert first is not None and first.outcomes[0].listed == 1
+        assert [e.paper.arxiv_id for e in store.feed(date(2024, 7, 22), date(2024, 7, 22))[0]] == [
+            "2407.13168"
+        ]
+
+        # Readers upvote the paper on hallucinations: the next day's pick follows them.
+        user = store.get_or_create_user("reader@example.org", NOW)
+        store.set_vote(user.id, "2401.00001", True, NOW)
+        store.remove_source("hf-similar")
+        deployment.add_source(
+            "hf-similar-2",
+            make_config("huggingface", rule="similar", top_n=1, start=date(2024, 7, 23)),
+        )
+        with store.write() as conn:  # the day's papers, unlisted again for the second pick
+            conn.execute("DELETE FROM submissions")
+        second = deployment.run_sources()
+        assert second is not None and second.outcomes[0].listed == 1
+        assert [e.paper.arxiv_id for e in store.feed(date(2024, 7, 23), date(2024, 7, 23))[0]] == [
+            "2509.04664"
+        ]
+    finally:
+        store.close()
+
+
+def test_the_similar_rule_without_a_model_fails_the_run_by_name(store, tmp_path, clock):
+    upstream = Upstream({"2024-07-22": day_list(0, 1)})
+    deployment, _ = make_deployment(store, tmp_path, upstream, clock)
+    deployment.add_source(
+        "hf-similar", make_config("huggingface", rule="similar", start=date(2024, 7, 22))
+    )
+    run = deployment.run_sources()
+    assert run is not None
+    assert run.outcomes[0].status == "failed"
+    assert "needs an embedding model" in (run.outcomes[0].error or "")

@@ -683,12 +683,21 @@ def sources() -> None:
 )
 @click.option(
     "--rule",
-    type=click.Choice(["all", "search"]),
+    type=click.Choice(["all", "search", "similar"]),
     default="all",
     show_default=True,
-    help="What reaches the daily feed: every new paper, or those matching --query.",
+    help="What reaches the daily feed: every new paper, those matching --query, or the "
+    "--top N closest in meaning to what readers here upvoted.",
 )
 @click.option("--query", help="The saved keyword search of --rule search.")
+@click.option(
+    "--top",
+    "top_n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many papers a day --rule similar lists.",
+)
 @click.option(
     "--start",
     callback=_parse_day,
@@ -706,14 +715,15 @@ def sources() -> None:
 @pass_deployment
 def sources_add(
     deployment: _Deployment, kind: str, name: str | None, categories: tuple[str, ...],
-    rule: str, query: str | None, start: date | None, backfill_days: int, interval: int,
+    rule: str, query: str | None, top_n: int, start: date | None, backfill_days: int,
+    interval: int,
 ) -> None:  # fmt: skip
     """Add a source of KIND (huggingface or arxiv)."""
     from paperwire.sources.config import make_config
 
     try:
         config = make_config(
-            kind, list(categories), rule, query, start, backfill_days, where="sources add"
+            kind, list(categories), rule, query, start, backfill_days, "sources add", top_n
         )
         record = deployment.add_source(name or kind, config, interval)
     except ValueError as exc:

@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 SAMPLE = "sample.jsonl"
+# Rule "similar" compares new papers with the vectors of this many most upvoted papers.
+UPVOTED_SAMPLE = 500
 
 
 def utc_now() -> datetime:
@@ -641,6 +643,7 @@ class Deployment:
                 start=entry.get("start"),
                 backfill_days=int(entry.get("backfill_days", 7)),
                 where=where,
+                top_n=int(entry.get("top_n", 10)),
             )
             self.add_source(name, config, int(entry.get("interval_seconds", 3600)))
             added.append(name)
@@ -675,7 +678,7 @@ class Deployment:
                     raise KeyError(name)
         outcomes = run_due(
             self.store, self.arxiv, self.clock, self.runner_id,
-            self.settings.sources_lease_seconds, names,
+            self.settings.sources_lease_seconds, names, self.rank_by_upvoted,
         )  # fmt: skip
         if outcomes is None:
             return None
@@ -689,6 +692,32 @@ class Deployment:
                 if done == 0:
                     break
         return result
+
+    def rank_by_upvoted(self, papers: list[Paper], top_n: int) -> list[Paper]:
+        """The `top_n` papers closest in meaning to what the community upvoted, best
+        first: cosine to the mean of the stored vectors of the UPVOTED_SAMPLE most
+        upvoted papers (votes cast here). With no upvoted paper embedded yet there is
+        nothing to be close to, and the papers keep upstream's order (for Hugging Face:
+        its own community's). RuntimeError without an embedding model."""
+        import numpy as np
+
+        from paperwire.search.embed import paper_text
+        from paperwire.search.vectors import from_bytes
+
+        if not papers:
+            return []
+        embedder = self.engine.embedder
+        if embedder is None:
+            raise RuntimeError("rule 'similar' needs an embedding model")
+        liked = self.store.most_upvoted_ids(UPVOTED_SAMPLE)
+        stored = self.store.get_vectors(embedder.name, liked)
+        if not stored:
+            return papers[:top_n]
+        centre = from_bytes(list(stored.values())).mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        scores = embedder.embed([paper_text(p) for p in papers]) @ centre
+        order = np.argsort(-scores, kind="stable")[:top_n]
+        return [papers[int(i)] for i in order]
 
     def sources_step(self) -> bool:
         """One step of the sources' schedule inside `serve` or `worker`."""

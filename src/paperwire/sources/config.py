@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 KINDS = ("huggingface", "arxiv")
 Kind = Literal["huggingface", "arxiv"]
-# What reaches the feed from a harvest: every new paper (of the chosen categories), or
-# only those matching a saved keyword search.
-RULES = ("all", "search")
-Rule = Literal["all", "search"]
+# What reaches the feed from a harvest: every new paper (of the chosen categories), only
+# those matching a saved keyword search, or the top N by closeness in meaning to what the
+# community upvoted.
+RULES = ("all", "search", "similar")
+Rule = Literal["all", "search", "similar"]
 # arXiv categories: cs.LG, stat.ML, math.AG, hep-th, physics.optics, q-bio.NC ...
 _CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?$")
 DEFAULT_INTERVAL_S = 3600
@@ -30,6 +31,7 @@ class SourceConfig:
     categories: tuple[str, ...] = ()
     rule: Rule = "all"
     query: str | None = None  # for rule "search"
+    top_n: int = 10  # for rule "similar"
     start: date | None = None  # first day to harvest (default: backfill_days ago)
     backfill_days: int = DEFAULT_BACKFILL_DAYS
     extra: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +53,7 @@ def make_config(
     start: date | str | None = None,
     backfill_days: int = DEFAULT_BACKFILL_DAYS,
     where: str = "source",
+    top_n: int = 10,
 ) -> SourceConfig:
     """A checked SourceConfig; ValueError names the bad field and `where` it was given."""
     if kind not in KINDS:
@@ -65,6 +68,8 @@ def make_config(
         raise ValueError(f"{where}: an arxiv source needs at least one category (e.g. cs.LG)")
     if rule == "search" and not (query and query.strip()):
         raise ValueError(f"{where}: rule 'search' needs a query")
+    if not 1 <= top_n <= 1000:
+        raise ValueError(f"{where}: top_n {top_n} is not between 1 and 1000")
     if not 0 <= backfill_days <= 366:
         raise ValueError(f"{where}: backfill_days {backfill_days} is not between 0 and 366")
     if isinstance(start, str):
@@ -77,6 +82,7 @@ def make_config(
         categories=cats,
         rule=rule,  # type: ignore[arg-type]
         query=query.strip() if query else None,
+        top_n=top_n,
         start=start,
         backfill_days=backfill_days,
     )
@@ -98,4 +104,5 @@ def read_config(text: str, where: str = "source") -> SourceConfig:
         start=values.get("start"),
         backfill_days=int(values.get("backfill_days", DEFAULT_BACKFILL_DAYS)),
         where=where,
+        top_n=int(values.get("top_n") or 10),
     )

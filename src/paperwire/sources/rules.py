@@ -1,7 +1,9 @@
 """What reaches the daily feed from a harvest. Rule "all": every new paper (of the
 source's categories, for arXiv); rule "search": only the new papers matching a saved
 keyword search — every word of the query in the title or abstract (stemmed as the keyword
-index stems) and the query's filters and exclusions passed, as digests match.
+index stems) and the query's filters and exclusions passed, as digests match; rule
+"similar": the top N new papers by closeness in meaning to what the community upvoted
+(the ranking is the deployment's: it holds the model, see Deployment.rank_by_upvoted).
 
 A paper is new when its first version is at most NEW_WITHIN_DAYS older than the day it
 was harvested for: arXiv's OAI-PMH lists a paper again on the day of each new version or
@@ -10,6 +12,7 @@ what its community submitted that day, old papers included, so it is all new the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from paperwire.models import Paper
@@ -19,6 +22,8 @@ from paperwire.search.query import KeywordQuery, parse_query
 from paperwire.sources.config import SourceConfig
 
 NEW_WITHIN_DAYS = 7
+# Ranks papers by closeness to what was upvoted, best first, keeping the top n.
+Ranker = Callable[[list[Paper], int], list[Paper]]
 
 
 def matches(paper: Paper, query: KeywordQuery) -> bool:
@@ -32,9 +37,12 @@ def matches(paper: Paper, query: KeywordQuery) -> bool:
     return passes(paper, query)
 
 
-def for_feed(config: SourceConfig, papers: list[Paper], day: date) -> list[Paper]:
+def for_feed(
+    config: SourceConfig, papers: list[Paper], day: date, rank: Ranker | None = None
+) -> list[Paper]:
     """The papers of one harvested day that the source's rule lists on the feed, in
-    upstream order (QueryError for a saved search with nothing to match)."""
+    upstream order or, for "similar", best first (QueryError for a saved search with
+    nothing to match; ValueError for "similar" without a ranker)."""
     chosen = papers
     if config.kind == "arxiv":
         wanted = set(config.categories)
@@ -47,4 +55,8 @@ def for_feed(config: SourceConfig, papers: list[Paper], day: date) -> list[Paper
     if config.rule == "search" and config.query:
         query = parse_query(config.query)
         chosen = [p for p in chosen if matches(p, query)]
+    if config.rule == "similar":
+        if rank is None:
+            raise ValueError("rule 'similar' needs the embedding model (a ranker)")
+        chosen = rank(chosen, config.top_n)
     return chosen

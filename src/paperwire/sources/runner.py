@@ -22,7 +22,7 @@ from paperwire.sources import arxiv, huggingface
 from paperwire.sources.config import SourceConfig, read_config
 from paperwire.sources.cursor import advance, days_to_harvest, first_day, judge, usual_count
 from paperwire.sources.harvest import DayHarvest
-from paperwire.sources.rules import for_feed
+from paperwire.sources.rules import Ranker, for_feed
 from paperwire.store.base import Store, StoreError
 from paperwire.store.sources import SourceDay, SourceRecord, UpstreamListing
 
@@ -69,14 +69,15 @@ def run_source(
     record: SourceRecord,
     now: datetime,
     renew: Callable[[], object] = lambda: None,
+    rank: Ranker | None = None,
 ) -> SourceOutcome:
     """Harvest one source's missing days (see the module's rule) and record the run."""
     outcome = SourceOutcome(record.name, "ok", cursor=record.cursor)
     run_id = store.start_run(record.id, now)
     try:
         config = read_config(record.config, f"source {record.name}")
-        _harvest_days(store, http, record, config, now, outcome, run_id, renew)
-    except (FetchError, ParseError, StoreError, QueryError, ValueError) as exc:
+        _harvest_days(store, http, record, config, now, outcome, run_id, renew, rank)
+    except (FetchError, ParseError, StoreError, QueryError, ValueError, RuntimeError) as exc:
         outcome.problems.append(str(exc))
         outcome.status = "failed" if outcome.days == 0 else "partial"
     if outcome.status == "failed":
@@ -96,6 +97,7 @@ def _harvest_days(
     outcome: SourceOutcome,
     run_id: int,
     renew: Callable[[], object],
+    rank: Ranker | None,
 ) -> None:
     today = now.date()
     recorded: dict[date, SourceDay] = {d.day: d for d in store.source_days(record.id)}
@@ -129,7 +131,7 @@ def _harvest_days(
         # What was read is kept and listed even on a suspect day: nothing is lost, and a
         # retry that finds more lists the rest.
         submitters = harvest.submitters
-        chosen = for_feed(config, harvest.papers, day)
+        chosen = for_feed(config, harvest.papers, day, rank)
         listings = [UpstreamListing(p.key, day, config.kind, submitters.get(p.key)) for p in chosen]
         outcome.listed += store.list_upstream(listings, now)
         outcome.records += harvest.records
@@ -155,6 +157,7 @@ def run_due(
     holder: str,
     lease_seconds: float,
     names: list[str] | None = None,
+    rank: Ranker | None = None,
 ) -> list[SourceOutcome] | None:
     """Run every due source (or the named ones, due or not) under the lease; None when
     another runner holds it. A source that fails is recorded and the others run on."""
@@ -179,7 +182,7 @@ def run_due(
             record = store.get_source(listed.name)
             if record is None or (names is None and not due(record, now())):
                 continue
-            outcome = run_source(store, http, record, now(), renew)
+            outcome = run_source(store, http, record, now(), renew, rank)
             if outcome.status == "failed":
                 log.warning("source %s failed: %s", record.name, outcome.error)
             outcomes.append(outcome)

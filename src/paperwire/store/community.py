@@ -245,6 +245,16 @@ class CommunityTables(Tables):
             ).fetchone()[0]
         return want, int(total)
 
+    def most_upvoted_ids(self, limit: int) -> list[int]:
+        """The ids of the papers with the most votes cast here, most first."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT paper_id FROM votes GROUP BY paper_id "
+                "ORDER BY count(*) DESC, paper_id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def voted_keys(self, user_id: int, keys: list[str]) -> set[str]:
         """Which of these papers the user has upvoted."""
         if not keys:
