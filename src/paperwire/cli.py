@@ -1,6 +1,6 @@
 """The command line: ``paperwire import|search|similar|embed|show|export|stats|harvest|
-reindex|serve|digest|migrate-store|users``. Each command parses its options, calls one
-method of the deployment (paperwire.deployment) and prints what it got back.
+reindex|serve|digest|migrate-store|sources|worker|backup|users``. Each command parses its
+options, calls one method of the deployment (paperwire.deployment) and prints what it got back.
 
 Exit codes: 0 success; 1 the command ran but some records or inputs failed (they are
 listed); 2 bad usage; 3 nothing could be done (store unreachable, every input unreadable)."""
@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
@@ -577,6 +577,8 @@ def serve(deployment: _Deployment, host: str, port: int, workers: int, log_level
     os.environ.update(deployment.settings.to_environment())
     deployment.close()
     click.echo(f"paperwire on http://{host}:{port}/  (API docs: /api/docs)", err=True)
+    from paperwire.logs import log_config
+
     uvicorn.run(
         "paperwire.asgi:worker_app",
         factory=True,
@@ -584,6 +586,7 @@ def serve(deployment: _Deployment, host: str, port: int, workers: int, log_level
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=log_config(deployment.settings.json_logs, log_level),
         server_header=False,
         # Forwarded headers only from the configured proxies (uvicorn trusts 127.0.0.1).
         proxy_headers=bool(deployment.settings.trusted_proxies),
@@ -663,6 +666,187 @@ def migrate_store(
     if not report.ok:
         click.echo("error: the stores differ after the copy (see MISMATCH above)", err=True)
         sys.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def sources() -> None:
+    """Sources that fill the feed on a schedule: Hugging Face daily papers, arXiv
+    categories (run by `serve` and `worker`, or now by `sources run`)."""
+
+
+@sources.command("add")
+@click.argument("kind", type=click.Choice(["huggingface", "arxiv"]))
+@click.option("--name", help="What to call it (default: the kind).")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    metavar="CAT",
+    help="arXiv category to harvest (repeat: --category cs.LG --category cs.CL).",
+)
+@click.option(
+    "--rule",
+    type=click.Choice(["all", "search", "similar"]),
+    default="all",
+    show_default=True,
+    help="What reaches the daily feed: every new paper, those matching --query, or the "
+    "--top N closest in meaning to what readers here upvoted.",
+)
+@click.option("--query", help="The saved keyword search of --rule search.")
+@click.option(
+    "--top",
+    "top_n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many papers a day --rule similar lists.",
+)
+@click.option(
+    "--start",
+    callback=_parse_day,
+    metavar="YYYY-MM-DD",
+    help="First day to harvest (default: --backfill-days before today).",
+)
+@click.option("--backfill-days", default=7, show_default=True, type=click.IntRange(0, 366))
+@click.option(
+    "--interval",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(60, 604800),
+    help="Seconds between runs.",
+)
+@pass_deployment
+def sources_add(
+    deployment: _Deployment, kind: str, name: str | None, categories: tuple[str, ...],
+    rule: str, query: str | None, top_n: int, start: date | None, backfill_days: int,
+    interval: int,
+) -> None:  # fmt: skip
+    """Add a source of KIND (huggingface or arxiv)."""
+    from paperwire.sources.config import make_config
+
+    try:
+        config = make_config(
+            kind, list(categories), rule, query, start, backfill_days, "sources add", top_n
+        )
+        record = deployment.add_source(name or kind, config, interval)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(f"added source {record.name} ({record.kind}), due now")
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+@pass_deployment
+def sources_list(deployment: _Deployment, as_json: bool) -> None:
+    """Each source: its cursor, lag, last runs, errors."""
+    for status in deployment.sources():
+        record = status.record
+        last = status.runs[0] if status.runs else None
+        if as_json:
+            click.echo(json.dumps({
+                "name": record.name, "kind": record.kind,
+                "categories": list(status.config.categories), "rule": status.config.rule,
+                "cursor": record.cursor.isoformat() if record.cursor else None,
+                "lag_days": status.lag_days, "failures": record.failures,
+                "failing": status.failing,
+                "last_success_at": record.last_success_at.isoformat()
+                if record.last_success_at else None,
+                "last_error": record.last_error,
+                "last_run": asdict(last) if last else None,
+            }, default=str))  # fmt: skip
+            continue
+        state = "FAILING" if status.failing else ("error" if record.last_error else "ok")
+        cursor = record.cursor.isoformat() if record.cursor else "-"
+        cats = " ".join(status.config.categories)
+        click.echo(f"{record.name:16} {record.kind:12} {state:8} cursor {cursor}"
+                   + (f"  lag {status.lag_days} d" if status.lag_days is not None else "")
+                   + (f"  [{cats}]" if cats else ""))  # fmt: skip
+        if last:
+            click.echo(f"  last run {last.started_at:%Y-%m-%d %H:%M} {last.status}: "
+                       f"{last.records} records, {last.listed} listed, "
+                       f"{last.days} days")  # fmt: skip
+        if record.last_error:
+            click.echo(f"  error: {record.last_error[:300]}")
+
+
+@sources.command("remove")
+@click.argument("name")
+@pass_deployment
+def sources_remove(deployment: _Deployment, name: str) -> None:
+    """Forget source NAME (the papers it brought stay)."""
+    if not deployment.remove_source(name):
+        raise click.BadParameter(f"no source named {name!r}", param_hint="NAME")
+    click.echo(f"removed source {name}")
+
+
+@sources.command("run")
+@click.argument("names", nargs=-1)
+@click.option("--embed", is_flag=True, help="Also embed the new papers now.")
+@pass_deployment
+def sources_run(deployment: _Deployment, names: tuple[str, ...], embed: bool) -> None:
+    """Run the named sources now (default: those due), then catch the indexes up.
+    Exit 1 when a source failed or a day looked short."""
+    try:
+        run = deployment.run_sources(list(names) or None, embed=embed)
+    except KeyError as exc:
+        raise click.BadParameter(f"no source named {exc.args[0]!r}", param_hint="NAMES") from exc
+    if run is None:
+        click.echo("another runner holds the sources lease; nothing done", err=True)
+        return
+    for outcome in run.outcomes:
+        click.echo(f"{outcome.name}: {outcome.status}, {outcome.records} records over "
+                   f"{outcome.days} days, {outcome.listed} listed; cursor "
+                   f"{outcome.cursor.isoformat() if outcome.cursor else '-'}")  # fmt: skip
+        for problem in outcome.problems[:10]:
+            click.echo(f"  {problem}", err=True)
+    if not run.outcomes:
+        click.echo("no source is due")
+    if run.index.error:
+        click.echo(f"warning: {run.index.error}", err=True)
+    if any(o.status != "ok" for o in run.outcomes):
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run each job's step once, then exit.")
+@pass_deployment
+def worker(deployment: _Deployment, once: bool) -> None:
+    """Run the background jobs without the web site: the sources on their schedule,
+    embedding, and the digests when scheduled. Stops on SIGTERM or Ctrl-C."""
+    import logging.config
+    import signal
+    import threading
+
+    from paperwire.logs import log_config
+
+    logging.config.dictConfig(log_config(deployment.settings.json_logs))
+    deployment.prepare_to_serve()  # the store, the configured sources, the indexes
+    jobs = deployment.background_jobs()
+    if once:
+        for job in jobs:
+            job.step()
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for job in jobs:
+        job.start()
+    click.echo(f"paperwire worker: {', '.join(j.name for j in jobs) or 'no jobs'}", err=True)
+    with suppress(KeyboardInterrupt):
+        stop.wait()
+    for job in jobs:
+        job.stop()
+
+
+@cli.command()
+@click.argument("output", type=click.Path(dir_okay=False))
+@pass_deployment
+def backup(deployment: _Deployment, output: str) -> None:
+    """Write a consistent copy of the store to OUTPUT while it runs (SQLite's online
+    backup). For PostgreSQL, print the pg_dump command that does it."""
+    from pathlib import Path
+
+    result = deployment.backup(Path(output))
+    click.echo(result)
 
 
 @cli.group()

@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     digest_schedule: bool = False
     digest_hour: int = Field(default=7, ge=0, le=23)
 
+    # Sources (paperwire.sources): run on their schedule inside `paperwire serve` and
+    # `paperwire worker`, one runner at a time by a lease in the database. Sources can be
+    # listed here ([[paperwire.sources]] tables: name, kind, categories, rule, query,
+    # start, backfill_days, interval_seconds) as well as added by `paperwire sources add`.
+    sources_schedule: bool = True
+    sources_lease_seconds: float = Field(default=900.0, gt=0)
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+    # /readyz answers 503 when the keyword index is more papers than this behind.
+    ready_max_index_lag: int = Field(default=0, ge=0)
+    # Log lines as JSON objects (one per line) for log collectors.
+    json_logs: bool = False
+
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
         """Outside development, refuse a secret anyone could guess."""

@@ -10,6 +10,8 @@ seconds), so a command that needs only the store never loads the model."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
@@ -31,6 +33,7 @@ from paperwire.ingest.common import ParseError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest, PoliteClient
 from paperwire.ingest.load import ImportReport, load
 from paperwire.jobs import Periodic, host_lock
+from paperwire.metrics import IMPORTED, SEARCH_SECONDS
 from paperwire.models import Paper, User
 from paperwire.progress import Progress, open_counted, silent
 from paperwire.search.embed import Embedder, make_embedder
@@ -49,8 +52,11 @@ from paperwire.search.native import (
     vector_index,
 )
 from paperwire.search.results import SearchHit
+from paperwire.sources.config import SourceConfig, make_config, read_config
+from paperwire.sources.runner import FAILING_AFTER, LEASE, SourceOutcome, run_due
 from paperwire.store import Store, StoreError, open_store
 from paperwire.store.base import StoreStats
+from paperwire.store.sources import SourceRecord, SourceRun
 from paperwire.store.transfer import TransferReport, transfer
 from paperwire.tokens import signing_key
 
@@ -58,6 +64,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 SAMPLE = "sample.jsonl"
+# Rule "similar" compares new papers with the vectors of this many most upvoted papers.
+UPVOTED_SAMPLE = 500
 
 
 def utc_now() -> datetime:
@@ -148,6 +156,46 @@ class EmbedOutcome:
 
     embedded: int
     in_index: int
+
+
+@dataclass
+class SourceStatus:
+    """A source as `sources list` and the status page show it."""
+
+    record: SourceRecord
+    config: SourceConfig
+    runs: list[SourceRun]
+    lag_days: int | None  # days between the cursor and today (None: nothing harvested yet)
+
+    @property
+    def failing(self) -> bool:
+        """True after FAILING_AFTER failed runs in a row."""
+        return self.record.failures >= FAILING_AFTER
+
+
+@dataclass
+class Readiness:
+    """What /readyz reports."""
+
+    database: bool = False
+    missing_migrations: list[int] = field(default_factory=list)
+    index_lag: int | None = None
+    to_embed: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        """True when nothing is wrong."""
+        return self.database and not self.problems
+
+
+@dataclass
+class SourcesRun:
+    """One pass of the sources: each source run, then the indexes."""
+
+    outcomes: list[SourceOutcome]
+    index: IndexStatus
+    embedded: int = 0
 
 
 @dataclass
@@ -349,6 +397,7 @@ class Deployment:
         finally:
             if follower is not None:
                 follower.finish()
+        IMPORTED.labels("import").inc(outcome.total.read)
         if list_on is not None and listed:
             outcome.listed = self.store.submit_many(listed, list_on, self.clock())
         outcome.index = self.catch_up(progress)
@@ -402,6 +451,7 @@ class Deployment:
         return self._harvested(report, progress)
 
     def _harvested(self, report: ImportReport, progress: Progress) -> ImportOutcome:
+        IMPORTED.labels("harvest").inc(report.read)
         outcome = ImportOutcome([InputOutcome("harvest", report)], report)
         outcome.index = self.catch_up(progress)
         return outcome
@@ -490,7 +540,8 @@ class Deployment:
         """Papers for a query in the query language, best first (QueryError for a query
         with nothing to search). Keyword search never loads the model."""
         if mode == "lexical":
-            return keyword_search(self.store, self.keyword, text, limit=limit, offset=offset)
+            with SEARCH_SECONDS.labels("total").time(), SEARCH_SECONDS.labels("keyword").time():
+                return keyword_search(self.store, self.keyword, text, limit=limit, offset=offset)
         return search(self.engine, text, mode=mode, limit=limit, offset=offset)
 
     def similar(self, key: str, limit: int = 10) -> list[SearchHit]:
@@ -548,21 +599,209 @@ class Deployment:
         """One step of the schedule inside `paperwire serve`: compose the due periods
         (from the configured hour on), then deliver whatever the outbox has due. Several
         workers may each run it: the outbox's constraints keep it exact."""
-        if self.clock().hour >= self.settings.digest_hour:
+        if self.clock().hour >= self.settings.digest_hour and self.sources_settled():
             self.run_digests()
         else:
             self.deliver_outbox()
         return False
 
     def background_jobs(self) -> list[Periodic]:
-        """What a server runs beside its requests: embedding new papers (when enabled)
-        and, when scheduled, the digests."""
+        """What a server (or `paperwire worker`) runs beside its requests: embedding new
+        papers (when enabled), the digests when scheduled, and the sources (one runner
+        across workers and hosts: the database lease)."""
         jobs = []
         if self.settings.embed_in_background:
             jobs.append(Periodic("embedding", lambda: self.embed_step() > 0, 30.0))
         if self.settings.digest_schedule:
             jobs.append(Periodic("digests", self.digest_step, 60.0))
+        if self.settings.sources_schedule:
+            jobs.append(Periodic("sources", self.sources_step, 60.0))
         return jobs
+
+    # -- sources ----------------------------------------------------------------------
+
+    def add_source(
+        self, name: str, config: SourceConfig, interval_seconds: int = 3600
+    ) -> SourceRecord:
+        """Configure a source (due at once). ValueError for a bad name or a taken one."""
+        if not name or len(name) > 60 or not name.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"source name {name!r}: use 1-60 letters, digits, - or _")
+        if not 60 <= interval_seconds <= 7 * 86400:
+            raise ValueError(f"source {name}: interval {interval_seconds} s is not 60 s-7 days")
+        return self.store.add_source(
+            name, config.kind, config.to_json(), interval_seconds, self.clock()
+        )
+
+    def remove_source(self, name: str) -> bool:
+        """Forget a source (the papers it brought stay)."""
+        return self.store.remove_source(name)
+
+    def configure_sources(self) -> list[str]:
+        """Add the sources the settings list and the store lacks; returns their names.
+        ValueError names the bad entry."""
+        added = []
+        known = {record.name for record in self.store.list_sources()}
+        for n, entry in enumerate(self.settings.sources, 1):
+            where = f"settings sources[{n}]"
+            name = str(entry.get("name") or entry.get("kind") or "")
+            if name in known:
+                continue
+            config = make_config(
+                kind=str(entry.get("kind")),
+                categories=list(entry.get("categories") or []),
+                rule=str(entry.get("rule") or "all"),
+                query=entry.get("query"),
+                start=entry.get("start"),
+                backfill_days=int(entry.get("backfill_days", 7)),
+                where=where,
+                top_n=int(entry.get("top_n", 10)),
+            )
+            self.add_source(name, config, int(entry.get("interval_seconds", 3600)))
+            added.append(name)
+        return added
+
+    def sources(self, runs: int = 5) -> list[SourceStatus]:
+        """Every source with its last runs and how far behind today its cursor is."""
+        today = self.clock().date()
+        found = []
+        for record in self.store.list_sources():
+            lag = (today - record.cursor).days if record.cursor else None
+            config = read_config(record.config, f"source {record.name}")
+            found.append(
+                SourceStatus(record, config, self.store.source_runs(record.name, runs), lag)
+            )
+        return found
+
+    @property
+    def runner_id(self) -> str:
+        """Who this deployment is when it holds a lease: host, process, object."""
+        return f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+
+    def run_sources(self, names: list[str] | None = None, embed: bool = False) -> SourcesRun | None:
+        """Run the due sources (or the named ones, due or not) under the database lease,
+        then bring the keyword index up to date and, with `embed`, embed the new papers:
+        a digest composed after this sees the day's papers by words and by meaning.
+        None when another runner holds the lease. KeyError for an unknown name."""
+        if names:
+            known = {record.name for record in self.store.list_sources()}
+            for name in names:
+                if name not in known:
+                    raise KeyError(name)
+        outcomes = run_due(
+            self.store, self.arxiv, self.clock, self.runner_id,
+            self.settings.sources_lease_seconds, names, self.rank_by_upvoted,
+        )  # fmt: skip
+        if outcomes is None:
+            return None
+        IMPORTED.labels("source").inc(sum(o.records for o in outcomes))
+        result = SourcesRun(outcomes, IndexStatus())
+        if any(o.records for o in outcomes):
+            result.index = self.catch_up()
+            while embed:
+                done = self.embed_step()
+                result.embedded += done
+                if done == 0:
+                    break
+        return result
+
+    def rank_by_upvoted(self, papers: list[Paper], top_n: int) -> list[Paper]:
+        """The `top_n` papers closest in meaning to what the community upvoted, best
+        first: cosine to the mean of the stored vectors of the UPVOTED_SAMPLE most
+        upvoted papers (votes cast here). With no upvoted paper embedded yet there is
+        nothing to be close to, and the papers keep upstream's order (for Hugging Face:
+        its own community's). RuntimeError without an embedding model."""
+        import numpy as np
+
+        from paperwire.search.embed import paper_text
+        from paperwire.search.vectors import from_bytes
+
+        if not papers:
+            return []
+        embedder = self.engine.embedder
+        if embedder is None:
+            raise RuntimeError("rule 'similar' needs an embedding model")
+        liked = self.store.most_upvoted_ids(UPVOTED_SAMPLE)
+        stored = self.store.get_vectors(embedder.name, liked)
+        if not stored:
+            return papers[:top_n]
+        centre = from_bytes(list(stored.values())).mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        scores = embedder.embed([paper_text(p) for p in papers]) @ centre
+        order = np.argsort(-scores, kind="stable")[:top_n]
+        return [papers[int(i)] for i in order]
+
+    def sources_step(self) -> bool:
+        """One step of the sources' schedule inside `serve` or `worker`."""
+        self.run_sources(embed=self.settings.embed_in_background)
+        return False
+
+    def sources_settled(self) -> bool:
+        """True when digests may be composed: no harvest is running, and every source
+        that is not failing has run since today's digest hour (a digest never goes out
+        before the day's papers are in)."""
+        now = self.clock()
+        if self.store.lease_holder(LEASE, now) is not None:
+            return False
+        since = now.replace(hour=self.settings.digest_hour, minute=0, second=0, microsecond=0)
+        for record in self.store.list_sources():
+            if record.failures >= FAILING_AFTER:
+                continue
+            if record.last_success_at is None or record.last_success_at < since:
+                return False
+        return True
+
+    # -- health -----------------------------------------------------------------------
+
+    def readiness(self) -> Readiness:
+        """Whether this deployment can answer as it should: the database answers, every
+        migration this code knows is applied, and the keyword index holds every paper
+        (at most `ready_max_index_lag` behind). Papers not yet embedded are reported but
+        do not make it unready (embedding follows in the background)."""
+        from paperwire.store import migrations
+
+        ready = Readiness()
+        try:
+            store = self.store
+            applied = store.applied_migrations()
+            known = {m.version for m in migrations.load(store.dialect.name)}
+            ready.missing_migrations = sorted(known - applied)
+            ready.database = True
+        except (StoreError, OSError) as exc:
+            ready.problems.append(f"database: {exc}")
+            return ready
+        except Exception as exc:  # a driver's own error: unreachable all the same
+            ready.problems.append(f"database: {type(exc).__name__}: {exc}")
+            return ready
+        if ready.missing_migrations:
+            ready.problems.append(f"migrations not applied: {ready.missing_migrations}")
+        try:
+            ready.index_lag = self.keyword_lag()
+        except (IndexBusyError, ConfigurationError, OSError, ValueError) as exc:
+            ready.problems.append(f"keyword index: {exc}")
+        else:
+            if ready.index_lag > self.settings.ready_max_index_lag:
+                ready.problems.append(f"keyword index {ready.index_lag} papers behind")
+        ready.to_embed = self.to_embed()
+        return ready
+
+    # -- operations -------------------------------------------------------------------
+
+    def backup(self, target: Path) -> str:
+        """Back up the store: a SQLite store is copied to `target` while it runs (online
+        backup API: consistent even while votes are written); for PostgreSQL, the
+        pg_dump command that does it is returned (pg_dump gives the same guarantee)."""
+        from paperwire.config import redacted_url
+        from paperwire.store.sqlite import SQLiteStore
+
+        store = self.store
+        if isinstance(store, SQLiteStore):
+            size = store.backup_to(target)
+            return f"backed up {store.path} to {target} ({size:,} bytes, integrity ok)"
+        url = redacted_url(store.url)
+        return (
+            f"PostgreSQL: run  pg_dump --format=custom --file={target} '{url}'  "
+            "(password from PGPASSWORD or ~/.pgpass); restore with pg_restore --dbname=URL"
+        )
 
     # -- accounts ---------------------------------------------------------------------
 
@@ -581,8 +820,13 @@ class Deployment:
 
     def prepare_to_serve(self, progress: Progress = silent) -> IndexStatus:
         """Open and migrate the store (a bad URL fails here, in one line), refuse a
-        keyword placement it cannot have, and bring the indexes up to date."""
+        keyword placement it cannot have, add the sources the settings list (a bad entry
+        fails here, named: ConfigurationError), and bring the indexes up to date."""
         self.check()
+        try:
+            self.configure_sources()
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
         return self.catch_up(progress)
 
 

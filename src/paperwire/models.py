@@ -160,6 +160,10 @@ class Submission:
     submitted_at: datetime
     submitter: str | None  # the user's handle; None when it came in with an import
     hidden: bool = False
+    # Listed by a source (e.g. "huggingface"): who listed it there, shown as
+    # "submitted by NAME on Hugging Face".
+    upstream_source: str | None = None
+    upstream_submitter: str | None = None
 
 
 @dataclass(slots=True)

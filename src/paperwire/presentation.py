@@ -63,3 +63,11 @@ def code_link(paper: Paper) -> str | None:
         if web_link(url):
             return url
     return None
+
+
+UPSTREAM_NAMES = {"huggingface": "Hugging Face", "arxiv": "arXiv"}
+
+
+def upstream_name(source: str | None) -> str:
+    """How a source that listed a paper is named on pages ("Hugging Face")."""
+    return UPSTREAM_NAMES.get(source or "", source or "a source")

@@ -36,15 +36,15 @@ class FetchError(Exception):
     """An online source could not be read; the message names the URL."""
 
 
-def check_arxiv_url(url: str) -> str:
-    """Refuse any URL that is not https/http on one of arXiv's hosts (no SSRF)."""
+def check_arxiv_url(url: str, hosts: frozenset[str] = ARXIV_HOSTS) -> str:
+    """Refuse any URL that is not https/http on one of arXiv's hosts (no SSRF); a caller
+    that reads another upstream (the Hugging Face source) names its own hosts."""
     parts = urlsplit(url)
-    if parts.scheme not in {"https", "http"} or (parts.hostname or "") not in ARXIV_HOSTS:
-        raise FetchError(
-            f"{url[:200]}: only arXiv's own hosts are fetched ({', '.join(sorted(ARXIV_HOSTS))})"
-        )
+    if parts.scheme not in {"https", "http"} or (parts.hostname or "") not in hosts:
+        whose = "arXiv's own hosts" if hosts == ARXIV_HOSTS else "these hosts"
+        raise FetchError(f"{url[:200]}: only {whose} are fetched ({', '.join(sorted(hosts))})")
     if parts.port not in (None, 80, 443) or parts.username or parts.password:
-        raise FetchError(f"{url[:200]}: ports and credentials are not allowed in arXiv URLs")
+        raise FetchError(f"{url[:200]}: ports and credentials are not allowed in fetched URLs")
     return url
 
 
@@ -62,10 +62,16 @@ class PoliteClient:
     pace: Callable[[str], None] | None = None
     _last: float | None = field(default=None, init=False)
 
-    def get(self, url: str, params: dict[str, str] | None = None) -> bytes:
-        """GET an arXiv URL; returns the body. Redirects are followed only within arXiv."""
+    def get(
+        self,
+        url: str,
+        params: dict[str, str] | None = None,
+        hosts: frozenset[str] = ARXIV_HOSTS,
+    ) -> bytes:
+        """GET an arXiv URL (or one of `hosts`); returns the body. Redirects are followed
+        only within those hosts."""
         for attempt in range(self.max_retries):
-            check_arxiv_url(url)
+            check_arxiv_url(url, hosts)
             if self.pace is not None:
                 self.pace(urlsplit(url).hostname or "")
             else:
@@ -211,9 +217,11 @@ def harvest_oai(
     harvest: OaiHarvest,
     base_url: str = OAI_URL,
     on_batch: Callable[[int], object] | None = None,
+    on_page: Callable[[oai_pmh.PageState], object] | None = None,
 ) -> ImportReport:
     """Harvest into the store, following resumption tokens; the token is saved after
-    every page, so running the same harvest again resumes after the last stored page."""
+    every page, so running the same harvest again resumes after the last stored page.
+    `on_page` sees each page's state (its completeListSize: what upstream says it has)."""
     check_arxiv_url(base_url)
     first = harvest.params()
     state = _state_name("oai", first)
@@ -227,6 +235,8 @@ def harvest_oai(
         except ParseError as exc:
             load(store, oai_pmh.parse(body, base_url), on_batch=on_batch, report=report)
             raise FetchError(f"{exc}; run again to resume from the last whole page") from exc
+        if on_page is not None:
+            on_page(page)
         if page.error_code == "noRecordsMatch":
             break
         if page.error_code:

@@ -19,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 
+from paperwire.metrics import SEARCH_SECONDS
 from paperwire.models import Paper
 from paperwire.querylang import KeywordQuery, matches, parse_query, stem
 from paperwire.search.embed import Embedder, paper_text
@@ -154,23 +155,43 @@ def search(
     """Papers for a query in one of the three modes, best first. Without a model or
     vectors the meaning leg is skipped and the keyword leg answers alone."""
     query = parse_query(text) if isinstance(text, str) else text
-    if mode == "lexical" or not query.free_text or not engine.ready_for_meaning():
-        return keyword_search(engine.store, engine.lexical, query, limit=limit, offset=offset)
-    want = limit + offset
-    depth = max(LEG_DEPTH, want)
-    if mode == "semantic":
-        ranked = _semantic_leg(engine, query, depth)[offset:want]
-    else:
-        if not engine.lexical.is_current(engine.store):
-            engine.lexical.sync(engine.store)
-        # The keyword leg runs on another thread while this one embeds the query and scans
-        # the vectors (tantivy and faiss release the GIL): the legs overlap on two cores.
-        lexical_leg = _EXECUTOR.submit(engine.lexical.search, query, depth, 0, True)
-        semantic = _semantic_leg(engine, query, depth)
-        ranked = fuse(lexical_leg.result(), semantic, fusion, engine.alpha, engine.weights, query)[
-            offset:want
-        ]
-    return _hits(engine.store, query, ranked)
+    with SEARCH_SECONDS.labels("total").time():
+        if mode == "lexical" or not query.free_text or not engine.ready_for_meaning():
+            with SEARCH_SECONDS.labels("keyword").time():
+                return keyword_search(
+                    engine.store, engine.lexical, query, limit=limit, offset=offset
+                )
+        want = limit + offset
+        depth = max(LEG_DEPTH, want)
+        if mode == "semantic":
+            ranked = _timed_semantic_leg(engine, query, depth)[offset:want]
+        else:
+            if not engine.lexical.is_current(engine.store):
+                engine.lexical.sync(engine.store)
+            # The keyword leg runs on another thread while this one embeds the query and
+            # scans the vectors (tantivy and faiss release the GIL): the legs overlap on
+            # two cores.
+            lexical_leg = _EXECUTOR.submit(_timed_keyword_leg, engine, query, depth)
+            semantic = _timed_semantic_leg(engine, query, depth)
+            ranked = fuse(
+                lexical_leg.result(), semantic, fusion, engine.alpha, engine.weights, query
+            )[offset:want]
+        return _hits(engine.store, query, ranked)
+
+
+def _timed_keyword_leg(
+    engine: SearchEngine, query: KeywordQuery, depth: int
+) -> list[tuple[int, float]]:
+    with SEARCH_SECONDS.labels("keyword").time():
+        found: list[tuple[int, float]] = engine.lexical.search(query, depth, 0, True)
+        return found
+
+
+def _timed_semantic_leg(
+    engine: SearchEngine, query: KeywordQuery, depth: int
+) -> list[tuple[int, float]]:
+    with SEARCH_SECONDS.labels("meaning").time():
+        return _semantic_leg(engine, query, depth)
 
 
 def _hits(store: Store, query: KeywordQuery, ranked: list[tuple[int, float]]) -> list[SearchHit]:

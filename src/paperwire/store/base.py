@@ -25,6 +25,7 @@ from paperwire.store.records import (
     UpsertResult,
     VectorChanges,
 )
+from paperwire.store.sources import SourceTables
 
 if TYPE_CHECKING:  # only for the annotations: opening a store needs neither
     import numpy as np
@@ -49,7 +50,7 @@ class NativeSearch(Protocol):
         ...
 
 
-class Store(PaperTables, CommunityTables, DigestTables, LimitTables):
+class Store(PaperTables, CommunityTables, DigestTables, LimitTables, SourceTables):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 
     url: str
@@ -76,6 +77,11 @@ class Store(PaperTables, CommunityTables, DigestTables, LimitTables):
         """The last migration applied."""
         with self.read() as conn:
             return int(conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
+
+    def applied_migrations(self) -> set[int]:
+        """Every migration applied to this database."""
+        with self.read() as conn:
+            return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
 
     def reset_identities(self, tables: list[str]) -> None:
         """Move each table's identity past the ids a move inserted explicitly (nothing

@@ -21,7 +21,8 @@ from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
 _TOTAL = "p.upvotes + (SELECT count(*) FROM votes v WHERE v.paper_id = p.id)"
 _ENTRY_SELECT = (
     f"SELECT p.*, {_TOTAL} AS total_votes, s.id AS s_id, s.day AS s_day, "
-    "s.submitted_at AS s_at, s.hidden AS s_hidden, u.handle AS s_handle "
+    "s.submitted_at AS s_at, s.hidden AS s_hidden, u.handle AS s_handle, "
+    "s.upstream_source AS s_upstream_source, s.upstream_submitter AS s_upstream_submitter "
 )
 
 
@@ -44,6 +45,8 @@ def _entry(row: Row) -> FeedEntry:
             submitted_at=_parse_iso(row["s_at"]),
             submitter=row["s_handle"],
             hidden=bool(row["s_hidden"]),
+            upstream_source=row["s_upstream_source"],
+            upstream_submitter=row["s_upstream_submitter"],
         )
     return FeedEntry(row_to_paper(row), int(row["total_votes"]), submission)
 
@@ -239,6 +242,16 @@ class CommunityTables(Tables):
                 f"SELECT {_TOTAL} FROM papers p WHERE p.id = ?", (paper_id,)
             ).fetchone()[0]
         return want, int(total)
+
+    def most_upvoted_ids(self, limit: int) -> list[int]:
+        """The ids of the papers with the most votes cast here, most first."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT paper_id FROM votes GROUP BY paper_id "
+                "ORDER BY count(*) DESC, paper_id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
 
     def voted_keys(self, user_id: int, keys: list[str]) -> set[str]:
         """Which of these papers the user has upvoted."""

@@ -22,6 +22,7 @@ from paperwire.web.errors import install_error_handlers
 from paperwire.web.middleware import Guard
 from paperwire.web.routes import ROUTERS
 from paperwire.web.services import Services, build_services
+from paperwire.web.timing import Timing
 
 
 def create_app(
@@ -63,4 +64,5 @@ def create_app(
     static = resources.files("paperwire.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(Guard, https=settings.https)
+    app.add_middleware(Timing)  # outermost: the time includes the guard
     return app

@@ -25,6 +25,12 @@ class Listing(BaseModel):
     day: date
     submitter: str | None = Field(description="Handle of the submitter; null if imported")
     hidden: bool
+    upstream_source: str | None = Field(
+        default=None, description="The source that listed it (e.g. huggingface); null if none"
+    )
+    upstream_submitter: str | None = Field(
+        default=None, description="Who listed it on that source (its user name there)"
+    )
 
 
 class PaperOut(BaseModel):
@@ -43,7 +49,9 @@ class PaperOut(BaseModel):
     arxiv_url: str | None
     pdf_url: str | None
     code_urls: list[str]
-    upvotes: int
+    upvotes: int = Field(description="upstream_upvotes + local_upvotes")
+    upstream_upvotes: int = Field(default=0, description="The count its source reported")
+    local_upvotes: int = Field(default=0, description="Votes cast on this site")
     voted: bool = Field(description="Whether the caller has upvoted it")
     listed: Listing | None
 
@@ -149,8 +157,16 @@ def paper_out(base_url: str, entry: FeedEntry) -> PaperOut:
         pdf_url=paper.pdf_url,
         code_urls=paper.code_urls,
         upvotes=entry.upvotes,
+        upstream_upvotes=paper.upvotes,
+        local_upvotes=entry.upvotes - paper.upvotes,
         voted=entry.voted,
-        listed=Listing(day=listing.day, submitter=listing.submitter, hidden=listing.hidden)
+        listed=Listing(
+            day=listing.day,
+            submitter=listing.submitter,
+            hidden=listing.hidden,
+            upstream_source=listing.upstream_source,
+            upstream_submitter=listing.upstream_submitter,
+        )
         if listing
         else None,
     )

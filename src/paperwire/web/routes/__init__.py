@@ -1,14 +1,16 @@
 """The routes, a module per resource: the feed, papers (and search, submitting, voting),
 accounts (signing in, tokens, readers' pages), digest subscriptions, the JSON API and the
-Atom feeds. Each parses its request, calls web.usecases and renders."""
+Atom feeds, and health (/healthz, /readyz, /metrics, /status). Each parses its request,
+calls web.usecases and renders."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from paperwire.web.routes import account, api, docs, feed, feeds, papers, subscriptions
+from paperwire.web.routes import account, api, docs, feed, feeds, health, papers, subscriptions
 
 ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
     api.router,
     feeds.router,
     subscriptions.router,
