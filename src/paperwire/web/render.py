@@ -24,6 +24,13 @@ NOTICES = {
     "hidden": "The submission is hidden from the feed.",
     "shown": "The submission is shown in the feed again.",
     "token-revoked": "The token is revoked.",
+    "saved": "Saved.",
+    "dismissed": "Dismissed: it will not be recommended again.",
+    "marked-seen": "Marked as seen.",
+    "feedback-undone": "Undone.",
+    "created": "Created.",
+    "deleted": "Deleted.",
+    "changed": "Done.",
 }
 
 

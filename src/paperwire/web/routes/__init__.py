@@ -6,9 +6,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from paperwire.web.routes import account, api, feed, feeds, papers, subscriptions
+from paperwire.web.routes import (
+    account,
+    api,
+    collections,
+    collections_api,
+    feed,
+    feeds,
+    papers,
+    subscriptions,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
+    collections_api.router,
+    collections.router,
     api.router,
     feeds.router,
     subscriptions.router,
