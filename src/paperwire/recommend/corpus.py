@@ -111,20 +111,46 @@ def load_corpus(store: Store, model: str, since: datetime | None = None) -> Corp
     return build_corpus(ids, keys, titles, texts, vectors, has_vector)
 
 
+# Under this many papers a stale corpus is rebuilt in line (a second or two); past it, in a
+# thread while the one held still answers (at 100k papers a build takes tens of seconds).
+INLINE_REBUILD = 20_000
 _cache: dict[tuple[str, str, str], tuple[int, Corpus]] = {}
 _cache_lock = threading.Lock()
+_rebuilding: set[tuple[str, str, str]] = set()
+
+
+def _rebuild(
+    store: Store, model: str, since: datetime | None, name: tuple[str, str, str]
+) -> Corpus:
+    try:
+        seq = store.current_seq()
+        corpus = load_corpus(store, model, since)
+        with _cache_lock:
+            _cache.clear()  # one corpus per process: memory stays flat
+            _cache[name] = (seq, corpus)
+        return corpus
+    finally:
+        with _cache_lock:
+            _rebuilding.discard(name)
 
 
 def cached_corpus(store: Store, model: str, since: datetime | None = None) -> Corpus:
-    """The corpus of the store's present state: built again only after a write (the
-    change sequence moved), so a page of recommendations costs a ranking, not a load."""
+    """The corpus of the store's present state, kept for the next requests; built again
+    after a write (the change sequence moved): in line for a small store, else in a
+    thread while the corpus held still answers, so no request waits for a large build."""
     name = (store.url, model, since.isoformat() if since else "")
     seq = store.current_seq()
     with _cache_lock:
         held = _cache.get(name)
         if held is not None and held[0] == seq:
             return held[1]
-        corpus = load_corpus(store, model, since)
-        _cache.clear()  # one corpus per process: memory stays flat
-        _cache[name] = (seq, corpus)
-        return corpus
+        if held is not None and len(held[1]) >= INLINE_REBUILD:
+            if name not in _rebuilding:
+                _rebuilding.add(name)
+                threading.Thread(
+                    target=_rebuild, args=(store, model, since, name), daemon=True,
+                    name="paperwire-recommend-corpus",
+                ).start()  # fmt: skip
+            return held[1]
+        _rebuilding.add(name)
+    return _rebuild(store, model, since, name)
