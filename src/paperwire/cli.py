@@ -868,6 +868,20 @@ def users_curator(deployment: _Deployment, email: str, revoke: bool) -> None:
     click.echo(f"{user.email} ({user.handle}) is {role}")
 
 
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="A name to know it by.")
+@pass_deployment
+def users_token(deployment: _Deployment, email: str, name: str) -> None:
+    """Print a new personal API token for the account of EMAIL (created if new): send it
+    as 'Authorization: Bearer <token>'. Only its hash is stored; it is shown this once."""
+    try:
+        token = deployment.new_api_token(email, name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(token)
+
+
 def main() -> None:
     """Entry point of the ``paperwire`` command."""
     # Broken pipes (paperwire search … | head) end quietly.

@@ -816,6 +816,17 @@ class Deployment:
         assert user is not None
         return user
 
+    def new_api_token(self, email: str, name: str = "cli") -> str:
+        """A new personal API token for the account of an address (created if new); only
+        its hash is stored. ValueError for an address that is not one."""
+        from paperwire.digest.addresses import normalise_email
+        from paperwire.tokens import hash_token, new_token
+
+        user = self.store.get_or_create_user(normalise_email(email), self.clock())
+        token = new_token("pw_")
+        self.store.add_api_token(hash_token(token), user.id, name[:60], self.clock())
+        return token
+
     # -- serving ----------------------------------------------------------------------
 
     def prepare_to_serve(self, progress: Progress = silent) -> IndexStatus:

@@ -4,7 +4,7 @@ Nothing outside ``store/`` writes SQL: callers speak in Papers and these records
 search indexes beside a store follow its change feed (:meth:`Store.changes`).
 
 The SQL both engines share is written once, in the table modules the Store is made of
-(papers.py, community.py, digests.py); an engine supplies connections (``read``,
+(papers.py, community.py, digests.py, collections.py); an engine supplies connections (``read``,
 ``write``), migrations and its dialect (store/dialect.py), and whatever only it does."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from paperwire.store.collections import CollectionTables
 from paperwire.store.community import CommunityTables
 from paperwire.store.digests import DigestTables
 from paperwire.store.limits import LimitTables
@@ -50,7 +51,9 @@ class NativeSearch(Protocol):
         ...
 
 
-class Store(PaperTables, CommunityTables, DigestTables, LimitTables, SourceTables):
+class Store(
+    PaperTables, CommunityTables, DigestTables, LimitTables, SourceTables, CollectionTables
+):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 
     url: str

@@ -34,6 +34,9 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("subscriptions", ("id",)),
     ("saved_searches", ("id",)),
     ("outbox", ("id",)),
+    ("collections", ("id",)),
+    ("collection_items", ("collection_id", "paper_id")),
+    ("feedback", ("user_id", "paper_id", "signal")),
 ]
 _STATE_PREFIX = "transfer:"
 # Columns only one engine has, left to the target to derive (see Dialect.derived_columns).

@@ -13,6 +13,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperwire.web.security import CSRF_COOKIE, SESSION_COOKIE, csrf_binding, new_token
 
 MAX_BODY_BYTES = 64 * 1024
+# A library import (a BibTeX or CSL JSON file of up to 5 MB, in a multipart form) may send
+# more: the use case refuses a file over its own limit with a message naming it.
+MAX_LIBRARY_BODY_BYTES = 6 * 1024 * 1024
+LIBRARY_PATH_SUFFIX = "/import/library"
+
+
+def body_limit(path: str) -> int:
+    """How many bytes a request body to `path` may have."""
+    return MAX_LIBRARY_BODY_BYTES if path.endswith(LIBRARY_PATH_SUFFIX) else MAX_BODY_BYTES
+
+
 MAX_URL_BYTES = 8 * 1024
 MAX_HEADER_BYTES = 16 * 1024  # all request headers together (8 MB were accepted)
 # Pages whose answers must never be kept by a browser or proxy cache: they show tokens,
@@ -44,8 +55,9 @@ class Guard:
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            await _plain(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
+        limit = body_limit(scope.get("path", ""))
+        if not length.isdigit() or int(length) > limit:
+            await _plain(send, 413, f"request body over {limit} bytes")
             return
         cookies = headers.get(b"cookie", b"").decode("latin-1")
         cookie = _cookie(cookies, CSRF_COOKIE)
@@ -65,7 +77,7 @@ class Guard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > MAX_BODY_BYTES:  # a chunked body that lied by omission
+                if received > limit:  # a chunked body that lied by omission
                     raise _BodyTooLargeError()
             return message
 
@@ -96,7 +108,7 @@ class Guard:
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except _BodyTooLargeError:
-            await _plain(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
+            await _plain(send, 413, f"request body over {limit} bytes")
 
 
 class _BodyTooLargeError(Exception):

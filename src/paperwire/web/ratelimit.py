@@ -19,6 +19,7 @@ LIMITS: dict[str, tuple[int, float]] = {
     "vote": (120, 60.0),
     "token": (10, 600.0),
     "subscribe": (10, 600.0),
+    "import": (20, 600.0),
 }
 MAX_CLIENTS = 100_000  # forget the oldest clients past this, so memory stays bounded
 

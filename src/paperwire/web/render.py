@@ -29,6 +29,13 @@ NOTICES = {
     "token-created": "The token is created.",
     "voted": "Your upvote is counted.",
     "unvoted": "Your upvote is withdrawn.",
+    "saved": "Saved.",
+    "dismissed": "Dismissed: it will not be recommended again.",
+    "marked-seen": "Marked as seen.",
+    "feedback-undone": "Undone.",
+    "created": "Created.",
+    "deleted": "Deleted.",
+    "changed": "Done.",
 }
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -196,3 +196,87 @@ class SubscriptionOut(BaseModel):
 
     status: Literal["pending", "active"]
     email: str
+
+
+# -- collections, feedback, recommendations ------------------------------------------
+
+
+class CollectionIn(BaseModel):
+    """A new collection."""
+
+    name: str = Field(min_length=1, max_length=100)
+    profile: bool = Field(False, description="Use it as a recommendation profile")
+
+
+class CollectionOut(BaseModel):
+    """One of the caller's collections."""
+
+    id: int
+    name: str
+    size: int
+    profile: bool
+    shared: bool
+    seed: str
+    created: datetime
+
+
+class CollectionList(BaseModel):
+    """The caller's collections."""
+
+    data: list[CollectionOut]
+
+
+class ItemIn(BaseModel):
+    """A paper saved to a collection, with an optional private note."""
+
+    note: str = Field("", max_length=2000)
+
+
+class ItemOut(BaseModel):
+    """A paper in a collection."""
+
+    key: str
+    title: str
+    note: str
+    position: int
+    added: datetime
+
+
+class ItemList(BaseModel):
+    """A collection's papers in order."""
+
+    data: list[ItemOut]
+
+
+class FeedbackIn(BaseModel):
+    """A signal on a paper: not interested (optionally why) or seen."""
+
+    signal: Literal["not_interested", "seen"]
+    reason: Literal["", "topic", "paper"] = ""
+
+
+class FeedbackOut(BaseModel):
+    """The signal recorded."""
+
+    key: str
+    signal: str
+    reason: str
+
+
+class RecommendationOut(BaseModel):
+    """A recommended paper, its score and why."""
+
+    key: str
+    title: str
+    score: float
+    why: str
+    close_to: str | None = Field(description="Key of the profile paper it is closest to")
+    terms: list[str] = Field(description="The shared terms that weigh most")
+
+
+class RecommendationList(BaseModel):
+    """Recommendations for one profile, best first."""
+
+    data: list[RecommendationOut]
+    collection: int
+    method: str = Field(description="'model' (linear, >= 3 papers) or 'centroid'")

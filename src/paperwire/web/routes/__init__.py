@@ -7,10 +7,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from paperwire.web.routes import account, api, docs, feed, feeds, health, papers, subscriptions
+from paperwire.web.routes import (
+    account,
+    api,
+    collections,
+    collections_api,
+    docs,
+    feed,
+    feeds,
+    health,
+    papers,
+    subscriptions,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    collections_api.router,
+    collections.router,
     api.router,
     feeds.router,
     subscriptions.router,

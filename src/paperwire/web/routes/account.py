@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.web import usecases
+from paperwire.web import collections_usecases, usecases
 from paperwire.web.deps import (
     CsrfChecked,
     NextField,
@@ -139,6 +139,7 @@ def _account(
         upvoted=mine.profile.upvoted,
         tokens=mine.tokens,
         subscriptions=mine.subscriptions,
+        feedback=collections_usecases.feedback(services, reader),
         new_token=new,
     )
 

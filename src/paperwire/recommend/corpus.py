@@ -1,0 +1,156 @@
+"""The candidates a profile is ranked over, as features: tf-idf over title and abstract
+(words and word pairs, sublinear tf, English stop words out) and the stored MiniLM vector
+of each paper (zeros where a paper has none yet). Built once per store state and kept
+for the next request: a store's change sequence names its state."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from paperwire.search.vectors import DIMENSIONS, from_bytes
+from paperwire.store.base import Store
+
+PAGE = 5000
+# The vocabulary is capped so a corpus of a million papers keeps a bounded matrix.
+MAX_TERMS = 100_000
+# Words: a letter, then letters, digits or hyphens (so "gpt-4" and "bert" are terms).
+WORD = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b"
+
+
+@dataclass
+class Corpus:
+    """Every candidate's features, row i for paper ids[i]."""
+
+    ids: npt.NDArray[np.int64]
+    keys: list[str]
+    titles: list[str]
+    terms: sparse.csr_matrix  # tf-idf, rows L2-normalised
+    vocabulary: npt.NDArray[np.str_]
+    vectors: npt.NDArray[np.float32]  # L2-normalised; zero rows where none is stored
+    has_vector: npt.NDArray[np.bool_]
+
+    def __post_init__(self) -> None:
+        self.row_of: dict[int, int] = {int(pid): i for i, pid in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows(self, paper_ids: list[int]) -> list[int]:
+        """The rows of these papers (those not in the corpus left out)."""
+        return [self.row_of[pid] for pid in paper_ids if pid in self.row_of]
+
+
+def build_corpus(
+    ids: list[int],
+    keys: list[str],
+    titles: list[str],
+    texts: list[str],
+    vectors: npt.NDArray[np.float32],
+    has_vector: npt.NDArray[np.bool_],
+) -> Corpus:
+    """Features of papers given in hand (the store's loader and the offline evaluation
+    both come here)."""
+    vectorizer = TfidfVectorizer(
+        sublinear_tf=True,
+        stop_words="english",
+        ngram_range=(1, 2),
+        min_df=1 if len(texts) < 1000 else 2,
+        max_features=MAX_TERMS,
+        token_pattern=WORD,
+        dtype=np.float32,
+    )
+    try:
+        terms = sparse.csr_matrix(vectorizer.fit_transform(texts))
+        vocabulary = np.asarray(vectorizer.get_feature_names_out())
+    except ValueError:  # no words at all (an empty store, or titles of symbols only)
+        terms = sparse.csr_matrix((len(texts), 0), dtype=np.float32)
+        vocabulary = np.asarray([], dtype=str)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    return Corpus(
+        np.asarray(ids, dtype=np.int64), keys, titles, terms, vocabulary, unit, has_vector
+    )
+
+
+def load_corpus(store: Store, model: str, since: datetime | None = None) -> Corpus:
+    """Every paper stored (or only those stored since a time) with its features."""
+    ids: list[int] = []
+    keys: list[str] = []
+    titles: list[str] = []
+    texts: list[str] = []
+    after = 0
+    while True:
+        rows = store.candidate_rows(after, PAGE, since)
+        if not rows:
+            break
+        for row in rows:
+            ids.append(row.id)
+            keys.append(row.key)
+            titles.append(row.title)
+            texts.append(f"{row.title}. {row.abstract}")
+        after = rows[-1].id
+    vectors = np.zeros((len(ids), DIMENSIONS), dtype=np.float32)
+    has_vector = np.zeros(len(ids), dtype=bool)
+    for start in range(0, len(ids), PAGE):
+        chunk = ids[start : start + PAGE]
+        stored = store.get_vectors(model, chunk)
+        present = [i for i, pid in enumerate(chunk) if pid in stored]
+        if present:
+            block = from_bytes([stored[chunk[i]] for i in present])
+            if block.shape[1] == DIMENSIONS:
+                rows_at = [start + i for i in present]
+                vectors[rows_at] = block
+                has_vector[rows_at] = True
+    return build_corpus(ids, keys, titles, texts, vectors, has_vector)
+
+
+# Under this many papers a stale corpus is rebuilt in line (a second or two); past it, in a
+# thread while the one held still answers (at 100k papers a build takes tens of seconds).
+INLINE_REBUILD = 20_000
+_cache: dict[tuple[str, str, str], tuple[int, Corpus]] = {}
+_cache_lock = threading.Lock()
+_rebuilding: set[tuple[str, str, str]] = set()
+
+
+def _rebuild(
+    store: Store, model: str, since: datetime | None, name: tuple[str, str, str]
+) -> Corpus:
+    try:
+        seq = store.current_seq()
+        corpus = load_corpus(store, model, since)
+        with _cache_lock:
+            _cache.clear()  # one corpus per process: memory stays flat
+            _cache[name] = (seq, corpus)
+        return corpus
+    finally:
+        with _cache_lock:
+            _rebuilding.discard(name)
+
+
+def cached_corpus(store: Store, model: str, since: datetime | None = None) -> Corpus:
+    """The corpus of the store's present state, kept for the next requests; built again
+    after a write (the change sequence moved): in line for a small store, else in a
+    thread while the corpus held still answers, so no request waits for a large build."""
+    name = (store.url, model, since.isoformat() if since else "")
+    seq = store.current_seq()
+    with _cache_lock:
+        held = _cache.get(name)
+        if held is not None and held[0] == seq:
+            return held[1]
+        if held is not None and len(held[1]) >= INLINE_REBUILD:
+            if name not in _rebuilding:
+                _rebuilding.add(name)
+                threading.Thread(
+                    target=_rebuild, args=(store, model, since, name), daemon=True,
+                    name="paperwire-recommend-corpus",
+                ).start()  # fmt: skip
+            return held[1]
+        _rebuilding.add(name)
+    return _rebuild(store, model, since, name)

@@ -1,0 +1,460 @@
+"""The collection tables: a reader's named collections of papers (each item with a private
+note and a position), their share links and profile feeds (by token hash), and the
+reader's feedback on papers (migration 0009).
+
+Every method that reads or changes a collection takes the owner's id and matches it in
+the same statement, so another reader's collection id is the same as no collection: a
+route cannot leak one by forgetting a check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from paperwire.models import Paper, normalise_arxiv_id, normalise_title
+from paperwire.store.papers import find_row
+from paperwire.store.rows import row_to_paper, title_hash
+from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
+
+Signal = Literal["not_interested", "seen"]
+SIGNALS: tuple[Signal, ...] = ("not_interested", "seen")
+DEFAULT_COLLECTION = "Reading list"
+# Stay well under the engines' limits on bound parameters.
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A reader's named collection; a recommendation profile when `is_profile`."""
+
+    id: int
+    user_id: int
+    name: str
+    shared: bool
+    has_feed: bool
+    is_profile: bool
+    seed: str
+    created: datetime
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionItem:
+    """A paper in a collection, with the owner's note."""
+
+    paper_id: int
+    paper: Paper
+    note: str
+    position: int
+    added: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One signal a reader gave on a paper."""
+
+    paper_id: int
+    paper: Paper
+    signal: Signal
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRow:
+    """What the recommender needs of a stored paper."""
+
+    id: int
+    key: str
+    title: str
+    abstract: str
+
+
+def _time(text: str) -> datetime:
+    found = parse_iso(text)
+    assert found is not None
+    return found
+
+
+_COLLECTION_SELECT = (
+    "SELECT c.*, (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id) "
+    "AS size FROM collections c "
+)
+
+
+def _collection(row: Row) -> Collection:
+    return Collection(
+        id=int(row["id"]),
+        user_id=int(row["user_id"]),
+        name=row["name"],
+        shared=row["share_hash"] is not None,
+        has_feed=row["feed_hash"] is not None,
+        is_profile=bool(row["is_profile"]),
+        seed=row["seed"],
+        created=_time(row["created_at"]),
+        size=int(row["size"]),
+    )
+
+
+class CollectionTables(Tables):
+    """Part of every Store: collections, their items, and feedback."""
+
+    # -- collections ------------------------------------------------------------
+
+    def collections_of(self, user_id: int, now: datetime) -> list[Collection]:
+        """A reader's collections, oldest first; the default "Reading list" is made on
+        first use so every reader has somewhere to save to."""
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO collections (user_id, name, created_at) SELECT ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM collections WHERE user_id = ?)",
+                (user_id, DEFAULT_COLLECTION, iso(now), user_id),
+            )
+            rows = conn.execute(
+                f"{_COLLECTION_SELECT} WHERE c.user_id = ? ORDER BY c.id", (user_id,)
+            ).fetchall()
+        return [_collection(row) for row in rows]
+
+    def create_collection(
+        self, user_id: int, name: str, now: datetime, is_profile: bool = False, seed: str = ""
+    ) -> Collection:
+        """A new collection; ValueError when the reader already has one of that name."""
+        with self.write() as conn:
+            if conn.execute(
+                "SELECT 1 FROM collections WHERE user_id = ? AND name = ?", (user_id, name)
+            ).fetchone():
+                raise ValueError(f"you already have a collection named {name!r}")
+            row = conn.execute(
+                "INSERT INTO collections (user_id, name, is_profile, seed, created_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING *, 0 AS size",
+                (user_id, name, int(is_profile), seed, iso(now)),
+            ).fetchone()
+        return _collection(row)
+
+    def get_collection(self, user_id: int, collection_id: int) -> Collection | None:
+        """A collection if this reader owns it, else None (whether or not it exists)."""
+        with self.read() as conn:
+            row = conn.execute(
+                f"{_COLLECTION_SELECT} WHERE c.id = ? AND c.user_id = ?", (collection_id, user_id)
+            ).fetchone()
+        return _collection(row) if row else None
+
+    def collection_by_token_hash(
+        self, column: Literal["share_hash", "feed_hash"], token_hash: str
+    ) -> Collection | None:
+        """The collection a share link or a profile feed token opens."""
+        with self.read() as conn:
+            row = conn.execute(
+                f"{_COLLECTION_SELECT} WHERE c.{column} = ?", (token_hash,)
+            ).fetchone()
+        return _collection(row) if row else None
+
+    def update_collection(
+        self,
+        user_id: int,
+        collection_id: int,
+        *,
+        name: str | None = None,
+        is_profile: bool | None = None,
+        seed: str | None = None,
+    ) -> bool:
+        """Rename a collection or make it a profile (or not); False when the reader owns
+        no such collection, ValueError for a name already taken."""
+        sets: list[str] = []
+        params: list[object] = []
+        for column, value in (("name", name), ("seed", seed)):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                params.append(value)
+        if is_profile is not None:
+            sets.append("is_profile = ?")
+            params.append(int(is_profile))
+        if not sets:
+            return self.get_collection(user_id, collection_id) is not None
+        with self.write() as conn:
+            if (
+                name is not None
+                and conn.execute(
+                    "SELECT 1 FROM collections WHERE user_id = ? AND name = ? AND id != ?",
+                    (user_id, name, collection_id),
+                ).fetchone()
+            ):
+                raise ValueError(f"you already have a collection named {name!r}")
+            changed = conn.execute(
+                f"UPDATE collections SET {', '.join(sets)} WHERE id = ? AND user_id = ?",
+                (*params, collection_id, user_id),
+            ).rowcount
+        return bool(changed > 0)
+
+    def set_collection_token(
+        self,
+        user_id: int,
+        collection_id: int,
+        column: Literal["share_hash", "feed_hash"],
+        token_hash: str | None,
+    ) -> bool:
+        """Set (a new token's hash) or revoke (None) a share link or a profile feed."""
+        with self.write() as conn:
+            changed = conn.execute(
+                f"UPDATE collections SET {column} = ? WHERE id = ? AND user_id = ?",
+                (token_hash, collection_id, user_id),
+            ).rowcount
+        return bool(changed > 0)
+
+    def delete_collection(self, user_id: int, collection_id: int) -> bool:
+        """Delete a collection and its items (the papers stay)."""
+        with self.write() as conn:
+            conn.execute(
+                "DELETE FROM collection_items WHERE collection_id IN "
+                "(SELECT id FROM collections WHERE id = ? AND user_id = ?)",
+                (collection_id, user_id),
+            )
+            gone = conn.execute(
+                "DELETE FROM collections WHERE id = ? AND user_id = ?", (collection_id, user_id)
+            ).rowcount
+        return bool(gone > 0)
+
+    # -- items ------------------------------------------------------------------
+
+    @staticmethod
+    def _owned(conn: Conn, user_id: int, collection_id: int) -> bool:
+        return (
+            conn.execute(
+                "SELECT 1 FROM collections WHERE id = ? AND user_id = ?", (collection_id, user_id)
+            ).fetchone()
+            is not None
+        )
+
+    def add_items(
+        self, user_id: int, collection_id: int, paper_ids: list[int], now: datetime
+    ) -> int | None:
+        """Append papers (by id) to a collection, those already in it left where they
+        are; how many were new, or None when the reader owns no such collection."""
+        with self.write() as conn:
+            if not self._owned(conn, user_id, collection_id):
+                return None
+            last = conn.execute(
+                "SELECT coalesce(max(position), 0) FROM collection_items WHERE collection_id = ?",
+                (collection_id,),
+            ).fetchone()[0]
+            added = 0
+            for paper_id in dict.fromkeys(paper_ids):
+                done = conn.execute(
+                    "INSERT INTO collection_items (collection_id, paper_id, position, added_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (collection_id, paper_id) DO NOTHING",
+                    (collection_id, paper_id, int(last) + added + 1, iso(now)),
+                ).rowcount
+                added += int(done > 0)
+        return added
+
+    def remove_item(self, user_id: int, collection_id: int, paper_id: int) -> bool:
+        """Take a paper out of a collection the reader owns."""
+        with self.write() as conn:
+            if not self._owned(conn, user_id, collection_id):
+                return False
+            gone = conn.execute(
+                "DELETE FROM collection_items WHERE collection_id = ? AND paper_id = ?",
+                (collection_id, paper_id),
+            ).rowcount
+        return bool(gone > 0)
+
+    def clear_collection(self, user_id: int, collection_id: int) -> bool:
+        """Empty a collection the reader owns (a profile's reset)."""
+        with self.write() as conn:
+            if not self._owned(conn, user_id, collection_id):
+                return False
+            conn.execute("DELETE FROM collection_items WHERE collection_id = ?", (collection_id,))
+        return True
+
+    def set_note(self, user_id: int, collection_id: int, paper_id: int, note: str) -> bool:
+        """Set the private note of an item; False when there is no such item of theirs."""
+        with self.write() as conn:
+            if not self._owned(conn, user_id, collection_id):
+                return False
+            changed = conn.execute(
+                "UPDATE collection_items SET note = ? WHERE collection_id = ? AND paper_id = ?",
+                (note, collection_id, paper_id),
+            ).rowcount
+        return bool(changed > 0)
+
+    def reorder(self, user_id: int, collection_id: int, paper_ids: list[int]) -> bool:
+        """Put the listed papers first, in that order; the others follow in their
+        present order. False when the reader owns no such collection."""
+        with self.write() as conn:
+            if not self._owned(conn, user_id, collection_id):
+                return False
+            present = [
+                int(row[0])
+                for row in conn.execute(
+                    "SELECT paper_id FROM collection_items WHERE collection_id = ? "
+                    "ORDER BY position, paper_id",
+                    (collection_id,),
+                )
+            ]
+            listed = [pid for pid in dict.fromkeys(paper_ids) if pid in set(present)]
+            order = listed + [pid for pid in present if pid not in set(listed)]
+            conn.executemany(
+                "UPDATE collection_items SET position = ? WHERE collection_id = ? AND paper_id = ?",
+                [(index + 1, collection_id, pid) for index, pid in enumerate(order)],
+            )
+        return True
+
+    def collection_items(self, collection_id: int) -> list[CollectionItem]:
+        """A collection's papers in their order (the caller has checked who may see it)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT p.*, i.note AS i_note, i.position AS i_position, i.added_at AS i_added "
+                "FROM collection_items i JOIN papers p ON p.id = i.paper_id "
+                "WHERE i.collection_id = ? ORDER BY i.position, p.id",
+                (collection_id,),
+            ).fetchall()
+        return [
+            CollectionItem(
+                int(row["id"]),
+                row_to_paper(row),
+                row["i_note"],
+                int(row["i_position"]),
+                _time(row["i_added"]),
+            )
+            for row in rows
+        ]
+
+    def saved_keys(self, user_id: int, keys: list[str]) -> set[str]:
+        """Which of these papers the reader has in any collection."""
+        found: set[str] = set()
+        with self.read() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT DISTINCT p.key FROM collection_items i "
+                        "JOIN collections c ON c.id = i.collection_id "
+                        f"JOIN papers p ON p.id = i.paper_id WHERE c.user_id = ? "
+                        f"AND p.key IN ({marks})",
+                        (user_id, *chunk),
+                    )
+                )
+        return found
+
+    # -- finding papers -----------------------------------------------------------
+
+    def find_paper_id(self, key: str) -> int | None:
+        """A paper's id by key, former key or arXiv id in any form."""
+        with self.read() as conn:
+            row = find_row(conn, key)
+        return None if row is None else int(row["id"])
+
+    def match_papers(self, papers: list[Paper]) -> list[int | None]:
+        """For each record, the id of the stored paper it names: by arXiv id, else by
+        DOI (case-insensitive), else by normalised title; None when none is stored."""
+        found: list[int | None] = []
+        with self.read() as conn:
+            for paper in papers:
+                row = None
+                arxiv_id = normalise_arxiv_id(paper.arxiv_id or "") if paper.arxiv_id else None
+                if arxiv_id:
+                    row = find_row(conn, arxiv_id)
+                if row is None and paper.doi:
+                    row = conn.execute(
+                        "SELECT id FROM papers WHERE lower(doi) = ? ORDER BY id LIMIT 1",
+                        (paper.doi.strip().lower(),),
+                    ).fetchone()
+                norm = normalise_title(paper.title) if paper.title else ""
+                if row is None and norm:
+                    row = conn.execute(
+                        "SELECT id FROM papers WHERE title_hash = ? AND title_norm = ? "
+                        "ORDER BY id LIMIT 1",
+                        (title_hash(norm), norm),
+                    ).fetchone()
+                found.append(None if row is None else int(row["id"]))
+        return found
+
+    def papers_by_author(self, name: str, limit: int) -> list[int]:
+        """Ids of papers with an author of this name (case-insensitive, as written),
+        newest first."""
+        pattern = "%" + name.strip().lower().replace("%", "").replace("_", "") + "%"
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT id, authors FROM papers WHERE lower(authors) LIKE ? "
+                "ORDER BY published DESC, id DESC LIMIT ?",
+                (pattern, limit * 4),
+            ).fetchall()
+        wanted = name.strip().lower()
+        ids = [
+            int(row["id"])
+            for row in rows
+            if any(part.strip().lower() == wanted for part in row["authors"].split(";"))
+        ]
+        return ids[:limit]
+
+    def candidate_rows(
+        self, after_id: int, limit: int, since: datetime | None = None
+    ) -> list[CandidateRow]:
+        """Papers after an id (keyset paging), optionally only those stored since a
+        time: what the recommender ranks."""
+        where = "id > ?" + (" AND created_at >= ?" if since else "")
+        params: tuple[object, ...] = (after_id, iso(since)) if since else (after_id,)
+        with self.read() as conn:
+            rows = conn.execute(
+                f"SELECT id, key, title, abstract FROM papers WHERE {where} ORDER BY id LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [CandidateRow(int(r["id"]), r["key"], r["title"], r["abstract"]) for r in rows]
+
+    # -- feedback -----------------------------------------------------------------
+
+    def set_feedback(
+        self, user_id: int, paper_id: int, signal: Signal, reason: str, now: datetime
+    ) -> None:
+        """Record (or renew) a reader's signal on a paper."""
+        if signal not in SIGNALS:
+            raise ValueError(f"signal {signal!r} is not one of {', '.join(SIGNALS)}")
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO feedback (user_id, paper_id, signal, reason, at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, paper_id, signal) "
+                "DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                (user_id, paper_id, signal, reason, iso(now)),
+            )
+
+    def remove_feedback(self, user_id: int, paper_id: int, signal: Signal) -> bool:
+        """Undo a signal."""
+        with self.write() as conn:
+            gone = conn.execute(
+                "DELETE FROM feedback WHERE user_id = ? AND paper_id = ? AND signal = ?",
+                (user_id, paper_id, signal),
+            ).rowcount
+        return bool(gone > 0)
+
+    def feedback_of(self, user_id: int, limit: int = 500) -> list[Feedback]:
+        """A reader's signals, newest first."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT p.*, f.signal AS f_signal, f.reason AS f_reason, f.at AS f_at "
+                "FROM feedback f JOIN papers p ON p.id = f.paper_id WHERE f.user_id = ? "
+                "ORDER BY f.at DESC, p.id DESC LIMIT ?",
+                (user_id, limit),
+            ).fetchall()
+        return [
+            Feedback(
+                int(row["id"]),
+                row_to_paper(row),
+                row["f_signal"],
+                row["f_reason"],
+                _time(row["f_at"]),
+            )
+            for row in rows
+        ]
+
+    def feedback_ids(self, user_id: int) -> dict[int, set[str]]:
+        """Every paper a reader gave a signal on, with the signals."""
+        found: dict[int, set[str]] = {}
+        with self.read() as conn:
+            for paper_id, signal in conn.execute(
+                "SELECT paper_id, signal FROM feedback WHERE user_id = ?", (user_id,)
+            ):
+                found.setdefault(int(paper_id), set()).add(signal)
+        return found

@@ -1,0 +1,416 @@
+"""The use cases of collections, feedback and recommendations, for the pages, the API
+and the feeds alike: saving papers to a reader's collections (notes, order), creating,
+renaming, sharing and deleting them, exporting and importing libraries, "not interested"
+and "seen", profiles (seeded from an author or a library; reset, delete) and their
+recommendations with reasons.
+
+Every collection is reached through its owner's id (the store matches it in the same
+statement): another reader's id answers 404, as an id that does not exist does, so
+private collections cannot even be probed."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Literal
+
+from paperwire.errors import UserError
+from paperwire.ingest import ParseError, parse_any
+from paperwire.ingest.common import RecordError
+from paperwire.ingest.export import EXPORT_FORMATS, write
+from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
+from paperwire.ingest.load import load
+from paperwire.models import Paper, User, normalise_arxiv_id
+from paperwire.recommend.corpus import cached_corpus
+from paperwire.recommend.model import Recommendation, recommend
+from paperwire.store.collections import SIGNALS, Collection, CollectionItem, Feedback, Signal
+from paperwire.web.security import hash_token, new_token
+from paperwire.web.services import Services
+
+MAX_NAME = 100
+# Ids past this are refused before they reach the store (both engines take 63 bits).
+MAX_ID = 2**53
+MAX_NOTE = 2000
+MAX_LIBRARY_BYTES = 5 * 1024 * 1024
+MAX_LIBRARY_ENTRIES = 5000
+# Unknown arXiv ids in a pasted list are fetched from arXiv, at most this many per import.
+MAX_FETCHED_IDS = 100
+MAX_RECOMMENDATIONS = 100
+AUTHOR_SEED_PAPERS = 200
+REASONS = ("", "topic", "paper")
+SHARE_PREFIX = "sh_"
+FEED_PREFIX = "fd_"
+ExportFormat = Literal["bibtex", "csl-json", "jsonl"]
+MEDIA_TYPES: dict[str, tuple[str, str]] = {
+    "bibtex": ("application/x-bibtex; charset=utf-8", "bib"),
+    "csl-json": ("application/vnd.citationstyles.csl+json; charset=utf-8", "json"),
+    "jsonl": ("application/x-ndjson; charset=utf-8", "jsonl"),
+}
+
+
+def _changed(services: Services) -> None:
+    services.pages.clear()
+
+
+def check_name(name: str) -> str:
+    """A collection name: 1 to MAX_NAME characters, spaces trimmed, no control characters."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
+        raise UserError(f"a collection name is 1 to {MAX_NAME} printable characters")
+    return name
+
+
+# -- collections --------------------------------------------------------------------
+
+
+def collections(services: Services, reader: User) -> list[Collection]:
+    """The reader's collections (the "Reading list" made on first use)."""
+    return services.store.collections_of(reader.id, services.clock())
+
+
+def owned(services: Services, reader: User, collection_id: int) -> Collection:
+    """One of the reader's collections; 404 for any other id (theirs or nobody's)."""
+    found = services.store.get_collection(reader.id, collection_id)
+    if found is None:
+        raise UserError(f"you have no collection {collection_id}", 404)
+    return found
+
+
+def items(services: Services, collection: Collection) -> list[CollectionItem]:
+    """A collection's papers in order (the caller holds the collection: owner or link)."""
+    return services.store.collection_items(collection.id)
+
+
+def create(services: Services, reader: User, name: str, profile: bool = False) -> Collection:
+    """A new collection (a recommendation profile if asked)."""
+    try:
+        made = services.store.create_collection(
+            reader.id, check_name(name), services.clock(), is_profile=profile
+        )
+    except ValueError as exc:
+        raise UserError(str(exc), 409) from exc
+    return made
+
+
+def update(
+    services: Services,
+    reader: User,
+    collection_id: int,
+    name: str | None = None,
+    profile: bool | None = None,
+) -> Collection:
+    """Rename a collection, or make it a profile or not."""
+    owned(services, reader, collection_id)
+    try:
+        services.store.update_collection(
+            reader.id,
+            collection_id,
+            name=check_name(name) if name is not None else None,
+            is_profile=profile,
+        )
+    except ValueError as exc:
+        raise UserError(str(exc), 409) from exc
+    return owned(services, reader, collection_id)
+
+
+def delete(services: Services, reader: User, collection_id: int) -> None:
+    """Delete a collection (its papers stay in the store)."""
+    if not services.store.delete_collection(reader.id, collection_id):
+        raise UserError(f"you have no collection {collection_id}", 404)
+    _changed(services)
+
+
+def reset(services: Services, reader: User, collection_id: int) -> None:
+    """Empty a profile: its recommendations start again from nothing."""
+    if not services.store.clear_collection(reader.id, collection_id):
+        raise UserError(f"you have no collection {collection_id}", 404)
+    services.store.update_collection(reader.id, collection_id, seed="")
+
+
+def _paper_id(services: Services, key: str) -> int:
+    paper_id = services.store.find_paper_id(key) if len(key) <= 300 else None
+    if paper_id is None:
+        raise UserError(f"no paper {key[:200]!r} here", 404)
+    return paper_id
+
+
+def save(services: Services, reader: User, collection_id: int | None, key: str) -> Collection:
+    """Save a paper to a collection (None: the Reading list); saving twice keeps one."""
+    if collection_id is None:
+        collection_id = collections(services, reader)[0].id
+    paper_id = _paper_id(services, key)
+    if services.store.add_items(reader.id, collection_id, [paper_id], services.clock()) is None:
+        raise UserError(f"you have no collection {collection_id}", 404)
+    _changed(services)
+    return owned(services, reader, collection_id)
+
+
+def remove(services: Services, reader: User, collection_id: int, key: str) -> None:
+    """Take a paper out of a collection."""
+    owned(services, reader, collection_id)
+    if not services.store.remove_item(reader.id, collection_id, _paper_id(services, key)):
+        raise UserError(f"{key[:200]!r} is not in collection {collection_id}", 404)
+    _changed(services)
+
+
+def note(services: Services, reader: User, collection_id: int, key: str, text: str) -> None:
+    """Set the private note of a saved paper."""
+    if len(text) > MAX_NOTE:
+        raise UserError(f"a note is at most {MAX_NOTE} characters")
+    owned(services, reader, collection_id)
+    if not services.store.set_note(reader.id, collection_id, _paper_id(services, key), text):
+        raise UserError(f"{key[:200]!r} is not in collection {collection_id}", 404)
+
+
+def move(services: Services, reader: User, collection_id: int, key: str, step: int) -> None:
+    """Move a saved paper up (step -1) or down (+1) one place."""
+    owned(services, reader, collection_id)
+    order = [item.paper_id for item in services.store.collection_items(collection_id)]
+    paper_id = _paper_id(services, key)
+    if paper_id not in order:
+        raise UserError(f"{key[:200]!r} is not in collection {collection_id}", 404)
+    at = order.index(paper_id)
+    to = max(0, min(len(order) - 1, at + step))
+    order.insert(to, order.pop(at))
+    services.store.reorder(reader.id, collection_id, order)
+
+
+def reorder(services: Services, reader: User, collection_id: int, keys: list[str]) -> None:
+    """Put these papers first in this order (the others follow as they were)."""
+    owned(services, reader, collection_id)
+    ids = [_paper_id(services, key) for key in keys[:MAX_LIBRARY_ENTRIES]]
+    services.store.reorder(reader.id, collection_id, ids)
+
+
+# -- share links and feeds ----------------------------------------------------------
+
+
+def share(services: Services, reader: User, collection_id: int) -> str:
+    """A new public link token for a collection (an earlier link stops working); only
+    its hash is kept, so the token is shown this once."""
+    owned(services, reader, collection_id)
+    token = new_token(SHARE_PREFIX)
+    services.store.set_collection_token(reader.id, collection_id, "share_hash", hash_token(token))
+    return token
+
+
+def unshare(services: Services, reader: User, collection_id: int) -> None:
+    """Revoke a collection's public link."""
+    owned(services, reader, collection_id)
+    services.store.set_collection_token(reader.id, collection_id, "share_hash", None)
+
+
+def shared(services: Services, token: str) -> Collection:
+    """The collection a public link opens; 404 for a revoked or unknown one."""
+    found = None
+    if token.startswith(SHARE_PREFIX) and len(token) <= 128:
+        found = services.store.collection_by_token_hash("share_hash", hash_token(token))
+    if found is None:
+        raise UserError("this link is not (or no longer) shared", 404)
+    return found
+
+
+def new_feed(services: Services, reader: User, collection_id: int) -> str:
+    """A new private Atom feed token for a profile (an earlier one stops working)."""
+    owned(services, reader, collection_id)
+    token = new_token(FEED_PREFIX)
+    services.store.set_collection_token(reader.id, collection_id, "feed_hash", hash_token(token))
+    return token
+
+
+def revoke_feed(services: Services, reader: User, collection_id: int) -> None:
+    """Stop a profile's Atom feed."""
+    owned(services, reader, collection_id)
+    services.store.set_collection_token(reader.id, collection_id, "feed_hash", None)
+
+
+def feed_profile(services: Services, token: str) -> tuple[User, Collection]:
+    """The reader and profile a feed token opens; 404 for a revoked or unknown one."""
+    found = None
+    if token.startswith(FEED_PREFIX) and len(token) <= 128:
+        found = services.store.collection_by_token_hash("feed_hash", hash_token(token))
+    owner = services.store.get_user(found.user_id) if found else None
+    if found is None or owner is None:
+        raise UserError("this feed is not (or no longer) available", 404)
+    return owner, found
+
+
+# -- export and import ----------------------------------------------------------------
+
+
+def export(services: Services, collection: Collection, fmt: str) -> str:
+    """A collection's papers in order as BibTeX, CSL JSON or JSON lines."""
+    if fmt not in EXPORT_FORMATS:
+        raise UserError(f"format {fmt[:40]!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    out = io.StringIO()
+    write((item.paper for item in items(services, collection)), out, fmt)
+    return out.getvalue()
+
+
+@dataclass
+class LibraryReport:
+    """What an import did with each entry of a library."""
+
+    collection: Collection
+    linked: list[str] = field(default_factory=list)  # found in the store
+    imported: list[str] = field(default_factory=list)  # new records, stored now
+    failed: list[str] = field(default_factory=list)  # entries that could not be read
+
+
+def _id_list(text: str) -> list[str] | None:
+    """The arXiv ids of a pasted list (one id or URL a line; blank and # lines skipped),
+    or None when some line is not one (then the text is a library file)."""
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    ids = [normalise_arxiv_id(line) for line in lines]
+    if not ids or any(found is None for found in ids):
+        return None
+    return [found for found in ids if found]
+
+
+def _records(data: bytes, name: str, report: LibraryReport) -> list[Paper]:
+    try:
+        parsed = parse_any(data, name)
+        records: list[Paper] = []
+        for item in parsed:
+            if isinstance(item, Paper):
+                records.append(item)
+                if len(records) > MAX_LIBRARY_ENTRIES:
+                    raise UserError(
+                        f"{name}: more than {MAX_LIBRARY_ENTRIES} entries; split the library",
+                        413,
+                    )
+            elif isinstance(item, RecordError) and len(report.failed) < 100:
+                report.failed.append(str(item))
+    except ParseError as exc:
+        raise UserError(f"{exc}", 400) from exc
+    return records
+
+
+def import_library(
+    services: Services, reader: User, collection_id: int, data: bytes, name: str
+) -> LibraryReport:
+    """Add a library to a collection: BibTeX, CSL JSON (Zotero, Better BibTeX) or a list
+    of arXiv ids/URLs. Papers already stored (by arXiv id, DOI or normalised title) are
+    linked; the others are stored through the importers (unknown arXiv ids of a list are
+    fetched from arXiv, at most MAX_FETCHED_IDS); the report lists which was which.
+    Inputs over MAX_LIBRARY_BYTES or MAX_LIBRARY_ENTRIES, or of another format, are
+    refused whole and nothing is changed."""
+    collection = owned(services, reader, collection_id)
+    if len(data) > MAX_LIBRARY_BYTES:
+        raise UserError(f"{name}: larger than {MAX_LIBRARY_BYTES // (1024 * 1024)} MB", 413)
+    if not data.strip():
+        raise UserError(f"{name}: empty; nothing to import")
+    report = LibraryReport(collection)
+    store = services.store
+    text = data.decode("utf-8", errors="replace") if b"\0" not in data[:4096] else ""
+    ids = _id_list(text) if text else None
+    if ids is not None:
+        if len(ids) > MAX_LIBRARY_ENTRIES:
+            raise UserError(f"{name}: more than {MAX_LIBRARY_ENTRIES} ids", 413)
+        records = [Paper(title="", arxiv_id=arxiv_id) for arxiv_id in dict.fromkeys(ids)]
+    else:
+        records = _records(data, name, report)
+    found = store.match_papers(records)
+    paper_ids: list[int] = []
+    unknown: list[Paper] = []
+    for record, paper_id in zip(records, found, strict=True):
+        if paper_id is None:
+            unknown.append(record)
+        else:
+            paper_ids.append(paper_id)
+            report.linked.append(record.arxiv_id or record.doi or record.title)
+    if ids is not None and unknown:
+        wanted = [p.arxiv_id for p in unknown if p.arxiv_id][:MAX_FETCHED_IDS]
+        for arxiv_id in [p.arxiv_id for p in unknown if p.arxiv_id][MAX_FETCHED_IDS:]:
+            report.failed.append(f"{arxiv_id}: not fetched (over {MAX_FETCHED_IDS} per import)")
+        try:
+            fetch_arxiv_api(
+                services.arxiv, store, ArxivQuery(id_list=wanted), max_results=len(wanted)
+            )
+        except FetchError as exc:
+            raise UserError(f"arXiv could not be reached: {exc}", 502) from exc
+    elif unknown:
+        load(store, iter(unknown))
+    if unknown:
+        for record, paper_id in zip(unknown, store.match_papers(unknown), strict=True):
+            label = record.arxiv_id or record.doi or record.title
+            if paper_id is None:
+                report.failed.append(f"{label}: not found on arXiv" if ids else f"{label}")
+            else:
+                paper_ids.append(paper_id)
+                report.imported.append(label)
+    store.add_items(reader.id, collection_id, paper_ids, services.clock())
+    store.update_collection(reader.id, collection_id, seed=f"import:{name[:80]}")
+    _changed(services)
+    report.collection = owned(services, reader, collection_id)
+    return report
+
+
+# -- feedback -------------------------------------------------------------------------
+
+
+def give_feedback(
+    services: Services, reader: User, key: str, signal: str, reason: str = ""
+) -> None:
+    """Record "not interested" (reason: '', 'topic' or 'paper') or "seen"."""
+    if signal not in SIGNALS:
+        raise UserError(f"signal {signal[:40]!r} is not one of {', '.join(SIGNALS)}", 422)
+    if reason not in REASONS:
+        raise UserError(f"reason {reason[:40]!r} is not one of topic, paper", 422)
+    checked: Signal = "seen" if signal == "seen" else "not_interested"
+    services.store.set_feedback(
+        reader.id, _paper_id(services, key), checked, reason, services.clock()
+    )
+    _changed(services)
+
+
+def undo_feedback(services: Services, reader: User, key: str, signal: str) -> None:
+    """Take a signal back."""
+    if signal not in SIGNALS:
+        raise UserError(f"signal {signal[:40]!r} is not one of {', '.join(SIGNALS)}", 422)
+    checked: Signal = "seen" if signal == "seen" else "not_interested"
+    if not services.store.remove_feedback(reader.id, _paper_id(services, key), checked):
+        raise UserError(f"no {signal} on {key[:200]!r} to undo", 404)
+    _changed(services)
+
+
+def feedback(services: Services, reader: User) -> list[Feedback]:
+    """The reader's signals, newest first (the account page lists them, undoable)."""
+    return services.store.feedback_of(reader.id)
+
+
+# -- profiles and recommendations ---------------------------------------------------
+
+
+def seed_from_author(services: Services, reader: User, author: str) -> Collection:
+    """A new profile "Papers by NAME" holding the stored papers by that author."""
+    author = " ".join(author.split())
+    if not author or len(author) > 200:
+        raise UserError("an author name is 1 to 200 characters")
+    ids = services.store.papers_by_author(author, AUTHOR_SEED_PAPERS)
+    if not ids:
+        raise UserError(f"no stored paper has an author named {author!r}", 404)
+    made = create(services, reader, f"Papers by {author}"[:MAX_NAME], profile=True)
+    services.store.add_items(reader.id, made.id, ids, services.clock())
+    services.store.update_collection(reader.id, made.id, seed=f"author:{author}")
+    return owned(services, reader, made.id)
+
+
+def recommendations(
+    services: Services, reader: User, collection: Collection, limit: int
+) -> list[Recommendation]:
+    """The best papers for a profile (any of the reader's collections), explained; never
+    one in the profile, dismissed or seen by the reader."""
+    if collection.user_id != reader.id:
+        raise UserError(f"you have no collection {collection.id}", 404)
+    limit = max(1, min(limit, MAX_RECOMMENDATIONS))
+    store = services.store
+    positives = [item.paper_id for item in store.collection_items(collection.id)]
+    signals = store.feedback_ids(reader.id)
+    negatives = [pid for pid, found in signals.items() if "not_interested" in found]
+    seen = {pid for pid, found in signals.items() if "seen" in found}
+    if not positives:
+        return []
+    corpus = cached_corpus(store, services.settings.embedding_model)
+    return recommend(corpus, positives, negatives, seen, limit)

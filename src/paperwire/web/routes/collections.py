@@ -1,0 +1,277 @@
+"""Collections, feedback and recommendations as pages: a reader's collections and each
+collection's page (notes, order, share link, profile feed, export, library import),
+public shared pages, the save and "not interested" buttons of every card, /for-you with a
+tab per profile, and each profile's private Atom feed. Every form carries the CSRF token
+and works without JavaScript (post, then redirect back)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from paperwire.errors import UserError
+from paperwire.models import FeedEntry, User
+from paperwire.recommend.model import Recommendation
+from paperwire.store.collections import Collection
+from paperwire.web import collections_usecases as cases
+from paperwire.web.deps import CsrfChecked, NextField, ReaderDep, ServicesDep, rate_limit, signed_in
+from paperwire.web.render import render, with_query
+from paperwire.web.responses import back
+from paperwire.web.routes.feeds import atom
+from paperwire.web.services import Services
+
+router = APIRouter(include_in_schema=False)
+
+Reader = Annotated[User, Depends(signed_in("use collections"))]
+KeyField = Annotated[str, Form(min_length=1, max_length=300)]
+NameField = Annotated[str, Form(min_length=1, max_length=cases.MAX_NAME)]
+FOR_YOU_SIZE = 30
+CollectionId = Annotated[int, Path(ge=1, le=cases.MAX_ID)]
+
+
+def _entries(services: Services, reader: User, recs: list[Recommendation]) -> list[FeedEntry]:
+    papers = services.store.get_papers([r.paper_id for r in recs])
+    return services.store.entries([papers[r.paper_id] for r in recs if r.paper_id in papers])
+
+
+def _signin(path: str) -> RedirectResponse:
+    return RedirectResponse(with_query("/signin", next=path), status_code=303)
+
+
+# -- the buttons on every card --------------------------------------------------------
+
+
+@router.post("/papers/save")
+def save_paper(
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Reader,
+    key: KeyField,
+    collection_id: Annotated[int | None, Form(ge=1, le=cases.MAX_ID)] = None,
+    next: NextField = "/",
+) -> Response:
+    """Save a paper (to the Reading list unless a collection is named)."""
+    cases.save(services, reader, collection_id, key)
+    return back(next, "saved")
+
+
+@router.post("/papers/feedback")
+def paper_feedback(
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Reader,
+    key: KeyField,
+    signal: Annotated[str, Form(max_length=20)] = "not_interested",
+    reason: Annotated[str, Form(max_length=20)] = "",
+    undo: Annotated[bool, Form()] = False,
+    next: NextField = "/",
+) -> Response:
+    """Not interested (optionally why) or seen; `undo` takes it back."""
+    if undo:
+        cases.undo_feedback(services, reader, key, signal)
+        return back(next, "feedback-undone")
+    cases.give_feedback(services, reader, key, signal, reason)
+    return back(next, "dismissed" if signal == "not_interested" else "marked-seen")
+
+
+# -- collections ----------------------------------------------------------------------
+
+
+@router.get("/collections", response_class=HTMLResponse)
+def collections_page(request: Request, services: ServicesDep, user: ReaderDep) -> Response:
+    """The reader's collections, with forms to create, seed and import."""
+    if user is None:
+        return _signin("/collections")
+    return render(request, "collections.html", collections=cases.collections(services, user))
+
+
+@router.post("/collections")
+def create_collection(
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Reader,
+    name: NameField,
+    profile: Annotated[bool, Form()] = False,
+) -> Response:
+    """A new collection."""
+    made = cases.create(services, reader, name, profile)
+    return back(f"/collections/{made.id}", "created")
+
+
+@router.post("/collections/seed")
+def seed_profile(
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Reader,
+    author: Annotated[str, Form(min_length=1, max_length=200)],
+) -> Response:
+    """A new profile of the papers by an author."""
+    made = cases.seed_from_author(services, reader, author)
+    return back(f"/for-you?profile={made.id}", "created")
+
+
+def _collection_page(
+    request: Request, services: Services, reader: User, found: Collection, **extra: Any
+) -> HTMLResponse:
+    return render(
+        request,
+        "collection.html",
+        collection=found,
+        items=cases.items(services, found),
+        owner=True,
+        **extra,
+    )
+
+
+@router.get("/collections/{collection_id}", response_class=HTMLResponse)
+def collection_page(
+    request: Request, services: ServicesDep, user: ReaderDep, collection_id: CollectionId
+) -> Response:
+    """One of the reader's collections."""
+    if user is None:
+        return _signin(f"/collections/{collection_id}")
+    return _collection_page(request, services, user, cases.owned(services, user, collection_id))
+
+
+@router.get("/collections/{collection_id}/export")
+def export_collection(
+    services: ServicesDep,
+    reader: Reader,
+    collection_id: CollectionId,
+    format: Annotated[str, Query(max_length=20)] = "bibtex",
+) -> Response:
+    """Download a collection as BibTeX, CSL JSON or JSON lines."""
+    found = cases.owned(services, reader, collection_id)
+    return _download(services, found, format)
+
+
+def _download(services: Services, found: Collection, fmt: str) -> Response:
+    body = cases.export(services, found, fmt)
+    media_type, suffix = cases.MEDIA_TYPES[fmt]
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="collection-{found.id}.{suffix}"'},
+    )
+
+
+@router.post("/collections/{collection_id}/{action}")
+def collection_action(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Reader,
+    collection_id: CollectionId,
+    action: str,
+    name: Annotated[str, Form(max_length=cases.MAX_NAME)] = "",
+    key: Annotated[str, Form(max_length=300)] = "",
+    note: Annotated[str, Form(max_length=cases.MAX_NOTE)] = "",
+    next: NextField = "",
+) -> Response:
+    """The forms of a collection page: rename, delete, profile on/off, reset, share,
+    unshare, feed, unfeed, and per paper remove, note, up, down."""
+    here = next or f"/collections/{collection_id}"
+    if action == "rename":
+        cases.update(services, reader, collection_id, name=name)
+    elif action == "delete":
+        cases.delete(services, reader, collection_id)
+        return back("/collections", "deleted")
+    elif action in ("profile", "unprofile"):
+        cases.update(services, reader, collection_id, profile=action == "profile")
+    elif action == "reset":
+        cases.reset(services, reader, collection_id)
+    elif action == "share":
+        token = cases.share(services, reader, collection_id)
+        found = cases.owned(services, reader, collection_id)
+        return _collection_page(request, services, reader, found, share_token=token)
+    elif action == "unshare":
+        cases.unshare(services, reader, collection_id)
+    elif action == "feed":
+        token = cases.new_feed(services, reader, collection_id)
+        found = cases.owned(services, reader, collection_id)
+        return _collection_page(request, services, reader, found, feed_token=token)
+    elif action == "unfeed":
+        cases.revoke_feed(services, reader, collection_id)
+    elif action == "remove":
+        cases.remove(services, reader, collection_id, key)
+    elif action == "note":
+        cases.note(services, reader, collection_id, key, note)
+    elif action in ("up", "down"):
+        cases.move(services, reader, collection_id, key, -1 if action == "up" else 1)
+    else:
+        raise UserError(f"no action {action[:40]!r} on a collection", 404)
+    return back(here, "changed")
+
+
+@router.post("/collections/{collection_id}/import/library", response_class=HTMLResponse)
+async def import_library(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Reader,
+    collection_id: CollectionId,
+    library: Annotated[UploadFile | None, File()] = None,
+    pasted: Annotated[str, Form(max_length=cases.MAX_LIBRARY_BYTES)] = "",
+) -> Response:
+    """Import a BibTeX or CSL JSON file, or a pasted list of arXiv ids/URLs."""
+    rate_limit(services, request, "import", f"user:{reader.id}")
+    if library is not None and library.filename:
+        data = await library.read(cases.MAX_LIBRARY_BYTES + 1)
+        name = library.filename[:100]
+    else:
+        data, name = pasted.encode("utf-8"), "pasted list"
+    report = cases.import_library(services, reader, collection_id, data, name)
+    return _collection_page(request, services, reader, report.collection, report=report)
+
+
+@router.get("/shared/{token}", response_class=HTMLResponse)
+def shared_page(request: Request, services: ServicesDep, user: ReaderDep, token: str) -> Response:
+    """A collection its owner shared by link (notes stay private)."""
+    found = cases.shared(services, token)
+    return render(
+        request, "collection.html", collection=found, items=cases.items(services, found),
+        owner=False,
+    )  # fmt: skip
+
+
+# -- for you --------------------------------------------------------------------------
+
+
+@router.get("/for-you", response_class=HTMLResponse)
+def for_you(
+    request: Request,
+    services: ServicesDep,
+    user: ReaderDep,
+    profile: Annotated[int | None, Query(ge=1, le=cases.MAX_ID)] = None,
+) -> Response:
+    """Recommendations, a tab per profile (the Reading list when there is none)."""
+    if user is None:
+        return _signin("/for-you")
+    mine = cases.collections(services, user)
+    tabs = [c for c in mine if c.is_profile] or mine[:1]
+    current = cases.owned(services, user, profile) if profile is not None else tabs[0]
+    if current not in tabs:
+        tabs.append(current)
+    recs = cases.recommendations(services, user, current, FOR_YOU_SIZE)
+    entries = _entries(services, user, recs)
+    return render(
+        request, "for_you.html", tabs=tabs, current=current,
+        results=list(zip(entries, recs, strict=True)),
+    )  # fmt: skip
+
+
+@router.get("/feeds/for-you/{token}.atom", response_class=Response)
+def for_you_feed(request: Request, services: ServicesDep, token: str) -> Response:
+    """A profile's recommendations as a private Atom feed (the token is the key; the
+    owner can revoke it)."""
+    owner, found = cases.feed_profile(services, token)
+    recs = cases.recommendations(services, owner, found, 50)
+    return atom(
+        request,
+        f"paperwire: for you ({found.name})",
+        f"/feeds/for-you/{token}.atom",
+        f"/for-you?profile={found.id}",
+        _entries(services, owner, recs),
+    )
