@@ -37,7 +37,20 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("collections", ("id",)),
     ("collection_items", ("collection_id", "paper_id")),
     ("feedback", ("user_id", "paper_id", "signal")),
+    ("sources", ("id",)),
+    ("source_days", ("source_id", "day")),
+    ("source_runs", ("id",)),
 ]
+# Tables a move leaves behind, each for a reason: the target keeps its own migrations,
+# and the others hold only what lapses within minutes (leases, rate-limit windows, arXiv's
+# next slot). A new table must be named in one list or the other (tests/test_transfer.py).
+NOT_MOVED: dict[str, str] = {
+    "schema_migrations": "the target's own",
+    "sqlite_sequence": "SQLite's own (reset_identities sets the counters)",
+    "leases": "held for minutes by a running process",
+    "rate_limits": "windows of an hour at most",
+    "host_pace": "the next request slot per host, seconds ahead",
+}
 _STATE_PREFIX = "transfer:"
 # Columns only one engine has, left to the target to derive (see Dialect.derived_columns).
 ENGINE_ONLY: frozenset[str] = frozenset[str]().union(
