@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import orjson
 
@@ -293,3 +293,30 @@ def iter_json_array(
                 oversized = True
                 item = bytearray()
     yield RecordError(source, f"line {line}", "the JSON array ends before it is closed")
+
+
+Converted = TypeVar("Converted")
+
+
+def json_array_records(
+    data: Input, source: str, convert: Callable[[Any, list[str]], Converted]
+) -> Iterator[Converted | RecordError | RecordWarning]:
+    """Each element of a JSON array converted on its own (`convert` appends what it had to
+    drop to the list it is given, and raises ValueError for an element it cannot use): a
+    bad element is a RecordError, each dropped value a RecordWarning, both naming the
+    record and its line."""
+    for element in iter_json_array(data, source):
+        if isinstance(element, RecordError):
+            yield element
+            continue
+        ordinal, line, item = element
+        where = f"record {ordinal} (line {line})"
+        problems: list[str] = []
+        try:
+            converted = convert(item, problems)
+        except ValueError as exc:
+            yield RecordError(source, where, str(exc))
+            continue
+        for problem in problems:
+            yield RecordWarning(source, where, problem)
+        yield converted

@@ -15,10 +15,8 @@ from typing import Any
 from paperwire.ingest.common import (
     Input,
     Parsed,
-    RecordError,
-    RecordWarning,
     clean_ws,
-    iter_json_array,
+    json_array_records,
 )
 from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
 
@@ -140,18 +138,4 @@ def item_to_paper(item: Any, problems: list[str]) -> Paper:
 
 def parse(data: Input, source: str = "<csl-json>") -> Iterator[Parsed]:
     """Papers of a CSL JSON array, one item at a time (constant memory)."""
-    for element in iter_json_array(data, source):
-        if isinstance(element, RecordError):
-            yield element
-            continue
-        ordinal, line, item = element
-        where = f"record {ordinal} (line {line})"
-        problems: list[str] = []
-        try:
-            paper = item_to_paper(item, problems)
-        except ValueError as exc:
-            yield RecordError(source, where, str(exc))
-            continue
-        for problem in problems:
-            yield RecordWarning(source, where, problem)
-        yield paper
+    yield from json_array_records(data, source, item_to_paper)

@@ -22,7 +22,7 @@ from paperwire.ingest.common import (
     RecordError,
     RecordWarning,
     clean_ws,
-    iter_json_array,
+    json_array_records,
 )
 from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
 
@@ -150,21 +150,7 @@ def parse_items(
     data: Input, source: str = "<hf-daily>"
 ) -> Iterator[DailyItem | RecordError | RecordWarning]:
     """Every entry of a daily-papers response with all its fields (constant memory)."""
-    for element in iter_json_array(data, source):
-        if isinstance(element, RecordError):
-            yield element
-            continue
-        ordinal, line, item = element
-        where = f"record {ordinal} (line {line})"
-        problems: list[str] = []
-        try:
-            daily = item_to_daily(item, problems)
-        except ValueError as exc:
-            yield RecordError(source, where, str(exc))
-            continue
-        for problem in problems:
-            yield RecordWarning(source, where, problem)
-        yield daily
+    yield from json_array_records(data, source, item_to_daily)
 
 
 def parse(data: Input, source: str = "<hf-daily>") -> Iterator[Parsed]:
