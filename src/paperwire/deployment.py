@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 SAMPLE = "sample.jsonl"
-# The demo corpus: every file of paperwire.data whose name starts so (data/SOURCES.md).
+# The demo corpus is every file of paperwire.data named so (data/SOURCES.md).
 DEMO_PREFIX = "demo-"
 # Rule "similar" compares new papers with the vectors of this many most upvoted papers.
 UPVOTED_SAMPLE = 500
@@ -142,8 +142,9 @@ def input_for(text: str, fmt: str | None = None) -> ImportInput:
 
 
 def sample_inputs(sample: bool, demo: bool = True) -> list[ImportInput]:
-    """What `import --sample` reads: the seed papers, then (unless `demo` is False) the
-    demo corpus, so a demo record that is also a seed paper merges into the seed's."""
+    """What `import --sample` reads: the seed papers first (they are the ones listed),
+    then, unless `demo` is False, the demo corpus, whose records merge into any seed
+    paper they are (by arXiv id or title: the store's merge rule)."""
     if not sample:
         return []
     return [SampleInput(), DemoInput()] if demo else [SampleInput()]
