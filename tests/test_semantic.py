@@ -196,7 +196,8 @@ def test_onnx_int8_agrees_with_the_reference(tmp_path, embedder):
 def test_cli_embed_similar_and_modes(tmp_path):
     runner = CliRunner()
     db = ["--db", f"sqlite:///{tmp_path / 'c.db'}"]
-    imported = runner.invoke(cli, [*db, "import", "-q", "--sample"])  # never embeds inline
+    # The seed papers alone (--no-demo): embedding the 5,000 demo records takes minutes.
+    imported = runner.invoke(cli, [*db, "import", "-q", "--sample", "--no-demo"])  # no embedding
     assert imported.exit_code == 0
     assert "245 papers not yet searchable by meaning" in imported.output
     result = runner.invoke(cli, [*db, "embed", "-q"])

@@ -25,9 +25,9 @@ from paperwire.deployment import (
     DigestRun,
     ImportOutcome,
     InputOutcome,
-    SampleInput,
     input_for,
     move_store,
+    sample_inputs,
 )
 from paperwire.errors import ConfigurationError
 from paperwire.ingest import FORMATS
@@ -196,7 +196,18 @@ def _finish_import(outcome: ImportOutcome, list_on: date | None, strict: bool = 
     type=click.Choice(sorted(FORMATS)),
     help="Skip detection; read as this format.",
 )
-@click.option("--sample", is_flag=True, help="Import the demo corpus shipped with paperwire.")
+@click.option(
+    "--sample",
+    is_flag=True,
+    help="Import the corpus shipped with paperwire: the 245 seed papers and the demo corpus "
+    "(5,000 real arXiv records with authors and categories; never listed on a feed).",
+)
+@click.option(
+    "--demo/--no-demo",
+    default=True,
+    show_default=True,
+    help="With --sample: also import the demo corpus (--no-demo: the seed papers alone).",
+)
 @click.option(
     "--list-on",
     "list_on",
@@ -215,6 +226,7 @@ def import_command(
     sources: tuple[str, ...],
     fmt: str | None,
     sample: bool,
+    demo: bool,
     list_on: date | None,
     quiet: bool,
     strict: bool,
@@ -227,7 +239,7 @@ def import_command(
     again is harmless: the same paper is merged, never doubled."""
     if not sources and not sample:
         raise click.UsageError("name at least one PATH or URL, or --sample")
-    inputs = [input_for(s, fmt) for s in sources] + ([SampleInput()] if sample else [])
+    inputs = [input_for(s, fmt) for s in sources] + sample_inputs(sample, demo)
     outcome = deployment.import_sources(
         inputs, list_on=list_on, on_input=_print_input, progress=bars(quiet)
     )

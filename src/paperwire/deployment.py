@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 SAMPLE = "sample.jsonl"
+# The demo corpus is every file of paperwire.data named so (data/SOURCES.md).
+DEMO_PREFIX = "demo-"
 # Rule "similar" compares new papers with the vectors of this many most upvoted papers.
 UPVOTED_SAMPLE = 500
 
@@ -78,9 +80,30 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class SampleInput:
-    """The demo corpus shipped with paperwire."""
+    """The seed papers shipped with paperwire (data/sample.jsonl, 245 papers from the
+    seed listing pages): the papers `--list-on` lists on a day's feed."""
 
     name: str = "sample corpus"
+
+
+@dataclass(frozen=True)
+class DemoInput:
+    """The demo corpus shipped beside the sample: real arXiv records as others recorded
+    them (data/demo-*.gz; data/SOURCES.md), each file read by the importer of its own
+    format. Its papers are searchable and have pages, but are never listed on a feed."""
+
+    name: str = "demo corpus"
+
+
+def demo_files() -> list[str]:
+    """The demo corpus's files, in name order: the files of paperwire.data whose name
+    starts with DEMO_PREFIX."""
+    data = resources.files("paperwire.data")
+    return sorted(
+        entry.name
+        for entry in data.iterdir()
+        if entry.name.startswith(DEMO_PREFIX) and entry.is_file()
+    )
 
 
 @dataclass(frozen=True)
@@ -108,7 +131,7 @@ class UrlInput:
         return self.url
 
 
-ImportInput = SampleInput | FileInput | UrlInput
+ImportInput = SampleInput | DemoInput | FileInput | UrlInput
 
 
 def input_for(text: str, fmt: str | None = None) -> ImportInput:
@@ -116,6 +139,15 @@ def input_for(text: str, fmt: str | None = None) -> ImportInput:
     if text.startswith(("http://", "https://")):
         return UrlInput(text)
     return FileInput(Path(text), fmt)
+
+
+def sample_inputs(sample: bool, demo: bool = True) -> list[ImportInput]:
+    """What `import --sample` reads: the seed papers first (they are the ones listed),
+    then, unless `demo` is False, the demo corpus, whose records merge into any seed
+    paper they are (by arXiv id or title: the store's merge rule)."""
+    if not sample:
+        return []
+    return [SampleInput(), DemoInput()] if demo else [SampleInput()]
 
 
 @dataclass
@@ -407,6 +439,8 @@ class Deployment:
         if isinstance(item, SampleInput):
             data = resources.files("paperwire.data").joinpath(SAMPLE).read_bytes()
             return load(self.store, tap(parse_any(data, item.name, "paperwire")))
+        if isinstance(item, DemoInput):
+            return self._import_demo()
         if isinstance(item, UrlInput):
             from paperwire.ingest.fetch import import_url
 
@@ -417,6 +451,21 @@ class Deployment:
         with open_counted(item.path, progress) as stream:
             items = tap(parse_any(stream, item.name, item.fmt))
             return load(self.store, items, batch_size=self.settings.import_batch_size)
+
+    def _import_demo(self) -> ImportReport:
+        """Every demo file through :func:`parse_any` (format detected from the content,
+        gzip decompressed), one report for them all. The listing tap is not applied: demo
+        papers are never listed on a day's feed, so the feed days stay the seed papers'."""
+        report = ImportReport()
+        data = resources.files("paperwire.data")
+        for name in demo_files():
+            load(
+                self.store,
+                parse_any(data.joinpath(name).read_bytes(), name),
+                batch_size=self.settings.import_batch_size,
+                report=report,
+            )
+        return report
 
     def _background_indexer(self, inputs: Iterable[ImportInput]) -> BackgroundIndexer | None:
         size = sum(
