@@ -192,12 +192,14 @@ class LexicalIndex:
         return self.follow(store, lambda: True, progress)
 
     def lag(self, store: Store) -> int:
-        """How many of the store's changes the index has not applied yet (as saved on disk,
-        so another process's progress counts)."""
+        """How many papers changed or deleted in the store the index has not applied yet
+        (as saved on disk, so another process's progress counts). Papers, not write
+        batches: saving vectors takes batch numbers too, and counting those made a server
+        embedding in the background look behind for minutes."""
         on_disk = self._read_watermark()
         if on_disk.store_id != (store.get_state("store_id") or ""):
-            return store.current_seq()
-        return max(0, store.current_seq() - on_disk.seq_seen)
+            return store.count_papers()
+        return store.count_changes(on_disk.position, on_disk.tombstone_seq)
 
     def follow(
         self,

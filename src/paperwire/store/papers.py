@@ -173,6 +173,18 @@ class PaperTables(Tables):
             row = conn.execute("SELECT value FROM sync_state WHERE name = 'seq'").fetchone()
             return int(row[0]) if row else 0
 
+    def count_changes(self, after: tuple[int, int], tombstones_after: int) -> int:
+        """How many papers changed, and were deleted, after these positions (what a
+        follower of `changes` has still to apply)."""
+        with self.read() as conn:
+            changed = conn.execute(
+                "SELECT count(*) FROM papers WHERE (seq, id) > (?, ?)", after
+            ).fetchone()[0]
+            deleted = conn.execute(
+                "SELECT count(*) FROM paper_tombstones WHERE seq > ?", (tombstones_after,)
+            ).fetchone()[0]
+        return int(changed) + int(deleted)
+
     def changes(self, after: tuple[int, int], tombstones_after: int, limit: int) -> Changes:
         """Papers changed after position `after` = (seq, id), in (seq, id) order, and
         deletions after tombstone seq `tombstones_after`."""
