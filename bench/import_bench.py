@@ -86,7 +86,7 @@ def main() -> None:
         for path in [db, gz_db, bare_db]:
             for suffix in ["", "-wal", "-shm"]:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAPERWIRE_INLINE_EMBED_LIMIT": "0"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         parse = run_child([python, "-c", PARSE_ONLY, str(data)])
         parse_gz = run_child([python, "-c", PARSE_ONLY, str(compressed)])
         bare = run_child([python, "-c", BARE_SQLITE, str(data), str(bare_db)])
