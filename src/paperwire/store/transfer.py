@@ -37,6 +37,11 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("collections", ("id",)),
     ("collection_items", ("collection_id", "paper_id")),
     ("feedback", ("user_id", "paper_id", "signal")),
+    ("comments", ("id",)),
+    ("comment_revisions", ("id",)),
+    ("comment_reports", ("id",)),
+    ("comment_notices", ("id",)),
+    ("comment_mail", ("user_id",)),
 ]
 _STATE_PREFIX = "transfer:"
 # Columns only one engine has, left to the target to derive (see Dialect.derived_columns).
