@@ -96,7 +96,7 @@ def test_counts_and_the_most_discussed_order(store):
     hidden = store.add_comment(keys[1], alice.id, "y", NOW)
     store.set_comment_hidden(hidden.id, alice.id, True, NOW)
     entries, _ = store.feed(NOW.date(), NOW.date(), "discussed")
-    assert [e.paper.key for e in entries][0] == keys[2]
+    assert next(e.paper.key for e in entries) == keys[2]
     assert {e.paper.key: e.comments for e in entries} == {keys[0]: 0, keys[1]: 0, keys[2]: 2}
     assert store.entry(keys[2]).comments == 2
 
