@@ -13,7 +13,7 @@ from paperwire.presentation import paper_url
 from paperwire.store.comments import Comment
 from paperwire.web import comments_usecases as cases
 from paperwire.web.deps import ApiUserDep, ServicesDep, api_caller, client_id
-from paperwire.web.schemas import ERRORS, CommentIn, CommentList, CommentOut, CommentPatch
+from paperwire.web.schemas import ERRORS, PROBLEM, CommentIn, CommentList, CommentOut, CommentPatch
 from paperwire.web.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
@@ -58,7 +58,9 @@ def post_comment(
     return _out(services, made, caller)
 
 
-@router.patch("/comments/{comment_id}", response_model=CommentOut, responses=ERRORS)
+@router.patch(
+    "/comments/{comment_id}", response_model=CommentOut, responses=ERRORS | {409: PROBLEM}
+)
 def patch_comment(
     request: Request, services: ServicesDep, caller: Caller, comment_id: CommentId,
     body: CommentPatch,
