@@ -46,6 +46,8 @@ class Comment:
     root_id: int | None
     parent_author: str | None
     body: str
+    html: str  # the body rendered and sanitised when written (discussion/markup.py)
+    rendered_with: int  # the renderer version that made `html` (0: none)
     status: Status
     created_at: datetime
     edited_at: datetime | None
@@ -80,6 +82,8 @@ def _comment(row: Row) -> Comment:
         root_id=row["root_id"],
         parent_author=row["parent_author"],
         body=row["body"],
+        html=row["html"],
+        rendered_with=int(row["rendered_with"]),
         status=row["status"],
         created_at=_time(row["created_at"]),
         edited_at=parse_iso(row["edited_at"]),
@@ -180,10 +184,12 @@ class CommentTables(Tables):
         now: datetime,
         parent_id: int | None = None,
         mentioned: list[int] | None = None,
+        rendered: tuple[str, int] = ("", 0),
     ) -> Comment:
         """Store a comment (a reply when `parent_id` is given) and the notices it
         causes: a reply to the parent's author, a mention to each mentioned reader (never
-        to the writer). KeyError for an unknown paper; LookupError for a parent that is
+        to the writer). `rendered`: its HTML and the renderer version that made it.
+        KeyError for an unknown paper; LookupError for a parent that is
         not a live comment on the same paper."""
         with self.write() as conn:
             paper = find_row(conn, key)
@@ -204,9 +210,9 @@ class CommentTables(Tables):
                 parent_author = parent["user_id"]
             new_id = int(
                 conn.execute(
-                    "INSERT INTO comments (paper_id, user_id, parent_id, root_id, body, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                    (paper["id"], user_id, parent_id, root_id, body, iso(now)),
+                    "INSERT INTO comments (paper_id, user_id, parent_id, root_id, body, html, "
+                    "rendered_with, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (paper["id"], user_id, parent_id, root_id, body, *rendered, iso(now)),
                 ).fetchone()[0]
             )
             told: set[int] = {user_id}
@@ -230,7 +236,12 @@ class CommentTables(Tables):
         )
 
     def edit_comment(
-        self, comment_id: int, user_id: int, body: str, now: datetime
+        self,
+        comment_id: int,
+        user_id: int,
+        body: str,
+        now: datetime,
+        rendered: tuple[str, int] = ("", 0),
     ) -> Comment | None:
         """Replace the text of the reader's own live comment, keeping the old text as a
         revision; None when it is not theirs, or is deleted or hidden."""
@@ -248,8 +259,9 @@ class CommentTables(Tables):
                     (comment_id, old[0], iso(now)),
                 )
                 conn.execute(
-                    "UPDATE comments SET body = ?, edited_at = ? WHERE id = ? AND user_id = ?",
-                    (body, iso(now), comment_id, user_id),
+                    "UPDATE comments SET body = ?, html = ?, rendered_with = ?, edited_at = ? "
+                    "WHERE id = ? AND user_id = ?",
+                    (body, *rendered, iso(now), comment_id, user_id),
                 )
             return self._one(conn, comment_id)
 
@@ -258,7 +270,7 @@ class CommentTables(Tables):
         stays as the thread's placeholder. False when it is not theirs (or is gone)."""
         with self.write() as conn:
             changed = conn.execute(
-                "UPDATE comments SET status = 'deleted', body = '' "
+                "UPDATE comments SET status = 'deleted', body = '', html = '', rendered_with = 0 "
                 "WHERE id = ? AND user_id = ? AND status != 'deleted'",
                 (comment_id, user_id),
             ).rowcount

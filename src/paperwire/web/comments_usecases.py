@@ -36,6 +36,9 @@ def shown_body(comment: Comment, viewer: User | None) -> Markup | None:
         return None
     if comment.status == "hidden" and not (viewer is not None and viewer.is_curator):
         return None
+    if comment.rendered_with == markup.VERSION and comment.html:
+        # Rendered and sanitised by markup.render when written (markup.stored).
+        return Markup(comment.html)  # noqa: S704
     return markup.render_cached(comment.body)
 
 
@@ -69,7 +72,7 @@ def post(
     mentioned = services.store.handles_to_ids(markup.mentions(text)[:20])
     try:
         made = services.store.add_comment(
-            key, reader.id, text, now, parent_id, list(mentioned.values())
+            key, reader.id, text, now, parent_id, list(mentioned.values()), markup.stored(text)
         )
     except KeyError as exc:
         raise UserError(f"no paper {key[:200]!r} here", 404) from exc
@@ -94,7 +97,7 @@ def edit(services: Services, reader: User, comment_id: int, body: str, address: 
     text = rules.check_text(body)
     now = services.clock()
     rules.check_writer(services.store, rules.Writer(reader.id, address), text, now, True)
-    changed = services.store.edit_comment(comment_id, reader.id, text, now)
+    changed = services.store.edit_comment(comment_id, reader.id, text, now, markup.stored(text))
     if changed is None:
         raise UserError(f"comment {comment_id} cannot be edited (hidden by a curator?)", 409)
     services.pages.clear()

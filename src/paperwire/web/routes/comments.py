@@ -201,7 +201,7 @@ def comments_atom(request: Request, services: ServicesDep, key: str) -> Response
         add(item, "link", rel="alternate", type="text/html", href=link)
         author = add(item, "author")
         add(author, "name", comment.author or "a former reader")
-        add(item, "content", str(markup.render_cached(comment.body)), type="html")
+        add(item, "content", str(cases.shown_body(comment, None) or ""), type="html")
     return Response(
         ET.tostring(feed, encoding="utf-8", xml_declaration=True), media_type=MEDIA_TYPE
     )

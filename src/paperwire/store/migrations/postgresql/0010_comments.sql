@@ -8,6 +8,8 @@ CREATE TABLE comments (
     parent_id   BIGINT REFERENCES comments (id) ON DELETE SET NULL,  -- the comment replied to
     root_id     BIGINT REFERENCES comments (id) ON DELETE SET NULL,  -- its thread's top comment
     body        TEXT NOT NULL,                     -- Markdown as written ('' once deleted)
+    html        TEXT NOT NULL DEFAULT '',          -- body rendered and sanitised on writing
+    rendered_with INTEGER NOT NULL DEFAULT 0,      -- markup.VERSION that made html
     status      TEXT NOT NULL DEFAULT 'visible'
                 CHECK (status IN ('visible', 'deleted', 'hidden')),
     created_at  TEXT NOT NULL,
