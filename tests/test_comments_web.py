@@ -96,7 +96,7 @@ def test_threads_reply_edit_delete_without_javascript(site):
     alice = reader(site, "alice")
     top = comment_id(post(site, key, "Nice result: $\\sum_i x_i^2$ holds.\n\n- one\n- two"))
     bob = reader(site, "bob")
-    reply = comment_id(post(site, key, f"@{alice.handle} why *that*?", parent=top))
+    reply = comment_id(post(site, key, f"@{alice.handle} why *that*? cc @nobody-here", parent=top))
     carol = reader(site, "carol")
     deeper = comment_id(post(site, key, "Because of the lemma.", parent=reply))
 
@@ -108,6 +108,15 @@ def test_threads_reply_edit_delete_without_javascript(site):
     assert f"in reply to {bob.handle}" in " ".join(found[deeper].split())
     assert "<msub>" in page.text or "<msubsup>" in page.text  # math as MathML
     assert f'href="/users/{alice.handle}"' in page.text
+    assert "/users/nobody-here" not in page.text  # only readers that exist are linked
+    # The HTML kept beside the Markdown is what the page shows; stale HTML (an older
+    # renderer) is rendered again from the Markdown.
+    stored = site.store.get_comment(top)
+    assert stored.html and stored.html in page.text
+    with site.store.write() as conn:
+        conn.execute("UPDATE comments SET rendered_with = 0, html = '<p>stale</p>'")
+    again = site.client.get(f"/papers/{key}").text
+    assert "stale" not in again and stored.html in again
     assert "Discussion (3)" in page.text
     assert carol.handle in found[deeper]
 

@@ -419,6 +419,11 @@ class CommentTables(Tables):
             ).rowcount
             if not claimed:
                 return False
+            taken = conn.execute(
+                "SELECT 1 FROM outbox WHERE user_id = ? AND period = ?", (user_id, message.period)
+            ).fetchone()
+            if taken is not None:  # a clock set back into an hour already mailed
+                return False
             outbox_id = conn.execute(
                 "INSERT INTO outbox (user_id, period, recipient, message_id, message, "
                 "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",

@@ -72,8 +72,9 @@ def post(
     mentioned = services.store.handles_to_ids(markup.mentions(text)[:20])
     try:
         made = services.store.add_comment(
-            key, reader.id, text, now, parent_id, list(mentioned.values()), markup.stored(text)
-        )
+            key, reader.id, text, now, parent_id, list(mentioned.values()),
+            markup.stored(text, set(mentioned)),
+        )  # fmt: skip
     except KeyError as exc:
         raise UserError(f"no paper {key[:200]!r} here", 404) from exc
     except LookupError as exc:
@@ -97,7 +98,10 @@ def edit(services: Services, reader: User, comment_id: int, body: str, address: 
     text = rules.check_text(body)
     now = services.clock()
     rules.check_writer(services.store, rules.Writer(reader.id, address), text, now, True)
-    changed = services.store.edit_comment(comment_id, reader.id, text, now, markup.stored(text))
+    known = set(services.store.handles_to_ids(markup.mentions(text)[:20]))
+    changed = services.store.edit_comment(
+        comment_id, reader.id, text, now, markup.stored(text, known)
+    )
     if changed is None:
         raise UserError(f"comment {comment_id} cannot be edited (hidden by a curator?)", 409)
     services.pages.clear()

@@ -61,11 +61,10 @@ def post_comment(
     parent: Annotated[int | None, Form(ge=1, le=2**62)] = None,
 ) -> Response:
     """Write a comment or a reply."""
+    usecases.paper_entry(services, key, reader)  # an unknown paper: 404, nothing to show
     try:
         made = cases.post(services, reader, key, body, parent, client_id(request))
     except UserError as exc:
-        if exc.status == 404 and "paper" in str(exc):
-            raise
         return paper_with_error(
             request, services, reader, key, exc, draft=body, draft_parent=parent
         )
