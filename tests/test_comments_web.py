@@ -434,3 +434,39 @@ def test_replies_and_mentions_are_mailed_in_one_batch_once(mail_site, smtp):
     assert "Mail them to me" in site.client.get("/account").text
     site.client.post("/account/comment-mail", data={"enabled": "1", "csrf_token": site.csrf()})
     assert site.store.comment_mail_enabled(alice.id)
+
+
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)
+def test_generated_comment_forms_never_fail_the_server(site):
+    """Hypothesis-built bodies, parents and keys through the form: a page or a clear
+    error, never a 5xx; whatever is stored renders inside the allow-list."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from test_comments_markup import check
+
+    key = first_key(site)
+    reader(site, "fuzzer")
+    csrf = site.csrf()
+
+    @settings(
+        max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
+    @given(
+        body=st.text(max_size=400)
+        | st.sampled_from(["<script>x</script>", "$\\href{javascript:x}{y}$"]),
+        parent=st.none() | st.sampled_from(["0", "1", "-5", "x", "99999999999999999999999", "1e3"]),
+    )
+    def exercise(body, parent):
+        data = {"body": body, "csrf_token": csrf} | (
+            {"parent": parent} if parent is not None else {}
+        )
+        response = site.client.post(f"/papers/{key}/comments", data=data, follow_redirects=False)
+        assert response.status_code in (303, 400, 404, 422, 429), response.status_code
+        site.clock.now += timedelta(minutes=2)  # keep clear of the rate limit now and then
+
+    exercise()
+    for comment in site.store.paper_comments(key):
+        check(comment.html)
+    page = site.client.get(f"/papers/{key}")
+    assert page.status_code == 200
