@@ -162,3 +162,27 @@ def test_a_move_copies_the_discussion(store, tmp_path):
         assert later.id > max(c.id for c in moved)
     finally:
         target.close()
+
+
+def test_a_move_to_postgresql_keeps_ids_and_continues_them(tmp_path, postgres_templates):
+    source = open_store(f"sqlite:///{tmp_path / 'source.db'}", index_root=tmp_path / "a")
+    target = open_store(postgres_templates.postgres_url(False), index_root=tmp_path / "b")
+    try:
+        keys = papers(source)
+        alice, bob = users(source, "alice", "bob")
+        top = source.add_comment(keys[0], alice.id, "top", NOW)
+        source.add_comment(keys[0], bob.id, "reply", NOW, top.id)
+        ids = [n.id for n in source.pending_notices(alice.id)]
+        before = NOW - timedelta(hours=1)
+        assert source.record_notice_batch(
+            alice.id, ids, message(alice.id, "comments:h"), before, NOW
+        )
+        report = transfer(source, target, 100)
+        assert report.ok, [t for t in report.tables if not t.ok]
+        assert [c.body for c in target.paper_comments(keys[0])] == ["top", "reply"]
+        assert target.outbox_counts() == {"queued": 1}
+        later = target.add_comment(keys[0], alice.id, "after", NOW, top.id)
+        assert later.id == 3 and later.root_id == top.id
+    finally:
+        source.close()
+        target.close()
