@@ -186,3 +186,46 @@ def test_a_move_to_postgresql_keeps_ids_and_continues_them(tmp_path, postgres_te
     finally:
         source.close()
         target.close()
+
+
+def test_upgrading_a_sqlite_store_keeps_its_outbox(tmp_path):
+    """Migration 0010 rebuilds SQLite's outbox (a NOT NULL cannot be dropped there): a
+    store at 0009 with a queued digest keeps it, claimable, with its id."""
+    import sqlite3
+
+    from paperwire.store import migrations
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
+    )
+    for migration in migrations.load("sqlite"):
+        if migration.version < 10:
+            conn.executescript(migration.sql)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                (migration.version, migration.name),
+            )
+    conn.execute(
+        "INSERT INTO subscriptions (email, frequency, status, created_at) "
+        "VALUES ('a@example.org', 'daily', 'active', '2026-11-01T00:00:00Z')"
+    )
+    conn.execute(
+        "INSERT INTO outbox (id, subscription_id, period, recipient, message_id, message, "
+        "next_attempt_at, created_at) VALUES (7, 1, 'daily:2026-11-22', 'a@example.org', "
+        "'<m@t>', x'00', '2026-11-22T00:00:00Z', '2026-11-22T00:00:00Z')"
+    )
+    conn.commit()
+    conn.close()
+    store = open_store(f"sqlite:///{path}", index_root=tmp_path / "idx")
+    try:
+        assert 10 in store.applied_migrations()
+        [item] = store.claim_outbox(NOW, NOW + timedelta(minutes=5), 10)
+        assert (item.id, item.subscription_id, item.period) == (7, 1, "daily:2026-11-22")
+        with store.read() as check:
+            assert check.execute("PRAGMA foreign_key_check").fetchall() == []
+            assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        store.close()
