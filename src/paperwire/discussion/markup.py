@@ -194,8 +194,8 @@ def render_cached(text: str) -> Markup:
 def stored(text: str, handles: Container[str] | None = None) -> tuple[str, int]:
     """What the store keeps beside a comment's Markdown: its HTML (mentions linked for
     `handles`, the readers that exist) and VERSION. A page
-    of 500 comments rendered from Markdown each time took 730 ms (latex2mathml and
-    markdown-it); from the stored HTML, 23 ms (bench/RESULTS.md §13)."""
+    of 500 comments rendered from Markdown each time took 869 ms p95 (latex2mathml and
+    markdown-it); from the stored HTML, 56 ms (bench/RESULTS.md §13)."""
     return str(render(text, handles)), VERSION
 
 
