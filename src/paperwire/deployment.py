@@ -27,6 +27,7 @@ from paperwire.digest.mailer import Mailer, make_mailer
 from paperwire.digest.periods import FREQUENCIES, Frequency
 from paperwire.digest.run import ComposeReport, compose_due
 from paperwire.digest.send import SendReport, deliver
+from paperwire.discussion.notify import NoticeRun, queue_batches
 from paperwire.errors import ConfigurationError
 from paperwire.ingest import parse_any
 from paperwire.ingest.common import ParseError
@@ -635,8 +636,15 @@ class Deployment:
                     dry_run=dry_run, progress=advance,
                 )  # fmt: skip
             composed.append(report)
+        if not dry_run:
+            self.queue_comment_mail()
         sent = None if dry_run else self.deliver_outbox(progress)
         return DigestRun(composed, sent, self.store.outbox_counts())
+
+    def queue_comment_mail(self) -> NoticeRun:
+        """Write the due batches of reply/mention mail to the outbox (at most one per
+        reader per hour; discussion/notify.py); `deliver_outbox` sends them."""
+        return queue_batches(self.store, self.settings, self.secret, self.clock())
 
     def deliver_outbox(self, progress: Progress = silent) -> SendReport:
         """Send every message of the outbox that is due (retries included)."""
@@ -651,6 +659,7 @@ class Deployment:
         if self.clock().hour >= self.settings.digest_hour and self.sources_settled():
             self.run_digests()
         else:
+            self.queue_comment_mail()
             self.deliver_outbox()
         return False
 

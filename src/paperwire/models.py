@@ -175,6 +175,7 @@ class FeedEntry:
     upvotes: int
     submission: Submission | None = None
     voted: bool = False  # by the reader looking at it
+    comments: int = 0  # visible comments on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,10 +208,11 @@ class Subscription:
 
 @dataclass(slots=True)
 class OutboxItem:
-    """A composed digest waiting in (or claimed from) the outbox."""
+    """A composed digest (or a reader's batch of comment notices: no subscription)
+    waiting in (or claimed from) the outbox."""
 
     id: int
-    subscription_id: int
+    subscription_id: int | None
     period: str
     recipient: str
     message_id: str

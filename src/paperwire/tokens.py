@@ -78,3 +78,20 @@ def signing_key(settings: Settings, store: Store) -> str:
     if not key:
         raise RuntimeError("the store has no signing key: set PAPERWIRE_SECRET_KEY")
     return key
+
+
+def comment_mail_token(secret: str, user_id: int) -> str:
+    """The token of a reader's one-click "stop reply and mention mail" link:
+    '<user id>.<mac>' (it only ever turns mail off, so it does not expire)."""
+    return f"{user_id}.{_mac(secret, f'comment-mail:{user_id}')}"
+
+
+def read_comment_mail_token(secret: str, token: str) -> int | None:
+    """The reader a genuine comment-mail token was made for, or None."""
+    if len(token) > 80 or not token.isascii():
+        return None
+    head, _, mac = token.partition(".")
+    if not head.isdecimal() or len(head) > 18:
+        return None
+    expected = _mac(secret, f"comment-mail:{int(head)}")
+    return int(head) if hmac.compare_digest(expected, mac) else None

@@ -39,6 +39,8 @@ def text_item(item: DigestItem, index: int, base: str, with_reason: bool) -> str
     facts = [author_line(paper)]
     facts.append(paper.published.isoformat() if paper.published else "")
     facts.append(f"{upvotes} upvote{'s' if upvotes != 1 else ''}")
+    comments = item.entry.comments
+    facts.append(f"{comments} comment{'s' if comments != 1 else ''}" if comments else "")
     facts.append(item.reason if with_reason else "")
     lines = [f"{index}. {plain(paper.title)}", "   " + " · ".join(f for f in facts if f)]
     if paper.abstract:

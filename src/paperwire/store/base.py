@@ -4,8 +4,9 @@ Nothing outside ``store/`` writes SQL: callers speak in Papers and these records
 search indexes beside a store follow its change feed (:meth:`Store.changes`).
 
 The SQL both engines share is written once, in the table modules the Store is made of
-(papers.py, community.py, digests.py, collections.py); an engine supplies connections (``read``,
-``write``), migrations and its dialect (store/dialect.py), and whatever only it does."""
+(papers.py, community.py, digests.py, collections.py, comments.py); an engine supplies
+connections (``read``, ``write``), migrations and its dialect (store/dialect.py), and
+whatever only it does."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from paperwire.store.collections import CollectionTables
+from paperwire.store.comments import CommentTables
 from paperwire.store.community import CommunityTables
 from paperwire.store.digests import DigestTables
 from paperwire.store.limits import LimitTables
@@ -52,7 +54,13 @@ class NativeSearch(Protocol):
 
 
 class Store(
-    PaperTables, CommunityTables, DigestTables, LimitTables, SourceTables, CollectionTables
+    PaperTables,
+    CommunityTables,
+    DigestTables,
+    LimitTables,
+    SourceTables,
+    CollectionTables,
+    CommentTables,
 ):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 

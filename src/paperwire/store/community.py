@@ -19,8 +19,11 @@ from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
 
 # Total upvotes: the count the source site reported plus the votes cast here.
 _TOTAL = "p.upvotes + (SELECT count(*) FROM votes v WHERE v.paper_id = p.id)"
+# Visible comments (the cards' count and the "most discussed" order).
+_COMMENTS = "(SELECT count(*) FROM comments c WHERE c.paper_id = p.id AND c.status = 'visible')"
 _ENTRY_SELECT = (
-    f"SELECT p.*, {_TOTAL} AS total_votes, s.id AS s_id, s.day AS s_day, "
+    f"SELECT p.*, {_TOTAL} AS total_votes, {_COMMENTS} AS comment_count, "
+    "s.id AS s_id, s.day AS s_day, "
     "s.submitted_at AS s_at, s.hidden AS s_hidden, u.handle AS s_handle, "
     "s.upstream_source AS s_upstream_source, s.upstream_submitter AS s_upstream_submitter "
 )
@@ -48,7 +51,12 @@ def _entry(row: Row) -> FeedEntry:
             upstream_source=row["s_upstream_source"],
             upstream_submitter=row["s_upstream_submitter"],
         )
-    return FeedEntry(row_to_paper(row), int(row["total_votes"]), submission)
+    return FeedEntry(
+        row_to_paper(row),
+        int(row["total_votes"]),
+        submission,
+        comments=int(row["comment_count"]),
+    )
 
 
 def new_handle() -> str:
@@ -354,11 +362,10 @@ class CommunityTables(Tables):
         """Papers listed on the days first..last, and how many there are in all."""
         where = "s.day BETWEEN ? AND ?" + ("" if include_hidden else " AND s.hidden = 0")
         params: tuple[object, ...] = (first.isoformat(), last.isoformat())
-        sort = (
-            "total_votes DESC, s.submitted_at DESC, s.id DESC"
-            if order == "upvotes"
-            else "s.submitted_at DESC, s.id DESC"
-        )
+        sort = {
+            "upvotes": "total_votes DESC, s.submitted_at DESC, s.id DESC",
+            "discussed": "comment_count DESC, total_votes DESC, s.submitted_at DESC, s.id DESC",
+        }.get(order, "s.submitted_at DESC, s.id DESC")
         with self.read() as conn:
             rows = conn.execute(
                 f"{_ENTRY_SELECT} FROM submissions s JOIN papers p ON p.id = s.paper_id "

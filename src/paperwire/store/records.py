@@ -8,7 +8,7 @@ from typing import Literal
 
 from paperwire.models import Paper
 
-FeedOrder = Literal["upvotes", "newest"]
+FeedOrder = Literal["upvotes", "newest", "discussed"]
 
 
 class StoreError(Exception):

@@ -40,6 +40,11 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("sources", ("id",)),
     ("source_days", ("source_id", "day")),
     ("source_runs", ("id",)),
+    ("comments", ("id",)),
+    ("comment_revisions", ("id",)),
+    ("comment_reports", ("id",)),
+    ("comment_notices", ("id",)),
+    ("comment_mail", ("user_id",)),
 ]
 # Tables a move leaves behind, each for a reason: the target keeps its own migrations,
 # and the others hold only what lapses within minutes (leases, rate-limit windows, arXiv's

@@ -36,6 +36,12 @@ NOTICES = {
     "created": "Created.",
     "deleted": "Deleted.",
     "changed": "Done.",
+    "commented": "Your comment is posted.",
+    "comment-edited": "Your comment is saved.",
+    "comment-deleted": "Your comment is deleted.",
+    "comment-reported": "Thank you: the curators will look at it.",
+    "comment-hidden": "The comment is hidden.",
+    "comment-shown": "The comment is shown again.",
 }
 
 

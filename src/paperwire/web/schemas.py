@@ -54,6 +54,7 @@ class PaperOut(BaseModel):
     local_upvotes: int = Field(default=0, description="Votes cast on this site")
     voted: bool = Field(description="Whether the caller has upvoted it")
     listed: Listing | None
+    comments: int = Field(default=0, description="Visible comments on it")
 
 
 class PaperPage(BaseModel):
@@ -160,6 +161,7 @@ def paper_out(base_url: str, entry: FeedEntry) -> PaperOut:
         upstream_upvotes=paper.upvotes,
         local_upvotes=entry.upvotes - paper.upvotes,
         voted=entry.voted,
+        comments=entry.comments,
         listed=Listing(
             day=listing.day,
             submitter=listing.submitter,
@@ -280,3 +282,48 @@ class RecommendationList(BaseModel):
     data: list[RecommendationOut]
     collection: int
     method: str = Field(description="'model' (linear, >= 3 papers) or 'centroid'")
+
+
+# -- comments ---------------------------------------------------------------------------
+
+
+class CommentIn(BaseModel):
+    """A new comment (Markdown with $math$), or a reply when parent_id is given."""
+
+    body: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="Markdown, at most 10,000 characters once trimmed",
+    )
+    parent_id: int | None = Field(
+        default=None, ge=1, le=2**62, description="The comment replied to"
+    )
+
+
+class CommentPatch(BaseModel):
+    """The new text of one's own comment."""
+
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class CommentOut(BaseModel):
+    """A comment; `body`/`html` are null once it is deleted or hidden."""
+
+    id: int
+    paper: str = Field(description="The paper's key")
+    author: str | None = Field(description="The writer's handle; null once the account is gone")
+    parent_id: int | None
+    thread_id: int | None = Field(description="The thread's top comment; null for a top comment")
+    status: Literal["visible", "deleted", "hidden"]
+    body: str | None = Field(description="The Markdown as written")
+    html: str | None = Field(description="The body rendered and sanitised")
+    created_at: datetime
+    edited_at: datetime | None
+    url: str
+
+
+class CommentList(BaseModel):
+    """A paper's comments, oldest first."""
+
+    data: list[CommentOut]
+    next: str | None = None

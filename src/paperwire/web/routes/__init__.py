@@ -12,6 +12,8 @@ from paperwire.web.routes import (
     api,
     collections,
     collections_api,
+    comments,
+    comments_api,
     docs,
     feed,
     feeds,
@@ -22,6 +24,9 @@ from paperwire.web.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    # Before api and papers: their /papers/{key:path} would take .../comments.
+    comments_api.router,
+    comments.router,
     collections_api.router,
     collections.router,
     api.router,

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.web import collections_usecases, usecases
+from paperwire.web import collections_usecases, comments_usecases, usecases
 from paperwire.web.deps import (
     CsrfChecked,
     NextField,
@@ -140,6 +140,7 @@ def _account(
         tokens=mine.tokens,
         subscriptions=mine.subscriptions,
         feedback=collections_usecases.feedback(services, reader),
+        comment_mail=comments_usecases.mail_enabled(services, reader),
         new_token=new,
     )
 

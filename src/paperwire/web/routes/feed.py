@@ -67,14 +67,23 @@ def daily(
 
 
 @router.get("/trending", response_class=HTMLResponse)
-def trending(request: Request, services: ServicesDep, user: ReaderDep) -> Response:
-    """Upvotes with time decay."""
+def trending(
+    request: Request,
+    services: ServicesDep,
+    user: ReaderDep,
+    sort: Literal["trending", "discussed"] = "trending",
+) -> Response:
+    """Upvotes with time decay (or, sort=discussed, the same week by comments)."""
 
     def build() -> HTMLResponse:
+        ranked = usecases.trending(services, TRENDING_SHOWN, user)
+        if sort == "discussed":  # stable: equal counts keep the trending order
+            ranked.sort(key=lambda pair: -pair[0].comments)
         return render(
             request,
             "trending.html",
-            ranked=usecases.trending(services, TRENDING_SHOWN, user),
+            ranked=ranked,
+            sort=sort,
             formula=ranking.FORMULA,
             window_days=ranking.WINDOW_DAYS,
         )

@@ -14,7 +14,7 @@ from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.presentation import anchor, paper_url
 from paperwire.search.hybrid import Mode
-from paperwire.web import usecases
+from paperwire.web import comments_usecases, usecases
 from paperwire.web.deps import (
     CategoryQuery,
     CsrfChecked,
@@ -92,7 +92,11 @@ def paper(request: Request, services: ServicesDep, user: ReaderDep, key: str) ->
         entry = usecases.paper_entry(services, key, user)
         similar = usecases.similar_entries(services, entry.paper.key)
         usecases.mark_voted(services, similar, user)
-        return render(request, "paper.html", e=entry, similar=similar)
+        return render(
+            request, "paper.html", e=entry, similar=similar,
+            d=comments_usecases.discussion(services, entry.paper.key),
+            body_of=comments_usecases.shown_body,
+        )  # fmt: skip
 
     return cached(request, services, build)
 

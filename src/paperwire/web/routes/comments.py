@@ -1,0 +1,206 @@
+"""Comments on paper pages, without JavaScript: post (and reply), edit, delete, report —
+each a plain form with its CSRF token, answered by a redirect back to the comment
+(post/redirect/get) or by the page again with the error beside the kept text; curators
+hide and restore and see the reports at /curate/reports; a paper's discussion as Atom;
+the one-click link that stops reply/mention mail."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from paperwire.discussion import markup
+from paperwire.errors import UserError
+from paperwire.models import User
+from paperwire.presentation import paper_url
+from paperwire.texmath import plain as tex_plain
+from paperwire.web import comments_usecases as cases
+from paperwire.web import usecases
+from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, client_id, signed_in
+from paperwire.web.render import render
+from paperwire.web.routes.feeds import ATOM, MEDIA_TYPE
+from paperwire.xmltext import xml_safe
+
+router = APIRouter(include_in_schema=False)
+
+BodyField = Annotated[str, Form(max_length=markup.MAX_CHARS * 2)]
+CommentId = Annotated[int, Path(ge=1, le=2**62)]
+Writer = Annotated[User, Depends(signed_in("comment"))]
+
+
+def _at(comment_key: str, comment_id: int, notice: str) -> RedirectResponse:
+    return RedirectResponse(
+        f"{paper_url(comment_key)}?notice={notice}#comment-{comment_id}", status_code=303
+    )
+
+
+def paper_with_error(
+    request: Request, services: ServicesDep, user: User | None, key: str, error: UserError,
+    **draft: object,
+) -> HTMLResponse:  # fmt: skip
+    """The paper page again, the error beside the text the reader wrote."""
+    entry = usecases.paper_entry(services, key, user)
+    return render(
+        request, "paper.html", status=error.status, e=entry, similar=[],
+        d=cases.discussion(services, entry.paper.key), body_of=cases.shown_body,
+        comment_error=str(error), **draft,
+    )  # fmt: skip
+
+
+@router.post("/papers/{key:path}/comments", response_class=HTMLResponse)
+def post_comment(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Writer,
+    key: str,
+    body: BodyField = "",
+    parent: Annotated[int | None, Form(ge=1, le=2**62)] = None,
+) -> Response:
+    """Write a comment or a reply."""
+    usecases.paper_entry(services, key, reader)  # an unknown paper: 404, nothing to show
+    try:
+        made = cases.post(services, reader, key, body, parent, client_id(request))
+    except UserError as exc:
+        return paper_with_error(
+            request, services, reader, key, exc, draft=body, draft_parent=parent
+        )
+    return _at(made.paper_key, made.id, "commented")
+
+
+@router.get("/comments/{comment_id}/edit", response_class=HTMLResponse)
+def edit_form(
+    request: Request, services: ServicesDep, reader: Writer, comment_id: CommentId
+) -> Response:
+    """The edit form of one's own comment."""
+    comment = cases.own(services, reader, comment_id)
+    return render(request, "comment_edit.html", c=comment, body=comment.body)
+
+
+@router.post("/comments/{comment_id}/edit", response_class=HTMLResponse)
+def edit(
+    request: Request, services: ServicesDep, _: CsrfChecked, reader: Writer,
+    comment_id: CommentId, body: BodyField = "",
+) -> Response:  # fmt: skip
+    """Save an edit of one's own comment."""
+    comment = cases.own(services, reader, comment_id)
+    try:
+        changed = cases.edit(services, reader, comment_id, body, client_id(request))
+    except UserError as exc:
+        return render(
+            request, "comment_edit.html", status=exc.status, c=comment, body=body, error=str(exc)
+        )
+    return _at(changed.paper_key, changed.id, "comment-edited")
+
+
+@router.post("/comments/{comment_id}/delete")
+def delete(
+    services: ServicesDep, _: CsrfChecked, reader: Writer, comment_id: CommentId
+) -> Response:
+    """Delete one's own comment."""
+    comment = cases.delete(services, reader, comment_id)
+    return _at(comment.paper_key, comment.id, "comment-deleted")
+
+
+@router.post("/comments/{comment_id}/report")
+def report(
+    services: ServicesDep, _: CsrfChecked, reader: Writer, comment_id: CommentId,
+    reason: Annotated[str, Form(max_length=cases.MAX_REASON * 2)] = "",
+) -> Response:  # fmt: skip
+    """Report a comment to the curators."""
+    comment = cases.report(services, reader, comment_id, reason)
+    return _at(comment.paper_key, comment.id, "comment-reported")
+
+
+@router.post("/comments/{comment_id}/hide")
+def hide(
+    services: ServicesDep, _: CsrfChecked,
+    curator: Annotated[User, Depends(signed_in("curate"))], comment_id: CommentId,
+    hidden: Annotated[Literal["0", "1"], Form()] = "1",
+) -> Response:  # fmt: skip
+    """A curator hides a comment (hidden=1) or restores it (hidden=0)."""
+    comment = cases.moderate(services, curator, comment_id, hidden == "1")
+    return _at(
+        comment.paper_key, comment.id, "comment-hidden" if hidden == "1" else "comment-shown"
+    )
+
+
+@router.get("/curate/reports", response_class=HTMLResponse)
+def reports(
+    request: Request, services: ServicesDep, curator: Annotated[User, Depends(signed_in("curate"))]
+) -> Response:
+    """The curators' queue of reported comments."""
+    return render(
+        request, "reports.html", reports=cases.reported(services, curator), body_of=cases.shown_body
+    )
+
+
+@router.post("/account/comment-mail")
+def comment_mail(
+    services: ServicesDep, _: CsrfChecked, reader: Writer,
+    enabled: Annotated[Literal["0", "1"], Form()] = "1",
+) -> Response:  # fmt: skip
+    """The account page's setting: mail me replies and mentions (batched hourly)."""
+    cases.set_mail(services, reader, enabled == "1")
+    return RedirectResponse("/account?notice=changed#comment-mail", status_code=303)
+
+
+@router.get("/comments/mail/{token}/unsubscribe", response_class=HTMLResponse)
+def unsubscribe_form(
+    request: Request, user: ReaderDep, token: Annotated[str, Path(max_length=80)]
+) -> Response:
+    """The mailed link's page: one button (a mail scanner's GET changes nothing)."""
+    return render(request, "comment_mail_off.html", token=token, done=False)
+
+
+@router.post("/comments/mail/{token}/unsubscribe", response_class=HTMLResponse)
+def unsubscribe(
+    request: Request, services: ServicesDep, token: Annotated[str, Path(max_length=80)]
+) -> Response:
+    """One-click (RFC 8058): the signed token is the authority; no session or CSRF."""
+    cases.unsubscribe_mail(services, token)
+    return render(request, "comment_mail_off.html", token=token, done=True)
+
+
+@router.get("/feeds/papers/{key:path}/comments.atom", response_class=Response)
+def comments_atom(request: Request, services: ServicesDep, key: str) -> Response:
+    """A paper's discussion as Atom: its visible comments, newest first."""
+    entry = usecases.paper_entry(services, key, None)
+    comments = [c for c in cases.comments_of(services, key) if c.status == "visible"][::-1][:100]
+    base = services.settings.base_url.rstrip("/")
+    page = base + paper_url(entry.paper.key)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+
+    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(
+            parent, f"{{{ATOM}}}{tag}", {k: xml_safe(v) for k, v in attrs.items()}
+        )
+        if text is not None:
+            element.text = xml_safe(text)
+        return element
+
+    self_url = f"{base}/feeds/papers/{entry.paper.key}/comments.atom"
+    add(feed, "id", self_url)
+    add(feed, "title", f"Discussion of “{tex_plain(entry.paper.title)}”")
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    updated = max((c.edited_at or c.created_at for c in comments), default=services.clock())
+    add(feed, "updated", updated.strftime(stamp))
+    add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    add(feed, "link", rel="alternate", type="text/html", href=page)
+    for comment in comments:
+        item = add(feed, "entry")
+        link = f"{page}#comment-{comment.id}"
+        add(item, "id", link)
+        add(item, "title", markup.plain(comment.body, 80))
+        add(item, "updated", (comment.edited_at or comment.created_at).strftime(stamp))
+        add(item, "published", comment.created_at.strftime(stamp))
+        add(item, "link", rel="alternate", type="text/html", href=link)
+        author = add(item, "author")
+        add(author, "name", comment.author or "a former reader")
+        add(item, "content", str(cases.shown_body(comment, None) or ""), type="html")
+    return Response(
+        ET.tostring(feed, encoding="utf-8", xml_declaration=True), media_type=MEDIA_TYPE
+    )
