@@ -470,3 +470,36 @@ def test_generated_comment_forms_never_fail_the_server(site):
         check(comment.html)
     page = site.client.get(f"/papers/{key}")
     assert page.status_code == 200
+
+
+def test_a_reader_downloads_their_own_data_and_no_one_elses(site):
+    """/account/export.json: everything stored about the signed-in reader (votes, the
+    reading list with notes, feedback, comments), nothing of another reader, no secret."""
+    key = first_key(site)
+    ada = reader(site, "ada")
+    site.client.post(f"/papers/{key}/vote", data={"csrf_token": site.csrf()})
+    site.client.post("/papers/save", data={"csrf_token": site.csrf(), "key": key})
+    site.client.post(
+        "/papers/feedback", data={"csrf_token": site.csrf(), "key": key, "signal": "seen"}
+    )
+    comment_id(post(site, key, "ada's *own* words"))
+    site.client.post("/account/tokens", data={"name": "script", "csrf_token": site.csrf()})
+    response = site.client.get("/account/export.json")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.headers["cache-control"] == "no-store"
+    mine = response.json()
+    assert mine["account"] == {"email": "ada@example.org", "handle": ada.handle}
+    assert [p["key"] for p in mine["upvoted"]] == [key]
+    assert [p["key"] for c in mine["collections"] for p in c["papers"]] == [key]
+    assert [(f["key"], f["signal"]) for f in mine["feedback"]] == [(key, "seen")]
+    assert [c["markdown"] for c in mine["comments"]] == ["ada's *own* words"]
+    assert [t["name"] for t in mine["api_tokens"]] == ["script"]
+    assert "pw_" not in response.text and "token_hash" not in response.text
+    reader(site, "eve")
+    theirs = site.client.get("/account/export.json").json()
+    assert theirs["account"]["email"] == "eve@example.org"
+    assert not (theirs["upvoted"] or theirs["comments"] or theirs["feedback"])
+    assert "ada" not in site.client.get("/account/export.json").text
+    site.client.cookies.clear()
+    assert site.client.get("/account/export.json").status_code == 401

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.web import collections_usecases, comments_usecases, usecases
+from paperwire.web import collections_usecases, comments_usecases, export_usecases, usecases
 from paperwire.web.deps import (
     CsrfChecked,
     NextField,
@@ -159,6 +159,18 @@ def account(request: Request, services: ServicesDep, user: ReaderDep) -> Respons
     if NEW_TOKEN_COOKIE in request.cookies:
         response.delete_cookie(NEW_TOKEN_COOKIE, path="/account", httponly=True, samesite="strict")
     return response
+
+
+@router.get("/account/export.json")
+def export_my_data(
+    services: ServicesDep, reader: Annotated[User, Depends(signed_in("download your data"))]
+) -> Response:
+    """Everything stored about the signed-in reader, as one JSON file to download."""
+    data = export_usecases.reader_data(services, reader)
+    return JSONResponse(
+        data,
+        headers={"Content-Disposition": 'attachment; filename="paperwire-my-data.json"'},
+    )
 
 
 @router.post("/account/tokens")
