@@ -307,6 +307,24 @@ def test_the_api_reads_writes_edits_and_deletes(site):
         headers={"X-CSRF-Token": site.csrf()},
     )  # fmt: skip
     assert with_csrf.status_code == 201
+    # Listed a page at a time: following `next` gives each comment once, in order.
+    seen, cursor = [], None
+    while True:
+        page = site.client.get(
+            f"/api/v1/papers/{key}/comments", params={"limit": 2, "cursor": cursor} if cursor
+            else {"limit": 2},
+        ).json()  # fmt: skip
+        seen += [c["id"] for c in page["data"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 3
+    assert (
+        site.client.get(
+            f"/api/v1/papers/{key}/comments", params={"cursor": "bm90LW9uZQ"}
+        ).status_code
+        == 400
+    )
     assert (
         site.client.post(
             "/api/v1/papers/nope-nope/comments", json={"body": "x"}, headers=auth

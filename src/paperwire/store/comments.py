@@ -106,15 +106,18 @@ class CommentTables(Tables):
         with self.read() as conn:
             return self._one(conn, comment_id)
 
-    def paper_comments(self, key: str) -> list[Comment] | None:
-        """Every comment on a paper (deleted and hidden ones too), oldest first; None
-        for an unknown paper."""
+    def paper_comments(
+        self, key: str, after: int = 0, limit: int | None = None
+    ) -> list[Comment] | None:
+        """A paper's comments (deleted and hidden ones too), oldest first, those with an
+        id after `after`, at most `limit` (all by default); None for an unknown paper."""
         with self.read() as conn:
             row = find_row(conn, key)
             if row is None:
                 return None
             rows = conn.execute(
-                f"{_SELECT} WHERE c.paper_id = ? ORDER BY c.id", (row["id"],)
+                f"{_SELECT} WHERE c.paper_id = ? AND c.id > ? ORDER BY c.id LIMIT ?",
+                (row["id"], after, 2**62 if limit is None else limit),
             ).fetchall()
         return [_comment(r) for r in rows]
 

@@ -51,9 +51,12 @@ def discussion(services: Services, key: str) -> Discussion:
     return Discussion(key, threads(found), visible)
 
 
-def comments_of(services: Services, key: str) -> list[Comment]:
-    """A paper's comments in order (API, feed); UserError(404) for an unknown paper."""
-    found = services.store.paper_comments(key)
+def comments_of(
+    services: Services, key: str, after: int = 0, limit: int | None = None
+) -> list[Comment]:
+    """A paper's comments in order (API, feed), after comment id `after`, at most `limit`;
+    UserError(404) for an unknown paper."""
+    found = services.store.paper_comments(key, after, limit)
     if found is None:
         raise UserError(f"no paper {key[:200]!r} here", 404)
     return found

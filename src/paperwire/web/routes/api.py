@@ -4,7 +4,6 @@ Bearer pw_…``) or a browser session with its ``X-CSRF-Token``. Schemas: web.sc
 
 from __future__ import annotations
 
-import base64
 from datetime import date
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from paperwire.search.hybrid import Mode
 from paperwire.search.results import plain
 from paperwire.store.base import FeedOrder
 from paperwire.web import usecases
+from paperwire.web.cursors import CursorQuery, decode_cursor, encode_cursor
 from paperwire.web.deps import (
     ApiUserDep,
     CategoryQuery,
@@ -49,34 +49,14 @@ from paperwire.web.usecases import SearchRequest
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
 KeyPath = Annotated[str, Path(max_length=300, description="Paper key or arXiv id")]
-CursorQuery = Annotated[str | None, Query(max_length=64)]
 
 
 def _out(request: Request, entry: FeedEntry) -> PaperOut:
     return paper_out(request.app.state.services.settings.base_url, entry)
 
 
-def _cursor(value: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{value}".encode()).decode().rstrip("=")
-
-
-def _uncursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("id:"):
-            raise ValueError(text)
-        value = int(text[3:])
-        if not 0 <= value < 2**63:  # what a database integer holds
-            raise ValueError(text)
-        return value
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UserError(f"cursor {cursor[:40]!r} is not one this API gave out") from exc
-
-
 def _offset(cursor: str | None) -> int:
-    return min(_uncursor(cursor), usecases.MAX_PAGE * 100)
+    return min(decode_cursor(cursor), usecases.MAX_PAGE * 100)
 
 
 @router.get("/papers", response_model=PaperPage, responses=ERRORS)
@@ -88,12 +68,12 @@ def list_papers(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PaperPage:
     """Every paper, in the order they were stored; follow `next` for more."""
-    rows = usecases.recent_papers(services, _uncursor(cursor), limit + 1, user)
+    rows = usecases.recent_papers(services, decode_cursor(cursor), limit + 1, user)
     more = len(rows) > limit
     rows = rows[:limit]
     return PaperPage(
         data=[_out(request, entry) for _, entry in rows],
-        next=_cursor(rows[-1][0]) if more and rows else None,
+        next=encode_cursor(rows[-1][0]) if more and rows else None,
     )
 
 
@@ -166,7 +146,7 @@ def search(
             Hit(paper=_out(request, entry), score=hit.score, snippet=plain(hit.snippet))
             for hit, entry in hits
         ],
-        next=_cursor(offset + limit) if more else None,
+        next=encode_cursor(offset + limit) if more else None,
     )
 
 
@@ -188,7 +168,7 @@ def daily(
         first=feed.first,
         last=feed.last,
         total=feed.total,
-        next=_cursor(page) if page < feed.pages else None,
+        next=encode_cursor(page) if page < feed.pages else None,
     )
 
 

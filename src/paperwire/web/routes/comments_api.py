@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from paperwire.models import User
 from paperwire.presentation import paper_url
 from paperwire.store.comments import Comment
 from paperwire.web import comments_usecases as cases
+from paperwire.web.cursors import CursorQuery, decode_cursor, encode_cursor
 from paperwire.web.deps import ApiUserDep, ServicesDep, api_caller, client_id
 from paperwire.web.schemas import ERRORS, PROBLEM, CommentIn, CommentList, CommentOut, CommentPatch
 from paperwire.web.services import Services
@@ -42,9 +43,21 @@ def _out(services: Services, comment: Comment, viewer: User | None) -> CommentOu
 
 
 @router.get("/papers/{key:path}/comments", response_model=CommentList, responses=ERRORS)
-def list_comments(services: ServicesDep, user: ApiUserDep, key: KeyPath) -> CommentList:
-    """A paper's comments, oldest first (deleted and hidden ones without their text)."""
-    return CommentList(data=[_out(services, c, user) for c in cases.comments_of(services, key)])
+def list_comments(
+    services: ServicesDep,
+    user: ApiUserDep,
+    key: KeyPath,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> CommentList:
+    """A paper's comments, oldest first (deleted and hidden ones without their text);
+    follow `next` for more."""
+    found = cases.comments_of(services, key, decode_cursor(cursor), limit + 1)
+    page = found[:limit]
+    return CommentList(
+        data=[_out(services, c, user) for c in page],
+        next=encode_cursor(page[-1].id) if len(found) > limit else None,
+    )
 
 
 @router.post(
