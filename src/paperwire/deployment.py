@@ -878,12 +878,10 @@ class Deployment:
         """A new personal API token for the account of an address (created if new); only
         its hash is stored. ValueError for an address that is not one."""
         from paperwire.digest.addresses import normalise_email
-        from paperwire.tokens import hash_token, new_token
+        from paperwire.tokens import issue_api_token
 
         user = self.store.get_or_create_user(normalise_email(email), self.clock())
-        token = new_token("pw_")
-        self.store.add_api_token(hash_token(token), user.id, name[:60], self.clock())
-        return token
+        return issue_api_token(self.store, user.id, name, self.clock())
 
     # -- serving ----------------------------------------------------------------------
 

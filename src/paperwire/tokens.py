@@ -25,6 +25,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+API_TOKEN_PREFIX = "pw_"  # personal API tokens start so (log redaction and callers see them)
+API_TOKEN_NAME_CHARS = 60
+
+
+def issue_api_token(store: Store, user_id: int, name: str, now: datetime) -> str:
+    """A new personal API token for a reader, returned once; only its hash is kept."""
+    token = new_token(API_TOKEN_PREFIX)
+    store.add_api_token(hash_token(token), user_id, name.strip()[:API_TOKEN_NAME_CHARS], now)
+    return token
+
+
 MANAGE_DAYS = 90  # how long a manage link works; every digest carries a fresh one
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from paperwire.ingest.common import (
@@ -157,9 +157,3 @@ def parse(data: Input, source: str = "<hf-daily>") -> Iterator[Parsed]:
     """Papers of a daily-papers response."""
     for item in parse_items(data, source):
         yield item.to_paper() if isinstance(item, DailyItem) else item
-
-
-def published_day(item: DailyItem) -> date | None:
-    """The day the paper was listed on the daily page (else its publication day)."""
-    moment = item.submitted_on_daily_at or item.published_at
-    return moment.date() if moment else None

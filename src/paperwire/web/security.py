@@ -7,15 +7,14 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit
 
-from paperwire.tokens import hash_token, new_token, signing_key
+from paperwire.tokens import API_TOKEN_PREFIX, hash_token, new_token, signing_key
 
-__all__ = ["hash_token", "new_token", "signing_key"]
+__all__ = ["API_TOKEN_PREFIX", "hash_token", "new_token", "signing_key"]
 
 SESSION_COOKIE = "pw_session"
 CSRF_COOKIE = "pw_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-API_TOKEN_PREFIX = "pw_"
 
 
 def csrf_binding(csrf_cookie: str, session: str | None) -> str:

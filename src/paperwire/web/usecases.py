@@ -44,7 +44,7 @@ from paperwire.search.lexical import LexicalIndex
 from paperwire.search.results import SearchHit
 from paperwire.search.spelling import Correction
 from paperwire.store.base import FeedOrder
-from paperwire.tokens import read_subscription_token, subscription_token
+from paperwire.tokens import issue_api_token, read_subscription_token, subscription_token
 from paperwire.web.security import API_TOKEN_PREFIX, hash_token, new_token
 from paperwire.web.services import Services
 
@@ -130,10 +130,20 @@ def home_day(services: Services) -> date:
     return earlier or today
 
 
-def trending(services: Services, limit: int, user: User | None) -> list[tuple[FeedEntry, float]]:
-    """The listings of the last week by decayed upvotes (ranking.py), best first."""
+def trending(
+    services: Services,
+    limit: int,
+    user: User | None,
+    order: Literal["trending", "discussed"] = "trending",
+) -> list[tuple[FeedEntry, float]]:
+    """The listings of the last week by decayed upvotes (ranking.py), best first; with
+    order "discussed", the whole week's listings by comments (equal counts in trending
+    order), each still with its trending score."""
     now = services.clock()
-    ranked = rank_trending(services.store.listed_since(window_start(now)), now)[:limit]
+    ranked = rank_trending(services.store.listed_since(window_start(now)), now)
+    if order == "discussed":  # a stable sort keeps the trending order among equals
+        ranked.sort(key=lambda pair: -pair[0].comments)
+    ranked = ranked[:limit]
     mark_voted(services, [entry for entry, _ in ranked], user)
     return ranked
 
@@ -350,12 +360,7 @@ def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
         if entry is None:
             raise UserError(f"arXiv has no paper {arxiv_id}", 404)
         _embed_now(services, arxiv_id)
-    if entry.submission is not None:
-        return entry, False
-    now = services.clock()
-    entry, created = store.submit(arxiv_id, now.date(), user.id, now)
-    services.pages.clear()
-    return entry, created
+    return _list(services, user, entry)
 
 
 class ArxivUnreachableError(UserError):
@@ -460,12 +465,18 @@ def _add_and_list(services: Services, user: User, paper: Paper) -> tuple[FeedEnt
     entry = store.entry(paper.key)
     if entry is None:
         raise UserError(f"the paper {paper.title[:80]!r} could not be stored", 500)
+    return _list(services, user, entry)
+
+
+def _list(services: Services, user: User, entry: FeedEntry) -> tuple[FeedEntry, bool]:
+    """List a stored paper on today's feed as the reader's submission, unless it is
+    listed already; (entry, newly listed)."""
     if entry.submission is not None:
         return entry, False
     now = services.clock()
-    entry, created = store.submit(paper.key, now.date(), user.id, now)
+    listed, created = services.store.submit(entry.paper.key, now.date(), user.id, now)
     services.pages.clear()
-    return entry, created
+    return listed, created
 
 
 def _embed_now(services: Services, key: str) -> None:
@@ -619,9 +630,7 @@ def account(services: Services, reader: User) -> Account:
 
 def create_api_token(services: Services, reader: User, name: str) -> str:
     """A new personal API token (returned once; only its hash is kept)."""
-    token = new_token(API_TOKEN_PREFIX)
-    services.store.add_api_token(hash_token(token), reader.id, name.strip(), services.clock())
-    return token
+    return issue_api_token(services.store, reader.id, name, services.clock())
 
 
 def fresh_api_token(services: Services, reader: User, token: str) -> str | None:

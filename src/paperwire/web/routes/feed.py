@@ -76,9 +76,7 @@ def trending(
     """Upvotes with time decay (or, sort=discussed, the same week by comments)."""
 
     def build() -> HTMLResponse:
-        ranked = usecases.trending(services, TRENDING_SHOWN, user)
-        if sort == "discussed":  # stable: equal counts keep the trending order
-            ranked.sort(key=lambda pair: -pair[0].comments)
+        ranked = usecases.trending(services, TRENDING_SHOWN, user, sort)
         return render(
             request,
             "trending.html",

@@ -91,12 +91,10 @@ def atom(
 
 @router.get("/daily.atom", response_class=Response, responses=RESPONSES)
 def daily_feed(request: Request, services: ServicesDep) -> Response:
-    """Today's papers (and, early in the day, yesterday's), most upvoted first."""
-    today = services.clock().date()
-    page = usecases.daily(services, today, "day", "upvotes", 1, None)
-    entries = page.entries
-    if not entries and page.earlier is not None:
-        entries = usecases.daily(services, page.earlier, "day", "upvotes", 1, None).entries
+    """The day the home page shows (today, or early in the day the latest day with
+    papers), most upvoted first."""
+    day = usecases.home_day(services)
+    entries = usecases.daily(services, day, "day", "upvotes", 1, None).entries
     return atom(request, "paperwire: daily papers", "/feeds/daily.atom", "/daily", entries)
 
 
