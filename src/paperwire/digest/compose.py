@@ -79,6 +79,54 @@ def _domain(settings: Settings) -> str:
     return address.rsplit("@", 1)[-1] if "@" in address else "paperwire.local"
 
 
+def list_message(
+    settings: Settings,
+    recipient: str,
+    subject: str,
+    now: datetime,
+    message_id: str,
+    list_id: tuple[str, str],
+    unsubscribe: str,
+) -> EmailMessage:
+    """The headers of a message from one of the site's lists (digests, reply mail): From,
+    To, Subject, Date, a Message-ID `<message_id@domain>` stable per recipient and period
+    (a resend after a crash is recognisably the same), one-click List-Unsubscribe
+    (RFC 8058; `unsubscribe` is the header's value) and List-Id (`list_id`: the list's
+    name and its tag, "paperwire NAME <TAG.domain>")."""
+    domain = _domain(settings)
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{message_id}@{domain}>"
+    message["List-Unsubscribe"] = unsubscribe
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    name, tag = list_id
+    message["List-Id"] = f"paperwire {name} <{tag}.{domain}>"
+    return message
+
+
+def outbox_item(
+    settings: Settings,
+    message: EmailMessage,
+    subscription_id: int | None,
+    period: str,
+    now: datetime,
+) -> OutboxItem:
+    """A composed message, DKIM-signed when configured, as the outbox row that sends it
+    once."""
+    return OutboxItem(
+        id=0,
+        subscription_id=subscription_id,
+        period=period,
+        recipient=message["To"],
+        message_id=message["Message-ID"],
+        message=dkim_sign(settings, message.as_bytes(policy=email.policy.SMTP)),
+        created_at=now,
+    )
+
+
 def compose(
     settings: Settings,
     secret: str,
@@ -100,36 +148,19 @@ def compose(
         "unsubscribe_url": unsubscribe_url,
         "subject": subject,
     }
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = subscription.email
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    # Stable per subscriber and period: a resend after a crash is recognisably the same.
-    period_id = period.replace(":", ".")
-    message["Message-ID"] = f"<digest.{subscription.id}.{period_id}@{_domain(settings)}>"
     unsubscribe = f"<{unsubscribe_url}>"
     if settings.mail_unsubscribe_mailto:
         target = settings.mail_unsubscribe_mailto
         unsubscribe += f", <mailto:{target}?subject=unsubscribe%20{subscription.id}>"
-    message["List-Unsubscribe"] = unsubscribe
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["List-Id"] = f"paperwire digest <digest.{_domain(settings)}>"
+    message_id = f"digest.{subscription.id}.{period.replace(':', '.')}"
+    message = list_message(
+        settings, subscription.email, subject, now, message_id, ("digest", "digest"), unsubscribe
+    )
     message.set_content(_environment.get_template("digest.txt").render(**context))
     message.add_alternative(
         _environment.get_template("digest.html").render(**context), subtype="html"
     )
-    data = message.as_bytes(policy=email.policy.SMTP)
-    data = dkim_sign(settings, data)
-    return OutboxItem(
-        id=0,
-        subscription_id=subscription.id,
-        period=period,
-        recipient=subscription.email,
-        message_id=message["Message-ID"],
-        message=data,
-        created_at=now,
-    )
+    return outbox_item(settings, message, subscription.id, period, now)
 
 
 def dkim_sign(settings: Settings, data: bytes) -> bytes:

@@ -10,14 +10,11 @@ signed link that turns this mail off (the account page has the same setting)."""
 
 from __future__ import annotations
 
-import email.policy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
 
 from paperwire.config import Settings
-from paperwire.digest.compose import dkim_sign
+from paperwire.digest.compose import list_message, outbox_item
 from paperwire.discussion.markup import plain
 from paperwire.models import OutboxItem
 from paperwire.presentation import paper_url
@@ -69,30 +66,15 @@ def compose(
         lines.append("")
     lines.append(f"Stop these messages (one click): {stop}")
     lines.append(f"Or change it on your account page: {settings.base_url.rstrip('/')}/account")
-    address = parseaddr(settings.mail_from)[1]
-    domain = address.rsplit("@", 1)[-1] if "@" in address else "paperwire.local"
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = recipient
-    message["Subject"] = f"paperwire: {count} new {'replies' if count != 1 else 'reply'}" + (
+    subject = f"paperwire: {count} new {'replies' if count != 1 else 'reply'}" + (
         " and mentions" if any(n.kind == "mention" for n in notices) else ""
     )
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<comments.{user_id}.{period.replace(':', '.')}@{domain}>"
-    message["List-Unsubscribe"] = f"<{stop}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["List-Id"] = f"paperwire replies <comments.{domain}>"
-    message.set_content("\n".join(lines) + "\n")
-    data = dkim_sign(settings, message.as_bytes(policy=email.policy.SMTP))
-    return OutboxItem(
-        id=0,
-        subscription_id=None,
-        period=period,
-        recipient=recipient,
-        message_id=message["Message-ID"],
-        message=data,
-        created_at=now,
+    message_id = f"comments.{user_id}.{period.replace(':', '.')}"
+    message = list_message(
+        settings, recipient, subject, now, message_id, ("replies", "comments"), f"<{stop}>"
     )
+    message.set_content("\n".join(lines) + "\n")
+    return outbox_item(settings, message, None, period, now)
 
 
 def queue_batches(store: Store, settings: Settings, secret: str, now: datetime) -> NoticeRun:
