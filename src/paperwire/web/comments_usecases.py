@@ -62,6 +62,13 @@ def comments_of(
     return found
 
 
+def recent_visible(services: Services, key: str, limit: int) -> list[Comment]:
+    """A paper's newest visible comments, newest first (its discussion feed);
+    UserError(404) for an unknown paper."""
+    visible = [c for c in comments_of(services, key) if c.status == "visible"]
+    return visible[::-1][:limit]
+
+
 def post(
     services: Services, reader: User, key: str, body: str, parent_id: int | None, address: str
 ) -> Comment:

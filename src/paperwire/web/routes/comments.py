@@ -6,7 +6,6 @@ the one-click link that stops reply/mention mail."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -19,11 +18,11 @@ from paperwire.presentation import paper_url
 from paperwire.texmath import plain as tex_plain
 from paperwire.web import comments_usecases as cases
 from paperwire.web import usecases
+from paperwire.web.atom import AtomFeed
 from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, client_id, signed_in
 from paperwire.web.render import render
-from paperwire.web.routes.feeds import ATOM, MEDIA_TYPE
-from paperwire.xmltext import xml_safe
 
+FEED_COMMENTS = 100  # the newest comments a discussion feed carries
 router = APIRouter(include_in_schema=False)
 
 BodyField = Annotated[str, Form(max_length=markup.MAX_CHARS * 2)]
@@ -166,41 +165,26 @@ def unsubscribe(
 
 
 @router.get("/feeds/papers/{key:path}/comments.atom", response_class=Response)
-def comments_atom(request: Request, services: ServicesDep, key: str) -> Response:
+def comments_atom(services: ServicesDep, key: str) -> Response:
     """A paper's discussion as Atom: its visible comments, newest first."""
     entry = usecases.paper_entry(services, key, None)
-    comments = [c for c in cases.comments_of(services, key) if c.status == "visible"][::-1][:100]
+    comments = cases.recent_visible(services, key, FEED_COMMENTS)
     base = services.settings.base_url.rstrip("/")
     page = base + paper_url(entry.paper.key)
-    feed = ET.Element(f"{{{ATOM}}}feed")
-
-    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(
-            parent, f"{{{ATOM}}}{tag}", {k: xml_safe(v) for k, v in attrs.items()}
-        )
-        if text is not None:
-            element.text = xml_safe(text)
-        return element
-
-    self_url = f"{base}/feeds/papers/{entry.paper.key}/comments.atom"
-    add(feed, "id", self_url)
-    add(feed, "title", f"Discussion of “{tex_plain(entry.paper.title)}”")
-    stamp = "%Y-%m-%dT%H:%M:%SZ"
     updated = max((c.edited_at or c.created_at for c in comments), default=services.clock())
-    add(feed, "updated", updated.strftime(stamp))
-    add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
-    add(feed, "link", rel="alternate", type="text/html", href=page)
-    for comment in comments:
-        item = add(feed, "entry")
-        link = f"{page}#comment-{comment.id}"
-        add(item, "id", link)
-        add(item, "title", markup.plain(comment.body, 80))
-        add(item, "updated", (comment.edited_at or comment.created_at).strftime(stamp))
-        add(item, "published", comment.created_at.strftime(stamp))
-        add(item, "link", rel="alternate", type="text/html", href=link)
-        author = add(item, "author")
-        add(author, "name", comment.author or "a former reader")
-        add(item, "content", str(cases.shown_body(comment, None) or ""), type="html")
-    return Response(
-        ET.tostring(feed, encoding="utf-8", xml_declaration=True), media_type=MEDIA_TYPE
+    feed = AtomFeed(
+        f"{base}/feeds/papers/{entry.paper.key}/comments.atom",
+        f"Discussion of “{tex_plain(entry.paper.title)}”",
+        page,
+        updated,
     )
+    for comment in comments:
+        item = feed.entry(
+            f"{page}#comment-{comment.id}",
+            markup.plain(comment.body, 80),
+            comment.edited_at or comment.created_at,
+            comment.author or "a former reader",
+            comment.created_at,
+        )
+        feed.add(item, "content", str(cases.shown_body(comment, None) or ""), type="html")
+    return feed.response()

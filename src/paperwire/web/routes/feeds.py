@@ -4,7 +4,6 @@ configured base URL."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, time
 from typing import Annotated
 
@@ -16,22 +15,15 @@ from paperwire.presentation import author_line, paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.texmath import html, plain
 from paperwire.web import usecases
+from paperwire.web.atom import AtomFeed
 from paperwire.web.deps import CategoryQuery, ServicesDep, YearQuery
 from paperwire.web.render import with_query
 from paperwire.web.schemas import ERRORS
 from paperwire.web.usecases import SearchRequest
-from paperwire.xmltext import xml_safe
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
-ATOM = "http://www.w3.org/2005/Atom"
-MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 FEED_SIZE = 50
 RESPONSES = {200: {"content": {"application/atom+xml": {}}, "description": "An Atom feed"}} | ERRORS
-ET.register_namespace("", ATOM)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _entry_time(entry: FeedEntry, fallback: datetime) -> datetime:
@@ -45,48 +37,32 @@ def _entry_time(entry: FeedEntry, fallback: datetime) -> datetime:
 def atom(
     request: Request, title: str, self_path: str, alternate: str, entries: list[FeedEntry]
 ) -> Response:
-    """An Atom document of entries."""
+    """An Atom document of papers: each with its authors, categories, arXiv link and its
+    abstract as HTML (formulas as MathML), newest listing time as the feed's update."""
     services = request.app.state.services
     base = services.settings.base_url.rstrip("/")
     now = services.clock()
-    feed = ET.Element(f"{{{ATOM}}}feed")
-
-    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        safe = {name: xml_safe(value) for name, value in attrs.items()}
-        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", safe)
-        if text is not None:
-            element.text = xml_safe(text)  # whatever is stored or asked for
-        return element
-
-    add(feed, "id", base + self_path)
-    add(feed, "title", title)
     times = [_entry_time(e, now) for e in entries]
-    add(feed, "updated", _stamp(max(times) if times else now))
-    add(feed, "link", rel="self", type="application/atom+xml", href=base + self_path)
-    add(feed, "link", rel="alternate", type="text/html", href=base + alternate)
-    add(feed, "generator", "paperwire")
+    feed = AtomFeed(base + self_path, title, base + alternate, max(times) if times else now)
     for entry, moment in zip(entries, times, strict=True):
         paper = entry.paper
-        item = add(feed, "entry")
-        link = base + paper_url(paper.key)
-        add(item, "id", link)
-        add(item, "title", plain(paper.title))
-        add(item, "updated", _stamp(moment))
-        if paper.published:
-            add(item, "published", _stamp(datetime.combine(paper.published, time(), UTC)))
-        add(item, "link", rel="alternate", type="text/html", href=link)
+        published = datetime.combine(paper.published, time(), UTC) if paper.published else None
+        item = feed.entry(
+            base + paper_url(paper.key),
+            plain(paper.title),
+            moment,
+            author_line(paper) or "unknown authors",
+            published,
+        )
         if paper.arxiv_url:
-            add(item, "link", rel="related", href=paper.arxiv_url, title="arXiv")
-        author = add(item, "author")
-        add(author, "name", author_line(paper) or "unknown authors")
+            feed.add(item, "link", rel="related", href=paper.arxiv_url, title="arXiv")
         for category in paper.categories:
-            add(item, "category", term=category)
+            feed.add(item, "category", term=category)
         # HTML, so that formulas arrive as MathML (escaped once more by ElementTree).
         summary = html(paper.abstract) if paper.abstract else "No abstract known."
         upvotes = f"{entry.upvotes} upvote{'s' if entry.upvotes != 1 else ''}"
-        add(item, "summary", f"<p>{summary}</p><p>{upvotes}</p>", type="html")
-    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return Response(body, media_type=MEDIA_TYPE)
+        feed.add(item, "summary", f"<p>{summary}</p><p>{upvotes}</p>", type="html")
+    return feed.response()
 
 
 @router.get("/daily.atom", response_class=Response, responses=RESPONSES)
