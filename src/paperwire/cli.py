@@ -833,20 +833,17 @@ def worker(deployment: _Deployment, once: bool) -> None:
 
     logging.config.dictConfig(log_config(deployment.settings.json_logs))
     deployment.prepare_to_serve()  # the store, the configured sources, the indexes
-    jobs = deployment.background_jobs()
     if once:
-        for job in jobs:
+        for job in deployment.background_jobs():
             job.step()
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    for job in jobs:
-        job.start()
-    click.echo(f"paperwire worker: {', '.join(j.name for j in jobs) or 'no jobs'}", err=True)
-    with suppress(KeyboardInterrupt):
-        stop.wait()
-    for job in jobs:
-        job.stop()
+    with deployment.running_jobs() as running:
+        names = ", ".join(job.name for job in running) or "no jobs"
+        click.echo(f"paperwire worker: {names}", err=True)
+        with suppress(KeyboardInterrupt):
+            stop.wait()
 
 
 @cli.command()

@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
@@ -675,6 +675,19 @@ class Deployment:
         if self.settings.sources_schedule:
             jobs.append(Periodic("sources", self.sources_step, 60.0))
         return jobs
+
+    @contextmanager
+    def running_jobs(self) -> Iterator[list[Periodic]]:
+        """The background jobs started for the block and stopped after it (the web app's
+        lifespan and `paperwire worker`)."""
+        jobs = self.background_jobs()
+        for job in jobs:
+            job.start()
+        try:
+            yield jobs
+        finally:
+            for job in jobs:
+                job.stop()
 
     # -- sources ----------------------------------------------------------------------
 

@@ -41,12 +41,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        jobs = services.deployment.background_jobs()
-        for job in jobs:
-            job.start()
-        yield
-        for job in jobs:
-            job.stop()
+        with services.deployment.running_jobs():
+            yield
         services.deployment.close()
 
     app = FastAPI(
