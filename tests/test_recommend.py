@@ -57,10 +57,17 @@ def test_one_paper_uses_the_centroid_and_terms_alone_work():
 
 def test_dismissed_papers_push_their_neighbours_down():
     corpus = corpus_of()
-    profile = [1, 9]  # two topics in one profile
-    before = [r.paper_id for r in recommend(corpus, profile, [], set(), 6)]
-    after = [r.paper_id for r in recommend(corpus, profile, [10, 11, 12], set(), 6)]
-    assert sum(9 <= p <= 16 for p in after) < sum(9 <= p <= 16 for p in before)
+
+    def gap(profile: list[int], dismissed: list[int]) -> float:
+        """How far the rest of the quant topic (13-16) scores below the graphs (3-8)."""
+        scores = {r.paper_id: r.score for r in recommend(corpus, profile, dismissed, set(), 24)}
+        graphs = np.mean([scores[p] for p in range(3, 9)])
+        quant = np.mean([scores[p] for p in range(13, 17)])
+        return float(graphs - quant)
+
+    # The centroid (2 papers: two topics in one profile), then the model (4 papers).
+    assert gap([1, 9], [10, 11, 12]) > gap([1, 9], []) + 0.05
+    assert gap([1, 2, 9, 10], [11, 12]) > gap([1, 2, 9, 10], []) + 0.05
 
 
 @settings(max_examples=60, deadline=None)

@@ -5,8 +5,9 @@ for the next request: a store's change sequence names its state."""
 
 from __future__ import annotations
 
+import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -22,6 +23,11 @@ PAGE = 5000
 MAX_TERMS = 100_000
 # Words: a letter, then letters, digits or hyphens (so "gpt-4" and "bert" are terms).
 WORD = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b"
+# Every profile's model is trained against the same random sample of this many papers
+# (weak negatives), whose kernel is computed once per corpus: 500 kept the quality of the
+# 2,000 used before on the dev topics and makes the fit ~30x cheaper (bench/RESULTS.md §12).
+BACKGROUND = 500
+_tokens = itertools.count(1)
 
 
 @dataclass
@@ -36,8 +42,27 @@ class Corpus:
     vectors: npt.NDArray[np.float32]  # L2-normalised; zero rows where none is stored
     has_vector: npt.NDArray[np.bool_]
 
+    token: int = field(default_factory=lambda: next(_tokens))  # names this corpus in caches
+
     def __post_init__(self) -> None:
         self.row_of: dict[int, int] = {int(pid): i for i, pid in enumerate(self.ids)}
+        self._background: Background | None = None
+        self._lock = threading.Lock()
+
+    def background(self, vector_weight: float) -> Background:
+        """The background sample and its kernel, made on first use and kept."""
+        with self._lock:
+            if self._background is None or self._background.vector_weight != vector_weight:
+                self._background = Background.of(self, vector_weight)
+            return self._background
+
+    def kernel(
+        self, rows: list[int], other: list[int], vector_weight: float
+    ) -> npt.NDArray[np.float64]:
+        """K[i, j] = features(rows[i]) . features(other[j]) over [terms | weight x vector]."""
+        by_terms = (self.terms[rows] @ self.terms[other].T).toarray()
+        by_meaning = self.vectors[rows] @ self.vectors[other].T
+        return np.asarray(by_terms + vector_weight**2 * by_meaning, dtype=np.float64)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -45,6 +70,37 @@ class Corpus:
     def rows(self, paper_ids: list[int]) -> list[int]:
         """The rows of these papers (those not in the corpus left out)."""
         return [self.row_of[pid] for pid in paper_ids if pid in self.row_of]
+
+
+@dataclass
+class Background:
+    """The weak negatives every profile is trained against: BACKGROUND rows drawn once
+    per corpus (seeded by its size, so a rebuild of the same store draws the same), and
+    their kernel with each other."""
+
+    rows: npt.NDArray[np.int64]
+    terms_t: sparse.csr_matrix  # their terms, transposed (terms x rows)
+    vectors: npt.NDArray[np.float32]
+    kernel: npt.NDArray[np.float64]
+    vector_weight: float
+
+    @classmethod
+    def of(cls, corpus: Corpus, vector_weight: float) -> Background:
+        """Draw and compute."""
+        rng = np.random.default_rng(len(corpus))
+        rows = np.sort(rng.permutation(len(corpus))[:BACKGROUND]).astype(np.int64)
+        listed = [int(r) for r in rows]
+        terms_t = sparse.csr_matrix(corpus.terms[listed].T)
+        vectors = np.ascontiguousarray(corpus.vectors[listed])
+        made = cls(rows, terms_t, vectors, np.zeros((0, 0)), vector_weight)
+        made.kernel = made.across(corpus, listed)
+        return made
+
+    def across(self, corpus: Corpus, rows: list[int]) -> npt.NDArray[np.float64]:
+        """The kernel of these corpus rows with every background row."""
+        by_terms = (corpus.terms[rows] @ self.terms_t).toarray()
+        by_meaning = corpus.vectors[rows] @ self.vectors.T
+        return np.asarray(by_terms + self.vector_weight**2 * by_meaning, dtype=np.float64)
 
 
 def build_corpus(
