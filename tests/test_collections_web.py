@@ -154,7 +154,7 @@ def test_another_readers_ids_answer_404_on_every_route(site):
         assert saved.status_code == 404
     account = client.get("/account").text
     assert "Your feedback" in account and "None yet." in account
-    ada_user = site.store.get_user_by_handle("ada")
+    ada_user = site.store.get_or_create_user("ada@example.org", site.clock.now)
     assert site.store.get_collection(ada_user.id, cid).name == "private"
     assert [i.paper.key for i in site.store.collection_items(cid)] == [TARGET]
     assert site.store.feedback_ids(ada_user.id)
@@ -172,7 +172,7 @@ POSTS = [
 @pytest.mark.parametrize("site", ["sqlite"], indirect=True)
 def test_every_form_needs_the_csrf_token(site):
     site.sign_in("ada@example.org")
-    ada = site.store.get_user_by_handle("ada")
+    ada = site.store.get_or_create_user("ada@example.org", site.clock.now)
     cid = site.store.collections_of(ada.id, site.clock.now)[0].id
     for path in POSTS:
         url = path.format(cid=cid)
@@ -216,7 +216,7 @@ def test_pages_save_dismiss_share_and_feed_without_javascript(site):
     )
     assert "None yet." in client.get("/account").text
 
-    ada = site.store.get_user_by_handle("ada")
+    ada = site.store.get_or_create_user("ada@example.org", site.clock.now)
     cid = site.store.collections_of(ada.id, site.clock.now)[0].id
     client.post(
         f"/collections/{cid}/note", data={"csrf_token": csrf, "key": transport[0], "note": "§2"}
@@ -268,7 +268,7 @@ def test_pages_save_dismiss_share_and_feed_without_javascript(site):
 def test_library_import_links_imports_and_reports(site, fixtures):
     site.sign_in("ada@example.org")
     client, csrf = site.client, site.csrf()
-    ada = site.store.get_user_by_handle("ada")
+    ada = site.store.get_or_create_user("ada@example.org", site.clock.now)
     cid = site.store.collections_of(ada.id, site.clock.now)[0].id
     before = site.store.count_papers()
     bib = (fixtures / "sample.bib").read_bytes()
@@ -307,7 +307,7 @@ def test_library_import_links_imports_and_reports(site, fixtures):
 def test_hostile_and_huge_libraries_are_refused_and_nothing_changes(site):
     site.sign_in("ada@example.org")
     client, csrf = site.client, site.csrf()
-    ada = site.store.get_user_by_handle("ada")
+    ada = site.store.get_or_create_user("ada@example.org", site.clock.now)
     cid = site.store.collections_of(ada.id, site.clock.now)[0].id
     before = site.store.count_papers()
     url = f"/collections/{cid}/import/library"

@@ -190,17 +190,21 @@ def _rebuild(
             _rebuilding.discard(name)
 
 
-def cached_corpus(store: Store, model: str, since: datetime | None = None) -> Corpus:
+def cached_corpus(
+    store: Store, model: str, since: datetime | None = None, wait: bool = False
+) -> Corpus:
     """The corpus of the store's present state, kept for the next requests; built again
     after a write (the change sequence moved): in line for a small store, else in a
-    thread while the corpus held still answers, so no request waits for a large build."""
+    thread while the corpus held still answers, so no request waits for a large build.
+    `wait`: always the present state, built in line if need be (a digest run must rank
+    the papers just added)."""
     name = (store.url, model, since.isoformat() if since else "")
     seq = store.current_seq()
     with _cache_lock:
         held = _cache.get(name)
         if held is not None and held[0] == seq:
             return held[1]
-        if held is not None and len(held[1]) >= INLINE_REBUILD:
+        if held is not None and len(held[1]) >= INLINE_REBUILD and not wait:
             if name not in _rebuilding:
                 _rebuilding.add(name)
                 threading.Thread(

@@ -320,6 +320,27 @@ class CollectionTables(Tables):
             for row in rows
         ]
 
+    def collection_paper_ids(self, user_id: int, collection_id: int) -> list[int] | None:
+        """The paper ids of a collection the reader owns, in order; None when they own no
+        such collection (the recommender's positives: no paper rows read)."""
+        with self.read() as conn:
+            if not self._owned(conn, user_id, collection_id):
+                return None
+            rows = conn.execute(
+                "SELECT paper_id FROM collection_items WHERE collection_id = ? "
+                "ORDER BY position, paper_id",
+                (collection_id,),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def first_collection_id(self, user_id: int) -> int | None:
+        """The reader's first collection (the Reading list), if they have any yet."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT min(id) FROM collections WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     def saved_keys(self, user_id: int, keys: list[str]) -> set[str]:
         """Which of these papers the reader has in any collection."""
         found: set[str] = set()
