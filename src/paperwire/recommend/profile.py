@@ -1,7 +1,10 @@
 """A reader's profile as the recommender takes it, from the store: the collection's
-papers (positives), the reader's "not interested" papers (negatives, for every profile)
-and "seen" papers (never shown again unless asked). One function for /for-you, the API,
-the profile feeds and the digests, so they cannot disagree on what is excluded."""
+papers (positives) — for the default profile, the Reading list, also the papers the
+reader upvoted ("upvote and save" are both positive, issue 16) — the reader's "not
+interested" papers (negatives, for every profile) and "seen" papers (never shown again
+unless asked). A paper is one id across its versions and sources (the identity rule
+merges them), so "seen" holds for all of them. One function for /for-you, the API, the
+profile feeds and the digests, so they cannot disagree on what is excluded."""
 
 from __future__ import annotations
 
@@ -23,6 +26,10 @@ def profile_recommendations(
     collection they do not own), explained; never one in the collection or dismissed,
     nor one seen unless `show_seen`; `among_ids` limits the candidates."""
     positives = store.collection_paper_ids(user_id, collection_id)
+    if positives is None:
+        return []
+    if collection_id == store.first_collection_id(user_id):
+        positives = list(dict.fromkeys(positives + store.upvoted_ids(user_id)))
     if not positives:
         return []
     signals = store.feedback_ids(user_id)

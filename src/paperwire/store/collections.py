@@ -441,6 +441,27 @@ class CollectionTables(Tables):
                 (user_id, paper_id, signal, reason, iso(now)),
             )
 
+    def mark_seen(self, user_id: int, paper_ids: list[int], reason: str, now: datetime) -> None:
+        """Record that these papers were shown to the reader (kept from an earlier
+        showing where there is one)."""
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT INTO feedback (user_id, paper_id, signal, reason, at) "
+                "VALUES (?, ?, 'seen', ?, ?) ON CONFLICT (user_id, paper_id, signal) DO NOTHING",
+                [(user_id, pid, reason, iso(now)) for pid in dict.fromkeys(paper_ids)],
+            )
+
+    def upvoted_ids(self, user_id: int, limit: int = 5000) -> list[int]:
+        """The papers a reader upvoted, newest vote first (positives of their default
+        profile)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT paper_id FROM votes WHERE user_id = ? "
+                "ORDER BY created_at DESC, paper_id LIMIT ?",
+                (user_id, limit),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def remove_feedback(self, user_id: int, paper_id: int, signal: Signal) -> bool:
         """Undo a signal."""
         with self.write() as conn:
