@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--child", type=Path)
     parser.add_argument("--port", type=int)
+    parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.port)
@@ -161,9 +162,8 @@ def main() -> None:
           "| marked seen | peak MiB |")  # fmt: skip
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", flush=True)
     for size in [int(s) for s in args.sizes.split(",")]:
-        for recommended in (False, True) if size == max(
-            int(s) for s in args.sizes.split(",")
-        ) else (True,):  # fmt: skip
+        largest = size == max(int(s) for s in args.sizes.split(","))
+        for recommended in (False, True) if largest and not args.skip_baseline else (True,):
             db = OUT / f"digest-rec-{size}.db"
             prepare(db, source, size, recommended)
             sink = Counter()

@@ -24,9 +24,12 @@ MAX_TERMS = 100_000
 # Words: a letter, then letters, digits or hyphens (so "gpt-4" and "bert" are terms).
 WORD = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b"
 # Every profile's model is trained against the same random sample of this many papers
-# (weak negatives), whose kernel is computed once per corpus: 500 kept the quality of the
-# 2,000 used before on the dev topics and makes the fit ~30x cheaper (bench/RESULTS.md §12).
-BACKGROUND = 500
+# (weak negatives), whose kernel is computed once per corpus. The fit is cubic in the
+# training rows: at 500, a digest run fitting 10,000 distinct profiles on a loaded
+# 2-core machine spent 36 ms a profile (527 s in all, over the 5-minute goal); 300 makes
+# the Newton system ~4x cheaper. (The eval corpus of 245 papers cannot tell 300 from 2,000:
+# both are every other paper there; bench/RESULTS.md §12.)
+BACKGROUND = 300
 _tokens = itertools.count(1)
 
 
