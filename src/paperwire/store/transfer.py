@@ -31,12 +31,12 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("api_tokens", ("token_hash",)),
     ("votes", ("user_id", "paper_id")),
     ("submissions", ("id",)),
+    ("collections", ("id",)),  # before subscriptions: a digest's profile_id names one
+    ("collection_items", ("collection_id", "paper_id")),
+    ("feedback", ("user_id", "paper_id", "signal")),
     ("subscriptions", ("id",)),
     ("saved_searches", ("id",)),
     ("outbox", ("id",)),
-    ("collections", ("id",)),
-    ("collection_items", ("collection_id", "paper_id")),
-    ("feedback", ("user_id", "paper_id", "signal")),
 ]
 _STATE_PREFIX = "transfer:"
 # Columns only one engine has, left to the target to derive (see Dialect.derived_columns).
