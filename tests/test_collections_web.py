@@ -368,6 +368,9 @@ def test_upvotes_are_positives_and_for_you_marks_what_it_shows_seen(site):
     assert shown and not set(shown) & set(transport[:3])
     second = client.get("/for-you").text
     assert not any(f'href="/papers/{k}"' in second for k in shown)
+    # The account lists the feedback the reader gave, not every paper shown to them.
+    account = client.get("/account").text
+    assert "show them" in account and not any(f'href="/papers/{k}"' in account for k in shown)
     everything = client.get("/for-you", params={"seen": "true"}).text
     assert "Hide the papers you have seen" in everything
     assert all(f'href="/papers/{k}"' in everything for k in shown[:5])

@@ -20,6 +20,8 @@ from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
 Signal = Literal["not_interested", "seen"]
 SIGNALS: tuple[Signal, ...] = ("not_interested", "seen")
 DEFAULT_COLLECTION = "Reading list"
+# The reasons of "seen" marks the site makes itself: shown on /for-you, mailed in a digest.
+SHOWN_REASONS = ("for-you", "digest")
 # Stay well under the engines' limits on bound parameters.
 _CHUNK = 500
 
@@ -472,13 +474,16 @@ class CollectionTables(Tables):
         return bool(gone > 0)
 
     def feedback_of(self, user_id: int, limit: int = 500) -> list[Feedback]:
-        """A reader's signals, newest first."""
+        """The signals a reader gave, newest first (not the papers marked seen because
+        they were shown on /for-you or mailed: SHOWN_REASONS)."""
+        marks = ",".join("?" * len(SHOWN_REASONS))
         with self.read() as conn:
             rows = conn.execute(
                 "SELECT p.*, f.signal AS f_signal, f.reason AS f_reason, f.at AS f_at "
                 "FROM feedback f JOIN papers p ON p.id = f.paper_id WHERE f.user_id = ? "
+                f"AND NOT (f.signal = 'seen' AND f.reason IN ({marks})) "
                 "ORDER BY f.at DESC, p.id DESC LIMIT ?",
-                (user_id, limit),
+                (user_id, *SHOWN_REASONS, limit),
             ).fetchall()
         return [
             Feedback(
