@@ -10,7 +10,7 @@ and Newton's method on f = K a (Rasmussen & Williams, Algorithm 3.1) converges i
 steps of one n x n Cholesky each.
 
 Why: scikit-learn's L-BFGS optimises all 100,384 feature weights; on 100k candidates the
-fit took 1.2 s of the 1.4 s a recommendation cost (bench/RESULTS.md §12). Over ~530
+fit took 1.2 s of the 1.4 s a recommendation cost (bench/RESULTS.md §12). Over ~315
 training rows the same model takes milliseconds, whatever the vocabulary."""
 
 from __future__ import annotations
@@ -39,11 +39,14 @@ def one_thread() -> AbstractContextManager[object]:
     return limiter
 
 
-def class_weights(labels: npt.NDArray[np.int_]) -> npt.NDArray[np.float64]:
-    """scikit-learn's class_weight="balanced": n / (2 n_class) for each row's class."""
-    n = len(labels)
-    positives = int(labels.sum())
-    weight = {1: n / (2 * max(positives, 1)), 0: n / (2 * max(n - positives, 1))}
+def class_weights(
+    labels: npt.NDArray[np.int_], sample: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """scikit-learn's class_weight="balanced" with sample weights (as scikit-learn 1.9
+    computes it): the weighted total / (2 x the class's weighted total), for each row."""
+    total = float(sample.sum())
+    positive = float(sample[labels == 1].sum())
+    weight = {1: total / (2 * max(positive, 1e-12)), 0: total / (2 * max(total - positive, 1e-12))}
     return np.array([weight[int(label)] for label in labels], dtype=np.float64)
 
 

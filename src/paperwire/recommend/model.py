@@ -9,7 +9,7 @@ of closeness to the negatives' mean. Never a positive, a dismissed or a seen pap
 result names the profile paper it is closest to and the shared terms that weigh most.
 
 Speed (issue 16: p95 <= 50 ms over 100k candidates on 2 cores): the regression is solved
-over its ~530 training rows (recommend.kernel) against a background whose kernel is kept
+over its ~315 training rows (recommend.kernel) against a background whose kernel is kept
 with the corpus; the fitted scorer and every candidate's score are kept per (corpus,
 positives, negatives), so a page reload or the next page of the same profile only ranks;
 scoring is one sparse and one dense matrix-vector product; only the top `limit` are
@@ -135,7 +135,7 @@ def _fit_model(corpus: Corpus, positives: list[int], negatives: list[int]) -> Sc
     sample = np.array(
         [1.0] * len(positives) + [NEGATIVE_WEIGHT] * len(negatives) + [1.0] * len(weak)
     )
-    costs = LR_C * sample * class_weights(labels)
+    costs = LR_C * sample * class_weights(labels, sample)
     rows = own + weak
     n_terms = corpus.terms.shape[1]
     w = np.empty(n_terms + corpus.vectors.shape[1], dtype=np.float32)
