@@ -533,6 +533,13 @@ def test_recommended_for_you_section_once_never_dismissed_or_seen(digest_site, s
         headers=headers,
     )  # fmt: skip
     assert refused.status_code == 400 and f"no collection {theirs}" in refused.text
+    # Another address, box not ticked (the form still sends its collection choice): fine.
+    unticked = site.client.post(
+        "/subscribe",
+        data={"csrf_token": site.csrf(), "email": "friend@example.org", "frequency": "daily",
+              "trending": "true", "profile": str(theirs), "query": [""], "mode": ["hybrid"]},
+    )  # fmt: skip
+    assert unticked.status_code == 200 and "Confirm your subscription" in unticked.text
     # The form offers it to a signed-in reader, with their collections.
     form = site.client.get("/subscribe").text
     assert 'name="recommended"' in form and ">Reading list</option>" in form
@@ -588,3 +595,19 @@ def test_recommended_for_you_section_once_never_dismissed_or_seen(digest_site, s
     again, resent = run(site)
     assert again.queued == 0 and resent.sent == 0
     assert len([m for m in smtp.inbox.to("me@example.org") if "digest" in m["Subject"]]) == 1
+    # The manage link (no sign-in needed) keeps, changes and checks the choice.
+    from paperwire.tokens import subscription_token
+
+    manage = f"/subscriptions/{subscription_token(site.services.secret, subscription.id)}"
+    page = site.client.get(manage).text
+    assert 'name="recommended" value="true" checked' in page and ">Reading list</option>" in page
+    form = {"csrf_token": site.csrf(), "frequency": "weekly", "recommended": "true",
+            "profile": str(theirs), "query": [""], "mode": ["hybrid"]}  # fmt: skip
+    refused = site.client.post(manage, data=form)
+    assert refused.status_code == 400 and f"no collection {theirs}" in refused.text
+    assert site.store.get_subscription(subscription.id).frequency == "daily"  # unchanged
+    kept = site.client.post(manage, data={**form, "profile": str(reading)})
+    assert kept.status_code == 200
+    changed = site.store.get_subscription(subscription.id)
+    assert changed.frequency == "weekly" and changed.recommended
+    assert changed.profile_id == reading

@@ -102,7 +102,7 @@ def subscribe(
     the requester wrote: an unconfirmed address is sent only the site's own words."""
     address, kept = validate(email, frequency, trending, searches, recommended)
     verified = user is not None and user.email == address
-    if recommended or profile_id is not None:
+    if recommended:  # the form sends its collection choice whether or not it is ticked
         check_profile(store, user if verified else None, profile_id)
     subscription = Subscription(
         id=0,

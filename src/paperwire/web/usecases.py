@@ -724,7 +724,7 @@ def change_subscription(
     subscription = owned_subscription(services, token)
     try:
         _, kept = validate(subscription.email, frequency, trending, searches, recommended)
-        if recommended or profile_id is not None:
+        if recommended:  # the form sends its collection choice whether or not it is ticked
             check_profile(services.store, subscription_owner(services, subscription), profile_id)
     except SubscriptionError as exc:
         raise UserError(str(exc)) from exc
