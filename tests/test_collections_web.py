@@ -340,3 +340,58 @@ def test_cli_prints_a_working_personal_token(site):
     assert me.status_code == 200 and me.json()["data"][0]["name"] == "Reading list"
     bad = CliRunner().invoke(cli, ["--db", url, "users", "token", "not-an-address"])
     assert bad.exit_code != 0
+
+
+def test_upvotes_are_positives_and_for_you_marks_what_it_shows_seen(site):
+    """Upvoting is saving for the Reading list's recommendations; a paper shown on
+    /for-you is not shown again (whatever version or source of it arrives later) unless
+    the reader asks for the papers seen; another reader's profile stays 404."""
+    client = site.client
+    voter = bearer(token_for(site, "voter@example.org"))
+    assert client.get("/api/v1/recommendations", headers=voter).json()["data"] == []
+    transport = keys_with(site, "transport")
+    for key in transport[:3]:
+        voted = client.put(f"/api/v1/papers/{key}/vote", json={"vote": True}, headers=voter)
+        assert voted.status_code == 200 and voted.json()["voted"], voted.text
+    answer = client.get("/api/v1/recommendations", params={"limit": 5}, headers=voter).json()
+    got = [r["key"] for r in answer["data"]]
+    assert answer["method"] == "model" and got and not set(got) & set(transport[:3])
+    assert set(got) & set(transport[3:]), got  # the rest of the topic comes first
+    # The API marks nothing seen: asking again gives the same.
+    again = client.get("/api/v1/recommendations", params={"limit": 5}, headers=voter).json()
+    assert [r["key"] for r in again["data"]] == got
+
+    site.sign_in("voter@example.org")
+    first = client.get("/for-you")
+    assert first.status_code == 200 and "Why: close to" in first.text
+    shown = [k for k in keys_with(site, "") if f'href="/papers/{k}"' in first.text]
+    assert shown and not set(shown) & set(transport[:3])
+    second = client.get("/for-you").text
+    assert not any(f'href="/papers/{k}"' in second for k in shown)
+    # The account lists the feedback the reader gave, not every paper shown to them.
+    account = client.get("/account").text
+    assert "show them" in account and not any(f'href="/papers/{k}"' in account for k in shown)
+    everything = client.get("/for-you", params={"seen": "true"}).text
+    assert "Hide the papers you have seen" in everything
+    assert all(f'href="/papers/{k}"' in everything for k in shown[:5])
+    # The same paper from another source, now with an arXiv id: one paper, still seen.
+    seen_paper = site.store.get_paper(shown[0])
+    before = site.store.paper_ids([seen_paper.key])[seen_paper.key]
+    site.store.upsert_papers(
+        [Paper(seen_paper.title, seen_paper.abstract, arxiv_id="2411.99999",
+               sources=["bibtex"])]
+    )  # fmt: skip
+    assert site.store.find_paper_id("2411.99999") == before
+    third = client.get("/for-you").text
+    assert f'href="/papers/{seen_paper.key}"' not in third
+    # Another reader's profile: 404 on the page and the API, as no profile at all.
+    other = bearer(token_for(site, "other@example.org"))
+    theirs = client.get("/api/v1/collections", headers=other).json()["data"][0]["id"]
+    assert client.get("/for-you", params={"profile": theirs}).status_code == 404
+    assert client.get("/for-you", params={"profile": theirs, "seen": "true"}).status_code == 404
+    assert (
+        client.get(
+            "/api/v1/recommendations", params={"collection": theirs}, headers=voter
+        ).status_code
+        == 404
+    )

@@ -510,3 +510,104 @@ def test_every_link_of_both_parts_stands_alone_and_leads_somewhere(digest_site, 
             assert site.store.entry(parts.path.removeprefix("/abs/")) is not None, url
         else:
             assert url in code, url  # a code link of a paper in this digest
+
+
+def test_recommended_for_you_section_once_never_dismissed_or_seen(digest_site, smtp):
+    """Opt-in per subscription (own address, own collection), in both parts with why,
+    only the period's new papers, never one dismissed or seen; the papers mailed are
+    marked seen in the transaction that queues the digest (exactly once)."""
+    site = digest_site
+    # Only an account's own address, from one of its own collections.
+    anonymous = site.client.post(
+        "/api/v1/subscriptions", json={"email": "x@example.org", "recommended": True}
+    )
+    assert anonymous.status_code == 400 and "need an account" in anonymous.text
+    other = site.store.get_or_create_user("other@example.org", site.clock.now)
+    theirs = site.store.collections_of(other.id, site.clock.now)[0].id
+    site.sign_in("me@example.org")
+    headers = {"X-CSRF-Token": site.csrf()}
+    refused = site.client.post(
+        "/api/v1/subscriptions",
+        json={"email": "me@example.org", "trending": False, "recommended": True,
+              "collection": theirs},
+        headers=headers,
+    )  # fmt: skip
+    assert refused.status_code == 400 and f"no collection {theirs}" in refused.text
+    # Another address, box not ticked (the form still sends its collection choice): fine.
+    unticked = site.client.post(
+        "/subscribe",
+        data={"csrf_token": site.csrf(), "email": "friend@example.org", "frequency": "daily",
+              "trending": "true", "profile": str(theirs), "query": [""], "mode": ["hybrid"]},
+    )  # fmt: skip
+    assert unticked.status_code == 200 and "Confirm your subscription" in unticked.text
+    # The form offers it to a signed-in reader, with their collections.
+    form = site.client.get("/subscribe").text
+    assert 'name="recommended"' in form and ">Reading list</option>" in form
+    made = site.client.post(
+        "/subscribe",
+        data={"csrf_token": site.csrf(), "email": "me@example.org", "frequency": "daily",
+              "recommended": "true", "query": [""], "mode": ["hybrid"]},
+    )  # fmt: skip
+    assert made.status_code == 200, made.text
+    me = site.store.get_or_create_user("me@example.org", site.clock.now)
+    [subscription] = site.store.subscriptions_of("me@example.org")
+    assert subscription.recommended and not subscription.trending and subscription.user_id == me.id
+
+    reading = site.store.collections_of(me.id, site.clock.now)[0].id
+    saved = [p.key for p in site.store.iter_papers() if "transport" in p.title.lower()][:3]
+    site.store.add_items(me.id, reading, list(site.store.paper_ids(saved).values()), site.clock.now)
+    new = [
+        Paper(f"Optimal transport {topic}", f"Optimal transport and Wasserstein distances {topic}.")
+        for topic in (
+            "for generative models",
+            "on graphs",
+            "with entropic regularisation",
+            "in single-cell biology",
+            "for domain adaptation",
+        )
+    ] + [Paper("Protein folding with language models", "Structure prediction from sequence.")]
+    site.store.upsert_papers(new)
+    ids = site.store.paper_ids([p.key for p in new])
+    dismissed, seen = ids[new[0].key], ids[new[1].key]
+    site.store.set_feedback(me.id, dismissed, "not_interested", "", site.clock.now)
+    site.store.set_feedback(me.id, seen, "seen", "", site.clock.now)
+
+    report, delivered = run(site)
+    assert report.queued == 1 and delivered.sent == 1
+    [mail] = [m for m in smtp.inbox.to("me@example.org") if "digest" in m["Subject"]]
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert 'RECOMMENDED FOR YOU (FROM "Reading list")' in text
+    assert "Recommended for you" in html and "close to" in html and "close to" in text
+    for paper in new[2:5]:
+        assert paper.title in text and paper.title in html
+    for paper in new[:2]:  # dismissed, seen
+        assert paper.title not in text and paper.title not in html
+    for key in saved:  # in the profile (and not new): named in the why, never listed
+        assert f"/papers/{key}\r\n" not in text and f"/papers/{key}\n" not in text
+    # What was mailed is seen now: never recommended again, on /for-you either.
+    signals = site.store.feedback_ids(me.id)
+    mailed = [pid for pid, found in signals.items() if "seen" in found and pid != seen]
+    assert sorted(mailed) == sorted(ids[p.key] for p in new if p.title in text)
+    for_you = site.client.get("/for-you").text
+    assert all(p.title not in for_you for p in new[:5])
+    # The same period again: nothing composed or sent twice.
+    again, resent = run(site)
+    assert again.queued == 0 and resent.sent == 0
+    assert len([m for m in smtp.inbox.to("me@example.org") if "digest" in m["Subject"]]) == 1
+    # The manage link (no sign-in needed) keeps, changes and checks the choice.
+    from paperwire.tokens import subscription_token
+
+    manage = f"/subscriptions/{subscription_token(site.services.secret, subscription.id)}"
+    page = site.client.get(manage).text
+    assert 'name="recommended" value="true" checked' in page and ">Reading list</option>" in page
+    form = {"csrf_token": site.csrf(), "frequency": "weekly", "recommended": "true",
+            "profile": str(theirs), "query": [""], "mode": ["hybrid"]}  # fmt: skip
+    refused = site.client.post(manage, data=form)
+    assert refused.status_code == 400 and f"no collection {theirs}" in refused.text
+    assert site.store.get_subscription(subscription.id).frequency == "daily"  # unchanged
+    kept = site.client.post(manage, data={**form, "profile": str(reading)})
+    assert kept.status_code == 200
+    changed = site.store.get_subscription(subscription.id)
+    assert changed.frequency == "weekly" and changed.recommended
+    assert changed.profile_id == reading

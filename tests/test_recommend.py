@@ -57,10 +57,17 @@ def test_one_paper_uses_the_centroid_and_terms_alone_work():
 
 def test_dismissed_papers_push_their_neighbours_down():
     corpus = corpus_of()
-    profile = [1, 9]  # two topics in one profile
-    before = [r.paper_id for r in recommend(corpus, profile, [], set(), 6)]
-    after = [r.paper_id for r in recommend(corpus, profile, [10, 11, 12], set(), 6)]
-    assert sum(9 <= p <= 16 for p in after) < sum(9 <= p <= 16 for p in before)
+
+    def gap(profile: list[int], dismissed: list[int]) -> float:
+        """How far the rest of the quant topic (13-16) scores below the graphs (3-8)."""
+        scores = {r.paper_id: r.score for r in recommend(corpus, profile, dismissed, set(), 24)}
+        graphs = np.mean([scores[p] for p in range(3, 9)])
+        quant = np.mean([scores[p] for p in range(13, 17)])
+        return float(graphs - quant)
+
+    # The centroid (2 papers: two topics in one profile), then the model (4 papers).
+    assert gap([1, 9], [10, 11, 12]) > gap([1, 9], []) + 0.05
+    assert gap([1, 2, 9, 10], [11, 12]) > gap([1, 2, 9, 10], []) + 0.05
 
 
 @settings(max_examples=60, deadline=None)
@@ -100,3 +107,24 @@ def test_the_corpus_follows_the_stores_writes(store):
     recs = recommend(second, list(ids.values()), [], set(), 5)
     assert [r.key for r in recs] == ["graph-attention"] and "graph" in recs[0].terms
     assert recs[0].why == "close to “Graph networks”; shared terms: graph"
+
+
+def test_the_dual_newton_solver_is_scikit_learns_logistic_regression():
+    """recommend.kernel fits the objective of LogisticRegression(C, class_weight=
+    "balanced", sample_weight) from the kernel alone: the same weights, up to the tiny
+    regularisation of the intercept."""
+    from sklearn.linear_model import LogisticRegression
+
+    from paperwire.recommend.kernel import class_weights, fit_dual
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((60, 12))
+    labels = (x[:, 0] + 0.5 * rng.standard_normal(60) > 0.8).astype(int)
+    sample = np.where(labels == 1, 1.0, rng.choice([1.0, 5.0], 60))
+    for c in (0.1, 1.0, 10.0):
+        dual, intercept = fit_dual(x @ x.T, labels, c * sample * class_weights(labels, sample))
+        ours = x.T @ dual
+        reference = LogisticRegression(C=c, class_weight="balanced", tol=1e-10, max_iter=10_000)
+        reference.fit(x, labels, sample_weight=sample)
+        assert np.allclose(ours, reference.coef_[0], atol=0.02 * np.abs(ours).max()), c
+        assert abs(intercept - reference.intercept_[0]) < 0.05 * max(1.0, abs(intercept)), c

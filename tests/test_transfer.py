@@ -43,6 +43,17 @@ def populated(tmp_path):
             None,
             None,
         )  # fmt: skip
+        # A digest with recommendations names a collection: collections move first.
+        ada = store.get_or_create_user("ada@example.org", site.clock.now)
+        profile = store.create_collection(ada.id, "Diffusion", site.clock.now, is_profile=True)
+        store.add_items(ada.id, profile.id, [1, 2, 3], site.clock.now)
+        store.add_subscription(
+            Subscription(0, "ada@example.org", "daily", False, [], "active", site.clock.now,
+                         site.clock.now, user_id=ada.id, recommended=True,
+                         profile_id=profile.id),
+            None,
+            None,
+        )  # fmt: skip
         s = site.services
         compose_due(store, s.settings, s.secret, None, "daily", s.clock() + timedelta(hours=1))
         store.delete_papers(["2106.09685"])  # a tombstone too
@@ -97,6 +108,9 @@ def test_a_deployment_moves_to_postgresql_resumes_and_verifies(
         # Links already mailed keep working: the signing key moved with the data.
         token = subscription_token(site.services.secret, sid)
         assert client.get(f"/subscriptions/{token}").status_code == 200
+        [mine_sub] = moved.store.subscriptions_of("ada@example.org")
+        assert mine_sub.recommended and mine_sub.profile_id is not None
+        assert moved.store.get_collection(ada.id, mine_sub.profile_id).name == "Diffusion"
         assert moved.store.outbox_counts() == open_store(source_url).outbox_counts()
         assert moved.store.count_vectors("minilm") == 40
         # The vectors arrived as bytes; the target filled its pgvector column from them.

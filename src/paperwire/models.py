@@ -191,7 +191,8 @@ class SavedSearch:
 
 @dataclass(slots=True)
 class Subscription:
-    """An address that receives digests: trending papers and/or saved-search matches."""
+    """An address that receives digests: trending papers, saved-search matches and/or
+    recommendations for a profile."""
 
     id: int
     email: str
@@ -204,6 +205,10 @@ class Subscription:
     last_period: str | None = None
     covered_until: datetime | None = None
     user_id: int | None = None
+    # "Recommended for you" (opt-in, accounts only): new papers ranked for a collection
+    # of the reader's (None: their Reading list).
+    recommended: bool = False
+    profile_id: int | None = None
 
 
 @dataclass(slots=True)

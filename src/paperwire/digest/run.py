@@ -65,7 +65,15 @@ def compose_due(
             if dry_run:
                 if message is not None and len(report.samples) < 3:
                     report.samples.append(message.message)
-            elif not store.record_digest(subscription.id, period, now, message):
+            elif not store.record_digest(
+                subscription.id,
+                period,
+                now,
+                message,
+                seen=(subscription.user_id, content.recommended_ids)
+                if message is not None and subscription.user_id is not None
+                else None,
+            ):
                 report.elsewhere += 1  # another run composed this one first
                 continue
             if message is None:

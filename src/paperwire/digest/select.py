@@ -7,9 +7,15 @@ MIN_COSINE of the query's embedding (meaning); hybrid takes either. Unlike a res
 page, a digest has no "top 10 whatever their quality": scores normalised per query say
 nothing about absolute relevance, so the floor is on the raw signals.
 
+"Recommended for you" (opt-in, for a subscription with an account): the new papers of
+the window ranked for the reader's chosen collection by recommend.model — never one in
+the collection, dismissed or already seen (the papers mailed are marked seen when the
+digest is queued: digest.run) — each with why.
+
 One Selector serves a whole run: trending is ranked once, the new papers of a window
-are loaded (with their vectors) once per distinct window, and each distinct query is
-embedded once, in batches."""
+are loaded (with their vectors) once per distinct window, each distinct query is
+embedded once, in batches, and the recommender's corpus is built once (its features are
+kept per store state)."""
 
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ from paperwire.querylang import (
     words_of,
 )
 from paperwire.ranking import rank_trending, window_start
+from paperwire.recommend.corpus import Corpus, cached_corpus
+from paperwire.recommend.profile import profile_recommendations
 from paperwire.search.embed import Embedder
 from paperwire.search.hybrid import embed_and_save
 from paperwire.search.vectors import from_bytes
@@ -39,6 +47,7 @@ from paperwire.store.base import Store
 # MiniLM cosines: unrelated texts 0.0-0.15, same topic 0.3-0.5, near paraphrase > 0.6.
 MIN_COSINE = 0.40
 PER_SEARCH = 10
+PER_RECOMMENDATION = 5
 MAX_NEW_PAPERS = 50_000
 QUERY_CACHE = 20_000
 
@@ -57,16 +66,27 @@ class DigestContent:
 
     trending: list[DigestItem] = field(default_factory=list)
     searches: list[tuple[SavedSearch, list[DigestItem]]] = field(default_factory=list)
+    recommended: list[DigestItem] = field(default_factory=list)
+    profile_name: str = ""
+    recommended_ids: list[int] = field(default_factory=list)  # marked seen when queued
 
     @property
     def empty(self) -> bool:
         """True when there is nothing to send."""
-        return not self.trending and not any(items for _, items in self.searches)
+        return (
+            not self.trending
+            and not self.recommended
+            and not any(items for _, items in self.searches)
+        )
 
     @property
     def size(self) -> int:
         """How many papers the digest lists."""
-        return len(self.trending) + sum(len(items) for _, items in self.searches)
+        return (
+            len(self.trending)
+            + len(self.recommended)
+            + sum(len(items) for _, items in self.searches)
+        )
 
 
 @dataclass
@@ -106,6 +126,7 @@ class Selector:
         self._trending = [entry for entry, _ in ranked[:trending_count]]
         self._windows: dict[datetime, _NewPapers] = {}
         self._queries: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._corpus: Corpus | None = None
 
     # -- shared work ------------------------------------------------------------
 
@@ -166,7 +187,33 @@ class Selector:
             new = self._new_papers(start)
             for search in subscription.searches:
                 digest.searches.append((search, self._matches(search, new)))
+        if subscription.recommended and subscription.user_id is not None:
+            self._recommend(subscription.user_id, subscription.profile_id, start, digest)
         return digest
+
+    def _recommend(
+        self, user_id: int, profile_id: int | None, start: datetime, digest: DigestContent
+    ) -> None:
+        collection_id = profile_id or self.store.first_collection_id(user_id)
+        collection = self.store.get_collection(user_id, collection_id) if collection_id else None
+        if collection is None:  # deleted, or not theirs: nothing, rather than a guess
+            return
+        new = self._new_papers(start)
+        if not new.ids:
+            return
+        if self._corpus is None:
+            self._corpus = cached_corpus(self.store, self.model or "", wait=True)
+        recs = profile_recommendations(
+            self.store, self._corpus, user_id, collection.id, PER_RECOMMENDATION, new.ids
+        )
+        by_id = dict(zip(new.ids, new.papers, strict=True))
+        chosen = [r for r in recs if r.paper_id in by_id]
+        entries = self.store.entries([by_id[r.paper_id] for r in chosen])
+        digest.recommended = [
+            DigestItem(entry, r.why) for entry, r in zip(entries, chosen, strict=True)
+        ]
+        digest.recommended_ids = [r.paper_id for r in chosen]
+        digest.profile_name = collection.name
 
     def _matches(self, search: SavedSearch, new: _NewPapers) -> list[DigestItem]:
         if not new.ids:

@@ -37,7 +37,11 @@ class TooManyConfirmationsError(SubscriptionError):
 
 
 def validate(
-    email: str, frequency: str, trending: bool, searches: list[SavedSearch]
+    email: str,
+    frequency: str,
+    trending: bool,
+    searches: list[SavedSearch],
+    recommended: bool = False,
 ) -> tuple[str, list[SavedSearch]]:
     """The normalised address and the searches worth keeping (blank ones dropped);
     SubscriptionError for anything else."""
@@ -59,9 +63,23 @@ def validate(
             saved_query(search)
         except QueryError as exc:
             raise SubscriptionError(f"search {search.query[:60]!r}: {exc}") from exc
-    if not trending and not kept:
-        raise SubscriptionError("choose the trending papers, a saved search, or both")
+    if not trending and not kept and not recommended:
+        raise SubscriptionError(
+            "choose the trending papers, a saved search or recommendations for you"
+        )
     return address, kept
+
+
+def check_profile(store: Store, user: User | None, profile_id: int | None) -> None:
+    """Recommendations go only to a reader's own, verified address (they reveal what the
+    reader saved), from one of their own collections; SubscriptionError otherwise (the
+    same words for another reader's collection as for none)."""
+    if user is None:
+        raise SubscriptionError(
+            "recommendations for you need an account: sign in and subscribe your own address"
+        )
+    if profile_id is not None and store.get_collection(user.id, profile_id) is None:
+        raise SubscriptionError(f"you have no collection {profile_id}")
 
 
 def subscribe(
@@ -75,13 +93,17 @@ def subscribe(
     searches: list[SavedSearch],
     user: User | None = None,
     requester: str | None = None,
+    recommended: bool = False,
+    profile_id: int | None = None,
 ) -> Subscription:
     """Store a sign-up and mail its confirmation link (or, for a signed-in reader's own
     address, activate it at once). Confirmation mails are limited per address and per
     `requester` (CONFIRMS_PER_*: TooManyConfirmationsError past them) and quote nothing
     the requester wrote: an unconfirmed address is sent only the site's own words."""
-    address, kept = validate(email, frequency, trending, searches)
+    address, kept = validate(email, frequency, trending, searches, recommended)
     verified = user is not None and user.email == address
+    if recommended:  # the form sends its collection choice whether or not it is ticked
+        check_profile(store, user if verified else None, profile_id)
     subscription = Subscription(
         id=0,
         email=address,
@@ -92,6 +114,8 @@ def subscribe(
         created_at=now,
         confirmed_at=now if verified else None,
         user_id=user.id if user is not None else None,
+        recommended=recommended,
+        profile_id=profile_id if recommended else None,
     )
     if verified:
         subscription.id = store.add_subscription(subscription, None, None)

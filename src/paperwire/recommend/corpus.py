@@ -5,8 +5,9 @@ for the next request: a store's change sequence names its state."""
 
 from __future__ import annotations
 
+import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -22,6 +23,14 @@ PAGE = 5000
 MAX_TERMS = 100_000
 # Words: a letter, then letters, digits or hyphens (so "gpt-4" and "bert" are terms).
 WORD = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b"
+# Every profile's model is trained against the same random sample of this many papers
+# (weak negatives), whose kernel is computed once per corpus. The fit is cubic in the
+# training rows: at 500, a digest run fitting 10,000 distinct profiles on a loaded
+# 2-core machine spent 36 ms a profile (527 s in all, over the 5-minute goal); 300 makes
+# the Newton system ~4x cheaper. (The eval corpus of 245 papers cannot tell 300 from 2,000:
+# both are every other paper there; bench/RESULTS.md §12.)
+BACKGROUND = 300
+_tokens = itertools.count(1)
 
 
 @dataclass
@@ -36,8 +45,27 @@ class Corpus:
     vectors: npt.NDArray[np.float32]  # L2-normalised; zero rows where none is stored
     has_vector: npt.NDArray[np.bool_]
 
+    token: int = field(default_factory=lambda: next(_tokens))  # names this corpus in caches
+
     def __post_init__(self) -> None:
         self.row_of: dict[int, int] = {int(pid): i for i, pid in enumerate(self.ids)}
+        self._background: Background | None = None
+        self._lock = threading.Lock()
+
+    def background(self, vector_weight: float) -> Background:
+        """The background sample and its kernel, made on first use and kept."""
+        with self._lock:
+            if self._background is None or self._background.vector_weight != vector_weight:
+                self._background = Background.of(self, vector_weight)
+            return self._background
+
+    def kernel(
+        self, rows: list[int], other: list[int], vector_weight: float
+    ) -> npt.NDArray[np.float64]:
+        """K[i, j] = features(rows[i]) . features(other[j]) over [terms | weight x vector]."""
+        by_terms = (self.terms[rows] @ self.terms[other].T).toarray()
+        by_meaning = self.vectors[rows] @ self.vectors[other].T
+        return np.asarray(by_terms + vector_weight**2 * by_meaning, dtype=np.float64)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -45,6 +73,37 @@ class Corpus:
     def rows(self, paper_ids: list[int]) -> list[int]:
         """The rows of these papers (those not in the corpus left out)."""
         return [self.row_of[pid] for pid in paper_ids if pid in self.row_of]
+
+
+@dataclass
+class Background:
+    """The weak negatives every profile is trained against: BACKGROUND rows drawn once
+    per corpus (seeded by its size, so a rebuild of the same store draws the same), and
+    their kernel with each other."""
+
+    rows: npt.NDArray[np.int64]
+    terms_t: sparse.csr_matrix  # their terms, transposed (terms x rows)
+    vectors: npt.NDArray[np.float32]
+    kernel: npt.NDArray[np.float64]
+    vector_weight: float
+
+    @classmethod
+    def of(cls, corpus: Corpus, vector_weight: float) -> Background:
+        """Draw and compute."""
+        rng = np.random.default_rng(len(corpus))
+        rows = np.sort(rng.permutation(len(corpus))[:BACKGROUND]).astype(np.int64)
+        listed = [int(r) for r in rows]
+        terms_t = sparse.csr_matrix(corpus.terms[listed].T)
+        vectors = np.ascontiguousarray(corpus.vectors[listed])
+        made = cls(rows, terms_t, vectors, np.zeros((0, 0)), vector_weight)
+        made.kernel = made.across(corpus, listed)
+        return made
+
+    def across(self, corpus: Corpus, rows: list[int]) -> npt.NDArray[np.float64]:
+        """The kernel of these corpus rows with every background row."""
+        by_terms = (corpus.terms[rows] @ self.terms_t).toarray()
+        by_meaning = corpus.vectors[rows] @ self.vectors.T
+        return np.asarray(by_terms + self.vector_weight**2 * by_meaning, dtype=np.float64)
 
 
 def build_corpus(
@@ -134,17 +193,21 @@ def _rebuild(
             _rebuilding.discard(name)
 
 
-def cached_corpus(store: Store, model: str, since: datetime | None = None) -> Corpus:
+def cached_corpus(
+    store: Store, model: str, since: datetime | None = None, wait: bool = False
+) -> Corpus:
     """The corpus of the store's present state, kept for the next requests; built again
     after a write (the change sequence moved): in line for a small store, else in a
-    thread while the corpus held still answers, so no request waits for a large build."""
+    thread while the corpus held still answers, so no request waits for a large build.
+    `wait`: always the present state, built in line if need be (a digest run must rank
+    the papers just added)."""
     name = (store.url, model, since.isoformat() if since else "")
     seq = store.current_seq()
     with _cache_lock:
         held = _cache.get(name)
         if held is not None and held[0] == seq:
             return held[1]
-        if held is not None and len(held[1]) >= INLINE_REBUILD:
+        if held is not None and len(held[1]) >= INLINE_REBUILD and not wait:
             if name not in _rebuilding:
                 _rebuilding.add(name)
                 threading.Thread(

@@ -20,6 +20,8 @@ from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
 Signal = Literal["not_interested", "seen"]
 SIGNALS: tuple[Signal, ...] = ("not_interested", "seen")
 DEFAULT_COLLECTION = "Reading list"
+# The reasons of "seen" marks the site makes itself: shown on /for-you, mailed in a digest.
+SHOWN_REASONS = ("for-you", "digest")
 # Stay well under the engines' limits on bound parameters.
 _CHUNK = 500
 
@@ -320,6 +322,27 @@ class CollectionTables(Tables):
             for row in rows
         ]
 
+    def collection_paper_ids(self, user_id: int, collection_id: int) -> list[int] | None:
+        """The paper ids of a collection the reader owns, in order; None when they own no
+        such collection (the recommender's positives: no paper rows read)."""
+        with self.read() as conn:
+            if not self._owned(conn, user_id, collection_id):
+                return None
+            rows = conn.execute(
+                "SELECT paper_id FROM collection_items WHERE collection_id = ? "
+                "ORDER BY position, paper_id",
+                (collection_id,),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def first_collection_id(self, user_id: int) -> int | None:
+        """The reader's first collection (the Reading list), if they have any yet."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT min(id) FROM collections WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     def saved_keys(self, user_id: int, keys: list[str]) -> set[str]:
         """Which of these papers the reader has in any collection."""
         found: set[str] = set()
@@ -420,6 +443,27 @@ class CollectionTables(Tables):
                 (user_id, paper_id, signal, reason, iso(now)),
             )
 
+    def mark_seen(self, user_id: int, paper_ids: list[int], reason: str, now: datetime) -> None:
+        """Record that these papers were shown to the reader (kept from an earlier
+        showing where there is one)."""
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT INTO feedback (user_id, paper_id, signal, reason, at) "
+                "VALUES (?, ?, 'seen', ?, ?) ON CONFLICT (user_id, paper_id, signal) DO NOTHING",
+                [(user_id, pid, reason, iso(now)) for pid in dict.fromkeys(paper_ids)],
+            )
+
+    def upvoted_ids(self, user_id: int, limit: int = 5000) -> list[int]:
+        """The papers a reader upvoted, newest vote first (positives of their default
+        profile)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT paper_id FROM votes WHERE user_id = ? "
+                "ORDER BY created_at DESC, paper_id LIMIT ?",
+                (user_id, limit),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def remove_feedback(self, user_id: int, paper_id: int, signal: Signal) -> bool:
         """Undo a signal."""
         with self.write() as conn:
@@ -430,13 +474,16 @@ class CollectionTables(Tables):
         return bool(gone > 0)
 
     def feedback_of(self, user_id: int, limit: int = 500) -> list[Feedback]:
-        """A reader's signals, newest first."""
+        """The signals a reader gave, newest first (not the papers marked seen because
+        they were shown on /for-you or mailed: SHOWN_REASONS)."""
+        marks = ",".join("?" * len(SHOWN_REASONS))
         with self.read() as conn:
             rows = conn.execute(
                 "SELECT p.*, f.signal AS f_signal, f.reason AS f_reason, f.at AS f_at "
                 "FROM feedback f JOIN papers p ON p.id = f.paper_id WHERE f.user_id = ? "
+                f"AND NOT (f.signal = 'seen' AND f.reason IN ({marks})) "
                 "ORDER BY f.at DESC, p.id DESC LIMIT ?",
-                (user_id, limit),
+                (user_id, *SHOWN_REASONS, limit),
             ).fetchall()
         return [
             Feedback(

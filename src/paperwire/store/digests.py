@@ -43,6 +43,8 @@ class DigestTables(Tables):
             last_period=row["last_period"],
             covered_until=_parse(row["covered_until"]),
             user_id=row["user_id"],
+            recommended=bool(row["recommended"]),
+            profile_id=row["profile_id"],
         )
 
     # -- subscribing ------------------------------------------------------------
@@ -62,14 +64,16 @@ class DigestTables(Tables):
                 (iso(subscription.created_at),),
             )
             row = conn.execute(
-                "INSERT INTO subscriptions (email, user_id, frequency, trending, status, "
-                "confirm_token_hash, confirm_expires_at, created_at, confirmed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO subscriptions (email, user_id, frequency, trending, recommended, "
+                "profile_id, status, confirm_token_hash, confirm_expires_at, created_at, "
+                "confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     subscription.email,
                     subscription.user_id,
                     subscription.frequency,
                     int(subscription.trending),
+                    int(subscription.recommended),
+                    subscription.profile_id,
                     subscription.status,
                     confirm_token_hash,
                     iso(confirm_expires) if confirm_expires else None,
@@ -120,18 +124,25 @@ class DigestTables(Tables):
             return [self._subscription(conn, row) for row in rows]
 
     def update_subscription(
-        self, subscription_id: int, frequency: str, trending: bool, searches: list[SavedSearch]
+        self,
+        subscription_id: int,
+        frequency: str,
+        trending: bool,
+        searches: list[SavedSearch],
+        recommended: bool = False,
+        profile_id: int | None = None,
     ) -> bool:
         """Change what a subscription receives (and resume it if it was paused for
         bounces: changing it is asking for it). Never resubscribes an unsubscribed
         address: that takes a new sign-up and its confirmation."""
         with self.write() as conn:
             changed = conn.execute(
-                "UPDATE subscriptions SET frequency = ?, trending = ?, permanent_failures = 0, "
+                "UPDATE subscriptions SET frequency = ?, trending = ?, recommended = ?, "
+                "profile_id = ?, permanent_failures = 0, "
                 "status = CASE WHEN status IN ('pending', 'unsubscribed') THEN status "
                 "ELSE 'active' END "
                 "WHERE id = ?",
-                (frequency, int(trending), subscription_id),
+                (frequency, int(trending), int(recommended), profile_id, subscription_id),
             ).rowcount
             if changed:
                 self._save_searches(conn, subscription_id, searches)
@@ -183,9 +194,13 @@ class DigestTables(Tables):
         period: str,
         covered_until: datetime,
         message: OutboxItem | None,
+        seen: tuple[int, list[int]] | None = None,
     ) -> bool:
         """Record that a subscription's period is composed — with its message in the
-        outbox, or with none when the digest was empty. False if it was already."""
+        outbox, or with none when the digest was empty. False if it was already.
+        `seen` (reader id, paper ids): the recommendations the message carries, marked
+        seen by that reader in the same transaction, so they are never recommended
+        again, and exactly when the message is queued."""
         with self.write() as conn:
             done = conn.execute(
                 "UPDATE subscriptions SET last_period = ?, covered_until = ? "
@@ -208,6 +223,13 @@ class DigestTables(Tables):
                         iso(message.created_at),
                     ),
                 )
+                if seen is not None and seen[1]:
+                    conn.executemany(
+                        "INSERT INTO feedback (user_id, paper_id, signal, reason, at) "
+                        "VALUES (?, ?, 'seen', 'digest', ?) "
+                        "ON CONFLICT (user_id, paper_id, signal) DO NOTHING",
+                        [(seen[0], pid, iso(covered_until)) for pid in seen[1]],
+                    )
         return True
 
     # -- sending ----------------------------------------------------------------

@@ -22,7 +22,8 @@ from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.ingest.load import load
 from paperwire.models import Paper, User, normalise_arxiv_id
 from paperwire.recommend.corpus import cached_corpus
-from paperwire.recommend.model import Recommendation, recommend
+from paperwire.recommend.model import Recommendation
+from paperwire.recommend.profile import profile_recommendations
 from paperwire.store.collections import SIGNALS, Collection, CollectionItem, Feedback, Signal
 from paperwire.web.security import hash_token, new_token
 from paperwire.web.services import Services
@@ -398,19 +399,25 @@ def seed_from_author(services: Services, reader: User, author: str) -> Collectio
 
 
 def recommendations(
-    services: Services, reader: User, collection: Collection, limit: int
+    services: Services,
+    reader: User,
+    collection: Collection,
+    limit: int,
+    show_seen: bool = False,
+    mark_seen: bool = False,
 ) -> list[Recommendation]:
-    """The best papers for a profile (any of the reader's collections), explained; never
-    one in the profile, dismissed or seen by the reader."""
+    """The best papers for a profile (any of the reader's collections; the Reading list
+    also takes the reader's upvotes), explained; never one in the profile or dismissed,
+    nor one seen unless `show_seen`. `mark_seen`: the papers returned are marked seen
+    (shown on /for-you), so the next visit shows others."""
     if collection.user_id != reader.id:
         raise UserError(f"you have no collection {collection.id}", 404)
     limit = max(1, min(limit, MAX_RECOMMENDATIONS))
     store = services.store
-    positives = [item.paper_id for item in store.collection_items(collection.id)]
-    signals = store.feedback_ids(reader.id)
-    negatives = [pid for pid, found in signals.items() if "not_interested" in found]
-    seen = {pid for pid, found in signals.items() if "seen" in found}
-    if not positives:
-        return []
     corpus = cached_corpus(store, services.settings.embedding_model)
-    return recommend(corpus, positives, negatives, seen, limit)
+    recs = profile_recommendations(
+        store, corpus, reader.id, collection.id, limit, show_seen=show_seen
+    )
+    if mark_seen and recs:
+        store.mark_seen(reader.id, [r.paper_id for r in recs], "for-you", services.clock())
+    return recs

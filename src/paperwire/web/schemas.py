@@ -191,6 +191,14 @@ class SubscriptionIn(BaseModel):
     frequency: Literal["daily", "weekly"] = "daily"
     trending: bool = True
     searches: list[SavedSearchIn] = Field(default_factory=list, max_length=10)
+    recommended: bool = Field(
+        False,
+        description="A 'Recommended for you' section: the period's new papers ranked for one "
+        "of your collections, each with why (your own address, signed in or by token)",
+    )
+    collection: int | None = Field(
+        None, ge=1, le=2**53, description="Which collection (default: your Reading list)"
+    )
 
 
 class SubscriptionOut(BaseModel):

@@ -19,6 +19,7 @@ from paperwire.digest.addresses import normalise_email
 from paperwire.digest.subscribe import (
     SubscriptionError,
     TooManyConfirmationsError,
+    check_profile,
     confirm,
     subscribe,
     validate,
@@ -667,6 +668,8 @@ def start_subscription(
     searches: list[SavedSearch],
     user: User | None,
     requester: str | None = None,
+    recommended: bool = False,
+    profile_id: int | None = None,
 ) -> tuple[Subscription, str | None]:
     """Store a sign-up and mail its confirmation link (a signed-in reader's own address
     is active at once). Returns it with its manage token when active; UserError when
@@ -675,7 +678,7 @@ def start_subscription(
     try:
         made = subscribe(
             services.store, services.mailer, services.settings, services.clock(),
-            email, frequency, trending, searches, user, requester,
+            email, frequency, trending, searches, user, requester, recommended, profile_id,
         )  # fmt: skip
     except TooManyConfirmationsError as exc:
         raise UserError(str(exc), 429) from exc
@@ -710,17 +713,34 @@ def owned_subscription(services: Services, token: str, allow_expired: bool = Fal
     return subscription
 
 
+def subscription_owner(services: Services, subscription: Subscription) -> User | None:
+    """The reader whose own address a subscription is (who may get recommendations)."""
+    owner = services.store.get_user(subscription.user_id) if subscription.user_id else None
+    return owner if owner is not None and owner.email == subscription.email else None
+
+
 def change_subscription(
-    services: Services, token: str, frequency: str, trending: bool, searches: list[SavedSearch]
+    services: Services,
+    token: str,
+    frequency: str,
+    trending: bool,
+    searches: list[SavedSearch],
+    recommended: bool = False,
+    profile_id: int | None = None,
 ) -> tuple[Subscription, list[SavedSearch]]:
     """Save a manage form; returns the subscription as stored and the searches kept.
     UserError (with the subscription unchanged) for choices that cannot be kept."""
     subscription = owned_subscription(services, token)
     try:
-        _, kept = validate(subscription.email, frequency, trending, searches)
+        _, kept = validate(subscription.email, frequency, trending, searches, recommended)
+        if recommended:  # the form sends its collection choice whether or not it is ticked
+            check_profile(services.store, subscription_owner(services, subscription), profile_id)
     except SubscriptionError as exc:
         raise UserError(str(exc)) from exc
-    services.store.update_subscription(subscription.id, frequency, trending, kept)
+    services.store.update_subscription(
+        subscription.id, frequency, trending, kept, recommended,
+        profile_id if recommended else None,
+    )  # fmt: skip
     return services.store.get_subscription(subscription.id) or subscription, kept
 
 

@@ -224,8 +224,9 @@ def create_subscription(
         SavedSearch(s.query, s.mode, s.category, s.year_from, s.year_to) for s in body.searches
     ]
     made, _ = usecases.start_subscription(
-        services, body.email, body.frequency, body.trending, searches, user, client_id(request)
-    )
+        services, body.email, body.frequency, body.trending, searches, user, client_id(request),
+        body.recommended, body.collection,
+    )  # fmt: skip
     return SubscriptionOut(
         status="active" if made.status == "active" else "pending", email=made.email
     )

@@ -245,8 +245,10 @@ def for_you(
     services: ServicesDep,
     user: ReaderDep,
     profile: Annotated[int | None, Query(ge=1, le=cases.MAX_ID)] = None,
+    seen: Annotated[bool, Query()] = False,
 ) -> Response:
-    """Recommendations, a tab per profile (the Reading list when there is none)."""
+    """Recommendations, a tab per profile (the Reading list when there is none); the
+    papers shown are marked seen and not shown again unless `seen` is asked for."""
     if user is None:
         return _signin("/for-you")
     mine = cases.collections(services, user)
@@ -254,10 +256,12 @@ def for_you(
     current = cases.owned(services, user, profile) if profile is not None else tabs[0]
     if current not in tabs:
         tabs.append(current)
-    recs = cases.recommendations(services, user, current, FOR_YOU_SIZE)
+    recs = cases.recommendations(
+        services, user, current, FOR_YOU_SIZE, show_seen=seen, mark_seen=True
+    )
     entries = _entries(services, user, recs)
     return render(
-        request, "for_you.html", tabs=tabs, current=current,
+        request, "for_you.html", tabs=tabs, current=current, show_seen=seen,
         results=list(zip(entries, recs, strict=True)),
     )  # fmt: skip
 

@@ -139,14 +139,19 @@ def recommendations(
         int | None, Query(ge=1, le=cases.MAX_ID, description="Profile id (default: the first)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=cases.MAX_RECOMMENDATIONS)] = 20,
+    seen: Annotated[
+        bool, Query(description="Include papers already shown on /for-you or mailed")
+    ] = False,
 ) -> RecommendationList:
-    """The best papers for one of the caller's profiles, each with why."""
+    """The best papers for one of the caller's profiles, each with why (the Reading list
+    also learns from the caller's upvotes). Unlike /for-you, the API marks nothing seen:
+    POST a "seen" feedback for what the client shows."""
     if collection is None:
         mine = cases.collections(services, reader)
         found = next((c for c in mine if c.is_profile), mine[0])
     else:
         found = cases.owned(services, reader, collection)
-    recs = cases.recommendations(services, reader, found, limit)
+    recs = cases.recommendations(services, reader, found, limit, show_seen=seen)
     return RecommendationList(
         data=[
             RecommendationOut(

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paperwire.errors import UserError
-from paperwire.models import SavedSearch, Subscription
+from paperwire.models import SavedSearch, Subscription, User
+from paperwire.store.collections import Collection
 from paperwire.web import usecases
 from paperwire.web.deps import (
     CsrfChecked,
@@ -23,6 +24,7 @@ from paperwire.web.deps import (
 )
 from paperwire.web.render import render
 from paperwire.web.responses import back, hide_banner
+from paperwire.web.services import Services
 
 router = APIRouter(include_in_schema=False)
 SEARCH_FIELDS = 3
@@ -30,6 +32,14 @@ QueriesField = Annotated[list[str] | None, Form()]
 ModesField = Annotated[list[str] | None, Form()]
 FrequencyField = Annotated[str, Form(max_length=10)]
 TrendingField = Annotated[bool, Form()]
+RecommendedField = Annotated[bool, Form()]
+ProfileField = Annotated[int | None, Form(ge=1, le=2**53)]
+
+
+def _profiles(services: Services, owner: User | None) -> list[Collection]:
+    """The collections a subscriber may take recommendations from (none without an
+    account of their own address)."""
+    return services.store.collections_of(owner.id, services.clock()) if owner else []
 
 
 def _searches(queries: list[str], modes: list[str]) -> list[SavedSearch]:
@@ -39,27 +49,35 @@ def _searches(queries: list[str], modes: list[str]) -> list[SavedSearch]:
 
 def _manage_page(
     request: Request,
+    services: Services,
     subscription: Subscription,
     token: str,
     searches: list[SavedSearch],
     status: int = 200,
     **extra: object,
 ) -> HTMLResponse:
-    """The manage page, with a field for each search and a few empty ones."""
+    """The manage page, with a field for each search and a few empty ones, and the
+    recommendations choice when the address is its reader's own."""
+    owner = usecases.subscription_owner(services, subscription)
     return render(
         request, "manage.html", status=status, subscription=subscription, token=token,
-        searches=searches, fields=max(SEARCH_FIELDS, len(searches)), **extra,
+        searches=searches, fields=max(SEARCH_FIELDS, len(searches)),
+        profiles=_profiles(services, owner), **extra,
     )  # fmt: skip
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
 def subscribe_form(
-    request: Request, user: ReaderDep, email: Annotated[str, Query(max_length=254)] = ""
+    request: Request,
+    services: ServicesDep,
+    user: ReaderDep,
+    email: Annotated[str, Query(max_length=254)] = "",
 ) -> Response:
     """The sign-up form."""
     return render(
         request, "subscribe.html", email=email or (user.email if user else ""),
         frequency="daily", trending=True, searches=[], fields=SEARCH_FIELDS,
+        profiles=_profiles(services, user), recommended=False, profile_id=None,
     )  # fmt: skip
 
 
@@ -74,18 +92,22 @@ def subscribe_submit(
     trending: TrendingField = False,
     query: QueriesField = None,
     mode: ModesField = None,
+    recommended: RecommendedField = False,
+    profile: ProfileField = None,
 ) -> Response:
     """Store a sign-up and send its confirmation link."""
     rate_limit(services, request, "subscribe")
     searches = _searches((query or [])[:SEARCH_FIELDS], mode or [])
     try:
         made, token = usecases.start_subscription(
-            services, email, frequency, trending, searches, user, client_id(request)
-        )
+            services, email, frequency, trending, searches, user, client_id(request),
+            recommended, profile,
+        )  # fmt: skip
     except UserError as exc:
         return render(
             request, "subscribe.html", status=exc.status, error=str(exc), email=email,
             frequency=frequency, trending=trending, searches=searches, fields=SEARCH_FIELDS,
+            profiles=_profiles(services, user), recommended=recommended, profile_id=profile,
         )  # fmt: skip
     https = services.settings.https
     if token is not None:
@@ -125,7 +147,7 @@ def confirm_submit(
 def manage(request: Request, services: ServicesDep, user: ReaderDep, token: str) -> Response:
     """Change the frequency, trending and saved searches of a subscription."""
     subscription = usecases.owned_subscription(services, token)
-    return _manage_page(request, subscription, token, subscription.searches)
+    return _manage_page(request, services, subscription, token, subscription.searches)
 
 
 @router.post("/subscriptions/{token}", response_class=HTMLResponse)
@@ -139,17 +161,21 @@ def manage_submit(
     trending: TrendingField = False,
     query: QueriesField = None,
     mode: ModesField = None,
+    recommended: RecommendedField = False,
+    profile: ProfileField = None,
 ) -> Response:
     """Save the changes."""
     searches = _searches((query or [])[:10], mode or [])
     try:
-        updated, kept = usecases.change_subscription(services, token, frequency, trending, searches)
+        updated, kept = usecases.change_subscription(
+            services, token, frequency, trending, searches, recommended, profile
+        )
     except UserError as exc:
         if exc.status == 404:
             raise
         subscription = usecases.owned_subscription(services, token)
-        return _manage_page(request, subscription, token, searches, 400, error=str(exc))
-    return _manage_page(request, updated, token, kept, saved=True)
+        return _manage_page(request, services, subscription, token, searches, 400, error=str(exc))
+    return _manage_page(request, services, updated, token, kept, saved=True)
 
 
 @router.get("/subscriptions/{token}/unsubscribe", response_class=HTMLResponse)
