@@ -399,18 +399,25 @@ class CollectionTables(Tables):
         """Ids of papers with an author of this name (case-insensitive, as written),
         newest first."""
         pattern = "%" + name.strip().lower().replace("%", "").replace("_", "") + "%"
-        with self.read() as conn:
-            rows = conn.execute(
-                "SELECT id, authors FROM papers WHERE lower(authors) LIKE ? "
-                "ORDER BY published DESC, id DESC LIMIT ?",
-                (pattern, limit * 4),
-            ).fetchall()
         wanted = name.strip().lower()
-        ids = [
-            int(row["id"])
-            for row in rows
-            if any(part.strip().lower() == wanted for part in row["authors"].split(";"))
-        ]
+        page = max(limit * 4, 200)
+        ids: list[int] = []
+        with self.read() as conn:
+            # The LIKE also holds longer names ("Li" in "Lin"): read on until `limit` papers
+            # with the exact name are found, not just one window of candidates.
+            for offset in range(0, page * 50, page):
+                rows = conn.execute(
+                    "SELECT id, authors FROM papers WHERE lower(authors) LIKE ? "
+                    "ORDER BY published DESC NULLS LAST, id DESC LIMIT ? OFFSET ?",
+                    (pattern, page, offset),
+                ).fetchall()
+                ids += [
+                    int(row["id"])
+                    for row in rows
+                    if any(part.strip().lower() == wanted for part in row["authors"].split(";"))
+                ]
+                if len(ids) >= limit or len(rows) < page:
+                    break
         return ids[:limit]
 
     def candidate_rows(

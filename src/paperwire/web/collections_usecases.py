@@ -20,7 +20,7 @@ from paperwire.ingest.common import RecordError
 from paperwire.ingest.export import EXPORT_FORMATS, write
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.ingest.load import load
-from paperwire.models import Paper, User, normalise_arxiv_id
+from paperwire.models import FeedEntry, Paper, User, normalise_arxiv_id
 from paperwire.recommend.corpus import cached_corpus
 from paperwire.recommend.model import Recommendation
 from paperwire.recommend.profile import profile_recommendations
@@ -75,6 +75,40 @@ def owned(services: Services, reader: User, collection_id: int) -> Collection:
     if found is None:
         raise UserError(f"you have no collection {collection_id}", 404)
     return found
+
+
+def default_profile(services: Services, reader: User) -> Collection:
+    """The profile a reader's recommendations come from unless they choose: their first
+    profile, else their first collection (the Reading list)."""
+    mine = collections(services, reader)
+    return next((c for c in mine if c.is_profile), mine[0])
+
+
+def profile_tabs(services: Services, reader: User) -> list[Collection]:
+    """The tabs of /for-you: the reader's profiles, else the Reading list alone."""
+    mine = collections(services, reader)
+    return [c for c in mine if c.is_profile] or mine[:1]
+
+
+def recommended_entries(
+    services: Services, recs: list[Recommendation]
+) -> list[tuple[FeedEntry, Recommendation]]:
+    """Each recommendation with its paper's feed entry, in order; one whose paper is gone
+    since the corpus was built (a large store's corpus is rebuilt in the background) is
+    left out, not an error."""
+    papers = services.store.get_papers([r.paper_id for r in recs])
+    kept = [r for r in recs if r.paper_id in papers]
+    entries = services.store.entries([papers[r.paper_id] for r in kept])
+    return list(zip(entries, kept, strict=True))
+
+
+def saved_item(services: Services, reader: User, collection_id: int, key: str) -> CollectionItem:
+    """The item a paper is in one of the reader's collections (after saving it)."""
+    paper_id = _paper_id(services, key)
+    for item in items(services, owned(services, reader, collection_id)):
+        if item.paper_id == paper_id:
+            return item
+    raise UserError(f"{key[:80]!r} is not in collection {collection_id}", 404)
 
 
 def items(services: Services, collection: Collection) -> list[CollectionItem]:
@@ -326,9 +360,10 @@ def import_library(
         for arxiv_id in [p.arxiv_id for p in unknown if p.arxiv_id][MAX_FETCHED_IDS:]:
             report.failed.append(f"{arxiv_id}: not fetched (over {MAX_FETCHED_IDS} per import)")
         try:
-            fetch_arxiv_api(
-                services.arxiv, store, ArxivQuery(id_list=wanted), max_results=len(wanted)
-            )
+            with services.outbound.claim(reader.id):  # bounded, as every call from a page
+                fetch_arxiv_api(
+                    services.arxiv, store, ArxivQuery(id_list=wanted), max_results=len(wanted)
+                )
         except FetchError as exc:
             raise UserError(f"arXiv could not be reached: {exc}", 502) from exc
     elif unknown:

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from paperwire.errors import UserError
-from paperwire.models import FeedEntry, User
-from paperwire.recommend.model import Recommendation
+from paperwire.models import User
 from paperwire.store.collections import Collection
 from paperwire.web import collections_usecases as cases
 from paperwire.web.deps import CsrfChecked, NextField, ReaderDep, ServicesDep, rate_limit, signed_in
@@ -29,11 +29,6 @@ KeyField = Annotated[str, Form(min_length=1, max_length=300)]
 NameField = Annotated[str, Form(min_length=1, max_length=cases.MAX_NAME)]
 FOR_YOU_SIZE = 30
 CollectionId = Annotated[int, Path(ge=1, le=cases.MAX_ID)]
-
-
-def _entries(services: Services, reader: User, recs: list[Recommendation]) -> list[FeedEntry]:
-    papers = services.store.get_papers([r.paper_id for r in recs])
-    return services.store.entries([papers[r.paper_id] for r in recs if r.paper_id in papers])
 
 
 def _signin(path: str) -> RedirectResponse:
@@ -222,7 +217,10 @@ async def import_library(
         name = library.filename[:100]
     else:
         data, name = pasted.encode("utf-8"), "pasted list"
-    report = cases.import_library(services, reader, collection_id, data, name)
+    # Parsing, storing and fetching from arXiv block: off the event loop, as submit_file.
+    report = await run_in_threadpool(
+        cases.import_library, services, reader, collection_id, data, name
+    )
     return _collection_page(request, services, reader, report.collection, report=report)
 
 
@@ -251,18 +249,16 @@ def for_you(
     papers shown are marked seen and not shown again unless `seen` is asked for."""
     if user is None:
         return _signin("/for-you")
-    mine = cases.collections(services, user)
-    tabs = [c for c in mine if c.is_profile] or mine[:1]
+    tabs = cases.profile_tabs(services, user)
     current = cases.owned(services, user, profile) if profile is not None else tabs[0]
     if current not in tabs:
         tabs.append(current)
     recs = cases.recommendations(
         services, user, current, FOR_YOU_SIZE, show_seen=seen, mark_seen=True
     )
-    entries = _entries(services, user, recs)
     return render(
         request, "for_you.html", tabs=tabs, current=current, show_seen=seen,
-        results=list(zip(entries, recs, strict=True)),
+        results=cases.recommended_entries(services, recs),
     )  # fmt: skip
 
 
@@ -277,5 +273,5 @@ def for_you_feed(request: Request, services: ServicesDep, token: str) -> Respons
         f"paperwire: for you ({found.name})",
         f"/feeds/for-you/{token}.atom",
         f"/for-you?profile={found.id}",
-        _entries(services, owner, recs),
+        [entry for entry, _ in cases.recommended_entries(services, recs)],
     )

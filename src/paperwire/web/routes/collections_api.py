@@ -90,11 +90,7 @@ def put_paper(
     cases.save(services, reader, collection_id, key)
     if body is not None and body.note:
         cases.note(services, reader, collection_id, key, body.note)
-    paper_id = services.store.find_paper_id(key)
-    item = next(
-        i for i in cases.items(services, cases.owned(services, reader, collection_id))
-        if i.paper_id == paper_id
-    )  # fmt: skip
+    item = cases.saved_item(services, reader, collection_id, key)
     return ItemOut(
         key=item.paper.key, title=item.paper.title, note=item.note, position=item.position,
         added=item.added,
@@ -147,8 +143,7 @@ def recommendations(
     also learns from the caller's upvotes). Unlike /for-you, the API marks nothing seen:
     POST a "seen" feedback for what the client shows."""
     if collection is None:
-        mine = cases.collections(services, reader)
-        found = next((c for c in mine if c.is_profile), mine[0])
+        found = cases.default_profile(services, reader)
     else:
         found = cases.owned(services, reader, collection)
     recs = cases.recommendations(services, reader, found, limit, show_seen=seen)

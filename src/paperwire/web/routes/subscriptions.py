@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from paperwire.errors import UserError
 from paperwire.models import SavedSearch, Subscription, User
 from paperwire.store.collections import Collection
-from paperwire.web import usecases
+from paperwire.web import collections_usecases, usecases
 from paperwire.web.deps import (
     CsrfChecked,
     NextQuery,
@@ -39,7 +39,7 @@ ProfileField = Annotated[int | None, Form(ge=1, le=2**53)]
 def _profiles(services: Services, owner: User | None) -> list[Collection]:
     """The collections a subscriber may take recommendations from (none without an
     account of their own address)."""
-    return services.store.collections_of(owner.id, services.clock()) if owner else []
+    return collections_usecases.collections(services, owner) if owner else []
 
 
 def _searches(queries: list[str], modes: list[str]) -> list[SavedSearch]:
