@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.db = args.db.resolve()  # the children run from the repository's root
     if args.child:
         child(args.db)
         return
