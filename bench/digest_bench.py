@@ -91,8 +91,9 @@ def prepare(db: Path, subscribers: int) -> None:
             )
 
 
-def child(db: Path, port: int) -> None:
-    """The measured run: compose every due digest, deliver the outbox."""
+def measured_run(db: Path, port: int) -> dict[str, float | int]:
+    """Compose every due digest of the store at `db`, deliver the outbox to the SMTP
+    server on `port`; the seconds of each step and what was done."""
     from paperwire.config import Settings
     from paperwire.digest.mailer import SMTPMailer
     from paperwire.digest.run import compose_due
@@ -114,9 +115,15 @@ def child(db: Path, port: int) -> None:
     composed = time.perf_counter()
     sent = deliver(store, SMTPMailer(settings), lambda: datetime.now(UTC), batch=200)
     done = time.perf_counter()
-    print(json.dumps({"compose_s": composed - started, "deliver_s": done - composed,
-                      "due": report.due, "queued": report.queued, "papers": report.papers,
-                      "sent": sent.sent}))  # fmt: skip
+    store.close()
+    return {"compose_s": composed - started, "deliver_s": done - composed,
+            "due": report.due, "queued": report.queued, "papers": report.papers,
+            "sent": sent.sent}  # fmt: skip
+
+
+def child(db: Path, port: int) -> None:
+    """The measured run, printed as one JSON line for the parent."""
+    print(json.dumps(measured_run(db, port)))
 
 
 def baseline(port: int, count: int, size: int) -> float:

@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,33 +114,16 @@ def prepare(db: Path, source: Path, subscribers: int, recommended: bool) -> None
 
 
 def child(db: Path, port: int) -> None:
-    """The measured run: compose every due digest, deliver the outbox."""
-    from paperwire.config import Settings
-    from paperwire.digest.mailer import SMTPMailer
-    from paperwire.digest.run import compose_due
-    from paperwire.digest.send import deliver
-    from paperwire.search.embed import DEFAULT_MODEL, make_embedder
+    """The measured run (digest_bench's), plus how many papers were marked seen."""
+    from digest_bench import measured_run
     from paperwire.store import open_store
-    from paperwire.tokens import signing_key
 
-    settings = Settings(
-        database_url=f"sqlite:///{db}", smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
-        embedding_model=DEFAULT_MODEL, cache_dir=str(OUT / "models"),
-    )  # fmt: skip
-    store = open_store(settings.database_url)
-    embedder = make_embedder(DEFAULT_MODEL, OUT / "models")
-    started = time.perf_counter()
-    report = compose_due(
-        store, settings, signing_key(settings, store), embedder, "daily", datetime.now(UTC)
-    )
-    composed = time.perf_counter()
-    sent = deliver(store, SMTPMailer(settings), lambda: datetime.now(UTC), batch=200)
-    done = time.perf_counter()
+    result = measured_run(db, port)
+    store = open_store(f"sqlite:///{db}")
     with store.read() as conn:
         seen = conn.execute("SELECT count(*) FROM feedback WHERE signal = 'seen'").fetchone()[0]
-    print(json.dumps({"compose_s": composed - started, "deliver_s": done - composed,
-                      "due": report.due, "queued": report.queued, "papers": report.papers,
-                      "sent": sent.sent, "seen": seen}))  # fmt: skip
+    store.close()
+    print(json.dumps({**result, "seen": seen}))
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from typing import Literal
 from paperwire.models import Paper, normalise_arxiv_id, normalise_title
 from paperwire.store.papers import find_row
 from paperwire.store.rows import row_to_paper, title_hash
-from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
+from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso, required_iso
 
 Signal = Literal["not_interested", "seen"]
 SIGNALS: tuple[Signal, ...] = ("not_interested", "seen")
@@ -23,7 +23,6 @@ DEFAULT_COLLECTION = "Reading list"
 # The reasons of "seen" marks the site makes itself: shown on /for-you, mailed in a digest.
 SHOWN_REASONS = ("for-you", "digest")
 # Stay well under the engines' limits on bound parameters.
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +72,6 @@ class CandidateRow:
     abstract: str
 
 
-def _time(text: str) -> datetime:
-    found = parse_iso(text)
-    assert found is not None
-    return found
-
-
 _COLLECTION_SELECT = (
     "SELECT c.*, (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id) "
     "AS size FROM collections c "
@@ -94,7 +87,7 @@ def _collection(row: Row) -> Collection:
         has_feed=row["feed_hash"] is not None,
         is_profile=bool(row["is_profile"]),
         seed=row["seed"],
-        created=_time(row["created_at"]),
+        created=required_iso(row["created_at"]),
         size=int(row["size"]),
     )
 
@@ -317,7 +310,7 @@ class CollectionTables(Tables):
                 row_to_paper(row),
                 row["i_note"],
                 int(row["i_position"]),
-                _time(row["i_added"]),
+                required_iso(row["i_added"]),
             )
             for row in rows
         ]
@@ -347,8 +340,8 @@ class CollectionTables(Tables):
         """Which of these papers the reader has in any collection."""
         found: set[str] = set()
         with self.read() as conn:
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
+            for start in range(0, len(keys), IN_CHUNK):
+                chunk = keys[start : start + IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
                 found.update(
                     row[0]
@@ -498,7 +491,7 @@ class CollectionTables(Tables):
                 row_to_paper(row),
                 row["f_signal"],
                 row["f_reason"],
-                _time(row["f_at"]),
+                required_iso(row["f_at"]),
             )
             for row in rows
         ]

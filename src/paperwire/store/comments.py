@@ -16,7 +16,7 @@ from typing import Literal
 
 from paperwire.models import OutboxItem
 from paperwire.store.papers import find_row
-from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
+from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso, required_iso
 
 Status = Literal["visible", "deleted", "hidden"]
 NoticeKind = Literal["reply", "mention"]
@@ -64,12 +64,6 @@ class Notice:
     comment: Comment
 
 
-def _time(text: str) -> datetime:
-    found = parse_iso(text)
-    assert found is not None
-    return found
-
-
 def _comment(row: Row) -> Comment:
     return Comment(
         id=int(row["id"]),
@@ -85,7 +79,7 @@ def _comment(row: Row) -> Comment:
         html=row["html"],
         rendered_with=int(row["rendered_with"]),
         status=row["status"],
-        created_at=_time(row["created_at"]),
+        created_at=required_iso(row["created_at"]),
         edited_at=parse_iso(row["edited_at"]),
         open_reports=int(row["open_reports"]),
     )
@@ -162,7 +156,7 @@ class CommentTables(Tables):
                 "SELECT body, replaced_at FROM comment_revisions WHERE comment_id = ? ORDER BY id",
                 (comment_id,),
             ).fetchall()
-        return [(str(r[0]), _time(r[1])) for r in rows]
+        return [(str(r[0]), required_iso(r[1])) for r in rows]
 
     def handles_to_ids(self, handles: list[str]) -> dict[str, int]:
         """The accounts of these handles that exist."""

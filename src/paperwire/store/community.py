@@ -15,7 +15,7 @@ from paperwire.models import FeedEntry, Paper, Submission, User
 from paperwire.store.papers import find_row
 from paperwire.store.records import FeedOrder
 from paperwire.store.rows import row_to_paper
-from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso
+from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso, required_iso
 
 # Total upvotes: the count the source site reported plus the votes cast here.
 _TOTAL = "p.upvotes + (SELECT count(*) FROM votes v WHERE v.paper_id = p.id)"
@@ -29,12 +29,6 @@ _ENTRY_SELECT = (
 )
 
 
-def _parse_iso(text: str) -> datetime:
-    found = parse_iso(text)
-    assert found is not None
-    return found
-
-
 def _user(row: Row) -> User:
     return User(row["id"], row["email"], row["handle"], bool(row["is_curator"]))
 
@@ -45,7 +39,7 @@ def _entry(row: Row) -> FeedEntry:
         submission = Submission(
             id=row["s_id"],
             day=date.fromisoformat(row["s_day"]),
-            submitted_at=_parse_iso(row["s_at"]),
+            submitted_at=required_iso(row["s_at"]),
             submitter=row["s_handle"],
             hidden=bool(row["s_hidden"]),
             upstream_source=row["s_upstream_source"],
@@ -267,8 +261,8 @@ class CommunityTables(Tables):
             return set()
         with self.read() as conn:
             found: set[str] = set()
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
+            for start in range(0, len(keys), IN_CHUNK):
+                chunk = keys[start : start + IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
                 found.update(
                     row[0]
@@ -342,8 +336,8 @@ class CommunityTables(Tables):
         keys = [paper.key for paper in papers]
         by_key: dict[str, FeedEntry] = {}
         with self.read() as conn:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
+            for start in range(0, len(keys), IN_CHUNK):
+                chunk = keys[start : start + IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
                 for row in self._entry_rows(conn, f"p.key IN ({marks})", tuple(chunk)):
                     entry = _entry(row)

@@ -22,7 +22,7 @@ from paperwire.store.rows import (
     text_hash,
     title_hash,
 )
-from paperwire.store.sqlconn import Conn, Row, Tables, iso
+from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso
 
 # Papers with no vector from model ?, or one made from another text (see rows.text_hash).
 _NEEDS_VECTOR = (
@@ -30,7 +30,6 @@ _NEEDS_VECTOR = (
     "OR v.text_hash != p.title_norm || ':' || length(p.abstract))"
 )
 # Stay well under the engines' limits on bound parameters.
-_IN_CHUNK = 500
 
 
 def row_by_key(conn: Conn, key: str) -> Row | None:
@@ -69,8 +68,8 @@ class PaperTables(Tables):
     def _stored(self, conn: Conn, column: str, values: list[str]) -> dict[str, Stored]:
         found: dict[str, Stored] = {}
         unique = list(dict.fromkeys(values))
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
+        for start in range(0, len(unique), IN_CHUNK):
+            chunk = unique[start : start + IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = conn.execute(
                 f"SELECT * FROM papers WHERE {column} IN ({marks}) ORDER BY id", chunk
@@ -87,8 +86,8 @@ class PaperTables(Tables):
         wanted = set(titles)
         hashes = list({title_hash(t) for t in wanted})
         found: dict[str, Stored] = {}
-        for start in range(0, len(hashes), _IN_CHUNK):
-            chunk = hashes[start : start + _IN_CHUNK]
+        for start in range(0, len(hashes), IN_CHUNK):
+            chunk = hashes[start : start + IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = conn.execute(
                 f"SELECT * FROM papers WHERE title_hash IN ({marks}) "
@@ -144,8 +143,8 @@ class PaperTables(Tables):
         with self.write() as conn:
             self._serialise_paper_writes(conn)
             seq = self._next_seq(conn)
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start : start + _IN_CHUNK]
+            for start in range(0, len(ids), IN_CHUNK):
+                chunk = ids[start : start + IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
                 gone = conn.execute(
                     f"DELETE FROM papers WHERE arxiv_id IN ({marks}) RETURNING id", chunk
@@ -268,8 +267,8 @@ class PaperTables(Tables):
         """Stored vectors of `model` by paper id."""
         found: dict[int, bytes] = {}
         with self.read() as conn:
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start : start + _IN_CHUNK]
+            for start in range(0, len(ids), IN_CHUNK):
+                chunk = ids[start : start + IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
                 # By primary key (see Dialect.vector_model_filter).
                 for pid, blob in conn.execute(
@@ -311,8 +310,8 @@ class PaperTables(Tables):
         """Papers by their internal ids (search hits), missing ids left out."""
         found: dict[int, Paper] = {}
         with self.read() as conn:
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start : start + _IN_CHUNK]
+            for start in range(0, len(ids), IN_CHUNK):
+                chunk = ids[start : start + IN_CHUNK]
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(f"SELECT * FROM papers WHERE id IN ({marks})", chunk):
                     found[row["id"]] = row_to_paper(row)

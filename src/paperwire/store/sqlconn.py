@@ -56,3 +56,14 @@ def parse_iso(text: str | None) -> datetime | None:
     if not text:
         return None
     return datetime.fromisoformat(text)
+
+
+def required_iso(text: str) -> datetime:
+    """A stored time of a NOT NULL column back (aware, UTC)."""
+    found = parse_iso(text)
+    assert found is not None
+    return found
+
+
+# Ids or keys per `IN (...)` list: under SQLite's and PostgreSQL's parameter limits.
+IN_CHUNK = 500

@@ -220,19 +220,35 @@ def reorder(services: Services, reader: User, collection_id: int, keys: list[str
 # -- share links and feeds ----------------------------------------------------------
 
 
-def share(services: Services, reader: User, collection_id: int) -> str:
-    """A new public link token for a collection (an earlier link stops working); only
-    its hash is kept, so the token is shown this once."""
+TokenColumn = Literal["share_hash", "feed_hash"]
+
+
+def _new_token(
+    services: Services, reader: User, collection_id: int, column: TokenColumn, prefix: str
+) -> str:
+    """A new token of one kind for a collection (the earlier one stops working); only its
+    hash is kept, so the token is shown this once."""
     owned(services, reader, collection_id)
-    token = new_token(SHARE_PREFIX)
-    services.store.set_collection_token(reader.id, collection_id, "share_hash", hash_token(token))
+    token = new_token(prefix)
+    services.store.set_collection_token(reader.id, collection_id, column, hash_token(token))
     return token
+
+
+def _revoke_token(
+    services: Services, reader: User, collection_id: int, column: TokenColumn
+) -> None:
+    owned(services, reader, collection_id)
+    services.store.set_collection_token(reader.id, collection_id, column, None)
+
+
+def share(services: Services, reader: User, collection_id: int) -> str:
+    """A new public link token for a collection (an earlier link stops working)."""
+    return _new_token(services, reader, collection_id, "share_hash", SHARE_PREFIX)
 
 
 def unshare(services: Services, reader: User, collection_id: int) -> None:
     """Revoke a collection's public link."""
-    owned(services, reader, collection_id)
-    services.store.set_collection_token(reader.id, collection_id, "share_hash", None)
+    _revoke_token(services, reader, collection_id, "share_hash")
 
 
 def shared(services: Services, token: str) -> Collection:
@@ -247,16 +263,12 @@ def shared(services: Services, token: str) -> Collection:
 
 def new_feed(services: Services, reader: User, collection_id: int) -> str:
     """A new private Atom feed token for a profile (an earlier one stops working)."""
-    owned(services, reader, collection_id)
-    token = new_token(FEED_PREFIX)
-    services.store.set_collection_token(reader.id, collection_id, "feed_hash", hash_token(token))
-    return token
+    return _new_token(services, reader, collection_id, "feed_hash", FEED_PREFIX)
 
 
 def revoke_feed(services: Services, reader: User, collection_id: int) -> None:
     """Stop a profile's Atom feed."""
-    owned(services, reader, collection_id)
-    services.store.set_collection_token(reader.id, collection_id, "feed_hash", None)
+    _revoke_token(services, reader, collection_id, "feed_hash")
 
 
 def feed_profile(services: Services, token: str) -> tuple[User, Collection]:
