@@ -1,9 +1,11 @@
-"""Keyword and hybrid latency, before and after a change, in one run: the same store, index
-files, vectors and queries, each version in its own child process (its own `src` on
-PYTHONPATH), rounds interleaved (before, after, before, after, ...) so that the shared
-machine's noise falls on both alike.
+"""Keyword and hybrid latency, before and after a change, in one run: the same store,
+vectors and queries, each version in its own child process (its own `src` on PYTHONPATH)
+with its own keyword index folder beside the store (versions differ in the index's
+schema), rounds interleaved (before, after, before, after, ...) so that the shared
+machine's noise falls on all alike. The first version named is the one the ratios divide by.
 
-    python bench/relevance_latency.py --db bench/out/import-1000000.db --before-src ../base/src
+    python bench/relevance_latency.py --db bench/out/import-1000000.db \
+        --version df8e165=../base/src --version 3915889=../head/src
 
 Queries: the keyword benchmark's 50 (1-6 words drawn from the sample corpus) and the 120
 judged queries of eval/judgments.json (descriptions and half-remembered titles: longer).
@@ -35,8 +37,9 @@ def _queries() -> dict[str, list[str]]:
     return {"bench 1-6 words": make_queries(), "judged (120)": [q["text"] for q in judged]}
 
 
-def child(db: Path) -> None:
-    """Time keyword and hybrid search with whichever paperwire is on PYTHONPATH."""
+def child(db: Path, label: str) -> None:
+    """Time keyword and hybrid search with whichever paperwire is on PYTHONPATH (its
+    keyword index in ``<db>.lexical-<label>``, built on first use, before the warm-up)."""
     from benchlib import percentile
     from paperwire.search.embed import DEFAULT_MODEL, make_embedder
     from paperwire.search.hybrid import SearchEngine, search
@@ -46,9 +49,14 @@ def child(db: Path) -> None:
     from vector_bench import MODEL, _Fixed
 
     store = open_store(f"sqlite:///{db}")
-    lexical = LexicalIndex.for_store(store)
+    lexical = LexicalIndex(db.with_name(f"{db.name}.lexical-{label}"))
+    if not lexical.is_current(store):
+        lexical.sync(store)
     vectors = VectorIndex(db.with_name(db.name + ".vectors-bench"), MODEL)
-    embedder = _Fixed(make_embedder(DEFAULT_MODEL, ROOT / "bench" / "out" / "models"), MODEL)
+    # One thread, as the web server's embedder (web/services.py, in every version timed):
+    # the keyword leg runs on the other core meanwhile.
+    models = ROOT / "bench" / "out" / "models"
+    embedder = _Fixed(make_embedder(DEFAULT_MODEL, models, threads=1), MODEL)
     engine = SearchEngine(store, lexical, vectors, embedder)
     modes = {
         "keyword": lambda text: keyword_search(store, lexical, text, limit=10),
@@ -110,26 +118,34 @@ def main() -> None:
     """Interleave the two versions' children; print the Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, required=True)
-    parser.add_argument("--before-src", type=Path, help="the older checkout's src folder")
+    parser.add_argument(
+        "--version",
+        action="append",
+        default=[],
+        metavar="LABEL=SRC",
+        help="an older checkout's src folder to time beside this one (repeatable)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.db = args.db.resolve()  # the children run from the repository's root
     if args.child:
-        child(args.db)
+        child(args.db, args.child)
         return
     started = time.perf_counter()
     prepare_vectors(args.db)
     print(f"vectors ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    versions = {"after": ROOT / "src"}
-    if args.before_src:
-        versions = {"before": args.before_src.resolve(), **versions}
+    versions: dict[str, Path] = {}
+    for given in args.version:
+        label, _, src = given.partition("=")
+        versions[label] = Path(src).resolve()
+    versions["after"] = ROOT / "src"
     results: dict[str, list[dict[str, dict[str, float]]]] = {v: [] for v in versions}
     for round_ in range(args.rounds):
         for version, src in versions.items():
             env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}"}
             done = subprocess.run(
-                [sys.executable, __file__, "--child", "--db", str(args.db)],
+                [sys.executable, __file__, "--child", version, "--db", str(args.db)],
                 env=env,
                 cwd=ROOT,
                 capture_output=True,
@@ -138,23 +154,22 @@ def main() -> None:
             )
             results[version].append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f"round {round_ + 1}: {version} done", file=sys.stderr)
-    rows = list(results["after"][0])
+    first = next(iter(versions))
+    others = [v for v in versions if v != first]
     print("| query set, mode | " + " | ".join(f"{v} p50 / p95 ms" for v in versions), end="")
-    print(" | after / before p50, p95 |" if "before" in versions else " |")
-    print("| --- " * (len(versions) + (2 if "before" in versions else 1)) + "|")
-    for row in rows:
-        cells = []
-        medians = {}
-        for version in versions:
-            p50 = statistics.median(r[row]["p50"] for r in results[version])
-            p95 = statistics.median(r[row]["p95"] for r in results[version])
-            medians[version] = (p50, p95)
-            cells.append(f"{p50:.1f} / {p95:.1f}")
-        line = f"| {row} | " + " | ".join(cells)
-        if "before" in versions:
-            (b50, b95), (a50, a95) = medians["before"], medians["after"]
-            line += f" | {a50 / b50:.2f}, {a95 / b95:.2f}"
-        print(line + " |")
+    print("".join(f" | {v} / {first} p50, p95" for v in others) + " |")
+    print("| --- " * (1 + len(versions) + len(others)) + "|")
+    for row in results["after"][0]:
+        medians = {
+            version: tuple(
+                statistics.median(r[row][p] for r in results[version]) for p in ("p50", "p95")
+            )
+            for version in versions
+        }
+        cells = [f"{p50:.1f} / {p95:.1f}" for p50, p95 in medians.values()]
+        (b50, b95) = medians[first]
+        cells += [f"{medians[v][0] / b50:.2f}, {medians[v][1] / b95:.2f}" for v in others]
+        print(f"| {row} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -113,3 +113,41 @@ def test_filter_only_queries_list_newest_first(store):
     )
     assert keys(store, index, "category:cs") == ["new", "old"]
     assert keys(store, index, "category:CS.lg year:>=2020") == ["new"]
+
+
+def test_title_and_abstract_are_one_text_for_bm25(store, monkeypatch):
+    """A word is scored once over title + abstract (BM25 saturates its count once): a
+    paper holding it once in each scores as one holding it twice in the abstract, the
+    title adding only TITLE_BOOST's share on top."""
+    from paperwire.search import lexical
+
+    index = LexicalIndex.for_store(store)
+    store.upsert_papers(
+        [
+            Paper(title="Graphs", abstract="graphs of alpha beta gamma"),
+            Paper(title="Trees", abstract="graphs graphs of alpha beta"),
+            Paper(title="Other", abstract="nothing of interest here at all"),
+        ]
+    )
+    monkeypatch.setattr(lexical, "TITLE_BOOST", 0.0)
+    scores = {h.paper.key: h.score for h in keyword_search(store, index, "graphs")}
+    assert scores["graphs"] == scores["trees"] > 0
+    monkeypatch.setattr(lexical, "TITLE_BOOST", 0.25)
+    ranked = keys(store, index, "graphs")
+    assert ranked == ["graphs", "trees"]
+
+
+def test_an_index_of_an_older_schema_is_rebuilt(store):
+    """A schema change (e.g. 1 -> 2: the abstract's field became title + abstract) wipes
+    the old index on open and rebuilds it from the store: no search on a stale layout."""
+    import json
+
+    index = LexicalIndex.for_store(store)
+    store.upsert_papers([Paper(title="Sparse attention", abstract="Long documents.")])
+    assert keys(store, index, "documents") == ["sparse-attention"]
+    meta = index.path / "paperwire.json"
+    saved = json.loads(meta.read_text("utf-8"))
+    meta.write_text(json.dumps({**saved, "schema": saved["schema"] - 1}), "utf-8")
+    reopened = LexicalIndex.for_store(store)
+    assert reopened.doc_count() == 0
+    assert keys(store, reopened, "documents") == ["sparse-attention"]

@@ -10,6 +10,8 @@ from importlib import resources
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paperwire.cli import cli
 from paperwire.ingest import parse_any
@@ -252,3 +254,20 @@ def test_embedding_resumes_after_an_interruption(store, embedder):
         embed_pending(store, embedder, progress=stop_after_first_batch, batch_size=4)
     assert store.count_vectors(embedder.name) == 4
     assert embed_pending(store, embedder, batch_size=4) == 6
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=300),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_rescoring_in_faiss_equals_the_float32_product(rows, seed):
+    """The re-scoring of candidates (float16 rows decoded and multiplied in faiss, on one
+    thread outside the GIL) gives numpy's float32 inner products."""
+    from paperwire.search.vectors import DIMENSIONS, _inner_products
+
+    rng = np.random.default_rng(seed)
+    half = rng.standard_normal((rows, DIMENSIONS)).astype(np.float16)
+    query = rng.standard_normal(DIMENSIONS).astype(np.float32)
+    expected = half.astype(np.float32) @ query
+    np.testing.assert_allclose(_inner_products(half, query), expected, rtol=1e-4, atol=1e-3)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from paperwire.querylang import stem
 from paperwire.search.lexical import LexicalIndex
 
-TEXT_FIELDS = ("title", "abstract")
+# Title and abstract, indexed together (search/lexical.py).
+TEXT_FIELDS = ("text",)
 MIN_LENGTH = 4  # shorter words are too often acronyms to correct
 PREFIX2_LIMIT = 20_000
 PREFIX1_LIMIT = 5_000

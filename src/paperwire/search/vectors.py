@@ -34,6 +34,30 @@ CANDIDATES = 5000
 FILTER_SLICE = 200
 SYNC_BATCH = 20_000
 FORMAT_VERSION = 1
+# Re-scoring runs in faiss on one thread, outside the GIL, so the keyword leg beside it
+# keeps the other core: numpy's float16 astype took 3.5-16 ms for the 5,000 candidates
+# holding the GIL, and its matrix product woke OpenBLAS's threads, whose spinning after
+# each call took the other core for ~10 ms a query (bench/RESULTS.md §9).
+_FLOAT16 = faiss.IndexScalarQuantizer(
+    DIMENSIONS, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+)
+
+
+def _inner_products(
+    rows: npt.NDArray[np.float16], query: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """Each float16 row's inner product with the query (faiss's SIMD loops, no BLAS)."""
+    decoded = _FLOAT16.sa_decode(np.ascontiguousarray(rows).view(np.uint8))
+    vector = np.ascontiguousarray(query, dtype=np.float32)
+    scores = np.empty(len(decoded), dtype=np.float32)
+    faiss.fvec_inner_products_ny(  # type: ignore[attr-defined]
+        faiss.swig_ptr(scores),
+        faiss.swig_ptr(vector),
+        faiss.swig_ptr(decoded),
+        DIMENSIONS,
+        len(decoded),
+    )
+    return scores
 
 
 def to_bytes(vectors: npt.NDArray[np.float32]) -> list[bytes]:
@@ -316,7 +340,7 @@ class VectorIndex:
         # Sorted positions read the mapped file front to back.
         positions = np.sort(found[0][found[0] >= 0])
         assert self._full is not None
-        scores = self._full[positions].astype(np.float32) @ query.astype(np.float32)
+        scores = _inner_products(np.take(self._full, positions, axis=0), query)
         order = np.argsort(-scores)[:top]
         # Python tuples only for the ranks asked for: building 5,000 of them cost more
         # than the scan (bench/RESULTS.md, web load).
