@@ -7,6 +7,10 @@ machine's noise falls on all alike. The first version named is the one the ratio
     python bench/relevance_latency.py --db bench/out/import-1000000.db \
         --version df8e165=../base/src --version 3915889=../head/src
 
+`--db` may also be a PostgreSQL URL: the database is then searched by its own indexes
+(PAPERWIRE_KEYWORD_INDEX=database: tsvector + GIN; pgvector's HNSW), the same for every
+version.
+
 Queries: the keyword benchmark's 50 (1-6 words drawn from the sample corpus) and the 120
 judged queries of eval/judgments.json (descriptions and half-remembered titles: longer).
 Vectors: drawn around the sample's real embeddings as bench/vector_bench.py does (stored
@@ -37,22 +41,30 @@ def _queries() -> dict[str, list[str]]:
     return {"bench 1-6 words": make_queries(), "judged (120)": [q["text"] for q in judged]}
 
 
-def child(db: Path, label: str) -> None:
-    """Time keyword and hybrid search with whichever paperwire is on PYTHONPATH (its
-    keyword index in ``<db>.lexical-<label>``, built on first use, before the warm-up)."""
+def child(db: str, label: str) -> None:
+    """Time keyword and hybrid search with whichever paperwire is on PYTHONPATH (on
+    SQLite, its keyword index in ``<db>.lexical-<label>``, built on first use, before the
+    warm-up)."""
     from benchlib import percentile
     from paperwire.search.embed import DEFAULT_MODEL, make_embedder
     from paperwire.search.hybrid import SearchEngine, search
     from paperwire.search.lexical import LexicalIndex, keyword_search
+    from paperwire.search.native import keyword_index, vector_index
     from paperwire.search.vectors import VectorIndex
     from paperwire.store import open_store
     from vector_bench import MODEL, _Fixed
 
-    store = open_store(f"sqlite:///{db}")
-    lexical = LexicalIndex(db.with_name(f"{db.name}.lexical-{label}"))
+    if _is_url(db):
+        store = open_store(db, index_root=ROOT / "bench" / "out" / "models")
+        lexical = keyword_index(store, "database")
+        vectors = vector_index(store, MODEL)
+    else:
+        path = Path(db)
+        store = open_store(f"sqlite:///{path}")
+        lexical = LexicalIndex(path.with_name(f"{path.name}.lexical-{label}"))
+        vectors = VectorIndex(path.with_name(path.name + ".vectors-bench"), MODEL)
     if not lexical.is_current(store):
         lexical.sync(store)
-    vectors = VectorIndex(db.with_name(db.name + ".vectors-bench"), MODEL)
     # One thread, as the web server's embedder (web/services.py, in every version timed):
     # the keyword leg runs on the other core meanwhile.
     models = ROOT / "bench" / "out" / "models"
@@ -80,7 +92,11 @@ def child(db: Path, label: str) -> None:
     store.close()
 
 
-def prepare_vectors(db: Path) -> None:
+def _is_url(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def prepare_vectors(db: str) -> None:
     """Store the drawn vectors (once) and build their index file beside the store."""
     import numpy as np
 
@@ -90,7 +106,7 @@ def prepare_vectors(db: Path) -> None:
     from paperwire.store import open_store
     from vector_bench import MODEL, draw
 
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(db if _is_url(db) else f"sqlite:///{db}")
     n = store.count_papers()
     if store.count_vectors(MODEL) < n:
         embedder = make_embedder(DEFAULT_MODEL, ROOT / "bench" / "out" / "models")
@@ -110,14 +126,15 @@ def prepare_vectors(db: Path) -> None:
                     for pid, blob in zip(ids, to_bytes(block), strict=True)
                 ],
             )
-    VectorIndex(db.with_name(db.name + ".vectors-bench"), MODEL).sync(store)
+    if not _is_url(db):
+        VectorIndex(Path(db).with_name(Path(db).name + ".vectors-bench"), MODEL).sync(store)
     store.close()
 
 
 def main() -> None:
     """Interleave the two versions' children; print the Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--db", required=True, help="a SQLite file or a PostgreSQL URL")
     parser.add_argument(
         "--version",
         action="append",
@@ -128,7 +145,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.db = args.db.resolve()  # the children run from the repository's root
+    if not _is_url(args.db):
+        args.db = str(Path(args.db).resolve())  # the children run from the repository's root
     if args.child:
         child(args.db, args.child)
         return
@@ -145,7 +163,7 @@ def main() -> None:
         for version, src in versions.items():
             env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}"}
             done = subprocess.run(
-                [sys.executable, __file__, "--child", version, "--db", str(args.db)],
+                [sys.executable, __file__, "--child", version, "--db", args.db],
                 env=env,
                 cwd=ROOT,
                 capture_output=True,

@@ -85,10 +85,18 @@ def test_words_phrases_prefixes_exclusions_and_filters(pg, placement):
     assert keys(keyword_search(pg, index, "author:smith")) == ["2301.00001"]
     assert keys(keyword_search(pg, index, 'author:"alice quantum" codes')) == ["2301.00001"]
     assert keys(keyword_search(pg, index, "diffusion year:1990-1991")) == []
-    # Every word first; papers with only some of them after.
+    # Words rank, they do not gate: papers holding some of them are found.
     some = keyword_search(pg, index, "sparse zebra", limit=5)
     assert len(some) == 5
     assert all("sparse" in (h.paper.title + h.paper.abstract).lower() for h in some)
+    # A quoted phrase is required, the other words rank (the same rule on both indexes).
+    with_phrase = keys(keyword_search(pg, index, 'proteins "sparse attention"', limit=50))
+    assert with_phrase[0] == "2301.00003"
+    assert "2301.00002" in with_phrase
+    assert all(
+        "sparse attention" in (h.paper.title + " " + h.paper.abstract).lower().replace("-", " ")
+        for h in keyword_search(pg, index, 'proteins "sparse attention"', limit=50)
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,13 +21,12 @@ import numpy as np
 
 from paperwire.metrics import SEARCH_SECONDS
 from paperwire.models import Paper
-from paperwire.querylang import KeywordQuery, matches, parse_query, stem
+from paperwire.querylang import KeywordQuery, matches, parse_query, ranking_terms, stem
 from paperwire.search.embed import Embedder, paper_text
 from paperwire.search.lexical import (
     LexicalIndex,
     keyword_search,
     query_stems,
-    ranking_terms,
 )
 from paperwire.search.native import StoreKeywordIndex, StoreVectorIndex
 from paperwire.search.results import SearchHit, highlight, snippet
@@ -183,7 +182,7 @@ def _timed_keyword_leg(
     engine: SearchEngine, query: KeywordQuery, depth: int
 ) -> list[tuple[int, float]]:
     with SEARCH_SECONDS.labels("keyword").time():
-        found: list[tuple[int, float]] = engine.lexical.search(query, depth, 0, True)
+        found: list[tuple[int, float]] = engine.lexical.search(query, depth)
         return found
 
 

@@ -32,7 +32,15 @@ from typing import Any
 import tantivy
 
 from paperwire.models import Paper
-from paperwire.querylang import NAMES, STEMMED, KeywordQuery, Term, parse_query, stem
+from paperwire.querylang import (
+    NAMES,
+    STEMMED,
+    KeywordQuery,
+    Term,
+    parse_query,
+    ranking_terms,
+    stem,
+)
 from paperwire.search.results import SearchHit, highlight, snippet
 from paperwire.store.base import Store
 
@@ -57,17 +65,6 @@ AUTHORS_BOOST = 2.0
 # without, 0.717 with 0.25), and without it a query is one union of its words, not also an
 # intersection of them all.
 ALL_WORDS_BONUS = 0.0
-# Words that carry no topic: dropped from a query's ranking terms (not from phrases, and
-# not when every word is one), so "the paper where ..." ranks by its content words.
-_STOP_WORDS = """a about above after again against all am an and any are as at be because been
-    before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers him his how i if in into is it its itself
-    just me more most my no nor not of off on once one only or other our out over own paper
-    papers same she should so some such than that the their theirs them then there these they
-    this those through to too under until up using very was we were what when where which while
-    who whom why will with would you your"""
-STOP_WORDS = frozenset(_STOP_WORDS.split())
 MAX_LIMIT = 1000
 SYNC_BATCH = 5000
 # Commit (and save the watermark) this often during a long sync, so an interrupted
@@ -407,13 +404,10 @@ class LexicalIndex:
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(clauses)
 
-    def search(
-        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
-    ) -> list[tuple[int, float]]:
-        """(paper id, score) best first: BM25 summed over the query words each paper holds,
-        with the all-words bonus (`any_term` is accepted for the store engines' signature;
-        ranking is always over any word). A query of filters only lists the newest papers
-        that pass them."""
+    def search(self, query: KeywordQuery, limit: int, offset: int = 0) -> list[tuple[int, float]]:
+        """(paper id, score) best first: BM25 summed over the query words each paper holds
+        (any of them), with the all-words bonus. A query of filters only lists the newest
+        papers that pass them."""
         searcher = self.index.searcher()
         want = limit + offset
         has_words = any(self._term_query(t) is not None for t in query.positive)
@@ -445,25 +439,6 @@ def _pids(searcher: Any, addresses: list[Any]) -> list[int]:
     return [
         int(pid) if pid is not None else -1 for pid in searcher.fast_field_values("pid", addresses)
     ]
-
-
-def ranking_terms(query: KeywordQuery) -> tuple[list[Term], list[Term]]:
-    """(words to rank by, phrases every result must hold). A hyphenated word counts as its
-    words ("masked-out" ranks by "masked"; measured on the dev queries: as an optional
-    phrase it missed papers writing the words apart); stop words are dropped unless
-    nothing else is left; a quoted phrase is kept whole and required."""
-    words: list[Term] = []
-    for term in query.positive:
-        if term.quoted and len(term.words) > 1:
-            continue
-        if len(term.words) == 1:
-            words.append(term)
-        else:
-            words += [Term(words=(w,)) for w in term.words[:-1]]
-            words.append(Term(words=term.words[-1:], prefix=term.prefix))
-    phrases = [t for t in query.positive if t.quoted and len(t.words) > 1]
-    content = [t for t in words if t.prefix or t.words[0] not in STOP_WORDS]
-    return (content if content or phrases else words), phrases
 
 
 def query_stems(query: KeywordQuery) -> set[str]:

@@ -56,11 +56,9 @@ class StoreKeywordIndex:
         """Nothing to rebuild: the database keeps its index."""
         return 0
 
-    def search(
-        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
-    ) -> list[tuple[int, float]]:
+    def search(self, query: KeywordQuery, limit: int, offset: int = 0) -> list[tuple[int, float]]:
         """(paper id, score) best first (see store/pg_search.py)."""
-        return self.store.fulltext(query, limit, offset, any_term)
+        return self.store.fulltext(query, limit, offset)
 
 
 class StoreVectorIndex:

@@ -40,10 +40,8 @@ if TYPE_CHECKING:  # only for the annotations: opening a store needs neither
 class NativeSearch(Protocol):
     """Keyword and vector search answered by the database itself."""
 
-    def fulltext(
-        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
-    ) -> list[tuple[int, float]]:
-        """(paper id, score) best first; every word required unless `any_term`."""
+    def fulltext(self, query: KeywordQuery, limit: int, offset: int = 0) -> list[tuple[int, float]]:
+        """(paper id, score) best first, papers holding any of the words (store/pg_search.py)."""
         ...
 
     def nearest(

@@ -219,12 +219,10 @@ class PostgresStore(Store):
         """This store searches itself: fulltext and nearest below."""
         return self
 
-    def fulltext(
-        self, query: KeywordQuery, limit: int, offset: int = 0, any_term: bool = False
-    ) -> list[tuple[int, float]]:
+    def fulltext(self, query: KeywordQuery, limit: int, offset: int = 0) -> list[tuple[int, float]]:
         """Keyword search over the weighted tsvector: (paper id, score), best first."""
         with self.read() as conn:
-            return pg_search.fulltext(conn, query, limit, offset, any_term)
+            return pg_search.fulltext(conn, query, limit, offset)
 
     def nearest(
         self, model: str, vector: npt.NDArray[np.float32], k: int
