@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from paperwire.store.sqlite import SQLiteStore
+from smtp_support import SMTPServer
 from support import (
     ENGINES,
     FIXTURES,
@@ -83,6 +84,13 @@ def store(request, tmp_path: Path):
         db = PostgresStore(engine_url(request, tmp_path), index_root=tmp_path / "indexes")
     yield db
     db.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, its inbox in `.inbox`."""
+    with SMTPServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
+from browser_support import SHOTS, chromium, require_chromium, serving
 from paperwire.digest.mailer import SMTPMailer
 from paperwire.search.embed import make_embedder
 from paperwire.search.hybrid import SearchEngine, embed_pending
@@ -27,24 +25,7 @@ from paperwire.search.vectors import VectorIndex
 from smtp_support import Inbox, SMTPServer, free_port
 from support import make_site
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs Debian's chromium: .ci/run installs it")
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
-    )
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -83,30 +64,14 @@ def live(tmp_path_factory, smtp) -> Iterator[tuple[str, object]]:
     holder["engine"] = built = engine(site.store)
     embed_pending(site.store, built.embedder)
     site.services.mailer = SMTPMailer(site.services.settings)
-    server = uvicorn.Server(
-        uvicorn.Config(site.client.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield base, site
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(site.client.app, port):
+        yield base, site
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def shot(page, name: str) -> None:

@@ -6,32 +6,22 @@ page with its discussion when it is installed."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
+from browser_support import SHOTS, chromium, require_chromium, serving
 from paperwire.digest.mailer import SMTPMailer
 from smtp_support import SMTPServer, free_port
 from support import make_site
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs Debian's chromium: .ci/run installs it")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -48,28 +38,14 @@ def live(tmp_path_factory) -> Iterator[tuple[str, object, object]]:
             smtp_starttls=False,
         )
         site.services.mailer = SMTPMailer(site.services.settings)
-        server = uvicorn.Server(
-            uvicorn.Config(site.client.app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        yield base, site, smtp.inbox
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serving(site.client.app, port):
+            yield base, site, smtp.inbox
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def sign_in(page, base: str, inbox, address: str, next_path: str) -> None:

@@ -14,7 +14,6 @@ import feedparser
 import pytest
 
 from paperwire.digest.mailer import SMTPMailer
-from smtp_support import SMTPServer
 from support import ENGINES, engine_url, make_site
 
 
@@ -373,12 +372,6 @@ def test_counts_most_discussed_and_the_atom_feed(site):
     assert [e.title for e in parsed.entries] == ["third & <last>", "second", "first"]
     assert "&lt;last&gt;" in parsed.entries[0].content[0].value
     assert site.client.get("/feeds/papers/no-such-paper/comments.atom").status_code == 404
-
-
-@pytest.fixture
-def smtp():
-    with SMTPServer() as server:
-        yield server
 
 
 @pytest.fixture(params=ENGINES)

@@ -25,7 +25,6 @@ from paperwire.digest.send import RETRY_DELAYS
 from paperwire.models import Paper, SavedSearch, Subscription
 from paperwire.search.embed import make_embedder
 from paperwire.store import open_store
-from smtp_support import SMTPServer
 from support import ENGINES, engine_url, make_site
 
 
@@ -34,12 +33,6 @@ def soon() -> datetime:
     at the wall-clock time and must be "new" to its digests (a time read once at import
     fell behind when the tests before these took more than five minutes)."""
     return datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
-
-
-@pytest.fixture
-def smtp():
-    with SMTPServer() as server:
-        yield server
 
 
 @pytest.fixture(params=ENGINES)

@@ -315,7 +315,8 @@ class CommentTables(Tables):
         return True
 
     def reported_comments(self, limit: int = 100) -> list[tuple[Comment, list[str]]]:
-        """Comments with open reports, most reported first, with the reasons given."""
+        """Comments with open reports, most reported first, with the reasons given (three
+        queries, whatever the number: it was two a comment)."""
         with self.read() as conn:
             ids = [
                 int(r[0])
@@ -325,20 +326,23 @@ class CommentTables(Tables):
                     (limit,),
                 )
             ]
-            out = []
-            for comment_id in ids:
-                comment = self._one(conn, comment_id)
-                reasons = [
-                    str(r[0])
-                    for r in conn.execute(
-                        "SELECT reason FROM comment_reports WHERE comment_id = ? "
-                        "AND resolved_at IS NULL ORDER BY id",
-                        (comment_id,),
-                    )
-                ]
-                if comment is not None:
-                    out.append((comment, reasons))
-        return out
+            if not ids:
+                return []
+            marks = ", ".join("?" * len(ids))
+            comments = {
+                c.id: c
+                for c in map(
+                    _comment, conn.execute(f"{_SELECT} WHERE c.id IN ({marks})", ids).fetchall()
+                )
+            }
+            reasons: dict[int, list[str]] = {}
+            for row in conn.execute(
+                f"SELECT comment_id, reason FROM comment_reports WHERE comment_id IN ({marks}) "
+                "AND resolved_at IS NULL ORDER BY id",
+                ids,
+            ):
+                reasons.setdefault(int(row[0]), []).append(str(row[1]))
+        return [(comments[i], reasons.get(i, [])) for i in ids if i in comments]
 
     # -- notices by mail ----------------------------------------------------------
 
