@@ -82,7 +82,7 @@ _environment.globals.update(
     paper_url=paper_url,
     author_line=author_line,
     marked=marked,
-    split_words=texmath.split_words,
+    tex_fold=texmath.folded,
     tex=texmath.html,
     tex_plain=texmath.plain,
     has_tex=texmath.has_tex,
