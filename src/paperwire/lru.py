@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -59,6 +59,14 @@ class ByteLRU(Generic[K, V]):
         if found is not None:
             self._bytes -= found[1]
 
+    def prune(self, drop: Callable[[V], bool]) -> int:
+        """Forget every entry whose value `drop` says to (expired ones); how many."""
+        with self._lock:
+            gone = [key for key, (value, _) in self._entries.items() if drop(value)]
+            for key in gone:
+                self._drop(key)
+            return len(gone)
+
     def clear(self) -> None:
         """Forget every entry."""
         with self._lock:
@@ -71,7 +79,7 @@ class ByteLRU(Generic[K, V]):
             return list(self._entries)
 
     @property
-    def bytes(self) -> int:
+    def size_bytes(self) -> int:
         """The bytes held, entry overhead included."""
         return self._bytes
 
