@@ -91,18 +91,22 @@ def post(
     services: Services, reader: User, key: str, body: str, parent_id: int | None, address: str
 ) -> Comment:
     """Store a reader's comment (a reply when `parent_id`), after the rules of
-    discussion/rules.py; mentions of existing readers become notices."""
+    discussion/rules.py (rate first, then the rendered HTML's size and links);
+    mentions of existing readers become notices."""
     text = rules.check_text(body)
     now = services.clock()
     if services.store.entry(key) is None:
         raise UserError(f"no paper {key[:200]!r} here", 404)
-    rules.check_writer(services.store, rules.Writer(reader.id, address), text, now, False)
+    writer = rules.Writer(reader.id, address)
+    rules.check_rate(services.store, writer, now)
     mentioned = services.store.handles_to_ids(markup.mentions(text)[:20])
+    rendered = markup.stored(text, set(mentioned))
+    rules.check_rendered(rendered[0])
+    rules.check_writer(services.store, writer, text, rendered[0], now, False)
     try:
         made = services.store.add_comment(
-            key, reader.id, text, now, parent_id, list(mentioned.values()),
-            markup.stored(text, set(mentioned)),
-        )  # fmt: skip
+            key, reader.id, text, now, parent_id, list(mentioned.values()), rendered
+        )
     except KeyError as exc:
         raise UserError(f"no paper {key[:200]!r} here", 404) from exc
     except LookupError as exc:
@@ -125,11 +129,13 @@ def edit(services: Services, reader: User, comment_id: int, body: str, address: 
     own(services, reader, comment_id)
     text = rules.check_text(body)
     now = services.clock()
-    rules.check_writer(services.store, rules.Writer(reader.id, address), text, now, True)
+    writer = rules.Writer(reader.id, address)
+    rules.check_rate(services.store, writer, now)
     known = set(services.store.handles_to_ids(markup.mentions(text)[:20]))
-    changed = services.store.edit_comment(
-        comment_id, reader.id, text, now, markup.stored(text, known)
-    )
+    rendered = markup.stored(text, known)
+    rules.check_rendered(rendered[0])
+    rules.check_writer(services.store, writer, text, rendered[0], now, True)
+    changed = services.store.edit_comment(comment_id, reader.id, text, now, rendered)
     if changed is None:
         raise UserError(f"comment {comment_id} cannot be edited (hidden by a curator?)", 409)
     services.pages.clear()
