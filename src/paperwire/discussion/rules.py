@@ -29,7 +29,7 @@ NEW_ACCOUNT_COMMENTS = 3
 PER_USER = (10, timedelta(minutes=10))  # comments (and edits) per reader per window
 PER_ADDRESS = (30, timedelta(minutes=10))  # per client address, all readers behind it
 # A URL in the text a page shows (mail and chat clients link these by themselves).
-_URL_TEXT = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://|\bmailto:|\bwww\.)")
+_URL_TEXT = re.compile(r"(?i)([a-z][a-z0-9+.-]*://|mailto:|\bwww\.)")
 
 
 @dataclass(frozen=True)
