@@ -215,6 +215,11 @@ def render_cached(text: str) -> Markup:
     return found
 
 
+def clear_rendered() -> None:
+    """Forget every memoised rendering (render_cached): a benchmark's cold path."""
+    _rendered.clear()
+
+
 def stored(text: str, handles: Container[str] | None = None) -> tuple[str, int]:
     """What the store keeps beside a comment's Markdown: its HTML (mentions linked for
     `handles`, the readers that exist) and VERSION. A page
