@@ -233,10 +233,12 @@ def test_a_page_of_comments_at_the_size_limit_is_bounded(site):
 
 # -- a new account's links, read off the rendered HTML ---------------------------------
 
-ATTACKS = [
+ATTACKS = [  # each but the first passed the rule read off the Markdown
     "[x][1]\n\n[1]: http://spam.example/buy",
     "see http&#58;//spam.example/buy",
     "[x][1]\n\n[1]: http&#58;//spam.example/buy",
+    "[x][1]\n\n[1]: http:&#47;&#47;spam.example/buy",
+    "[x][1]\n\n[1]: <https&#x3a;//spam.example>",
 ]
 
 
