@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, min_length=32)
     # Seconds an anonymous page (daily, trending, a paper) may be served from memory.
     page_cache_seconds: float = Field(default=5.0, ge=0)
+    # Bytes of pages that cache holds at most (least recently used out first).
+    page_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `serve` believes, comma-
     # separated addresses or networks ("127.0.0.1", "10.0.0.0/8"); none by default, so no
     # client can pose as another (per-client limits count the address that connected).

@@ -17,6 +17,7 @@ guard:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Container, Sequence
 from functools import lru_cache
@@ -31,11 +32,18 @@ from markupsafe import Markup, escape
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from paperwire import texmath
+from paperwire.lru import ByteLRU
 
 # Bumped whenever what render() makes changes: HTML stored by an older version is not
 # used (the page renders the Markdown again).
 VERSION = 1
 MAX_CHARS = 10_000  # a comment longer than this is refused (discussion/rules.py)
+# A comment whose HTML is larger than this is refused too (discussion/rules.py): 3,331
+# `$x$` (10,000 characters) made 180 KB of MathML, and a page of such comments 10.8 MB
+# (issue 25). Prose renders to about its own size, a code block of `<` to 4x; past
+# texmath.MAX_FORMULAS formulas the rest is shown as source, 37 bytes a `$x$`.
+MAX_HTML_BYTES = 64 * 1024
+RENDERED_CACHE_BYTES = 32 * 1024 * 1024  # render_cached's memory
 MAX_NESTING = 20  # lists and quotes deeper than this are cut off there
 
 TAGS = frozenset(
@@ -141,8 +149,10 @@ class _Renderer(RendererHTML):
 
 def _formula(tex: str, block: bool) -> str:
     converted = texmath.mathml(tex, block)
-    if converted is not None:
-        return str(converted)
+    return str(converted) if converted is not None else _source(tex, block)
+
+
+def _source(tex: str, block: bool) -> str:
     source = f"$${tex}$$" if block else f"${tex}$"
     return f'<span class="math-source">{escape(source)}</span>'
 
@@ -177,18 +187,37 @@ def render(text: str, handles: Container[str] | None = None) -> Markup:
         attribute_filter=_attribute_filter,
     )
     formulas = renderer.formulas
-    html = _SLOT.sub(
-        lambda m: _formula(*formulas[int(m.group(1))]) if int(m.group(1)) < len(formulas) else "",
-        clean,
-    )
+
+    def formula(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if number >= len(formulas):
+            return ""
+        tex, block = formulas[number]
+        if number >= texmath.MAX_FORMULAS:  # past the bound: the source, not converted
+            return _source(tex, block)
+        return _formula(tex, block)
+
+    html = _SLOT.sub(formula, clean)
     return Markup(html)  # noqa: S704 -- sanitised by nh3; formulas rebuilt by texmath
 
 
-@lru_cache(maxsize=8192)
+_rendered: ByteLRU[bytes, Markup] = ByteLRU(RENDERED_CACHE_BYTES)
+
+
 def render_cached(text: str) -> Markup:
-    """render() with every handle-shaped mention linked, memoised per text (a page of
-    many comments renders each text once per process)."""
-    return render(text)
+    """render() with every handle-shaped mention linked, memoised per text's hash in a
+    byte-bounded LRU (a page of many comments renders each text once per process)."""
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    found = _rendered.get(key)
+    if found is None:
+        found = render(text)
+        _rendered.put(key, found, len(found))
+    return found
+
+
+def clear_rendered() -> None:
+    """Forget every memoised rendering (render_cached): a benchmark's cold path."""
+    _rendered.clear()
 
 
 def stored(text: str, handles: Container[str] | None = None) -> tuple[str, int]:

@@ -1,10 +1,14 @@
 """What a comment must pass before it is stored, each rule with its reason:
 
-- a size limit (markup.MAX_CHARS, 10,000 characters) and no empty text;
+- a size limit (markup.MAX_CHARS, 10,000 characters) and no empty text, and a limit on
+  the HTML it renders to (markup.MAX_HTML_BYTES: formulas multiply a text's size);
 - the same text as the writer's previous comment is refused (a double submit, or a
   flood of one message);
 - an account younger than NEW_ACCOUNT_AGE writes at most NEW_ACCOUNT_COMMENTS comments
-  and no links (the cheapest spam is a fresh account with a link);
+  and no links (the cheapest spam is a fresh account with a link). Links are looked for
+  in the rendered HTML, not the Markdown: the source has too many spellings of a link
+  (reference-style ``[x][1]`` with ``[1]: http://…``, ``http&#58;//``, ``<https://…>``),
+  the output one — an ``<a href>`` other than a mention, or a URL in the text;
 - rate limits per reader and per client address, counted by the store's atomic
   ``hit_limit`` (migration 0007), so every worker shares them.
 """
@@ -14,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 
-from paperwire.discussion.markup import MAX_CHARS
+from paperwire.discussion.markup import MAX_CHARS, MAX_HTML_BYTES
 from paperwire.errors import UserError
 from paperwire.store.base import Store
 
@@ -23,7 +28,8 @@ NEW_ACCOUNT_AGE = timedelta(days=1)
 NEW_ACCOUNT_COMMENTS = 3
 PER_USER = (10, timedelta(minutes=10))  # comments (and edits) per reader per window
 PER_ADDRESS = (30, timedelta(minutes=10))  # per client address, all readers behind it
-_LINK = re.compile(r"(?i)(https?://|mailto:|www\.|\]\s*\()")
+# A URL in the text a page shows (mail and chat clients link these by themselves).
+_URL_TEXT = re.compile(r"(?i)([a-z][a-z0-9+.-]*://|mailto:|\bwww\.)")
 
 
 @dataclass(frozen=True)
@@ -46,17 +52,63 @@ def check_text(body: str) -> str:
     return text
 
 
-def check_writer(store: Store, writer: Writer, text: str, now: datetime, editing: bool) -> None:
-    """UserError (429 for limits) when this reader may not post `text` now."""
+def check_rendered(html: str) -> None:
+    """UserError (422) when a comment's HTML is over markup.MAX_HTML_BYTES."""
+    size = len(html.encode("utf-8"))
+    if size > MAX_HTML_BYTES:
+        raise UserError(
+            f"comment: renders to {size:,} bytes of HTML, over the limit of "
+            f"{MAX_HTML_BYTES:,} (thousands of formulas?); shorten it",
+            422,
+        )
+
+
+class _Links(HTMLParser):
+    """The links of a rendered comment: hrefs other than mentions, URLs in the text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = dict(attrs)
+        href = names.get("href")
+        if href is not None and not (tag == "a" and names.get("class") == "mention"):
+            self.found.append(href)
+        self.found.extend(names[a] or "" for a in ("src", "action") if a in names)
+
+    def handle_data(self, data: str) -> None:
+        self.found.extend(m.group(0) for m in _URL_TEXT.finditer(data))
+
+
+def links(html: str) -> list[str]:
+    """Every link a rendered comment shows: an href (mentions of readers aside) or a
+    URL in its text."""
+    parser = _Links()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def check_rate(store: Store, writer: Writer, now: datetime) -> None:
+    """UserError (429) when this reader, or this client address, wrote too much just now
+    (counted before anything else, so refused attempts count too)."""
     count, window = PER_USER
     if not store.hit_limit("comment-user", str(writer.user_id), count, window, now):
         raise UserError("comment: too many comments just now; try again in a few minutes", 429)
     count, window = PER_ADDRESS
     if not store.hit_limit("comment-address", writer.address, count, window, now):
         raise UserError("comment: too many comments from this address; try again later", 429)
+
+
+def check_writer(
+    store: Store, writer: Writer, text: str, html: str, now: datetime, editing: bool
+) -> None:
+    """UserError (429 for counts) when this reader may not post `text`, rendered as
+    `html`, now. Call check_rate first."""
     created = store.user_created_at(writer.user_id)
     young = created if created is not None and now - created < NEW_ACCOUNT_AGE else None
-    if young is not None and _LINK.search(text):
+    if young is not None and links(html):
         raise UserError("comment: accounts younger than a day cannot post links yet")
     if editing:
         return

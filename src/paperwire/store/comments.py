@@ -115,6 +115,46 @@ class CommentTables(Tables):
             ).fetchall()
         return [_comment(r) for r in rows]
 
+    def paper_comment_page(
+        self, key: str, offset: int, limit: int
+    ) -> tuple[list[Comment], int, int] | None:
+        """A paper's comments in thread order (threads oldest first, each its top
+        comment then its replies oldest first), `limit` of them from `offset`, with how
+        many it has and how many of those are visible; None for an unknown paper."""
+        with self.read() as conn:
+            row = find_row(conn, key)
+            if row is None:
+                return None
+            rows = conn.execute(
+                f"{_SELECT} WHERE c.paper_id = ? ORDER BY coalesce(c.root_id, c.id), c.id "
+                "LIMIT ? OFFSET ?",
+                (row["id"], limit, offset),
+            ).fetchall()
+            counts = conn.execute(
+                "SELECT count(*) AS n, "
+                "coalesce(sum(CASE WHEN status = 'visible' THEN 1 ELSE 0 END), 0) AS visible "
+                "FROM comments WHERE paper_id = ?",
+                (row["id"],),
+            ).fetchone()
+        return [_comment(r) for r in rows], int(counts["n"]), int(counts["visible"])
+
+    def comment_rank(self, comment_id: int) -> int | None:
+        """How many comments of its paper come before a comment in thread order (see
+        paper_comment_page); None for an unknown comment."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT paper_id, coalesce(root_id, id) AS thread FROM comments WHERE id = ?",
+                (comment_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            rank = conn.execute(
+                "SELECT count(*) AS n FROM comments WHERE paper_id = ? AND "
+                "(coalesce(root_id, id) < ? OR (coalesce(root_id, id) = ? AND id < ?))",
+                (row["paper_id"], row["thread"], row["thread"], comment_id),
+            ).fetchone()
+        return int(rank["n"])
+
     def user_comments(self, user_id: int, limit: int = 1000) -> list[Comment]:
         """A reader's own comments (not deleted), newest first."""
         with self.read() as conn:

@@ -5,12 +5,12 @@ through here (and web.usecases)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
 from paperwire.discussion import markup, rules
-from paperwire.discussion.threads import threads
+from paperwire.discussion.threads import page_threads
 from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.store.comments import Comment
@@ -18,15 +18,22 @@ from paperwire.tokens import read_comment_mail_token
 from paperwire.web.services import Services
 
 MAX_REASON = 500
+# Comments on one page of a paper's discussion, in thread order (threads may run on to
+# the next page). With markup.MAX_HTML_BYTES a page's discussion is bounded: a paper page
+# with every comment at the size limit reached 10.8 MB before the pages (issue 25).
+PAGE_COMMENTS = 50
 
 
 @dataclass
 class Discussion:
-    """A paper's comments as its page shows them."""
+    """One page of a paper's comments as its page shows them."""
 
     key: str
     threads: list[Comment]
-    count: int  # visible comments
+    count: int  # visible comments, on every page
+    continued: list[Comment] = field(default_factory=list)  # replies whose thread began before
+    page: int = 1
+    pages: int = 1
 
 
 def shown_body(comment: Comment, viewer: User | None) -> Markup | None:
@@ -42,13 +49,24 @@ def shown_body(comment: Comment, viewer: User | None) -> Markup | None:
     return markup.render_cached(comment.body)
 
 
-def discussion(services: Services, key: str) -> Discussion:
-    """Every thread of a paper; UserError(404) for an unknown paper."""
-    found = services.store.paper_comments(key)
+def discussion(services: Services, key: str, page: int = 1) -> Discussion:
+    """One page of a paper's threads (PAGE_COMMENTS comments in thread order);
+    UserError(404) for an unknown paper or a page past the last."""
+    found = services.store.paper_comment_page(key, (page - 1) * PAGE_COMMENTS, PAGE_COMMENTS)
     if found is None:
         raise UserError(f"no paper {key[:200]!r} here", 404)
-    visible = sum(1 for c in found if c.status == "visible")
-    return Discussion(key, threads(found), visible)
+    comments, total, visible = found
+    pages = max(1, -(-total // PAGE_COMMENTS))
+    if page > pages:
+        raise UserError(f"page: the discussion has {pages} page{'s' if pages != 1 else ''}", 404)
+    continued, tops = page_threads(comments)
+    return Discussion(key, tops, visible, continued, page, pages)
+
+
+def page_of(services: Services, comment_id: int) -> int:
+    """The page of its paper's discussion a comment is on."""
+    rank = services.store.comment_rank(comment_id)
+    return 1 if rank is None else rank // PAGE_COMMENTS + 1
 
 
 def comments_of(
@@ -73,18 +91,22 @@ def post(
     services: Services, reader: User, key: str, body: str, parent_id: int | None, address: str
 ) -> Comment:
     """Store a reader's comment (a reply when `parent_id`), after the rules of
-    discussion/rules.py; mentions of existing readers become notices."""
+    discussion/rules.py (rate first, then the rendered HTML's size and links);
+    mentions of existing readers become notices."""
     text = rules.check_text(body)
     now = services.clock()
     if services.store.entry(key) is None:
         raise UserError(f"no paper {key[:200]!r} here", 404)
-    rules.check_writer(services.store, rules.Writer(reader.id, address), text, now, False)
+    writer = rules.Writer(reader.id, address)
+    rules.check_rate(services.store, writer, now)
     mentioned = services.store.handles_to_ids(markup.mentions(text)[:20])
+    rendered = markup.stored(text, set(mentioned))
+    rules.check_rendered(rendered[0])
+    rules.check_writer(services.store, writer, text, rendered[0], now, False)
     try:
         made = services.store.add_comment(
-            key, reader.id, text, now, parent_id, list(mentioned.values()),
-            markup.stored(text, set(mentioned)),
-        )  # fmt: skip
+            key, reader.id, text, now, parent_id, list(mentioned.values()), rendered
+        )
     except KeyError as exc:
         raise UserError(f"no paper {key[:200]!r} here", 404) from exc
     except LookupError as exc:
@@ -107,11 +129,13 @@ def edit(services: Services, reader: User, comment_id: int, body: str, address: 
     own(services, reader, comment_id)
     text = rules.check_text(body)
     now = services.clock()
-    rules.check_writer(services.store, rules.Writer(reader.id, address), text, now, True)
+    writer = rules.Writer(reader.id, address)
+    rules.check_rate(services.store, writer, now)
     known = set(services.store.handles_to_ids(markup.mentions(text)[:20]))
-    changed = services.store.edit_comment(
-        comment_id, reader.id, text, now, markup.stored(text, known)
-    )
+    rendered = markup.stored(text, known)
+    rules.check_rendered(rendered[0])
+    rules.check_writer(services.store, writer, text, rendered[0], now, True)
+    changed = services.store.edit_comment(comment_id, reader.id, text, now, rendered)
     if changed is None:
         raise UserError(f"comment {comment_id} cannot be edited (hidden by a curator?)", 409)
     services.pages.clear()

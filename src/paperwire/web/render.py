@@ -82,7 +82,7 @@ _environment.globals.update(
     paper_url=paper_url,
     author_line=author_line,
     marked=marked,
-    split_words=texmath.split_words,
+    tex_fold=texmath.folded,
     tex=texmath.html,
     tex_plain=texmath.plain,
     has_tex=texmath.has_tex,
@@ -103,7 +103,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     body = _environment.get_template(template).render(
         csrf=csrf_token(services.secret, binding) if binding else "",
         path=request.url.path,
-        full_path=_path_without_notice(request),
+        full_path=getattr(request.state, "page_path", None) or _path_without_notice(request),
         notice=NOTICES.get(notice or ""),
         today=services.clock().date(),
         banner=request.cookies.get("pw_banner") != "off"

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paperwire.web.render import NOTICES
 from paperwire.web.security import SESSION_COOKIE, safe_next
 from paperwire.web.services import Services
 
@@ -25,20 +26,22 @@ def hide_banner(response: Response, https: bool) -> Response:
     return response
 
 
-def cached(request: Request, services: Services, build: Callable[[], HTMLResponse]) -> Response:
+def cached(
+    request: Request, services: Services, build: Callable[[], HTMLResponse], **reads: object
+) -> Response:
     """Serve an anonymous page from the page cache (signed-in pages, and pages without
-    the banner, are personal)."""
+    the banner, are personal). `reads`: the query parameters the page reads, as the route
+    parsed them: those the request named, with a known notice, are the cache key and the
+    page's own address; any other parameter (``?cb=N``) is part of neither."""
     personal = SESSION_COOKIE in request.cookies or BANNER_COOKIE in request.cookies
     if getattr(request.state, "user", None) is not None or personal:
         return build()
-    key = request.url.path + "?" + request.url.query
-    hit = services.pages.get(key)
-    if hit is not None:
-        return Response(hit[0], media_type=hit[1])
-    response = build()
-    if response.status_code == 200:
-        services.pages.put(key, bytes(response.body), "text/html; charset=utf-8")
-    return response
+    asked = request.query_params
+    kept = sorted((k, str(v)) for k, v in reads.items() if k in asked and v is not None)
+    request.state.page_path = request.url.path + (f"?{urlencode(kept)}" if kept else "")
+    notice = request.query_params.get("notice")
+    key = request.state.page_path + ("#" + notice if notice in NOTICES else "")
+    return services.pages.serve(key, build)
 
 
 def back(target: str, notice: str | None = None, fragment: str = "") -> RedirectResponse:

@@ -1,12 +1,10 @@
 """What the routes are given: the deployment (paperwire.deployment) with the web's own
-state beside it — anonymous pages cached for a few seconds, and the rate limiter."""
+state beside it — anonymous pages cached for a few seconds (web/pagecache.py), and the
+rate limiter."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
@@ -20,42 +18,8 @@ from paperwire.search.hybrid import SearchEngine
 from paperwire.store.base import Store
 from paperwire.web.indexwatch import IndexWatch
 from paperwire.web.outbound import Outbound
+from paperwire.web.pagecache import PageCache
 from paperwire.web.ratelimit import RateLimiter
-
-
-@dataclass
-class PageCache:
-    """Rendered anonymous pages for a few seconds: the daily and trending pages are the
-    same for every visitor who is not signed in. Cleared by any write of this process."""
-
-    seconds: float
-    clock: Callable[[], float] = time.monotonic
-    max_entries: int = 2000
-    _pages: dict[str, tuple[float, bytes, str]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, key: str) -> tuple[bytes, str] | None:
-        """A cached body and media type, if fresh."""
-        if self.seconds <= 0:
-            return None
-        found = self._pages.get(key)
-        if found is None or found[0] < self.clock():
-            return None
-        return found[1], found[2]
-
-    def put(self, key: str, body: bytes, media_type: str) -> None:
-        """Keep a rendered page."""
-        if self.seconds <= 0:
-            return
-        with self._lock:
-            if len(self._pages) >= self.max_entries:
-                self._pages.clear()
-            self._pages[key] = (self.clock() + self.seconds, body, media_type)
-
-    def clear(self) -> None:
-        """Forget every page (after a vote, a submission, a hide)."""
-        with self._lock:
-            self._pages.clear()
 
 
 class Services:
@@ -68,7 +32,8 @@ class Services:
         self.limiter = RateLimiter()
         self.outbound = Outbound()
         self.indexes = IndexWatch()
-        self.pages = PageCache(deployment.settings.page_cache_seconds)
+        settings = deployment.settings
+        self.pages = PageCache(settings.page_cache_seconds, settings.page_cache_bytes)
 
     @property
     def settings(self) -> Settings:

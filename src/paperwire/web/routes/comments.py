@@ -20,7 +20,8 @@ from paperwire.web import comments_usecases as cases
 from paperwire.web import usecases
 from paperwire.web.atom import AtomFeed
 from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, client_id, signed_in
-from paperwire.web.render import render
+from paperwire.web.render import render, with_query
+from paperwire.web.services import Services
 
 FEED_COMMENTS = 100  # the newest comments a discussion feed carries
 router = APIRouter(include_in_schema=False)
@@ -30,10 +31,11 @@ CommentId = Annotated[int, Path(ge=1, le=2**62)]
 Writer = Annotated[User, Depends(signed_in("comment"))]
 
 
-def _at(comment_key: str, comment_id: int, notice: str) -> RedirectResponse:
-    return RedirectResponse(
-        f"{paper_url(comment_key)}?notice={notice}#comment-{comment_id}", status_code=303
-    )
+def _at(services: Services, comment_key: str, comment_id: int, notice: str) -> RedirectResponse:
+    """Back to the comment, on its page of the discussion."""
+    page = cases.page_of(services, comment_id)
+    query = with_query(paper_url(comment_key), page=page if page > 1 else None, notice=notice)
+    return RedirectResponse(f"{query}#comment-{comment_id}", status_code=303)
 
 
 def paper_with_error(
@@ -42,9 +44,15 @@ def paper_with_error(
 ) -> HTMLResponse:  # fmt: skip
     """The paper page again, the error beside the text the reader wrote."""
     entry = usecases.paper_entry(services, key, user)
+    parent = draft.get("draft_parent")
+    try:  # the page of the comment replied to, where the reply form with the draft is
+        page = cases.page_of(services, parent) if isinstance(parent, int) else 1
+        shown = cases.discussion(services, entry.paper.key, page)
+    except UserError:  # a parent of another paper's discussion
+        shown = cases.discussion(services, entry.paper.key)
     return render(
         request, "paper.html", status=error.status, e=entry, similar=[],
-        d=cases.discussion(services, entry.paper.key), body_of=cases.shown_body,
+        d=shown, body_of=cases.shown_body,
         comment_error=str(error), **draft,
     )  # fmt: skip
 
@@ -67,7 +75,7 @@ def post_comment(
         return paper_with_error(
             request, services, reader, key, exc, draft=body, draft_parent=parent
         )
-    return _at(made.paper_key, made.id, "commented")
+    return _at(services, made.paper_key, made.id, "commented")
 
 
 @router.get("/comments/{comment_id}/edit", response_class=HTMLResponse)
@@ -92,7 +100,7 @@ def edit(
         return render(
             request, "comment_edit.html", status=exc.status, c=comment, body=body, error=str(exc)
         )
-    return _at(changed.paper_key, changed.id, "comment-edited")
+    return _at(services, changed.paper_key, changed.id, "comment-edited")
 
 
 @router.post("/comments/{comment_id}/delete")
@@ -101,7 +109,7 @@ def delete(
 ) -> Response:
     """Delete one's own comment."""
     comment = cases.delete(services, reader, comment_id)
-    return _at(comment.paper_key, comment.id, "comment-deleted")
+    return _at(services, comment.paper_key, comment.id, "comment-deleted")
 
 
 @router.post("/comments/{comment_id}/report")
@@ -111,7 +119,7 @@ def report(
 ) -> Response:  # fmt: skip
     """Report a comment to the curators."""
     comment = cases.report(services, reader, comment_id, reason)
-    return _at(comment.paper_key, comment.id, "comment-reported")
+    return _at(services, comment.paper_key, comment.id, "comment-reported")
 
 
 @router.post("/comments/{comment_id}/hide")
@@ -123,7 +131,10 @@ def hide(
     """A curator hides a comment (hidden=1) or restores it (hidden=0)."""
     comment = cases.moderate(services, curator, comment_id, hidden == "1")
     return _at(
-        comment.paper_key, comment.id, "comment-hidden" if hidden == "1" else "comment-shown"
+        services,
+        comment.paper_key,
+        comment.id,
+        "comment-hidden" if hidden == "1" else "comment-shown",
     )
 
 

@@ -63,7 +63,7 @@ def daily(
         feed = usecases.daily(services, day, view, sort, page, user)
         return render(request, "daily.html", page=feed, layout=layout)
 
-    return cached(request, services, build)
+    return cached(request, services, build, view=view, sort=sort, page=page, layout=layout)
 
 
 @router.get("/trending", response_class=HTMLResponse)
@@ -86,4 +86,4 @@ def trending(
             window_days=ranking.WINDOW_DAYS,
         )
 
-    return cached(request, services, build)
+    return cached(request, services, build, sort=sort)

@@ -85,20 +85,23 @@ def cite(services: ServicesDep, key: str) -> Response:
 
 
 @router.get("/papers/{key:path}", response_class=HTMLResponse)
-def paper(request: Request, services: ServicesDep, user: ReaderDep, key: str) -> Response:
-    """One paper: abstract, links, upvotes, listing, similar papers."""
+def paper(
+    request: Request, services: ServicesDep, user: ReaderDep, key: str, page: PageQuery = 1
+) -> Response:
+    """One paper: abstract, links, upvotes, listing, similar papers, and a page of its
+    discussion (``?page=``)."""
 
     def build() -> HTMLResponse:
         entry = usecases.paper_entry(services, key, user)
+        discussion = comments_usecases.discussion(services, entry.paper.key, page)
         similar = usecases.similar_entries(services, entry.paper.key)
         usecases.mark_voted(services, similar, user)
         return render(
-            request, "paper.html", e=entry, similar=similar,
-            d=comments_usecases.discussion(services, entry.paper.key),
+            request, "paper.html", e=entry, similar=similar, d=discussion,
             body_of=comments_usecases.shown_body,
         )  # fmt: skip
 
-    return cached(request, services, build)
+    return cached(request, services, build, page=page)
 
 
 @router.post("/papers/{key:path}/vote")
