@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "paperwire"
 #: Lower layers first. A unit is a top-level module (``models``) or package (``store``).
 LAYERS: list[set[str]] = [
     # plain records, settings and helpers that know nothing of the rest
-    {"__init__", "models", "errors", "xmltext", "progress", "config", "logs", "logredact"},
+    {"__init__", "models", "errors", "xmltext", "progress", "config", "logs", "logredact", "lru"},
     # pure rules over records: the query language, trending, how TeX and a paper are shown
     {"querylang", "ranking", "texmath", "presentation", "cite", "extras"},
     # the store: the only place that writes SQL
