@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from paperwire.extras import require
 from paperwire.jobs import host_lock
 from paperwire.models import Paper
 
@@ -80,6 +81,7 @@ class TorchEmbedder:
     dimensions = DIMENSIONS
 
     def __init__(self, threads: int | None = None) -> None:
+        require("torch")  # MissingExtra now, not at the first embedding
         self._threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()
 
