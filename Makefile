@@ -14,30 +14,27 @@ all: lint test
 # needs); requirements-dev.lock is it plus every extra and the development tools (what the
 # tests, lint, bench and eval need). `--no-deps` because a lock is complete (and the model
 # package's own metadata asks for sentence-transformers, which the default lock drops).
-# uv installs (its own pin hash-checked by pip from requirements-tools.lock): 2-4 s for the
-# default lock against pip's 44 s (28 s without byte-compiling), cache warm either way.
+# uv installs them (itself pinned and hash-checked by pip from requirements-tools.lock):
+# 2-4 s for the default lock against pip's 44 s (28 s without byte-compiling), caches warm.
 # The same with pip alone: pip install --no-deps --require-hashes -r requirements.lock
 # && pip install --no-deps -e .   Torch's CPU build is the wheel in $(TORCH_WHEELS)
 # (PyPI's torch 2.13.0 is the CUDA build); its pin in requirements-dev.lock is that file's hash.
-TOOLS        := .tools-venv
-UV           := $(TOOLS)/bin/uv
+UV           := $(BIN)/uv
 TORCH_WHEELS ?= /opt/wheels
 UV_INSTALL    = $(UV) pip install --quiet --python $(BIN)/python --no-deps
 WHEELS        = $(if $(wildcard $(TORCH_WHEELS)),--find-links $(TORCH_WHEELS))
 
 $(UV): requirements-tools.lock
-	test -x $(TOOLS)/bin/pip || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --no-deps --require-hashes -r requirements-tools.lock
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-tools.lock
 	touch $@
 
-$(RUN_STAMP): pyproject.toml requirements.lock | $(UV)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(RUN_STAMP): pyproject.toml requirements.lock $(UV)
 	$(UV_INSTALL) --require-hashes -r requirements.lock
 	$(UV_INSTALL) -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml requirements-dev.lock | $(UV)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(DEV_STAMP): pyproject.toml requirements-dev.lock $(UV)
 	$(UV_INSTALL) --require-hashes $(WHEELS) -r requirements-dev.lock
 	$(UV_INSTALL) -e .
 	touch $@ $(RUN_STAMP)
@@ -52,7 +49,7 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS  = --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 --no-emit-find-links \
 	$(if $(UPGRADE),--upgrade) --custom-compile-command 'make lock'
-lock: | $(UV)  ## refresh the locks (requirements*.lock) from pyproject.toml
+lock: $(UV)  ## refresh the locks (requirements*.lock) from pyproject.toml
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) \
 		--override lock-overrides.txt -o requirements.lock
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --extra all $(WHEELS) \
@@ -92,7 +89,7 @@ bench: install-dev  ## the benchmarks of bench/ (long: see bench/RESULTS.md)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache bench/out test-artifacts tests/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/out test-artifacts tests/node_modules
 
 eval: install-dev  ## search quality on eval/judgments.json: every mode per kind and split, bm25s beside, paired tests, dev grids
 	$(BIN)/python eval/run.py --tune
