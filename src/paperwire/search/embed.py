@@ -81,7 +81,7 @@ class TorchEmbedder:
     dimensions = DIMENSIONS
 
     def __init__(self, threads: int | None = None) -> None:
-        require("torch")  # MissingExtra now, not at the first embedding
+        require("torch")  # MissingExtraError now, not at the first embedding
         self._threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()
 
