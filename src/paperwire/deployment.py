@@ -29,6 +29,7 @@ from paperwire.digest.run import ComposeReport, compose_due
 from paperwire.digest.send import SendReport, deliver
 from paperwire.discussion.notify import NoticeRun, queue_batches
 from paperwire.errors import ConfigurationError
+from paperwire.extras import require
 from paperwire.ingest import parse_any
 from paperwire.ingest.common import ParseError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest, PoliteClient
@@ -567,6 +568,7 @@ class Deployment:
         name = self.settings.embedding_model
         with progress(f"embedding ({name})", self.store.count_to_embed(name)) as advance:
             if scheduler:
+                require("distributed")
                 from distributed import Client
 
                 from paperwire.search.cluster import embed_on_cluster

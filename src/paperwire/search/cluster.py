@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from paperwire.extras import require
 from paperwire.search.embed import Embedder, make_embedder, paper_text
 from paperwire.search.vectors import to_bytes
 from paperwire.store.base import Store
@@ -38,6 +39,7 @@ def embed_on_cluster(
 ) -> int:
     """Embed every paper lacking a current vector from `model` on the cluster behind a
     dask.distributed Client; returns how many were embedded."""
+    require("distributed")
     from distributed import as_completed
 
     after = 0

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from paperwire.extras import require
 from paperwire.jobs import host_lock
 from paperwire.models import Paper
 
@@ -81,6 +81,7 @@ class TorchEmbedder:
     dimensions = DIMENSIONS
 
     def __init__(self, threads: int | None = None) -> None:
+        require("torch")  # MissingExtraError now, not at the first embedding
         self._threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()
 
@@ -183,54 +184,14 @@ class OnnxEmbedder:
 
 
 def export_onnx_int8(target: Path) -> Path:
-    """Export the shipped weights to ONNX and quantise them dynamically to int8 (local,
-    nothing downloaded). Written to a temporary name first, so a crash leaves no half file."""
-    _offline()
-    import torch
+    """Write the shipped weights as an ONNX graph (bert_onnx: no PyTorch needed) and
+    quantise it dynamically to int8 (local, nothing downloaded). Written to a temporary
+    name first, so a crash leaves no half file."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Eager attention traces into a graph that honours the padding mask at any shape.
-    bert = AutoModel.from_pretrained(
-        str(_model_dir()), local_files_only=True, attn_implementation="eager"
-    )
-    bert.eval()
+    from paperwire.search import bert_onnx
 
-    class Encoder(torch.nn.Module):
-        """Named inputs in, token states out: the graph ONNX Runtime will run."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    model = Encoder().eval()
-    float_file = target.with_suffix(f".float.onnx.{os.getpid()}.tmp")
-    sample = torch.ones((2, 8), dtype=torch.long)
-    mask = sample.clone()
-    mask[1, 5:] = 0  # a padded row, so the traced graph is the padded case
-    # The TorchScript exporter needs nothing beyond torch (the newer one needs onnxscript);
-    # its deprecation and tracer notices are expected here.
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (sample, mask, torch.zeros_like(sample)),
-            str(float_file),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
-            dynamic_axes={
-                name: {0: "batch", 1: "tokens"}
-                for name in ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+    float_file = bert_onnx.build(_model_dir(), target.with_suffix(f".float.onnx.{os.getpid()}.tmp"))
     quantised = target.with_suffix(f".int8.onnx.{os.getpid()}.tmp")
     # onnxruntime logs a pre-processing hint on the root logger; it is not a problem here.
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from paperwire.extras import require
 from paperwire.store.base import Store, StoreError
 
 
@@ -17,6 +18,7 @@ def open_store(url: str, index_root: Path | None = None) -> Store:
 
         return SQLiteStore(url)
     if url.startswith(("postgresql://", "postgres://")):
+        require("postgres")
         from paperwire.store.postgres import PostgresStore
 
         return PostgresStore(url, index_root)
