@@ -499,3 +499,41 @@ def test_web_code_stores_readers_records_only_through_the_reader_path():
         text = source.read_text("utf-8")
         assert "upsert_papers" not in text, source
         assert not re.search(r"\bload\(", text) and "import load\n" not in text, source
+
+
+def test_migration_0012_makes_hand_typed_papers_unconfirmed(tmp_path):
+    """A store from before the rule: papers typed in on /submit/manual (their only source
+    "manual") become unconfirmed, and take a new change number so the keyword index
+    drops them; every other paper stays as it was."""
+    import sqlite3
+
+    from paperwire.store import migrations
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL DEFAULT 'then')"
+    )
+    for migration in migrations.load("sqlite"):
+        if migration.version < 12:
+            conn.executescript(migration.sql)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                (migration.version, migration.name),
+            )
+    for key, sources in (("typed-by-hand", '["manual"]'), ("imported", '["bibtex"]')):
+        conn.execute(
+            "INSERT INTO papers (key, title_norm, title_hash, title, sources) "
+            "VALUES (?, ?, 0, ?, ?)",
+            (key, key, key, sources),
+        )
+    conn.commit()
+    conn.close()
+    store = open_store(f"sqlite:///{path}")
+    assert store.get_paper("typed-by-hand").confirmed is False
+    assert store.get_paper("imported").confirmed is True
+    changed = store.changes((0, 0), 0, 10).papers
+    assert [p.key for _, p in changed][-1] == "typed-by-hand"  # past the index's watermark
+    assert store.current_seq() == 1
+    store.close()
