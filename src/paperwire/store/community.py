@@ -395,20 +395,17 @@ class CommunityTables(Tables):
 
     def adjacent_days(self, day: date) -> tuple[date | None, date | None]:
         """The nearest earlier and later days that have visible submissions (of confirmed
-        papers)."""
-        listed = "FROM submissions s JOIN papers p ON p.id = s.paper_id WHERE s.hidden = 0 AND "
+        papers): each read down the (day, hidden) index from `day`, stopping at the first."""
+        nearest = (
+            "SELECT s.day FROM submissions s JOIN papers p ON p.id = s.paper_id "
+            f"WHERE s.day {{}} ? AND s.hidden = 0 AND {PUBLIC} ORDER BY s.day {{}} LIMIT 1"
+        )
         with self.read() as conn:
-            before = conn.execute(
-                f"SELECT max(s.day) {listed}{PUBLIC} AND s.day < ?",
-                (day.isoformat(),),
-            ).fetchone()[0]
-            after = conn.execute(
-                f"SELECT min(s.day) {listed}{PUBLIC} AND s.day > ?",
-                (day.isoformat(),),
-            ).fetchone()[0]
+            before = conn.execute(nearest.format("<", "DESC"), (day.isoformat(),)).fetchone()
+            after = conn.execute(nearest.format(">", "ASC"), (day.isoformat(),)).fetchone()
         return (
-            date.fromisoformat(before) if before else None,
-            date.fromisoformat(after) if after else None,
+            date.fromisoformat(before[0]) if before else None,
+            date.fromisoformat(after[0]) if after else None,
         )
 
     def hide_submission(self, key: str, curator_id: int, hidden: bool) -> bool:
