@@ -66,13 +66,16 @@ class TrustTables(PaperTables):
             # A record with nothing to find it by again (no id, a title of punctuation
             # only) is not kept: it could be linked to nothing.
             new = [i for i, row in enumerate(rows) if row is None and _nameable(records[i])]
+            # Papers past this id are the ones this transaction stores (writers are
+            # serialised: no other can insert meanwhile).
+            last_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM papers").fetchone()[0])
             if new:
                 self._upsert_in(conn, [as_reader_record(records[i]) for i in new])
                 for i, row in zip(new, match_rows(conn, [records[i] for i in new]), strict=True):
                     rows[i] = row
             links = [
-                self._link(conn, reader, record, row, stored=i in set(new))
-                for i, (record, row) in enumerate(zip(records, rows, strict=True))
+                self._link(conn, reader, record, row, last_id)
+                for record, row in zip(records, rows, strict=True)
             ]
             ids = [link.paper_id for link in links if link.paper_id is not None]
             if list_on is not None:
@@ -82,9 +85,12 @@ class TrustTables(PaperTables):
         return links
 
     @staticmethod
-    def _link(conn: Conn, reader: User, record: Paper, row: Row | None, stored: bool) -> ReaderLink:
+    def _link(conn: Conn, reader: User, record: Paper, row: Row | None, last_id: int) -> ReaderLink:
+        """The link of one record to the paper `row` (stored by this transaction when its
+        id is past `last_id`)."""
         if row is None:  # a record with nothing to name it by (no title, no id)
             return ReaderLink(record, None, None)
+        stored = int(row["id"]) > last_id
         if not row["confirmed"] and not stored:
             condition, params = visible(reader)
             seen = conn.execute(
