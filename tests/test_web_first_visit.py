@@ -196,8 +196,10 @@ def test_submit_gives_up_on_a_silent_arxiv_in_seconds_and_offers_a_way_on(site, 
         follow_redirects=False,
     )
     assert added.status_code == 303
-    assert added.headers["location"] == "/papers/2501.00001?notice=submitted"
-    entry = site.store.entry("2501.00001")
+    # Kept as the reader's record (issue 25): theirs to see until it is confirmed.
+    assert added.headers["location"] == "/papers/2501.00001?notice=kept"
+    ada = site.store.get_or_create_user("ada@example.org", site.clock.now)
+    entry = site.store.entry("2501.00001", ada)
     assert entry.paper.title == "A paper typed by hand"
     assert [a.name for a in entry.paper.authors] == [
         "Ada Lovelace", "Charles Babbage", "Mary Somerville",
@@ -228,7 +230,8 @@ def test_adding_by_hand_refuses_what_it_cannot_keep(site):
         "/submit/manual",
         data={"csrf_token": site.csrf(), "title": "Off arXiv", "link": "https://example.org/p"},
     )
-    assert site.store.entry("off-arxiv").paper.url == "https://example.org/p"
+    cy = site.store.get_or_create_user("cy@example.org", site.clock.now)
+    assert site.store.entry("off-arxiv", cy).paper.url == "https://example.org/p"
 
 
 def test_an_arxiv_id_in_the_search_box_goes_to_the_paper_or_offers_to_add_it(site):
@@ -404,7 +407,8 @@ def test_adding_from_a_file_takes_one_paper_and_refuses_the_rest(site):
     )
     assert added.status_code == 303, added.text
     key = added.headers["location"].split("?")[0].removeprefix("/papers/")
-    entry = site.store.entry(key)
+    ada = site.store.get_or_create_user("ada@example.org", site.clock.now)
+    entry = site.store.entry(key, ada)
     assert entry.paper.title == "Notes on the Analytical Engine"
     assert [a.name for a in entry.paper.authors] == ["Ada Lovelace", "Charles Babbage"]
     assert entry.submission is not None and entry.submission.day.isoformat() == TODAY

@@ -405,6 +405,7 @@ def show(deployment: _Deployment, key: str, as_json: bool) -> None:
         ("DOI", paper.doi),
         ("code", " ".join(paper.code_urls) or None),
         ("sources", ", ".join(paper.sources)),
+        ("status", None if paper.confirmed else "unconfirmed (paperwire papers confirm KEY)"),
     ]
     lines += [f"{name:>10}: {value}" for name, value in facts if value]
     lines += ["", paper.abstract or "(no abstract)"]
@@ -889,6 +890,43 @@ def users_token(deployment: _Deployment, email: str, name: str) -> None:
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     click.echo(token)
+
+
+@cli.group()
+def papers() -> None:
+    """Papers awaiting confirmation: what readers send (a submission typed in or uploaded,
+    a library import) stays out of the public feed, search and feeds until a trusted
+    source brings the same paper or a curator confirms it."""
+
+
+@papers.command("unconfirmed")
+@click.option(
+    "-n", "--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+    help="How many papers.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines (key, title, sources).")
+@pass_deployment
+def papers_unconfirmed(deployment: _Deployment, limit: int, as_json: bool) -> None:
+    """List the papers awaiting confirmation, newest first."""
+    for paper in deployment.unconfirmed_papers(limit):
+        if as_json:
+            record = {"key": paper.key, "title": paper.title, "sources": paper.sources}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(f"{paper.key}\t{paper.title}")
+
+
+@papers.command("confirm")
+@click.argument("key")
+@pass_deployment
+def papers_confirm(deployment: _Deployment, key: str) -> None:
+    """Confirm the paper KEY (key, arXiv id or arXiv URL) as a curator would: it joins the
+    public feed, search, feeds and the API as it stands."""
+    paper = deployment.confirm_paper(key)
+    if paper is None:
+        click.echo(f"error: no paper with key {key!r}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    click.echo(f"confirmed {paper.key}: {paper.title}")
 
 
 def main() -> None:

@@ -608,6 +608,18 @@ class Deployment:
         """Every paper, for export."""
         return self.store.iter_papers()
 
+    def confirm_paper(self, key: str) -> Paper | None:
+        """A curator's confirmation of a paper only readers have sent (issue 25): it joins
+        the public lists, search and feeds; the indexes catch up. None when unknown."""
+        paper = self.store.confirm_paper(key)
+        if paper is not None:
+            self.catch_up()
+        return paper
+
+    def unconfirmed_papers(self, limit: int) -> list[Paper]:
+        """The papers awaiting a curator's confirmation, newest first."""
+        return self.store.unconfirmed_papers(limit)
+
     def stats(self) -> StoreStats:
         """Counts for `paperwire stats`."""
         return self.store.stats()

@@ -3,6 +3,9 @@
 The one identity rule of paperwire lives here: a paper's key is its arXiv id (without
 version) when it has one, else its normalised title. Two records of the same paper merge
 with :func:`merge_papers`; nothing known is dropped.
+
+The one trust rule lives here too (:func:`merge_papers`): what a reader sends stays the
+reader's until a trusted source or a curator confirms it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Literal
 
 # New-style ids (0704.0001, 2303.12345) and old-style ids (hep-th/9901001, math.GT/0309136).
 _NEW_ID = r"\d{4}\.\d{4,5}"
@@ -22,6 +26,10 @@ ARXIV_ID_IN_TEXT_RE = re.compile(rf"(?<![\w.])({_NEW_ID}|{_OLD_ID})(?:v\d+)?(?![
 
 # Keys longer than this are cut and given a hash suffix so URLs stay reasonable.
 _MAX_TITLE_KEY = 100
+
+# Where a record comes from: a trusted source (a harvest, the Hugging Face sync, the
+# operator's `paperwire import`) or a reader (a submission, a library import on the web).
+Provenance = Literal["trusted", "reader"]
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -109,6 +117,9 @@ class Paper:
     sources: list[str] = field(default_factory=list)
     journal_ref: str | None = None
     comments: str | None = None
+    # False while only readers have sent the paper (see merge_papers): then it is out of
+    # every public list, seen only by the readers who sent it and by curators.
+    confirmed: bool = True
 
     @property
     def key(self) -> str:
@@ -307,15 +318,43 @@ def _fuller_authors(a: list[Author], b: list[Author]) -> list[Author]:
     return a
 
 
+def as_reader_record(paper: Paper) -> Paper:
+    """A record as a reader sent it: unconfirmed, and with no upvote count (upvotes come
+    only from votes cast here; a count a reader writes into a file means nothing)."""
+    return replace(paper, confirmed=False, upvotes=0)
+
+
+def with_provenance(paper: Paper, provenance: Provenance) -> Paper:
+    """The record stamped with where it came from (a trusted record is confirmed)."""
+    if provenance == "reader":
+        return as_reader_record(paper)
+    return paper if paper.confirmed else replace(paper, confirmed=True)
+
+
 def merge_papers(old: Paper, new: Paper) -> Paper:
-    """Merge two records of the same paper: missing fields are filled, nothing known is
-    dropped. Lists are unioned, the longer abstract and author list win, upvotes are the
+    """Merge two records of the same paper (`old` as stored, `new` as it arrives).
+
+    The trust rule (issue 25) comes first:
+
+    - a reader's record (``new.confirmed`` False) never changes a paper there is already
+      a record of: it may only link to it, so `old` is returned as it is;
+    - a trusted record meeting an unconfirmed one wins field by field, and the paper is
+      confirmed (:func:`_confirm`): the title, ids, links and counts are the trusted
+      record's, and the reader's values only fill what it leaves empty;
+    - between trusted records, the merge below.
+
+    Two trusted records merge so that missing fields are filled and nothing known is
+    dropped: lists are unioned, the longer abstract and author list win, upvotes are the
     highest count seen, the publication date the earliest.
 
     The field-level rule: a merge never makes a good field worse. Values that fail
     validation (:func:`valid_category`, :func:`valid_date`) are dropped from both sides
     before merging, so an invalid value is never stored and never replaces a valid one;
     a missing value (None, empty) never replaces a known one."""
+    if not new.confirmed:
+        return old
+    if not old.confirmed:
+        return _confirm(old, new)
     old = validated(old)
     new = validated(new)
     authors = _fuller_authors(old.authors, new.authors)
@@ -339,6 +378,30 @@ def merge_papers(old: Paper, new: Paper) -> Paper:
         sources=_union(old.sources, new.sources),
         journal_ref=old.journal_ref or new.journal_ref,
         comments=old.comments or new.comments,
+    )
+
+
+def _confirm(unconfirmed: Paper, trusted: Paper) -> Paper:
+    """A trusted record replacing an unconfirmed one, field by field: every value the
+    trusted record has wins (its title always, even when the reader's is longer); what
+    identifies or counts the paper (arXiv id, DOI, link, code links, upvotes) is never
+    taken from the reader; descriptive fields the trusted record leaves empty (abstract,
+    authors, dates, categories, journal, comments) keep the reader's values."""
+    reader = validated(unconfirmed)
+    trusted = validated(trusted)
+    has_authors = bool(trusted.authors) or trusted.author_count is not None
+    return replace(
+        trusted,
+        abstract=trusted.abstract or reader.abstract,
+        authors=trusted.authors if has_authors else reader.authors,
+        author_count=trusted.author_count if has_authors else reader.author_count,
+        published=trusted.published or reader.published,
+        updated=trusted.updated or reader.updated,
+        categories=trusted.categories or reader.categories,
+        sources=_union(trusted.sources, reader.sources),
+        journal_ref=trusted.journal_ref or reader.journal_ref,
+        comments=trusted.comments or reader.comments,
+        confirmed=True,
     )
 
 

@@ -59,6 +59,12 @@ class ImportReport:
         self.warning_count += other.warning_count - len(other.warnings)
 
 
+def cleaned(paper: Paper) -> Paper:
+    """A record as every path into the store keeps it: no invalid value (models.validated;
+    parse_any has reported them as warnings for files) and no character XML cannot hold."""
+    return xml_safe_paper(validated(paper))
+
+
 def load(
     store: Store,
     items: Iterable[Parsed],
@@ -66,7 +72,9 @@ def load(
     on_batch: Callable[[int], object] | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
-    """Upsert parsed papers in batches, apply deletions, collect record errors.
+    """Upsert parsed papers in batches, apply deletions, collect record errors. The
+    records are a trusted source's (the operator's import, a harvest, a sync: they merge
+    by models.merge_papers); a reader's go through Store.link_reader_records instead.
     `on_batch(n)` is told how many records each batch held (for progress bars)."""
     report = report or ImportReport()
     batch: list[Paper] = []
@@ -85,9 +93,7 @@ def load(
     for item in items:
         if isinstance(item, Paper):
             report.read += 1
-            # Every path into the store (files, harvests, URLs) drops invalid values here;
-            # parse_any has already reported them as warnings for files.
-            batch.append(xml_safe_paper(validated(item)))  # and no character XML cannot hold
+            batch.append(cleaned(item))  # every path into the store (see cleaned)
         elif isinstance(item, Deleted):
             deletions.append(item.arxiv_id)
         elif isinstance(item, RecordWarning):

@@ -208,7 +208,7 @@ def _hits(store: Store, query: KeywordQuery, ranked: list[tuple[int, float]]) ->
             snippet(papers[pid].abstract, is_hit),
         )
         for pid, score in ranked
-        if pid in papers
+        if pid in papers and papers[pid].confirmed  # never an unconfirmed paper (issue 25)
     ]
 
 
@@ -251,7 +251,7 @@ def similar(engine: SearchEngine, key: str, limit: int = 10) -> list[SearchHit]:
             snippet(papers[n].abstract, lambda _w: False),
         )
         for n, s in kept
-        if n in papers
+        if n in papers and papers[n].confirmed
     ]
 
 

@@ -267,7 +267,8 @@ class LexicalIndex:
             for pid, paper in changes.papers:
                 if not fresh:
                     writer.delete_documents_by_term("pid", pid)
-                writer.add_document(_document(pid, paper))
+                if paper.confirmed:  # an unconfirmed paper is never found (issue 25)
+                    writer.add_document(_document(pid, paper))
             for pid in changes.deleted:
                 writer.delete_documents_by_term("pid", pid)
             mark.position, mark.tombstone_seq = changes.position, changes.tombstone_seq
@@ -470,7 +471,7 @@ def keyword_search(
     hits = []
     for pid, score in ranked:
         paper = papers.get(pid)
-        if paper is None:  # deleted since the index last synced
+        if paper is None or not paper.confirmed:  # deleted (or unconfirmed) since indexed
             continue
         hits.append(
             SearchHit(paper, score, highlight(paper.title, is_hit), snippet(paper.abstract, is_hit))

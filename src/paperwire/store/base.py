@@ -29,6 +29,7 @@ from paperwire.store.records import (
     VectorChanges,
 )
 from paperwire.store.sources import SourceTables
+from paperwire.store.trust import ReaderLink, TrustTables
 
 if TYPE_CHECKING:  # only for the annotations: opening a store needs neither
     import numpy as np
@@ -52,6 +53,7 @@ class NativeSearch(Protocol):
 
 
 class Store(
+    TrustTables,
     PaperTables,
     CommunityTables,
     DigestTables,
@@ -110,6 +112,7 @@ __all__ = [
     "Changes",
     "FeedOrder",
     "NativeSearch",
+    "ReaderLink",
     "Store",
     "StoreError",
     "StoreStats",

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from paperwire.models import Paper, normalise_arxiv_id, normalise_title
-from paperwire.store.papers import find_row
-from paperwire.store.rows import row_to_paper, title_hash
+from paperwire.models import Paper, User
+from paperwire.store.papers import find_row, match_rows
+from paperwire.store.rows import row_to_paper
 from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso, required_iso
+from paperwire.store.visibility import PUBLIC, visible
 
 Signal = Literal["not_interested", "seen"]
 SIGNALS: tuple[Signal, ...] = ("not_interested", "seen")
@@ -90,6 +91,34 @@ def _collection(row: Row) -> Collection:
         created=required_iso(row["created_at"]),
         size=int(row["size"]),
     )
+
+
+def owns_collection(conn: Conn, user_id: int, collection_id: int) -> bool:
+    """True when the reader owns the collection (in the caller's transaction)."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM collections WHERE id = ? AND user_id = ?", (collection_id, user_id)
+        ).fetchone()
+        is not None
+    )
+
+
+def add_items_in(conn: Conn, collection_id: int, paper_ids: list[int], now: datetime) -> int:
+    """Append papers to a collection in the caller's transaction (the caller has checked
+    the owner), those already in it left where they are; how many were new."""
+    last = conn.execute(
+        "SELECT coalesce(max(position), 0) FROM collection_items WHERE collection_id = ?",
+        (collection_id,),
+    ).fetchone()[0]
+    added = 0
+    for paper_id in dict.fromkeys(paper_ids):
+        done = conn.execute(
+            "INSERT INTO collection_items (collection_id, paper_id, position, added_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (collection_id, paper_id) DO NOTHING",
+            (collection_id, paper_id, int(last) + added + 1, iso(now)),
+        ).rowcount
+        added += int(done > 0)
+    return added
 
 
 class CollectionTables(Tables):
@@ -214,12 +243,7 @@ class CollectionTables(Tables):
 
     @staticmethod
     def _owned(conn: Conn, user_id: int, collection_id: int) -> bool:
-        return (
-            conn.execute(
-                "SELECT 1 FROM collections WHERE id = ? AND user_id = ?", (collection_id, user_id)
-            ).fetchone()
-            is not None
-        )
+        return owns_collection(conn, user_id, collection_id)
 
     def add_items(
         self, user_id: int, collection_id: int, paper_ids: list[int], now: datetime
@@ -229,19 +253,7 @@ class CollectionTables(Tables):
         with self.write() as conn:
             if not self._owned(conn, user_id, collection_id):
                 return None
-            last = conn.execute(
-                "SELECT coalesce(max(position), 0) FROM collection_items WHERE collection_id = ?",
-                (collection_id,),
-            ).fetchone()[0]
-            added = 0
-            for paper_id in dict.fromkeys(paper_ids):
-                done = conn.execute(
-                    "INSERT INTO collection_items (collection_id, paper_id, position, added_at) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (collection_id, paper_id) DO NOTHING",
-                    (collection_id, paper_id, int(last) + added + 1, iso(now)),
-                ).rowcount
-                added += int(done > 0)
-        return added
+            return add_items_in(conn, collection_id, paper_ids, now)
 
     def remove_item(self, user_id: int, collection_id: int, paper_id: int) -> bool:
         """Take a paper out of a collection the reader owns."""
@@ -357,36 +369,24 @@ class CollectionTables(Tables):
 
     # -- finding papers -----------------------------------------------------------
 
-    def find_paper_id(self, key: str) -> int | None:
-        """A paper's id by key, former key or arXiv id in any form."""
+    def find_paper_id(self, key: str, viewer: User | None = None) -> int | None:
+        """A paper's id by key, former key or arXiv id in any form, if `viewer` may see
+        it (store.visibility; None: anyone)."""
+        condition, params = visible(viewer)
         with self.read() as conn:
             row = find_row(conn, key)
+            if row is not None and not row["confirmed"]:
+                row = conn.execute(
+                    f"SELECT p.id FROM papers p WHERE p.id = ? AND {condition}",
+                    (row["id"], *params),
+                ).fetchone()
         return None if row is None else int(row["id"])
 
     def match_papers(self, papers: list[Paper]) -> list[int | None]:
-        """For each record, the id of the stored paper it names: by arXiv id, else by
-        DOI (case-insensitive), else by normalised title; None when none is stored."""
-        found: list[int | None] = []
+        """For each record, the id of the stored paper it names (store.papers.match_rows:
+        by arXiv id, else DOI, else normalised title); None when none is stored."""
         with self.read() as conn:
-            for paper in papers:
-                row = None
-                arxiv_id = normalise_arxiv_id(paper.arxiv_id or "") if paper.arxiv_id else None
-                if arxiv_id:
-                    row = find_row(conn, arxiv_id)
-                if row is None and paper.doi:
-                    row = conn.execute(
-                        "SELECT id FROM papers WHERE lower(doi) = ? ORDER BY id LIMIT 1",
-                        (paper.doi.strip().lower(),),
-                    ).fetchone()
-                norm = normalise_title(paper.title) if paper.title else ""
-                if row is None and norm:
-                    row = conn.execute(
-                        "SELECT id FROM papers WHERE title_hash = ? AND title_norm = ? "
-                        "ORDER BY id LIMIT 1",
-                        (title_hash(norm), norm),
-                    ).fetchone()
-                found.append(None if row is None else int(row["id"]))
-        return found
+            return [None if row is None else int(row["id"]) for row in match_rows(conn, papers)]
 
     def papers_by_author(self, name: str, limit: int) -> list[int]:
         """Ids of papers with an author of this name (case-insensitive, as written),
@@ -400,7 +400,8 @@ class CollectionTables(Tables):
             # with the exact name are found, not just one window of candidates.
             for offset in range(0, page * 50, page):
                 rows = conn.execute(
-                    "SELECT id, authors FROM papers WHERE lower(authors) LIKE ? "
+                    "SELECT id, authors FROM papers p WHERE lower(authors) LIKE ? "
+                    f"AND {PUBLIC} "
                     "ORDER BY published DESC NULLS LAST, id DESC LIMIT ? OFFSET ?",
                     (pattern, page, offset),
                 ).fetchall()
@@ -416,13 +417,13 @@ class CollectionTables(Tables):
     def candidate_rows(
         self, after_id: int, limit: int, since: datetime | None = None
     ) -> list[CandidateRow]:
-        """Papers after an id (keyset paging), optionally only those stored since a
-        time: what the recommender ranks."""
-        where = "id > ?" + (" AND created_at >= ?" if since else "")
+        """Confirmed papers after an id (keyset paging), optionally only those stored since
+        a time: what the recommender ranks."""
+        where = f"id > ? AND {PUBLIC}" + (" AND created_at >= ?" if since else "")
         params: tuple[object, ...] = (after_id, iso(since)) if since else (after_id,)
         with self.read() as conn:
             rows = conn.execute(
-                f"SELECT id, key, title, abstract FROM papers WHERE {where} ORDER BY id LIMIT ?",
+                f"SELECT id, key, title, abstract FROM papers p WHERE {where} ORDER BY id LIMIT ?",
                 (*params, limit),
             ).fetchall()
         return [CandidateRow(int(r["id"]), r["key"], r["title"], r["abstract"]) for r in rows]

@@ -16,6 +16,7 @@ from paperwire.store.papers import find_row
 from paperwire.store.records import FeedOrder
 from paperwire.store.rows import row_to_paper
 from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso, required_iso
+from paperwire.store.visibility import PUBLIC, visible
 
 # Total upvotes: the count the source site reported plus the votes cast here.
 _TOTAL = "p.upvotes + (SELECT count(*) FROM votes v WHERE v.paper_id = p.id)"
@@ -249,7 +250,8 @@ class CommunityTables(Tables):
         """The ids of the papers with the most votes cast here, most first."""
         with self.read() as conn:
             rows = conn.execute(
-                "SELECT paper_id FROM votes GROUP BY paper_id "
+                "SELECT paper_id FROM votes JOIN papers p ON p.id = votes.paper_id "
+                f"WHERE {PUBLIC} GROUP BY paper_id "
                 "ORDER BY count(*) DESC, paper_id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
@@ -322,13 +324,15 @@ class CommunityTables(Tables):
         ).fetchall()
         return rows
 
-    def entry(self, key: str) -> FeedEntry | None:
-        """One paper with its upvotes and listing."""
+    def entry(self, key: str, viewer: User | None = None) -> FeedEntry | None:
+        """One paper with its upvotes and listing, if `viewer` may see it
+        (store.visibility; None: anyone)."""
+        condition, params = visible(viewer)
         with self.read() as conn:
             paper_id = self._paper_id(conn, key)
             if paper_id is None:
                 return None
-            rows = self._entry_rows(conn, "p.id = ?", (paper_id,))
+            rows = self._entry_rows(conn, f"p.id = ? AND {condition}", (paper_id, *params))
         return _entry(rows[0]) if rows else None
 
     def entries(self, papers: list[Paper]) -> list[FeedEntry]:
@@ -353,8 +357,10 @@ class CommunityTables(Tables):
         offset: int = 0,
         include_hidden: bool = False,
     ) -> tuple[list[FeedEntry], int]:
-        """Papers listed on the days first..last, and how many there are in all."""
-        where = "s.day BETWEEN ? AND ?" + ("" if include_hidden else " AND s.hidden = 0")
+        """Confirmed papers listed on the days first..last, and how many there are in all."""
+        where = f"s.day BETWEEN ? AND ? AND {PUBLIC}"
+        if not include_hidden:
+            where += " AND s.hidden = 0"
         params: tuple[object, ...] = (first.isoformat(), last.isoformat())
         sort = {
             "upvotes": "total_votes DESC, s.submitted_at DESC, s.id DESC",
@@ -367,35 +373,39 @@ class CommunityTables(Tables):
                 "LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             ).fetchall()
-            total = conn.execute(f"SELECT count(*) FROM submissions s WHERE {where}", params)
+            total = conn.execute(
+                f"SELECT count(*) FROM submissions s JOIN papers p ON p.id = s.paper_id "
+                f"WHERE {where}",
+                params,
+            )
             count = int(total.fetchone()[0])
         return [_entry(row) for row in rows], count
 
     def listed_since(self, since: datetime) -> list[FeedEntry]:
-        """Visible submissions made since a time (the candidates for trending)."""
+        """Visible submissions of confirmed papers made since a time (the candidates for
+        trending)."""
         with self.read() as conn:
             rows = conn.execute(
                 f"{_ENTRY_SELECT} FROM submissions s JOIN papers p ON p.id = s.paper_id "
                 "LEFT JOIN users u ON u.id = s.user_id "
-                "WHERE s.submitted_at >= ? AND s.hidden = 0",
+                f"WHERE s.submitted_at >= ? AND s.hidden = 0 AND {PUBLIC}",
                 (iso(since),),
             ).fetchall()
         return [_entry(row) for row in rows]
 
     def adjacent_days(self, day: date) -> tuple[date | None, date | None]:
-        """The nearest earlier and later days that have visible submissions."""
+        """The nearest earlier and later days that have visible submissions (of confirmed
+        papers): each read down the (day, hidden) index from `day`, stopping at the first."""
+        nearest = (
+            "SELECT s.day FROM submissions s JOIN papers p ON p.id = s.paper_id "
+            f"WHERE s.day {{}} ? AND s.hidden = 0 AND {PUBLIC} ORDER BY s.day {{}} LIMIT 1"
+        )
         with self.read() as conn:
-            before = conn.execute(
-                "SELECT max(day) FROM submissions WHERE day < ? AND hidden = 0",
-                (day.isoformat(),),
-            ).fetchone()[0]
-            after = conn.execute(
-                "SELECT min(day) FROM submissions WHERE day > ? AND hidden = 0",
-                (day.isoformat(),),
-            ).fetchone()[0]
+            before = conn.execute(nearest.format("<", "DESC"), (day.isoformat(),)).fetchone()
+            after = conn.execute(nearest.format(">", "ASC"), (day.isoformat(),)).fetchone()
         return (
-            date.fromisoformat(before) if before else None,
-            date.fromisoformat(after) if after else None,
+            date.fromisoformat(before[0]) if before else None,
+            date.fromisoformat(after[0]) if after else None,
         )
 
     def hide_submission(self, key: str, curator_id: int, hidden: bool) -> bool:
@@ -410,31 +420,40 @@ class CommunityTables(Tables):
             ).rowcount
         return bool(changed > 0)
 
-    def user_submissions(self, user_id: int, limit: int = 100) -> list[FeedEntry]:
-        """What a user submitted, newest first."""
+    def user_submissions(
+        self, user_id: int, limit: int = 100, viewer: User | None = None
+    ) -> list[FeedEntry]:
+        """What a user submitted, newest first: what `viewer` may see of it (the user
+        themselves sees their unconfirmed papers too; see store.visibility)."""
+        condition, params = visible(viewer)
         with self.read() as conn:
             rows = conn.execute(
                 f"{_ENTRY_SELECT} FROM submissions s JOIN papers p ON p.id = s.paper_id "
-                "LEFT JOIN users u ON u.id = s.user_id WHERE s.user_id = ? "
+                f"LEFT JOIN users u ON u.id = s.user_id WHERE s.user_id = ? AND {condition} "
                 "ORDER BY s.submitted_at DESC, s.id DESC LIMIT ?",
-                (user_id, limit),
+                (user_id, *params, limit),
             ).fetchall()
         return [_entry(row) for row in rows]
 
-    def user_upvoted(self, user_id: int, limit: int = 100) -> list[FeedEntry]:
-        """What a user upvoted, most recent vote first."""
+    def user_upvoted(
+        self, user_id: int, limit: int = 100, viewer: User | None = None
+    ) -> list[FeedEntry]:
+        """What a user upvoted, most recent vote first (what `viewer` may see of it)."""
+        condition, params = visible(viewer)
         with self.read() as conn:
             rows = conn.execute(
                 f"{_ENTRY_SELECT} FROM votes mine JOIN papers p ON p.id = mine.paper_id "
                 "LEFT JOIN submissions s ON s.paper_id = p.id "
-                "LEFT JOIN users u ON u.id = s.user_id WHERE mine.user_id = ? "
+                f"LEFT JOIN users u ON u.id = s.user_id WHERE mine.user_id = ? AND {condition} "
                 "ORDER BY mine.created_at DESC LIMIT ?",
-                (user_id, limit),
+                (user_id, *params, limit),
             ).fetchall()
         return [_entry(row) for row in rows]
 
     def page_papers(self, after_id: int, limit: int) -> list[tuple[int, FeedEntry]]:
-        """Every paper in insertion order after an internal id (the API's cursor)."""
+        """Every confirmed paper in insertion order after an internal id (the API's cursor)."""
         with self.read() as conn:
-            rows = self._entry_rows(conn, "p.id > ?", (after_id, limit), "ORDER BY p.id LIMIT ?")
+            rows = self._entry_rows(
+                conn, f"p.id > ? AND {PUBLIC}", (after_id, limit), "ORDER BY p.id LIMIT ?"
+            )
         return [(int(row["id"]), _entry(row)) for row in rows]

@@ -179,11 +179,12 @@ class DigestTables(Tables):
     def papers_added(
         self, start: datetime, end: datetime, limit: int
     ) -> list[tuple[int, datetime, Paper]]:
-        """Papers added to the store in [start, end): (id, added at, Paper), oldest first."""
+        """Confirmed papers added to the store in [start, end): (id, added at, Paper),
+        oldest first."""
         with self.read() as conn:
             rows = conn.execute(
                 "SELECT * FROM papers WHERE created_at >= ? AND created_at < ? "
-                "ORDER BY created_at, id LIMIT ?",
+                "AND confirmed = 1 ORDER BY created_at, id LIMIT ?",
                 (iso(start), iso(end), limit),
             ).fetchall()
         return [(row["id"], _parse(row["created_at"]) or start, row_to_paper(row)) for row in rows]

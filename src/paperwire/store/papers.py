@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
-from paperwire.models import Paper, normalise_arxiv_id
+from paperwire.models import Paper, Provenance, normalise_arxiv_id, normalise_title, with_provenance
 from paperwire.store.records import Changes, StoreStats, UpsertResult, VectorChanges
 from paperwire.store.rows import (
     PAPER_COLUMNS,
@@ -24,9 +24,11 @@ from paperwire.store.rows import (
 )
 from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso
 
-# Papers with no vector from model ?, or one made from another text (see rows.text_hash).
+# Confirmed papers with no vector from model ?, or one made from another text (see
+# rows.text_hash). Unconfirmed papers get none: no search by meaning finds them.
 _NEEDS_VECTOR = (
-    "LEFT JOIN paper_vectors v ON v.paper_id = p.id WHERE (v.paper_id IS NULL OR v.model != ? "
+    "LEFT JOIN paper_vectors v ON v.paper_id = p.id WHERE p.confirmed = 1 AND "
+    "(v.paper_id IS NULL OR v.model != ? "
     "OR v.text_hash != p.title_norm || ':' || length(p.abstract))"
 )
 # Stay well under the engines' limits on bound parameters.
@@ -52,6 +54,30 @@ def find_row(conn: Conn, key: str) -> Row | None:
         if arxiv_id and arxiv_id != key:
             row = row_by_key(conn, arxiv_id)
     return row
+
+
+def match_rows(conn: Conn, papers: list[Paper]) -> list[Row | None]:
+    """For each record, the stored paper it names: by arXiv id (any form, former keys
+    too), else by DOI (case-insensitive), else by normalised title; None when none is."""
+    found: list[Row | None] = []
+    for paper in papers:
+        row = None
+        arxiv_id = normalise_arxiv_id(paper.arxiv_id) if paper.arxiv_id else None
+        if arxiv_id:
+            row = find_row(conn, arxiv_id)
+        if row is None and paper.doi:
+            row = conn.execute(
+                "SELECT * FROM papers WHERE lower(doi) = ? ORDER BY id LIMIT 1",
+                (paper.doi.strip().lower(),),
+            ).fetchone()
+        norm = normalise_title(paper.title) if paper.title else ""
+        if row is None and norm:
+            row = conn.execute(
+                "SELECT * FROM papers WHERE title_hash = ? AND title_norm = ? ORDER BY id LIMIT 1",
+                (title_hash(norm), norm),
+            ).fetchone()
+        found.append(row)
+    return found
 
 
 class PaperTables(Tables):
@@ -101,39 +127,50 @@ class PaperTables(Tables):
                     )
         return found
 
-    def upsert_papers(self, papers: Iterable[Paper]) -> UpsertResult:
-        """Insert or merge a batch in one transaction."""
+    def upsert_papers(
+        self, papers: Iterable[Paper], provenance: Provenance = "trusted"
+    ) -> UpsertResult:
+        """Insert or merge a batch in one transaction, by the merge rule of
+        models.merge_papers: the records of a trusted source (harvests, the Hugging Face
+        sync, the operator's import: this method's callers) merge; a reader's records
+        (`provenance` "reader") are stored unconfirmed and never change a stored paper.
+        Readers' records come in through :meth:`TrustTables.link_reader_records`, which
+        also links them to the reader."""
+        with self.write() as conn:
+            return self._upsert_in(conn, [with_provenance(p, provenance) for p in papers])
+
+    def _upsert_in(self, conn: Conn, papers: list[Paper]) -> UpsertResult:
+        """Upsert inside the caller's write transaction (see :meth:`upsert_papers`)."""
         batch = fold_batch(papers)
         if not batch:
             return UpsertResult()
-        with self.write() as conn:
-            self._serialise_paper_writes(conn)
-            plan = plan_upserts(
-                batch,
-                lambda ids: self._stored(conn, "arxiv_id", ids),
-                lambda titles: self._stored_by_title(conn, titles),
+        self._serialise_paper_writes(conn)
+        plan = plan_upserts(
+            batch,
+            lambda ids: self._stored(conn, "arxiv_id", ids),
+            lambda titles: self._stored_by_title(conn, titles),
+        )
+        if not plan.inserts and not plan.updates:
+            return UpsertResult(unchanged=plan.unchanged)
+        seq = self._next_seq(conn)
+        columns = ", ".join(PAPER_COLUMNS)
+        marks = ", ".join("?" * len(PAPER_COLUMNS))
+        conn.executemany(
+            f"INSERT INTO papers ({columns}, seq) VALUES ({marks}, ?)",
+            [(*paper_to_row(p), seq) for p in plan.inserts],
+        )
+        assignments = ", ".join(f"{c} = ?" for c in PAPER_COLUMNS)
+        for stored, merged in plan.updates:
+            conn.execute(
+                f"UPDATE papers SET {assignments}, seq = ?, modified_at = ? WHERE id = ?",
+                (*paper_to_row(merged), seq, iso(datetime.now(UTC)), stored.id),
             )
-            if not plan.inserts and not plan.updates:
-                return UpsertResult(unchanged=plan.unchanged)
-            seq = self._next_seq(conn)
-            columns = ", ".join(PAPER_COLUMNS)
-            marks = ", ".join("?" * len(PAPER_COLUMNS))
-            conn.executemany(
-                f"INSERT INTO papers ({columns}, seq) VALUES ({marks}, ?)",
-                [(*paper_to_row(p), seq) for p in plan.inserts],
-            )
-            assignments = ", ".join(f"{c} = ?" for c in PAPER_COLUMNS)
-            for stored, merged in plan.updates:
+            if merged.key != stored.key:
                 conn.execute(
-                    f"UPDATE papers SET {assignments}, seq = ?, modified_at = ? WHERE id = ?",
-                    (*paper_to_row(merged), seq, iso(datetime.now(UTC)), stored.id),
+                    "INSERT INTO paper_aliases (alias, paper_id) VALUES (?, ?) "
+                    "ON CONFLICT (alias) DO UPDATE SET paper_id = excluded.paper_id",
+                    (stored.key, stored.id),
                 )
-                if merged.key != stored.key:
-                    conn.execute(
-                        "INSERT INTO paper_aliases (alias, paper_id) VALUES (?, ?) "
-                        "ON CONFLICT (alias) DO UPDATE SET paper_id = excluded.paper_id",
-                        (stored.key, stored.id),
-                    )
         return UpsertResult(len(plan.inserts), len(plan.updates), plan.unchanged)
 
     def delete_papers(self, arxiv_ids: Iterable[str]) -> int:
@@ -225,14 +262,16 @@ class PaperTables(Tables):
             )
 
     def save_vectors(self, model: str, vectors: list[tuple[int, Paper, bytes]]) -> None:
-        """Store embeddings (paper id, the paper embedded, float32 bytes) in one batch."""
+        """Store embeddings (paper id, the paper embedded, float32 bytes) in one batch
+        (none of a paper gone since, or unconfirmed: see _NEEDS_VECTOR)."""
         if not vectors:
             return
         with self.write() as conn:
             seq = self._next_seq(conn)
             conn.executemany(
                 "INSERT INTO paper_vectors (paper_id, model, text_hash, vector, seq) "
-                "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM papers WHERE id = ?) "
+                "SELECT ?, ?, ?, ?, ? WHERE EXISTS "
+                "(SELECT 1 FROM papers WHERE id = ? AND confirmed = 1) "
                 "ON CONFLICT (paper_id) DO UPDATE SET model = excluded.model, "
                 "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq",
                 [(pid, model, text_hash(paper), blob, seq, pid) for pid, paper, blob in vectors],

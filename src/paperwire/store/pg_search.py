@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from paperwire.querylang import KeywordQuery, Term, ranking_terms
 from paperwire.store.sqlconn import Conn
+from paperwire.store.visibility import PUBLIC
 
 _WORDLIKE = re.compile(r"^\w+$", re.UNICODE)
 # pgvector's HNSW returns at most ef_search (<= 1000) candidates per scan.
@@ -61,7 +62,8 @@ def _like_escape(text: str) -> str:
 
 
 def _filters(query: KeywordQuery) -> tuple[list[str], list[object]]:
-    where: list[str] = []
+    # Unconfirmed papers are never found (store.visibility).
+    where: list[str] = [PUBLIC]
     params: list[object] = []
     filters = query.filters
     if filters.year_from is not None:

@@ -42,6 +42,7 @@ PAPER_COLUMNS = (
     "sources",
     "journal_ref",
     "comments",
+    "confirmed",
 )
 
 
@@ -72,6 +73,7 @@ def paper_to_row(paper: Paper) -> tuple[Any, ...]:
         _dumps(paper.sources),
         paper.journal_ref,
         paper.comments,
+        int(paper.confirmed),
     )
 
 
@@ -102,6 +104,7 @@ def row_to_paper(row: RowLike) -> Paper:
         sources=orjson.loads(row["sources"]),
         journal_ref=row["journal_ref"],
         comments=row["comments"],
+        confirmed=bool(row["confirmed"]),
     )
 
 

@@ -19,7 +19,7 @@ from paperwire.ingest import ParseError, parse_any
 from paperwire.ingest.common import RecordError
 from paperwire.ingest.export import EXPORT_FORMATS, write
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
-from paperwire.ingest.load import load
+from paperwire.ingest.load import cleaned
 from paperwire.models import FeedEntry, Paper, User, normalise_arxiv_id
 from paperwire.recommend.corpus import cached_corpus
 from paperwire.recommend.model import Recommendation
@@ -104,7 +104,7 @@ def recommended_entries(
 
 def saved_item(services: Services, reader: User, collection_id: int, key: str) -> CollectionItem:
     """The item a paper is in one of the reader's collections (after saving it)."""
-    paper_id = _paper_id(services, key)
+    paper_id = _paper_id(services, reader, key)
     for item in items(services, owned(services, reader, collection_id)):
         if item.paper_id == paper_id:
             return item
@@ -162,8 +162,10 @@ def reset(services: Services, reader: User, collection_id: int) -> None:
     services.store.update_collection(reader.id, collection_id, seed="")
 
 
-def _paper_id(services: Services, key: str) -> int:
-    paper_id = services.store.find_paper_id(key) if len(key) <= 300 else None
+def _paper_id(services: Services, reader: User, key: str) -> int:
+    """A paper's id, if the reader may see it (an unconfirmed paper of another reader's
+    answers as an unknown one: store.visibility)."""
+    paper_id = services.store.find_paper_id(key, reader) if len(key) <= 300 else None
     if paper_id is None:
         raise UserError(f"no paper {key[:200]!r} here", 404)
     return paper_id
@@ -173,7 +175,7 @@ def save(services: Services, reader: User, collection_id: int | None, key: str) 
     """Save a paper to a collection (None: the Reading list); saving twice keeps one."""
     if collection_id is None:
         collection_id = collections(services, reader)[0].id
-    paper_id = _paper_id(services, key)
+    paper_id = _paper_id(services, reader, key)
     if services.store.add_items(reader.id, collection_id, [paper_id], services.clock()) is None:
         raise UserError(f"you have no collection {collection_id}", 404)
     _changed(services)
@@ -183,7 +185,7 @@ def save(services: Services, reader: User, collection_id: int | None, key: str) 
 def remove(services: Services, reader: User, collection_id: int, key: str) -> None:
     """Take a paper out of a collection."""
     owned(services, reader, collection_id)
-    if not services.store.remove_item(reader.id, collection_id, _paper_id(services, key)):
+    if not services.store.remove_item(reader.id, collection_id, _paper_id(services, reader, key)):
         raise UserError(f"{key[:200]!r} is not in collection {collection_id}", 404)
     _changed(services)
 
@@ -193,7 +195,8 @@ def note(services: Services, reader: User, collection_id: int, key: str, text: s
     if len(text) > MAX_NOTE:
         raise UserError(f"a note is at most {MAX_NOTE} characters")
     owned(services, reader, collection_id)
-    if not services.store.set_note(reader.id, collection_id, _paper_id(services, key), text):
+    paper_id = _paper_id(services, reader, key)
+    if not services.store.set_note(reader.id, collection_id, paper_id, text):
         raise UserError(f"{key[:200]!r} is not in collection {collection_id}", 404)
 
 
@@ -201,7 +204,7 @@ def move(services: Services, reader: User, collection_id: int, key: str, step: i
     """Move a saved paper up (step -1) or down (+1) one place."""
     owned(services, reader, collection_id)
     order = [item.paper_id for item in services.store.collection_items(collection_id)]
-    paper_id = _paper_id(services, key)
+    paper_id = _paper_id(services, reader, key)
     if paper_id not in order:
         raise UserError(f"{key[:200]!r} is not in collection {collection_id}", 404)
     at = order.index(paper_id)
@@ -213,7 +216,7 @@ def move(services: Services, reader: User, collection_id: int, key: str, step: i
 def reorder(services: Services, reader: User, collection_id: int, keys: list[str]) -> None:
     """Put these papers first in this order (the others follow as they were)."""
     owned(services, reader, collection_id)
-    ids = [_paper_id(services, key) for key in keys[:MAX_LIBRARY_ENTRIES]]
+    ids = [_paper_id(services, reader, key) for key in keys[:MAX_LIBRARY_ENTRIES]]
     services.store.reorder(reader.id, collection_id, ids)
 
 
@@ -300,7 +303,9 @@ class LibraryReport:
 
     collection: Collection
     linked: list[str] = field(default_factory=list)  # found in the store
-    imported: list[str] = field(default_factory=list)  # new records, stored now
+    # New records, stored now: from arXiv (an id list), or the reader's own records,
+    # unconfirmed (out of the public lists until confirmed).
+    imported: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # entries that could not be read
 
 
@@ -339,8 +344,9 @@ def import_library(
 ) -> LibraryReport:
     """Add a library to a collection: BibTeX, CSL JSON (Zotero, Better BibTeX) or a list
     of arXiv ids/URLs. Papers already stored (by arXiv id, DOI or normalised title) are
-    linked; the others are stored through the importers (unknown arXiv ids of a list are
-    fetched from arXiv, at most MAX_FETCHED_IDS); the report lists which was which.
+    linked, never changed; the others are kept as the reader's unconfirmed records
+    (unknown arXiv ids of a list are fetched from arXiv instead, at most
+    MAX_FETCHED_IDS); the report lists which was which.
     Inputs over MAX_LIBRARY_BYTES or MAX_LIBRARY_ENTRIES, or of another format, are
     refused whole and nothing is changed."""
     collection = owned(services, reader, collection_id)
@@ -349,28 +355,35 @@ def import_library(
     if not data.strip():
         raise UserError(f"{name}: empty; nothing to import")
     report = LibraryReport(collection)
-    store = services.store
     text = data.decode("utf-8", errors="replace") if b"\0" not in data[:4096] else ""
     ids = _id_list(text) if text else None
     if ids is not None:
         if len(ids) > MAX_LIBRARY_ENTRIES:
             raise UserError(f"{name}: more than {MAX_LIBRARY_ENTRIES} ids", 413)
-        records = [Paper(title="", arxiv_id=arxiv_id) for arxiv_id in dict.fromkeys(ids)]
+        paper_ids = _fetched_ids(services, reader, list(dict.fromkeys(ids)), report)
+        services.store.add_items(reader.id, collection_id, paper_ids, services.clock())
     else:
-        records = _records(data, name, report)
-    found = store.match_papers(records)
-    paper_ids: list[int] = []
-    unknown: list[Paper] = []
-    for record, paper_id in zip(records, found, strict=True):
-        if paper_id is None:
-            unknown.append(record)
-        else:
-            paper_ids.append(paper_id)
-            report.linked.append(record.arxiv_id or record.doi or record.title)
-    if ids is not None and unknown:
-        wanted = [p.arxiv_id for p in unknown if p.arxiv_id][:MAX_FETCHED_IDS]
-        for arxiv_id in [p.arxiv_id for p in unknown if p.arxiv_id][MAX_FETCHED_IDS:]:
-            report.failed.append(f"{arxiv_id}: not fetched (over {MAX_FETCHED_IDS} per import)")
+        _link_records(services, reader, collection_id, _records(data, name, report), report)
+    services.store.update_collection(reader.id, collection_id, seed=f"import:{name[:80]}")
+    _changed(services)
+    report.collection = owned(services, reader, collection_id)
+    return report
+
+
+def _fetched_ids(
+    services: Services, reader: User, ids: list[str], report: LibraryReport
+) -> list[int]:
+    """The papers of a list of arXiv ids: those the reader can see here are linked; the
+    others (unknown here, or known only as another reader sent them) are fetched from
+    arXiv, at most MAX_FETCHED_IDS (arXiv's record is a trusted source's: it replaces a
+    reader's and confirms the paper). Nothing a reader typed is stored on this path."""
+    store = services.store
+    known = [store.find_paper_id(arxiv_id, reader) for arxiv_id in ids]
+    missing = [arxiv_id for arxiv_id, found in zip(ids, known, strict=True) if found is None]
+    wanted = missing[:MAX_FETCHED_IDS]
+    for arxiv_id in missing[MAX_FETCHED_IDS:]:
+        report.failed.append(f"{arxiv_id}: not fetched (over {MAX_FETCHED_IDS} per import)")
+    if wanted:
         try:
             with services.outbound.claim(reader.id):  # bounded, as every call from a page
                 fetch_arxiv_api(
@@ -378,21 +391,47 @@ def import_library(
                 )
         except FetchError as exc:
             raise UserError(f"arXiv could not be reached: {exc}", 502) from exc
-    elif unknown:
-        load(store, iter(unknown))
-    if unknown:
-        for record, paper_id in zip(unknown, store.match_papers(unknown), strict=True):
-            label = record.arxiv_id or record.doi or record.title
-            if paper_id is None:
-                report.failed.append(f"{label}: not found on arXiv" if ids else f"{label}")
-            else:
-                paper_ids.append(paper_id)
-                report.imported.append(label)
-    store.add_items(reader.id, collection_id, paper_ids, services.clock())
-    store.update_collection(reader.id, collection_id, seed=f"import:{name[:80]}")
-    _changed(services)
-    report.collection = owned(services, reader, collection_id)
-    return report
+    fetched = set(wanted)
+    paper_ids: list[int] = []
+    for arxiv_id, found in zip(ids, known, strict=True):
+        if found is not None:
+            paper_ids.append(found)
+            report.linked.append(arxiv_id)
+        elif arxiv_id in fetched and (got := store.find_paper_id(arxiv_id, reader)) is not None:
+            paper_ids.append(got)
+            report.imported.append(arxiv_id)
+        elif arxiv_id in fetched:
+            report.failed.append(f"{arxiv_id}: not found on arXiv")
+    return paper_ids
+
+
+def _link_records(
+    services: Services,
+    reader: User,
+    collection_id: int,
+    records: list[Paper],
+    report: LibraryReport,
+) -> None:
+    """Add a library's records to the collection as the reader's records, in one
+    transaction (Store.link_reader_records): each links to the stored paper it names,
+    never changing it, or is kept as a new paper that stays out of the public lists
+    until a trusted source or a curator confirms it."""
+    links = services.store.link_reader_records(
+        reader, [cleaned(r) for r in records], services.clock(), collection_id=collection_id
+    )
+    if links is None:
+        raise UserError(f"you have no collection {collection_id}", 404)
+    for link in links:
+        record = link.record
+        label = record.arxiv_id or record.doi or record.title
+        if link.pending:
+            report.failed.append(f"{label}: awaiting a curator's confirmation")
+        elif link.paper_id is None:
+            report.failed.append(f"{label}: no title or id to keep it by")
+        elif link.stored:
+            report.imported.append(label)
+        else:
+            report.linked.append(label)
 
 
 # -- feedback -------------------------------------------------------------------------
@@ -408,7 +447,7 @@ def give_feedback(
         raise UserError(f"reason {reason[:40]!r} is not one of topic, paper", 422)
     checked: Signal = "seen" if signal == "seen" else "not_interested"
     services.store.set_feedback(
-        reader.id, _paper_id(services, key), checked, reason, services.clock()
+        reader.id, _paper_id(services, reader, key), checked, reason, services.clock()
     )
     _changed(services)
 
@@ -418,7 +457,7 @@ def undo_feedback(services: Services, reader: User, key: str, signal: str) -> No
     if signal not in SIGNALS:
         raise UserError(f"signal {signal[:40]!r} is not one of {', '.join(SIGNALS)}", 422)
     checked: Signal = "seen" if signal == "seen" else "not_interested"
-    if not services.store.remove_feedback(reader.id, _paper_id(services, key), checked):
+    if not services.store.remove_feedback(reader.id, _paper_id(services, reader, key), checked):
         raise UserError(f"no {signal} on {key[:200]!r} to undo", 404)
     _changed(services)
 

@@ -72,8 +72,10 @@ def reader_data(services: Services, reader: User) -> dict[str, Any]:
     return {
         "account": {"email": reader.email, "handle": reader.handle},
         "exported_at": _when(services.clock()),
-        "submitted": [_paper_of(e.paper) for e in store.user_submissions(reader.id, limit=ALL)],
-        "upvoted": [_paper_of(e.paper) for e in store.user_upvoted(reader.id, limit=ALL)],
+        "submitted": [
+            _paper_of(e.paper) for e in store.user_submissions(reader.id, ALL, viewer=reader)
+        ],
+        "upvoted": [_paper_of(e.paper) for e in store.user_upvoted(reader.id, ALL, viewer=reader)],
         "collections": _collections(services, reader),
         "feedback": [
             {"key": f.paper.key, "signal": f.signal, "reason": f.reason, "at": _when(f.at)}

@@ -21,6 +21,11 @@ from paperwire.web.security import csrf_token
 NOTICES = {
     "submitted": "Submitted: the paper is on today's feed.",
     "listed": "That paper is already listed: here is its entry.",
+    "kept": (
+        "Kept as your record: you and the curators see it; it joins the feed, search and "
+        "feeds once confirmed."
+    ),
+    "confirmed": "Confirmed: the paper is in the feed, search and feeds.",
     "signed-out": "You are signed out.",
     "signed-in": "You are signed in.",
     "hidden": "The submission is hidden from the feed.",

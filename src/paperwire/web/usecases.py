@@ -28,6 +28,7 @@ from paperwire.errors import UserError
 from paperwire.ingest import parse_any
 from paperwire.ingest.common import ParseError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
+from paperwire.ingest.load import cleaned
 from paperwire.models import (
     Author,
     FeedEntry,
@@ -315,8 +316,10 @@ def similar_entries(services: Services, key: str, limit: int = 8) -> list[FeedEn
 
 
 def paper_entry(services: Services, key: str, user: User | None) -> FeedEntry:
-    """One paper with its upvotes and listing; UserError(404) when unknown."""
-    entry = services.store.entry(key)
+    """One paper with its upvotes and listing; UserError(404) when unknown, or when it is
+    unconfirmed and `user` is not one who may see it (store.visibility): a paper only
+    readers have sent is not shown to anyone else, nor is it said to exist."""
+    entry = services.store.entry(key, user)
     if entry is None:
         raise UserError(f"no paper {key[:200]!r} here", 404)
     mark_voted(services, [entry], user)
@@ -327,7 +330,10 @@ def paper_entry(services: Services, key: str, user: User | None) -> FeedEntry:
 
 
 def vote(services: Services, user: User, key: str, value: bool | None) -> tuple[bool, int]:
-    """Cast, withdraw or toggle an upvote; UserError(404) for an unknown paper."""
+    """Cast, withdraw or toggle an upvote; UserError(404) for an unknown paper (or one
+    the reader may not see)."""
+    if services.store.entry(key, user) is None:
+        raise UserError(f"no paper {key[:200]!r} here", 404)
     try:
         result = services.store.set_vote(user.id, key, value, services.clock())
     except KeyError as exc:
@@ -338,8 +344,9 @@ def vote(services: Services, user: User, key: str, value: bool | None) -> tuple[
 
 def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
     """List a paper on today's feed by arXiv id or URL, fetching it from arXiv when it is
-    not stored yet. Returns (entry, newly listed); an already-listed paper is returned
-    as it is. Only arXiv's own hosts are ever contacted."""
+    not stored yet, or stored only as readers sent it (arXiv's record then replaces
+    theirs and confirms the paper). Returns (entry, newly listed); an already-listed
+    paper is returned as it is. Only arXiv's own hosts are ever contacted."""
     arxiv_id = normalise_arxiv_id(text.strip()) if len(text) <= 300 else None
     if arxiv_id is None:
         raise UserError(
@@ -347,7 +354,7 @@ def submit(services: Services, user: User, text: str) -> tuple[FeedEntry, bool]:
             "(for example 2401.12345 or https://arxiv.org/abs/2401.12345)"
         )
     store = services.store
-    entry = store.entry(arxiv_id)
+    entry = store.entry(arxiv_id)  # confirmed papers only
     if entry is None:
         try:
             with services.outbound.claim(user.id):
@@ -425,9 +432,8 @@ class ManualPaper:
 
 
 def add_by_hand(services: Services, user: User, typed: ManualPaper) -> tuple[FeedEntry, bool]:
-    """Store a paper a reader typed in (through the store's upsert, so the identity rule
-    merges it with the arXiv record when that arrives) and list it on today's feed.
-    Returns (entry, newly listed)."""
+    """Keep a paper a reader typed in as the reader's record and list it on today's feed
+    (see :func:`_add_and_list`). Returns (entry, newly listed)."""
     return _add_and_list(services, user, typed.paper())
 
 
@@ -459,14 +465,26 @@ def add_from_file(services: Services, user: User, name: str, data: bytes) -> tup
 
 
 def _add_and_list(services: Services, user: User, paper: Paper) -> tuple[FeedEntry, bool]:
-    store = services.store
-    if store.entry(paper.key) is None:
-        store.upsert_papers([paper])
-        _embed_now(services, paper.key)
-    entry = store.entry(paper.key)
-    if entry is None:
-        raise UserError(f"the paper {paper.title[:80]!r} could not be stored", 500)
-    return _list(services, user, entry)
+    """A reader's record, linked to the stored paper it names or kept as a new
+    unconfirmed one (never changing a stored paper: models.merge_papers), and listed on
+    today's feed as the reader's submission: one transaction (Store.link_reader_records),
+    so a submission that fails writes nothing. An unconfirmed paper stays out of the
+    public lists until a trusted source or a curator confirms it."""
+    now = services.clock()
+    links = services.store.link_reader_records(user, [cleaned(paper)], now, list_on=now.date())
+    link = links[0] if links else None
+    if link is not None and link.pending:
+        raise UserError(
+            f"a paper matching {paper.title[:80]!r} is awaiting a curator's confirmation; "
+            "submit it by its arXiv id, or wait for it to be confirmed",
+            409,
+        )
+    entry = services.store.entry(link.key, user) if link and link.key else None
+    if entry is None:  # a record with nothing to name it by: nothing was written
+        raise UserError(f"the paper {paper.title[:80]!r} has no title or id to keep it by")
+    if link is not None and link.listed:
+        services.pages.clear()
+    return entry, bool(link and link.listed)
 
 
 def _list(services: Services, user: User, entry: FeedEntry) -> tuple[FeedEntry, bool]:
@@ -491,6 +509,19 @@ def _embed_now(services: Services, key: str) -> None:
         embed_and_save(services.store, engine.embedder, list(papers.items()))
     except (RuntimeError, OSError) as exc:
         log.warning("could not embed %s now (run `paperwire embed`): %s", key, exc)
+
+
+def confirm_paper(services: Services, user: User, key: str) -> Paper:
+    """A curator confirms a paper only readers have sent: it joins the public feed,
+    search and feeds as it stands (and is embedded now, best effort)."""
+    if not user.is_curator:
+        raise UserError("only curators can confirm papers", 403)
+    paper = services.store.confirm_paper(key) if len(key) <= 300 else None
+    if paper is None:
+        raise UserError(f"no paper {key[:200]!r} here", 404)
+    services.pages.clear()
+    _embed_now(services, paper.key)
+    return paper
 
 
 def hide(services: Services, user: User, key: str, hidden: bool) -> None:
@@ -602,8 +633,8 @@ def profile(services: Services, handle: str, viewer: User | None) -> Profile:
 
 
 def _profile(services: Services, person: User, viewer: User | None) -> Profile:
-    submitted = services.store.user_submissions(person.id)
-    upvoted = services.store.user_upvoted(person.id)
+    submitted = services.store.user_submissions(person.id, viewer=viewer)
+    upvoted = services.store.user_upvoted(person.id, viewer=viewer)
     mark_voted(services, submitted + upvoted, viewer)
     return Profile(person, submitted, upvoted)
 

@@ -135,6 +135,19 @@ def hide(
     return back(paper_url(key), "hidden" if hidden == "1" else "shown")
 
 
+@router.post("/papers/{key:path}/confirm")
+def confirm(
+    services: ServicesDep,
+    _: CsrfChecked,
+    curator: Annotated[User, Depends(signed_in("curate"))],
+    key: str,
+) -> Response:
+    """A curator confirms a paper only readers have sent: it joins the public feed,
+    search and feeds."""
+    paper = usecases.confirm_paper(services, curator, key)
+    return back(paper_url(paper.key), "confirmed")
+
+
 @router.get("/submit", response_class=HTMLResponse)
 def submit_form(
     request: Request, user: ReaderDep, arxiv: Annotated[str, Query(max_length=300)] = ""
@@ -163,7 +176,14 @@ def submit(
         )  # fmt: skip
     except UserError as exc:
         return render(request, "submit.html", status=exc.status, error=str(exc), value=arxiv)
-    return back(paper_url(entry.paper.key), "submitted" if created else "listed")
+    return back(paper_url(entry.paper.key), _notice(entry.paper.confirmed, created))
+
+
+def _notice(confirmed: bool, created: bool) -> str:
+    """What the page says after a submission."""
+    if not confirmed:
+        return "kept"
+    return "submitted" if created else "listed"
 
 
 @router.post("/submit/manual", response_class=HTMLResponse)
@@ -187,7 +207,7 @@ def submit_by_hand(
         return render(
             request, "submit.html", status=exc.status, manual_error=str(exc), typed=typed,
         )  # fmt: skip
-    return back(paper_url(entry.paper.key), "submitted" if created else "listed")
+    return back(paper_url(entry.paper.key), _notice(entry.paper.confirmed, created))
 
 
 @router.post("/submit/file", response_class=HTMLResponse)
@@ -209,4 +229,4 @@ async def submit_file(
         )
     except UserError as exc:
         return render(request, "submit.html", status=exc.status, file_error=str(exc))
-    return back(paper_url(entry.paper.key), "submitted" if created else "listed")
+    return back(paper_url(entry.paper.key), _notice(entry.paper.confirmed, created))
