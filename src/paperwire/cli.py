@@ -145,8 +145,8 @@ def _print_report(name: str, report: ImportReport) -> None:
     counts = report.papers
     click.echo(
         f"{name}: {report.read} records read, {counts.inserted} new, {counts.updated} merged, "
-        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.error_count} errors, "
-        f"{report.warning_count} warnings"
+        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.skipped} skipped, "
+        f"{report.error_count} errors, {report.warning_count} warnings"
     )
     for error in report.errors:
         click.echo(f"  error: {error}", err=True)
@@ -159,10 +159,10 @@ def _print_report(name: str, report: ImportReport) -> None:
 
 
 def _print_input(item: InputOutcome) -> None:
+    if item.report is not None:
+        _print_report(item.name, item.report)
     if item.error is not None:
         click.echo(f"error: {item.error}", err=True)
-    elif item.report is not None:
-        _print_report(item.name, item.report)
 
 
 def _not_yet_by_meaning(count: int) -> str:

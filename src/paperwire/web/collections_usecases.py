@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Literal
 
+from paperwire.deployment import upload_limits
 from paperwire.errors import UserError
 from paperwire.ingest import ParseError, parse_any
 from paperwire.ingest.common import RecordError
@@ -315,9 +316,13 @@ def _id_list(text: str) -> list[str] | None:
     return [found for found in ids if found]
 
 
-def _records(data: bytes, name: str, report: LibraryReport) -> list[Paper]:
+def _records(
+    services: Services, data: bytes, name: str, report: LibraryReport
+) -> list[Paper]:
+    """Every record of a library, read whole before anything is stored: a library
+    refused part-way (over the upload limits, unreadable) changes nothing."""
     try:
-        parsed = parse_any(data, name)
+        parsed = parse_any(data, name, limits=upload_limits(services.settings))
         records: list[Paper] = []
         for item in parsed:
             if isinstance(item, Paper):
@@ -357,7 +362,7 @@ def import_library(
             raise UserError(f"{name}: more than {MAX_LIBRARY_ENTRIES} ids", 413)
         records = [Paper(title="", arxiv_id=arxiv_id) for arxiv_id in dict.fromkeys(ids)]
     else:
-        records = _records(data, name, report)
+        records = _records(services, data, name, report)
     found = store.match_papers(records)
     paper_ids: list[int] = []
     unknown: list[Paper] = []

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from typing import Literal, get_args
 from urllib.parse import urlencode
 
+from paperwire.deployment import upload_limits
 from paperwire.digest.addresses import normalise_email
 from paperwire.digest.subscribe import (
     SubscriptionError,
@@ -445,7 +446,8 @@ def add_from_file(services: Services, user: User, name: str, data: bytes) -> tup
     if len(data) > MAX_FILE_BYTES:
         raise UserError(f"{label} is over {MAX_FILE_BYTES // 1024} KB: one paper's record is less")
     try:
-        papers = [p for p in parse_any(data, label) if isinstance(p, Paper)]
+        limits = upload_limits(services.settings)
+        papers = [p for p in parse_any(data, label, limits=limits) if isinstance(p, Paper)]
     except ParseError as exc:
         raise UserError(f"{label} could not be read: {exc.message}") from exc
     if not papers:
