@@ -251,7 +251,9 @@ def test_a_zip_bomb_is_refused_by_its_size_and_by_its_ratio():
             member.write(b"a" * BLOCK)
         member.write(b"}}\n")
     data = buffer.getvalue()
-    with pytest.raises(ParseError, match=r"zip member unpacks to 67,108,8\d\d bytes, more than 1,048,576"):
+    with pytest.raises(
+        ParseError, match=r"zip member unpacks to 67,108,8\d\d bytes, more than 1,048,576"
+    ):
         list(parse_any(data, "bomb.zip", limits=Limits(max_bytes=1 << 20)))
     start = time.monotonic()
     with pytest.raises(ParseError, match=r"compression bomb"):

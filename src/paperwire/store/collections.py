@@ -357,12 +357,6 @@ class CollectionTables(Tables):
 
     # -- finding papers -----------------------------------------------------------
 
-    def find_paper_id(self, key: str) -> int | None:
-        """A paper's id by key, former key or arXiv id in any form."""
-        with self.read() as conn:
-            row = find_row(conn, key)
-        return None if row is None else int(row["id"])
-
     def match_papers(self, papers: list[Paper]) -> list[int | None]:
         """For each record, the id of the stored paper it names: by arXiv id, else by
         DOI (case-insensitive), else by normalised title; None when none is stored."""

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
-from paperwire.models import Paper, normalise_arxiv_id
+from paperwire.models import Paper
+from paperwire.paperref import paper_ref
 from paperwire.store.records import Changes, StoreStats, UpsertResult, VectorChanges
 from paperwire.store.rows import (
     PAPER_COLUMNS,
@@ -29,7 +30,8 @@ _NEEDS_VECTOR = (
     "LEFT JOIN paper_vectors v ON v.paper_id = p.id WHERE (v.paper_id IS NULL OR v.model != ? "
     "OR v.text_hash != p.title_norm || ':' || length(p.abstract))"
 )
-# Stay well under the engines' limits on bound parameters.
+# No key, id, URL or DOI is longer: a longer text names no paper (and is not looked up).
+MAX_REF_CHARS = 300
 
 
 def row_by_key(conn: Conn, key: str) -> Row | None:
@@ -45,12 +47,22 @@ def row_by_key(conn: Conn, key: str) -> Row | None:
 
 
 def find_row(conn: Conn, key: str) -> Row | None:
-    """A papers row by key, former key, or arXiv id in any of its forms."""
+    """The one rule that finds the paper a person names (every command, page and API
+    route comes here): by key or former key, else by arXiv id in any of its forms (with
+    or without version, an abs/pdf URL, arXiv's DOI), else by DOI (bare or a doi.org
+    link, case-insensitive). See paperwire.paperref."""
+    if len(key) > MAX_REF_CHARS:
+        return None
     row = row_by_key(conn, key)
-    if row is None:
-        arxiv_id = normalise_arxiv_id(key)
-        if arxiv_id and arxiv_id != key:
-            row = row_by_key(conn, arxiv_id)
+    if row is not None:
+        return row
+    ref = paper_ref(key)
+    if ref.arxiv_id and ref.arxiv_id != key:
+        row = row_by_key(conn, ref.arxiv_id)
+    if row is None and ref.doi:
+        row = conn.execute(
+            "SELECT * FROM papers WHERE lower(doi) = ? ORDER BY id LIMIT 1", (ref.doi,)
+        ).fetchone()
     return row
 
 
@@ -297,14 +309,19 @@ class PaperTables(Tables):
             )
 
     def paper_ids(self, keys: list[str]) -> dict[str, int]:
-        """Internal ids of papers by key (or former key)."""
+        """Internal ids of the papers named by `keys` (any form :func:`find_row` reads),
+        by the text given."""
         found: dict[str, int] = {}
         with self.read() as conn:
             for key in keys:
-                row = row_by_key(conn, key)
+                row = find_row(conn, key)
                 if row is not None:
                     found[key] = row["id"]
         return found
+
+    def find_paper_id(self, key: str) -> int | None:
+        """The internal id of the paper `key` names (any form :func:`find_row` reads)."""
+        return self.paper_ids([key]).get(key)
 
     def get_papers(self, ids: list[int]) -> dict[int, Paper]:
         """Papers by their internal ids (search hits), missing ids left out."""

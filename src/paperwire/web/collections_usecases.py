@@ -316,9 +316,7 @@ def _id_list(text: str) -> list[str] | None:
     return [found for found in ids if found]
 
 
-def _records(
-    services: Services, data: bytes, name: str, report: LibraryReport
-) -> list[Paper]:
+def _records(services: Services, data: bytes, name: str, report: LibraryReport) -> list[Paper]:
     """Every record of a library, read whole before anything is stored: a library
     refused part-way (over the upload limits, unreadable) changes nothing."""
     try:

@@ -41,7 +41,7 @@ from paperwire.models import (
 from paperwire.querylang import QueryError, parse_query, stem, with_filters
 from paperwire.ranking import rank_trending, window_start
 from paperwire.search import spelling
-from paperwire.search.hybrid import Mode, embed_and_save, search, similar
+from paperwire.search.hybrid import Mode, NotEmbeddedError, embed_and_save, search, similar
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.results import SearchHit
 from paperwire.search.spelling import Correction
@@ -301,13 +301,21 @@ def find_by_id(services: Services, q: str) -> FoundById | None:
     return FoundById(arxiv_id, services.store.entry(arxiv_id))
 
 
-def similar_entries(services: Services, key: str, limit: int = 8) -> list[FeedEntry]:
-    """The papers nearest in meaning (empty when the model is unavailable)."""
+def similar_entries(
+    services: Services, key: str, limit: int = 8, explain: bool = False
+) -> list[FeedEntry]:
+    """The papers nearest in meaning (empty when the model is unavailable). With
+    `explain` (the API), a paper with no vector yet is UserError(503) saying so and how
+    one is made, not an empty answer."""
     if services.engine.embedder is None:
         return []
     try:
         hits = similar(services.engine, key, limit)
     except KeyError:
+        return []
+    except NotEmbeddedError as exc:
+        if explain:
+            raise UserError(str(exc), 503) from exc
         return []
     except (RuntimeError, OSError) as exc:
         log.warning("similar papers unavailable: %s", exc)
