@@ -33,6 +33,7 @@ from paperwire.ingest.common import (
     clean_ws,
     decode_text,
 )
+from paperwire.ingest.crossref import resolved
 from paperwire.ingest.latex import tex_to_text
 from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
 
@@ -408,16 +409,20 @@ def _entries(stream: BinaryIO, source: str) -> Iterator[Entry | RecordError]:
 
 
 def parse(data: Input, source: str = "<bibtex>") -> Iterator[Parsed]:
-    """Papers of a BibTeX file, read piece by piece (constant memory)."""
-    for item in _entries(as_stream(data), source):
-        if isinstance(item, RecordError):
-            yield item
+    """Papers of a BibTeX file, read piece by piece, each entry with the fields its
+    ``crossref`` gives it (see paperwire.ingest.crossref)."""
+    for resolved_item in resolved(_entries(as_stream(data), source)):
+        if isinstance(resolved_item, RecordError):
+            yield resolved_item
             continue
+        item, crossref_problem = resolved_item
         if any("\ufffd" in value for value in item.fields.values()):
             yield RecordError(source, f"line {item.line}", "entry is not valid UTF-8; skipped")
             continue
         where = f"line {item.line} ({item.key or item.kind})"
         problems = list(item.warnings)
+        if crossref_problem:
+            problems.append(crossref_problem)
         try:
             paper = entry_to_paper(item, source, problems)
         except ValueError as exc:
