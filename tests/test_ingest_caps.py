@@ -82,11 +82,13 @@ def test_a_bzip2_bomb_is_refused_by_the_cli_in_seconds_with_flat_memory(tmp_path
     bomb.write_bytes(BIBTEX_BOMB)
     small = tmp_path / "small.bib"
     small.write_bytes(GOOD_ENTRY)
-    _, said, _, baseline_rss = _run_cli(tmp_path / "base", "import", "-q", str(small))
+    _, said, baseline, baseline_rss = _run_cli(tmp_path / "base", "import", "-q", str(small))
     assert "1 new" in said
     code, said, seconds, rss = _run_cli(tmp_path, "import", "-q", str(bomb))
     assert code != 0, said
-    assert seconds < 5, f"{seconds:.1f} s"
+    # Measured against the same command on a one-entry file (the interpreter's start
+    # alone is seconds on a loaded machine): the refusal itself costs well under 5 s.
+    assert seconds - baseline < 5, f"{seconds:.1f} s against {baseline:.1f} s"
     assert (rss - baseline_rss) * 1024 < 200 * 1024 * 1024, (rss, baseline_rss)
     assert str(bomb) in said and "1,000:1" in said and "import_max_ratio" in said, said
     assert "PAPERWIRE_IMPORT_MAX_RATIO" in said
@@ -101,8 +103,8 @@ def test_the_cli_says_what_it_kept_when_an_input_is_refused_part_way(tmp_path):
     data = bz2.compress(good.encode()) + bz2_bomb(b'{"id": "0704.9999", "abstract": "', 1 << 30)
     path = tmp_path / "mixed.jsonl.bz2"
     path.write_bytes(data)
-    code, said, seconds, _ = _run_cli(tmp_path, "import", "-q", str(path))
-    assert code != 0 and seconds < 10, said
+    code, said, _, _ = _run_cli(tmp_path, "import", "-q", str(path))
+    assert code != 0, said
     assert "2,000 papers stored before the refusal were kept" in said, said
     assert "2000 new" in said
     assert _count(tmp_path) == 2000
@@ -198,6 +200,17 @@ RECORDS = {
         b"</title></entry></feed>",
     ),
 }
+
+
+def test_the_bomb_is_refused_in_a_fraction_of_a_second_in_flat_memory():
+    tracemalloc.start()
+    start = time.monotonic()
+    with pytest.raises(ParseError, match=r"bomb\.bib\.bz2: bzip2 data.*compression bomb"):
+        list(parse_any(BIBTEX_BOMB, "bomb.bib.bz2"))
+    seconds = time.monotonic() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert seconds < 5 and peak < 32 * 1024 * 1024, (seconds, peak)
 
 
 @pytest.mark.parametrize("kind", sorted(RECORDS))
