@@ -392,10 +392,13 @@ class Deployment:
         """The client harvests fetch with, paced per host with every other process."""
         import httpx
 
-        from paperwire.ingest.fetch import MIN_INTERVAL_S
+        from paperwire.ingest.fetch import CONNECT_TIMEOUT_S, MIN_INTERVAL_S
         from paperwire.pacing import StorePacer
 
-        return PoliteClient(httpx.Client(timeout=60.0), pace=StorePacer(self.store, MIN_INTERVAL_S))
+        timeout = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT_S)
+        return PoliteClient(
+            httpx.Client(timeout=timeout), pace=StorePacer(self.store, MIN_INTERVAL_S)
+        )
 
     @property
     def secret(self) -> str:
