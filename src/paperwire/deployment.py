@@ -632,11 +632,12 @@ class Deployment:
         return search(self.engine, text, mode=mode, limit=limit, offset=offset)
 
     def similar(self, key: str, limit: int = 10) -> list[SearchHit]:
-        """The papers nearest in meaning to one paper (KeyError when unknown)."""
+        """The papers nearest in meaning to one paper, named in any form the store's
+        lookup reads (KeyError when unknown; NotEmbeddedError before it has a vector)."""
         return similar(self.engine, key, limit=limit)
 
     def paper(self, key: str) -> Paper | None:
-        """One paper by key, arXiv id or arXiv URL."""
+        """One paper by key, arXiv id or URL, or DOI (store.papers.find_row)."""
         return self.store.get_paper(key)
 
     def papers(self) -> Iterator[Paper]:
