@@ -196,7 +196,7 @@ def test_load_reports_errors_and_keeps_going(store):
 
     items = [Paper(title="One"), RecordError("f.jsonl", "line 2", "broken"), Paper(title="Two")]
     report = load(store, items, batch_size=1)
-    assert report.read == 2 and report.error_count == 1 and store.count_papers() == 2
+    assert report.read == 3 and report.error_count == 1 and store.count_papers() == 2
     assert str(report.errors[0]) == "f.jsonl: line 2: broken"
 
 

@@ -36,7 +36,7 @@ from paperwire.ingest.load import ImportReport
 from paperwire.progress import Advance, Progress
 from paperwire.querylang import QueryError
 from paperwire.search.embed import MODELS
-from paperwire.search.hybrid import MODES
+from paperwire.search.hybrid import MODES, NotEmbeddedError
 from paperwire.search.lexical import IndexBusyError
 from paperwire.search.results import SearchHit, marked_ansi, plain
 from paperwire.store import StoreError
@@ -145,8 +145,8 @@ def _print_report(name: str, report: ImportReport) -> None:
     counts = report.papers
     click.echo(
         f"{name}: {report.read} records read, {counts.inserted} new, {counts.updated} merged, "
-        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.error_count} errors, "
-        f"{report.warning_count} warnings"
+        f"{counts.unchanged} unchanged, {report.deleted} deleted, {report.skipped} skipped, "
+        f"{report.error_count} errors, {report.warning_count} warnings"
     )
     for error in report.errors:
         click.echo(f"  error: {error}", err=True)
@@ -159,10 +159,10 @@ def _print_report(name: str, report: ImportReport) -> None:
 
 
 def _print_input(item: InputOutcome) -> None:
+    if item.report is not None:
+        _print_report(item.name, item.report)
     if item.error is not None:
         click.echo(f"error: {item.error}", err=True)
-    elif item.report is not None:
-        _print_report(item.name, item.report)
 
 
 def _not_yet_by_meaning(count: int) -> str:
@@ -337,11 +337,17 @@ def _print_hits(hits: list[SearchHit], as_json: bool, offset: int = 0) -> None:
 @json_list_option
 @pass_deployment
 def similar_command(deployment: _Deployment, key: str, limit: int, as_json: bool) -> None:
-    """Papers nearest in meaning to KEY (itself and other versions of it left out)."""
+    """Papers nearest in meaning to KEY (itself and other versions of it left out).
+
+    KEY is a paper's key, an arXiv id (with or without version), an arXiv URL or a DOI,
+    as for `show`. Papers need vectors first: `paperwire embed`."""
     try:
         hits = deployment.similar(key, limit)
     except KeyError:
         click.echo(f"error: no paper with key {key!r}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    except NotEmbeddedError as exc:
+        click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_PARTIAL)
     _print_hits(hits, as_json)
 
@@ -381,7 +387,7 @@ def embed_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")
 @pass_deployment
 def show(deployment: _Deployment, key: str, as_json: bool) -> None:
-    """Show one paper by its key, arXiv id or arXiv URL."""
+    """Show one paper by its key, arXiv id (with or without version), arXiv URL or DOI."""
     from paperwire.ingest.jsonl import to_record
 
     paper = deployment.paper(key)

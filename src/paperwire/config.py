@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     # `paperwire serve` embeds new papers in the background (imports never wait for it:
     # keyword search and the pages have them at once); off, `paperwire embed` does it.
     embed_in_background: bool = True
+    # The most plain bytes one input may hold once decompressed (gzip, bzip2, xz, zip are
+    # unpacked as read): `paperwire import` (the whole arXiv snapshot, ~4.5 GB, fits) and
+    # files sent through the web site (submissions, library imports), which are refused
+    # with a message naming the limit and this setting. Past 16 MiB of plain bytes, an
+    # input that unpacks at more than import_max_ratio to one is refused as a compression
+    # bomb (real text compresses 3-10:1; a 765-byte bzip2 file held 1 GB).
+    import_max_bytes: int = Field(default=16 * 1024**3, ge=1024)
+    upload_max_bytes: int = Field(default=32 * 1024**2, ge=1024)
+    import_max_ratio: int = Field(default=1000, ge=10)
     # Imports of files larger than this index them in a second process while parsing.
     background_index_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
     # Keyword search: "beside" (a tantivy index in cache_dir that follows the store's

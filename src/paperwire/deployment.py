@@ -30,7 +30,7 @@ from paperwire.digest.send import SendReport, deliver
 from paperwire.discussion.notify import NoticeRun, queue_batches
 from paperwire.errors import ConfigurationError
 from paperwire.extras import require
-from paperwire.ingest import parse_any
+from paperwire.ingest import Limits, parse_any
 from paperwire.ingest.common import ParseError
 from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest, PoliteClient
 from paperwire.ingest.load import ImportReport, load
@@ -152,9 +152,31 @@ def sample_inputs(sample: bool, demo: bool = True) -> list[ImportInput]:
     return [SampleInput(), DemoInput()] if demo else [SampleInput()]
 
 
+def import_limits(settings: Settings) -> Limits:
+    """How much one input of `paperwire import` may unpack to (see ingest.compressed)."""
+    return Limits(
+        settings.import_max_bytes,
+        "import_max_bytes (PAPERWIRE_IMPORT_MAX_BYTES)",
+        settings.import_max_ratio,
+        "import_max_ratio (PAPERWIRE_IMPORT_MAX_RATIO)",
+    )
+
+
+def upload_limits(settings: Settings) -> Limits:
+    """How much one file sent through the web site may unpack to."""
+    return Limits(
+        settings.upload_max_bytes,
+        "upload_max_bytes (PAPERWIRE_UPLOAD_MAX_BYTES)",
+        settings.import_max_ratio,
+        "import_max_ratio (PAPERWIRE_IMPORT_MAX_RATIO)",
+    )
+
+
 @dataclass
 class InputOutcome:
-    """What importing one input did: its report, or why it could not be read at all."""
+    """What importing one input did: its report, or why it could not be read at all.
+    An input refused part-way keeps both: the error, and the report of the batches
+    stored before it (each batch is one transaction; see ingest.load)."""
 
     name: str
     report: ImportReport | None = None
@@ -371,10 +393,13 @@ class Deployment:
         """The client harvests fetch with, paced per host with every other process."""
         import httpx
 
-        from paperwire.ingest.fetch import MIN_INTERVAL_S
+        from paperwire.ingest.fetch import CONNECT_TIMEOUT_S, MIN_INTERVAL_S
         from paperwire.pacing import StorePacer
 
-        return PoliteClient(httpx.Client(timeout=60.0), pace=StorePacer(self.store, MIN_INTERVAL_S))
+        timeout = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT_S)
+        return PoliteClient(
+            httpx.Client(timeout=timeout), pace=StorePacer(self.store, MIN_INTERVAL_S)
+        )
 
     @property
     def secret(self) -> str:
@@ -420,11 +445,19 @@ class Deployment:
         try:
             for item in inputs:
                 result = InputOutcome(item.name)
+                report = ImportReport()
                 try:
-                    result.report = self._import_one(item, tap, progress)
+                    result.report = self._import_one(item, tap, progress, report)
                     outcome.total.add(result.report)
                 except (ParseError, StoreError, FetchError) as exc:
                     result.error = str(exc)
+                    if report.stored:
+                        result.report = report
+                        outcome.total.add(report)
+                        result.error += (
+                            f" ({report.stored:,} papers stored before the refusal were kept; "
+                            "running the import again after fixing the input finishes it)"
+                        )
                 outcome.inputs.append(result)
                 if on_input is not None:
                     on_input(result)
@@ -437,7 +470,9 @@ class Deployment:
         outcome.index = self.catch_up(progress)
         return outcome
 
-    def _import_one(self, item: ImportInput, tap: _KeyTap, progress: Progress) -> ImportReport:
+    def _import_one(
+        self, item: ImportInput, tap: _KeyTap, progress: Progress, report: ImportReport
+    ) -> ImportReport:
         if isinstance(item, SampleInput):
             data = resources.files("paperwire.data").joinpath(SAMPLE).read_bytes()
             return load(self.store, tap(parse_any(data, item.name, "paperwire")))
@@ -451,8 +486,10 @@ class Deployment:
         if not item.path.is_file():
             raise ParseError(item.name, "path", "no such file")
         with open_counted(item.path, progress) as stream:
-            items = tap(parse_any(stream, item.name, item.fmt))
-            return load(self.store, items, batch_size=self.settings.import_batch_size)
+            items = tap(parse_any(stream, item.name, item.fmt, import_limits(self.settings)))
+            return load(
+                self.store, items, batch_size=self.settings.import_batch_size, report=report
+            )
 
     def _import_demo(self) -> ImportReport:
         """Every demo file through :func:`parse_any` (format detected from the content,
@@ -597,11 +634,12 @@ class Deployment:
         return search(self.engine, text, mode=mode, limit=limit, offset=offset)
 
     def similar(self, key: str, limit: int = 10) -> list[SearchHit]:
-        """The papers nearest in meaning to one paper (KeyError when unknown)."""
+        """The papers nearest in meaning to one paper, named in any form the store's
+        lookup reads (KeyError when unknown; NotEmbeddedError before it has a vector)."""
         return similar(self.engine, key, limit=limit)
 
     def paper(self, key: str) -> Paper | None:
-        """One paper by key, arXiv id or arXiv URL."""
+        """One paper by key, arXiv id or URL, or DOI (store.papers.find_row)."""
         return self.store.get_paper(key)
 
     def papers(self) -> Iterator[Paper]:

@@ -29,7 +29,7 @@ from paperwire.ingest.common import (
     check_not_binary,
     peek_head,
 )
-from paperwire.ingest.compressed import decompressed, open_input
+from paperwire.ingest.compressed import Limits, decompressed, open_input
 from paperwire.models import Paper, field_problems, validated
 
 Parser = Callable[[Input, str], Iterator[Parsed]]
@@ -146,12 +146,15 @@ def checked(items: Iterator[Parsed], source: str) -> Iterator[Parsed]:
         yield item
 
 
-def parse_any(data: Input, source: str, format: str | None = None) -> Iterator[Parsed]:
+def parse_any(
+    data: Input, source: str, format: str | None = None, limits: Limits | None = None
+) -> Iterator[Parsed]:
     """Parse an input in the given format, or the one detected from its content.
     Compressed data (gzip, bzip2, xz, zip) is decompressed as it is read, whatever the
-    format; every paper comes out validated (see :func:`checked`)."""
+    format, and every input is metered by `limits` (ParseError past them: see
+    :mod:`paperwire.ingest.compressed`); every paper comes out validated (see :func:`checked`)."""
     with decompressed(
-        data if not isinstance(data, bytes | bytearray) else io.BytesIO(data), source
+        data if not isinstance(data, bytes | bytearray) else io.BytesIO(data), source, limits
     ) as (plain, name):
         yield from _parse_plain(plain, name, format)
 
@@ -171,6 +174,7 @@ def _parse_plain(data: Input, source: str, format: str | None) -> Iterator[Parse
 __all__ = [
     "FORMATS",
     "Deleted",
+    "Limits",
     "ParseError",
     "Parsed",
     "RecordError",

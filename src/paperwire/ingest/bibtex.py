@@ -22,8 +22,10 @@ from datetime import date
 from typing import BinaryIO
 
 from paperwire.ingest.common import (
+    MAX_RECORD_BYTES,
     Input,
     Parsed,
+    ParseError,
     RecordError,
     RecordWarning,
     as_stream,
@@ -31,6 +33,7 @@ from paperwire.ingest.common import (
     clean_ws,
     decode_text,
 )
+from paperwire.ingest.crossref import resolved
 from paperwire.ingest.latex import tex_to_text
 from paperwire.models import Author, Paper, extract_code_urls, normalise_arxiv_id
 
@@ -318,51 +321,108 @@ def entry_to_paper(entry: Entry, source: str, problems: list[str] | None = None)
 # Entries never span two pieces: a piece ends just before a line that starts an entry.
 _PIECE_END = re.compile(r"\n[ \t]*@")
 PIECE_CHARS = 1 << 20
+# One entry (with the text before the next) longer than this is skipped, not read: a
+# bibliography entry is a few KB; an 800-byte bzip2 file can hold a 1 GB field.
+MAX_ENTRY_CHARS = MAX_RECORD_BYTES
+# UTF-16 files are decoded whole: no larger than this.
+MAX_UTF16_BYTES = 64 * 1024 * 1024
 
 
-def _pieces(stream: BinaryIO, source: str) -> Iterator[tuple[str, int]]:
+def _pieces(stream: BinaryIO, source: str) -> Iterator[tuple[str, int] | RecordError]:
     """The decoded text in pieces of about PIECE_CHARS that end just before an entry, each
-    with its first line number: a library of any size is read in constant memory. Decoded
-    leniently so one badly encoded entry does not cost the rest of the file (the entry
-    holding a replacement character is reported instead of imported)."""
+    with its first line number: a library of any size is read in constant memory. An
+    entry longer than MAX_ENTRY_CHARS is read through (never held) and reported as a
+    RecordError. Decoded leniently so one badly encoded entry does not cost the rest of
+    the file (the entry holding a replacement character is reported instead of imported)."""
     head = stream.read(8192)
     check_not_binary(head, source)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: rare and small; decoded whole
-        yield decode_text(head + stream.read(), source), 1
+        rest = stream.read(MAX_UTF16_BYTES + 1 - len(head))
+        if len(head) + len(rest) > MAX_UTF16_BYTES:
+            raise ParseError(
+                source, "size", f"UTF-16 text over {MAX_UTF16_BYTES:,} bytes; save it as UTF-8"
+            )
+        yield decode_text(head + rest, source), 1
         return
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
     buffer, line, chunk = "", 1, head
+    last = 0  # where the last entry that starts in the buffer starts
     while chunk:
+        searched = max(0, len(buffer) - 64)
         buffer += decoder.decode(chunk)
-        ends = list(_PIECE_END.finditer(buffer, max(0, len(buffer) - PIECE_CHARS * 2)))
-        if len(buffer) >= PIECE_CHARS and ends:
-            cut = ends[-1].start() + 1
-            piece, buffer = buffer[:cut], buffer[cut:]
+        for found in _PIECE_END.finditer(buffer, searched):
+            last = found.start() + 1
+        if len(buffer) >= PIECE_CHARS and last > 0:
+            piece, buffer = buffer[:last], buffer[last:]
             yield piece, line
             line += piece.count("\n")
+            last = 0
+        if len(buffer) - last > MAX_ENTRY_CHARS:
+            if last > 0:
+                piece, buffer = buffer[:last], buffer[last:]
+                yield piece, line
+                line += piece.count("\n")
+            skipped, buffer, lines = _skip_entry(buffer, stream, decoder)
+            yield RecordError(
+                source,
+                f"line {line}",
+                f"entry of more than {skipped:,} characters exceeds the "
+                f"{MAX_ENTRY_CHARS:,}-character limit of one entry; skipped",
+            )
+            line += lines
+            last = 0
         chunk = stream.read(PIECE_CHARS)
     buffer += decoder.decode(b"", final=True)
     if buffer:
         yield buffer, line
 
 
+def _skip_entry(
+    buffer: str, stream: BinaryIO, decoder: codecs.IncrementalDecoder
+) -> tuple[int, str, int]:
+    """Read through an oversized entry to the next line that starts an entry, holding one
+    chunk at a time: (characters skipped, the text from that next entry on, lines skipped)."""
+    skipped = lines = 0
+    tail = buffer
+    while True:
+        found = _PIECE_END.search(tail, 1)
+        if found is not None:
+            cut = found.start() + 1
+            return skipped + cut, tail[cut:], lines + tail.count("\n", 0, cut)
+        keep = tail[-64:]  # an entry start may straddle two chunks
+        skipped += len(tail) - len(keep)
+        lines += tail.count("\n", 0, len(tail) - len(keep))
+        chunk = stream.read(PIECE_CHARS)
+        if not chunk:
+            rest = keep + decoder.decode(b"", final=True)
+            return skipped + len(rest), "", lines + rest.count("\n")
+        tail = keep + decoder.decode(chunk)
+
+
 def _entries(stream: BinaryIO, source: str) -> Iterator[Entry | RecordError]:
     macros: dict[str, str] = {}
-    for piece, line in _pieces(stream, source):
-        yield from read_entries(piece, source, macros, line)
+    for piece in _pieces(stream, source):
+        if isinstance(piece, RecordError):
+            yield piece
+        else:
+            yield from read_entries(piece[0], source, macros, piece[1])
 
 
 def parse(data: Input, source: str = "<bibtex>") -> Iterator[Parsed]:
-    """Papers of a BibTeX file, read piece by piece (constant memory)."""
-    for item in _entries(as_stream(data), source):
-        if isinstance(item, RecordError):
-            yield item
+    """Papers of a BibTeX file, read piece by piece, each entry with the fields its
+    ``crossref`` gives it (see paperwire.ingest.crossref)."""
+    for resolved_item in resolved(_entries(as_stream(data), source)):
+        if isinstance(resolved_item, RecordError):
+            yield resolved_item
             continue
+        item, crossref_problem = resolved_item
         if any("\ufffd" in value for value in item.fields.values()):
             yield RecordError(source, f"line {item.line}", "entry is not valid UTF-8; skipped")
             continue
         where = f"line {item.line} ({item.key or item.kind})"
         problems = list(item.warnings)
+        if crossref_problem:
+            problems.append(crossref_problem)
         try:
             paper = entry_to_paper(item, source, problems)
         except ValueError as exc:

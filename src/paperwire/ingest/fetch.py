@@ -28,6 +28,12 @@ API_URL = "https://export.arxiv.org/api/query"
 OAI_URL = "https://oaipmh.arxiv.org/oai"
 MIN_INTERVAL_S = 3.0
 MAX_RETRIES = 5
+# A host that cannot be connected to (no network, DNS failing, a port closed, a route
+# missing) is tried once more after CONNECT_RETRY_S, then reported: the five paced
+# retries of a busy server (3+6+12+24 s) made `sources run` without a network take 46 s.
+CONNECT_TIMEOUT_S = 3.0
+CONNECT_RETRIES = 1
+CONNECT_RETRY_S = 1.0
 MAX_RESPONSE_BYTES = 200 * 1024 * 1024
 USER_AGENT = "paperwire/0.1 (self-hosted paper discovery; +https://pypi.org/project/paperwire/)"
 
@@ -57,6 +63,7 @@ class PoliteClient:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     max_retries: int = MAX_RETRIES  # a reader waiting on a page gets one attempt
+    connect_retries: int = CONNECT_RETRIES
     # Waits for the host's next slot, shared by every thread and process (paperwire.pacing);
     # without one, only this client's own requests are paced.
     pace: Callable[[str], None] | None = None
@@ -69,17 +76,30 @@ class PoliteClient:
         hosts: frozenset[str] = ARXIV_HOSTS,
     ) -> bytes:
         """GET an arXiv URL (or one of `hosts`); returns the body. Redirects are followed
-        only within those hosts."""
+        only within those hosts. A host that cannot be connected to fails fast (see
+        CONNECT_RETRIES); a server that answers busy is waited out (max_retries)."""
+        unreachable = 0
         for attempt in range(self.max_retries):
             check_arxiv_url(url, hosts)
-            if self.pace is not None:
-                self.pace(urlsplit(url).hostname or "")
-            else:
-                self._wait()
+            if unreachable == 0:  # a request that never connected took no slot upstream
+                if self.pace is not None:
+                    self.pace(urlsplit(url).hostname or "")
+                else:
+                    self._wait()
             try:
                 response = self.client.get(
                     url, params=params, headers={"User-Agent": USER_AGENT}, follow_redirects=False
                 )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as exc:
+                unreachable += 1
+                if unreachable > self.connect_retries or attempt == self.max_retries - 1:
+                    host = urlsplit(url).hostname
+                    raise FetchError(
+                        f"{url}: cannot connect to {host} ({exc or type(exc).__name__}; "
+                        f"{unreachable} attempts); is the network up?"
+                    ) from exc
+                self.sleep(CONNECT_RETRY_S)
+                continue
             except httpx.HTTPError as exc:
                 if attempt == self.max_retries - 1:
                     raise FetchError(f"{url}: {exc}") from exc

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from paperwire.ingest.common import (
+    MAX_RECORD_BYTES,
     Input,
     Parsed,
     ParseError,
@@ -58,6 +59,10 @@ AUTHORS_LINE_RE = re.compile(r"^[•·*\-]?\s*(?P<count>\d+)\s+authors?$", re.IG
 SEPARATOR_LINES = {"·", "•", "-"}
 # A title longer than this is an abstract that lost its title (a garbled page).
 MAX_TITLE_CHARS = 500
+# A page is read whole (its entries refer to its date): a saved page is ~100 KB.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+# One entry's abstract longer than this is refused (as one record of any format).
+MAX_ABSTRACT_CHARS = MAX_RECORD_BYTES
 
 
 def looks_like_listing(head: str) -> bool:
@@ -91,8 +96,12 @@ def _is_meta(line: str) -> bool:
 
 def parse(data: Input, source: str = "<listing>", today: date | None = None) -> Iterator[Parsed]:
     """Papers of one listing page. `today` is the import day (resolves the page's date)."""
-    raw = as_stream(data).read()
+    raw = as_stream(data).read(MAX_PAGE_BYTES + 1)
     check_not_binary(raw[:8192], source)
+    if len(raw) > MAX_PAGE_BYTES:
+        raise ParseError(
+            source, "size", f"a listing page over {MAX_PAGE_BYTES:,} bytes; split it into pages"
+        )
     import_day = today or date.today()
 
     lines: list[tuple[int, str]] = []
@@ -158,6 +167,14 @@ def parse(data: Input, source: str = "<listing>", today: date | None = None) -> 
         if len(title) > MAX_TITLE_CHARS:
             yield RecordError(
                 source, f"line {number}", f"title of {len(title)} characters: page is garbled here"
+            )
+            continue
+        if len(abstract) > MAX_ABSTRACT_CHARS:
+            yield RecordError(
+                source,
+                f"line {number}",
+                f"entry of {len(abstract):,} characters exceeds the "
+                f"{MAX_ABSTRACT_CHARS:,}-character limit of one entry; skipped",
             )
             continue
         yield Paper(

@@ -19,18 +19,46 @@ KEPT_ERRORS = 100
 
 @dataclass(slots=True)
 class ImportReport:
-    """What an import did, for the CLI and the API."""
+    """What an import did, for the CLI and the API. Its counts add up, always:
+
+    read = new + merged + unchanged + deleted + skipped + errors
+
+    `read` counts every record of the input (papers, deletion notices, broken records);
+    `skipped` the records stored as part of another one (a paper repeated within the
+    input is folded into its first copy: see store.rows.fold_batch) and the deletion
+    notices of papers the store does not hold."""
 
     papers: UpsertResult = field(default_factory=UpsertResult)
     read: int = 0
     deleted: int = 0
+    skipped: int = 0
     error_count: int = 0
     errors: list[RecordError] = field(default_factory=list)
     warning_count: int = 0
     warnings: list[RecordWarning] = field(default_factory=list)
 
+    @property
+    def stored(self) -> int:
+        """Papers written: new or merged."""
+        return self.papers.inserted + self.papers.updated
+
+    @property
+    def accounted(self) -> int:
+        """The right-hand side of the invariant: equals `read`."""
+        counts = self.papers
+        return (
+            counts.inserted
+            + counts.updated
+            + counts.unchanged
+            + self.deleted
+            + self.skipped
+            + self.error_count
+        )
+
     def note(self, error: RecordError) -> None:
-        """Count an error and keep it if there is room."""
+        """Count a broken record (a record read, and an error) and keep it if there is
+        room."""
+        self.read += 1
         self.error_count += 1
         if len(self.errors) < KEPT_ERRORS:
             self.errors.append(error)
@@ -51,12 +79,11 @@ class ImportReport:
         self.papers.add(other.papers)
         self.read += other.read
         self.deleted += other.deleted
-        for error in other.errors:
-            self.note(error)
-        self.error_count += other.error_count - len(other.errors)
-        for warning in other.warnings:
-            self.warn(warning)
-        self.warning_count += other.warning_count - len(other.warnings)
+        self.skipped += other.skipped
+        self.error_count += other.error_count
+        self.errors.extend(other.errors[: max(0, KEPT_ERRORS - len(self.errors))])
+        self.warning_count += other.warning_count
+        self.warnings.extend(other.warnings[: max(0, KEPT_ERRORS - len(self.warnings))])
 
 
 def cleaned(paper: Paper) -> Paper:
@@ -82,9 +109,14 @@ def load(
 
     def flush() -> None:
         if batch:
-            report.papers.add(store.upsert_papers(batch))
+            result = store.upsert_papers(batch)
+            report.papers.add(result)
+            # The records of the batch that went into another one (repeats).
+            report.skipped += len(batch) - (result.inserted + result.updated + result.unchanged)
         if deletions:
-            report.deleted += store.delete_papers(deletions)
+            removed = store.delete_papers(deletions)
+            report.deleted += removed
+            report.skipped += len(deletions) - removed
         if on_batch:
             on_batch(len(batch) + len(deletions))
         batch.clear()
@@ -95,6 +127,7 @@ def load(
             report.read += 1
             batch.append(cleaned(item))  # every path into the store (see cleaned)
         elif isinstance(item, Deleted):
+            report.read += 1
             deletions.append(item.arxiv_id)
         elif isinstance(item, RecordWarning):
             report.warn(item)

@@ -4,12 +4,16 @@ defusedxml refuses DTDs, entity declarations and external references (billion la
 XXE); records are handed out as they close and then cleared, so a large harvest page is
 read in constant memory, and a page cut off half-way still yields the records before
 the break followed by an error naming the line and column where it broke.
+
+One record may hold at most MAX_RECORD_BYTES of XML: the reader counts the bytes read
+since the record opened, and a larger record ends the read with a RecordError naming it
+(the records before it are kept), so one 1 GB ``<abstract>`` never sits in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 from xml.etree.ElementTree import Element, TreeBuilder
 from xml.etree.ElementTree import ParseError as XmlSyntaxError
 from xml.parsers import expat
@@ -17,9 +21,46 @@ from xml.parsers import expat
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from paperwire.ingest.common import Input, ParseError, RecordError, check_not_binary, peek_head
+from paperwire.ingest.common import (
+    MAX_RECORD_BYTES,
+    Input,
+    ParseError,
+    RecordError,
+    check_not_binary,
+    peek_head,
+)
 
 T = TypeVar("T")
+
+
+class _RecordTooLargeError(Exception):
+    pass
+
+
+class _Meter:
+    """The bytes handed to an XML parser, and where the open record started."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.count = 0
+        self.opened: int | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        if self.opened is not None and self.count - self.opened > self.limit:
+            raise _RecordTooLargeError
+        chunk = self.stream.read(size)
+        self.count += len(chunk)
+        return chunk
+
+
+def _too_large(source: str, ordinal: int, limit: int) -> RecordError:
+    return RecordError(
+        source,
+        f"record {ordinal + 1}",
+        f"record of more than {limit:,} bytes exceeds the {limit:,}-byte limit of one "
+        "record; the input is not read past it",
+    )
 
 
 def iter_elements(
@@ -33,19 +74,30 @@ def iter_elements(
     a syntax error ends the stream with one RecordError naming the place."""
     head, stream = peek_head(data, 8192)
     check_not_binary(head, source)
+    meter = _Meter(stream, MAX_RECORD_BYTES)
     ordinal = 0
     try:
-        for _event, element in iterparse(
-            stream, events=("end",), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        for event, element in iterparse(
+            meter,
+            events=("start", "end"),
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
         ):
             if element.tag != tag:
                 continue
+            if event == "start":
+                meter.opened = meter.count
+                continue
+            meter.opened = None
             ordinal += 1
             try:
                 yield handle(element, ordinal)
             except ValueError as exc:
                 yield RecordError(source, f"record {ordinal}", str(exc))
             element.clear()
+    except _RecordTooLargeError:
+        yield _too_large(source, ordinal, meter.limit)
     except XmlSyntaxError as exc:
         line, column = getattr(exc, "position", (0, 0))
         where = f"line {line}, column {column}"
@@ -93,8 +145,11 @@ def iter_local_elements(
     parser.buffer_text = True
     builder = TreeBuilder()
     done: list[Element] = []
+    meter = _Meter(stream, MAX_RECORD_BYTES)
 
     def start(name: str, attributes: dict[str, str]) -> None:
+        if _local(name) == tag:
+            meter.opened = parser.CurrentByteIndex
         builder.start(
             _local(name),
             {_local(k): v for k, v in attributes.items() if not k.startswith("xmlns")},
@@ -103,6 +158,7 @@ def iter_local_elements(
     def end(name: str) -> None:
         element = builder.end(_local(name))
         if element.tag == tag:
+            meter.opened = None
             done.append(element)
 
     parser.StartElementHandler = start
@@ -113,7 +169,14 @@ def iter_local_elements(
     parser.ExternalEntityRefHandler = _refuse("an external entity", source)
     ordinal = 0
     while True:
-        chunk = stream.read(1 << 16)
+        try:
+            chunk = meter.read(1 << 16)
+        except _RecordTooLargeError:
+            for element in done:
+                ordinal += 1
+                yield _handled(element, ordinal, source, handle)
+            yield _too_large(source, ordinal, meter.limit)
+            return
         try:
             parser.Parse(chunk, not chunk)
         except expat.ExpatError as exc:

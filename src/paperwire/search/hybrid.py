@@ -212,23 +212,40 @@ def _hits(store: Store, query: KeywordQuery, ranked: list[tuple[int, float]]) ->
     ]
 
 
+class NotEmbeddedError(LookupError):
+    """Nothing can be found near a paper yet: it, or every other paper, has no vector."""
+
+
+HOW_TO_EMBED = (
+    "run `paperwire embed` (a running `paperwire serve` embeds new papers in the background)"
+)
+
+
 def similar(engine: SearchEngine, key: str, limit: int = 10) -> list[SearchHit]:
     """The papers nearest in meaning to one paper (itself and near-identical versions of
-    it excluded, near-duplicates among the results merged). KeyError if unknown."""
+    it excluded, near-duplicates among the results merged). `key` is any form the store's
+    lookup reads (store.papers.find_row). KeyError if unknown; NotEmbeddedError when the
+    paper has no vector yet, or no other paper has one (the vectors are made by
+    `paperwire embed` or a running serve, never here: a model load per request is
+    seconds)."""
     if engine.vectors is None or engine.embedder is None:
         raise RuntimeError("similar papers need an embedding model")
-    ids = engine.store.paper_ids([key])
-    if key not in ids:
+    pid = engine.store.find_paper_id(key)
+    if pid is None:
         raise KeyError(key)
-    pid = ids[key]
-    stored = engine.store.get_vectors(engine.vectors.model, [pid])
-    if pid in stored:
-        vector = from_bytes([stored[pid]])[0]
-    else:  # not embedded yet: embed it now, and keep the vector
-        paper = engine.store.get_papers([pid])[pid]
-        vector = from_bytes(embed_and_save(engine.store, engine.embedder, [(pid, paper)]))[0]
+    model = engine.vectors.model
+    stored = engine.store.get_vectors(model, [pid])
+    if pid not in stored:
+        raise NotEmbeddedError(
+            f"paper {key!r} has no vector yet, so nothing can be found near it: {HOW_TO_EMBED}"
+        )
+    vector = from_bytes([stored[pid]])[0]
     engine.vectors.sync(engine.store)
     neighbours = engine.vectors.search(vector, limit * 2 + 5, exclude={pid})
+    if not neighbours:
+        raise NotEmbeddedError(
+            f"no other paper has a vector yet, so nothing can be found near {key!r}: {HOW_TO_EMBED}"
+        )
     kept: list[tuple[int, float]] = []
     kept_vectors: list[np.ndarray] = []
     all_vectors = engine.store.get_vectors(engine.vectors.model, [n for n, _ in neighbours])

@@ -56,12 +56,12 @@ def harvest_day(
         except ParseError as exc:
             result.garbled = str(exc)
         result.report.add(report)
-        result.records += report.read + report.deleted + report.error_count
+        result.records += report.read
         if sizes:
             announced = True
             stated_total += max(sizes)
         else:
-            stated_total += report.read + report.deleted + report.error_count
+            stated_total += report.read
     result.stated = stated_total if announced else None
     changes = store.changes((seq_before, 1 << 62), 1 << 62, 100_000)
     result.papers = [paper for _, paper in changes.papers]

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from paperwire.models import Paper, User
-from paperwire.store.papers import find_row, match_rows
+from paperwire.models import Paper
+from paperwire.store.papers import match_rows
 from paperwire.store.rows import row_to_paper
 from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso, required_iso
-from paperwire.store.visibility import PUBLIC, visible
+from paperwire.store.visibility import PUBLIC
 
 Signal = Literal["not_interested", "seen"]
 SIGNALS: tuple[Signal, ...] = ("not_interested", "seen")
@@ -368,19 +368,6 @@ class CollectionTables(Tables):
         return found
 
     # -- finding papers -----------------------------------------------------------
-
-    def find_paper_id(self, key: str, viewer: User | None = None) -> int | None:
-        """A paper's id by key, former key or arXiv id in any form, if `viewer` may see
-        it (store.visibility; None: anyone)."""
-        condition, params = visible(viewer)
-        with self.read() as conn:
-            row = find_row(conn, key)
-            if row is not None and not row["confirmed"]:
-                row = conn.execute(
-                    f"SELECT p.id FROM papers p WHERE p.id = ? AND {condition}",
-                    (row["id"], *params),
-                ).fetchone()
-        return None if row is None else int(row["id"])
 
     def match_papers(self, papers: list[Paper]) -> list[int | None]:
         """For each record, the id of the stored paper it names (store.papers.match_rows:

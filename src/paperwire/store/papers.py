@@ -10,7 +10,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
-from paperwire.models import Paper, Provenance, normalise_arxiv_id, normalise_title, with_provenance
+from paperwire.models import (
+    Paper,
+    Provenance,
+    User,
+    normalise_arxiv_id,
+    normalise_title,
+    with_provenance,
+)
+from paperwire.paperref import paper_ref
 from paperwire.store.records import Changes, StoreStats, UpsertResult, VectorChanges
 from paperwire.store.rows import (
     PAPER_COLUMNS,
@@ -23,6 +31,7 @@ from paperwire.store.rows import (
     title_hash,
 )
 from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso
+from paperwire.store.visibility import visible
 
 # Confirmed papers with no vector from model ?, or one made from another text (see
 # rows.text_hash). Unconfirmed papers get none: no search by meaning finds them.
@@ -31,7 +40,8 @@ _NEEDS_VECTOR = (
     "(v.paper_id IS NULL OR v.model != ? "
     "OR v.text_hash != p.title_norm || ':' || length(p.abstract))"
 )
-# Stay well under the engines' limits on bound parameters.
+# No key, id, URL or DOI is longer: a longer text names no paper (and is not looked up).
+MAX_REF_CHARS = 300
 
 
 def row_by_key(conn: Conn, key: str) -> Row | None:
@@ -47,12 +57,22 @@ def row_by_key(conn: Conn, key: str) -> Row | None:
 
 
 def find_row(conn: Conn, key: str) -> Row | None:
-    """A papers row by key, former key, or arXiv id in any of its forms."""
+    """The one rule that finds the paper a person names (every command, page and API
+    route comes here): by key or former key, else by arXiv id in any of its forms (with
+    or without version, an abs/pdf URL, arXiv's DOI), else by DOI (bare or a doi.org
+    link, case-insensitive). See paperwire.paperref."""
+    if len(key) > MAX_REF_CHARS:
+        return None
     row = row_by_key(conn, key)
-    if row is None:
-        arxiv_id = normalise_arxiv_id(key)
-        if arxiv_id and arxiv_id != key:
-            row = row_by_key(conn, arxiv_id)
+    if row is not None:
+        return row
+    ref = paper_ref(key)
+    if ref.arxiv_id and ref.arxiv_id != key:
+        row = row_by_key(conn, ref.arxiv_id)
+    if row is None and ref.doi:
+        row = conn.execute(
+            "SELECT * FROM papers WHERE lower(doi) = ? ORDER BY id LIMIT 1", (ref.doi,)
+        ).fetchone()
     return row
 
 
@@ -336,14 +356,28 @@ class PaperTables(Tables):
             )
 
     def paper_ids(self, keys: list[str]) -> dict[str, int]:
-        """Internal ids of papers by key (or former key)."""
+        """Internal ids of the papers named by `keys` (any form :func:`find_row` reads),
+        by the text given."""
         found: dict[str, int] = {}
         with self.read() as conn:
             for key in keys:
-                row = row_by_key(conn, key)
+                row = find_row(conn, key)
                 if row is not None:
                     found[key] = row["id"]
         return found
+
+    def find_paper_id(self, key: str, viewer: User | None = None) -> int | None:
+        """The internal id of the paper `key` names (any form :func:`find_row` reads), if
+        `viewer` may see it (store.visibility; None: anyone)."""
+        condition, params = visible(viewer)
+        with self.read() as conn:
+            row = find_row(conn, key)
+            if row is not None and not row["confirmed"]:
+                row = conn.execute(
+                    f"SELECT p.id FROM papers p WHERE p.id = ? AND {condition}",
+                    (row["id"], *params),
+                ).fetchone()
+        return None if row is None else int(row["id"])
 
     def get_papers(self, ids: list[int]) -> dict[int, Paper]:
         """Papers by their internal ids (search hits), missing ids left out."""

@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Literal
 
+from paperwire.deployment import upload_limits
 from paperwire.errors import UserError
 from paperwire.ingest import ParseError, parse_any
 from paperwire.ingest.common import RecordError
@@ -320,9 +321,11 @@ def _id_list(text: str) -> list[str] | None:
     return [found for found in ids if found]
 
 
-def _records(data: bytes, name: str, report: LibraryReport) -> list[Paper]:
+def _records(services: Services, data: bytes, name: str, report: LibraryReport) -> list[Paper]:
+    """Every record of a library, read whole before anything is stored: a library
+    refused part-way (over the upload limits, unreadable) changes nothing."""
     try:
-        parsed = parse_any(data, name)
+        parsed = parse_any(data, name, limits=upload_limits(services.settings))
         records: list[Paper] = []
         for item in parsed:
             if isinstance(item, Paper):
@@ -363,7 +366,9 @@ def import_library(
         paper_ids = _fetched_ids(services, reader, list(dict.fromkeys(ids)), report)
         services.store.add_items(reader.id, collection_id, paper_ids, services.clock())
     else:
-        _link_records(services, reader, collection_id, _records(data, name, report), report)
+        _link_records(
+            services, reader, collection_id, _records(services, data, name, report), report
+        )
     services.store.update_collection(reader.id, collection_id, seed=f"import:{name[:80]}")
     _changed(services)
     report.collection = owned(services, reader, collection_id)

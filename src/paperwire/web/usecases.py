@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from typing import Literal, get_args
 from urllib.parse import urlencode
 
+from paperwire.deployment import upload_limits
 from paperwire.digest.addresses import normalise_email
 from paperwire.digest.subscribe import (
     SubscriptionError,
@@ -41,7 +42,7 @@ from paperwire.models import (
 from paperwire.querylang import QueryError, parse_query, stem, with_filters
 from paperwire.ranking import rank_trending, window_start
 from paperwire.search import spelling
-from paperwire.search.hybrid import Mode, embed_and_save, search, similar
+from paperwire.search.hybrid import Mode, NotEmbeddedError, embed_and_save, search, similar
 from paperwire.search.lexical import LexicalIndex
 from paperwire.search.results import SearchHit
 from paperwire.search.spelling import Correction
@@ -301,13 +302,21 @@ def find_by_id(services: Services, q: str) -> FoundById | None:
     return FoundById(arxiv_id, services.store.entry(arxiv_id))
 
 
-def similar_entries(services: Services, key: str, limit: int = 8) -> list[FeedEntry]:
-    """The papers nearest in meaning (empty when the model is unavailable)."""
+def similar_entries(
+    services: Services, key: str, limit: int = 8, explain: bool = False
+) -> list[FeedEntry]:
+    """The papers nearest in meaning (empty when the model is unavailable). With
+    `explain` (the API), a paper with no vector yet is UserError(503) saying so and how
+    one is made, not an empty answer."""
     if services.engine.embedder is None:
         return []
     try:
         hits = similar(services.engine, key, limit)
     except KeyError:
+        return []
+    except NotEmbeddedError as exc:
+        if explain:
+            raise UserError(str(exc), 503) from exc
         return []
     except (RuntimeError, OSError) as exc:
         log.warning("similar papers unavailable: %s", exc)
@@ -451,7 +460,8 @@ def add_from_file(services: Services, user: User, name: str, data: bytes) -> tup
     if len(data) > MAX_FILE_BYTES:
         raise UserError(f"{label} is over {MAX_FILE_BYTES // 1024} KB: one paper's record is less")
     try:
-        papers = [p for p in parse_any(data, label) if isinstance(p, Paper)]
+        limits = upload_limits(services.settings)
+        papers = [p for p in parse_any(data, label, limits=limits) if isinstance(p, Paper)]
     except ParseError as exc:
         raise UserError(f"{label} could not be read: {exc.message}") from exc
     if not papers:

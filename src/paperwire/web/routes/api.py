@@ -85,9 +85,10 @@ def similar_papers(
     key: KeyPath,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> PaperPage:
-    """The papers nearest in meaning to one paper."""
+    """The papers nearest in meaning to one paper; 503 (saying how) while it, or every
+    other paper, has no vector yet."""
     usecases.paper_entry(services, key, None)  # 404 for an unknown paper
-    entries = usecases.similar_entries(services, key, limit)
+    entries = usecases.similar_entries(services, key, limit, explain=True)
     usecases.mark_voted(services, entries, user)
     return PaperPage(data=[_out(request, e) for e in entries], next=None)
 
