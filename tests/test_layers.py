@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     # plain records, settings and helpers that know nothing of the rest
     {"__init__", "models", "errors", "xmltext", "progress", "config", "logs", "logredact", "lru"},
     # pure rules over records: the query language, trending, how TeX and a paper are shown
-    {"querylang", "ranking", "texmath", "presentation", "cite", "extras"},
+    {"querylang", "ranking", "texmath", "presentation", "cite", "extras", "paperref"},
     # the store: the only place that writes SQL
     {"store", "data"},
     # what stands directly on the store: parsers and loads, tokens, metrics, jobs, arXiv's pace
