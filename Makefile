@@ -65,8 +65,8 @@ browser-deps:  ## axe-core for the browser tests' accessibility checks (tests/pa
 	@if command -v npm >/dev/null; then npm ci --prefix tests --no-audit --no-fund --silent; \
 	else echo "note: no npm (apt-get install npm): the accessibility checks will skip"; fi
 
-run: install  ## import the sample corpus, list it on today's feed, serve on :8000
-	$(BIN)/paperwire import --sample --list-on today --quiet
+run: install  ## import the sample corpus (each seed paper listed on its own day), serve on :8000
+	$(BIN)/paperwire import --sample --quiet
 	$(BIN)/paperwire stats
 	$(BIN)/paperwire serve --host 127.0.0.1 --port 8000
 

@@ -39,6 +39,7 @@ from paperwire.search.embed import MODELS
 from paperwire.search.hybrid import MODES, NotEmbeddedError
 from paperwire.search.lexical import IndexBusyError
 from paperwire.search.results import SearchHit, marked_ansi, plain
+from paperwire.seeddays import SAVED_YEAR
 from paperwire.store import StoreError
 
 EXIT_PARTIAL = 1
@@ -178,6 +179,12 @@ def _finish_import(outcome: ImportOutcome, list_on: date | None, strict: bool = 
         _print_report("total", outcome.total)
     if list_on is not None and outcome.listed is not None:
         click.echo(f"listed {outcome.listed} papers in the feed of {list_on.isoformat()}")
+    if outcome.seed_listed:
+        click.echo(
+            f"listed {outcome.seed_listed} seed papers on the days their pages listed them; "
+            f"{outcome.seed_inferred} of those days had no year on the page: "
+            f"{SAVED_YEAR} is inferred (the year the pages were saved in)"
+        )
     if outcome.index.to_embed:
         click.echo(_not_yet_by_meaning(outcome.index.to_embed), err=True)
     if outcome.index.error:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -198,6 +198,8 @@ class ImportOutcome:
     inputs: list[InputOutcome] = field(default_factory=list)
     total: ImportReport = field(default_factory=ImportReport)
     listed: int | None = None
+    seed_listed: int = 0  # seed papers listed on their own days (no --list-on)
+    seed_inferred: int = 0  # of them, on a day whose page gave no year
     index: IndexStatus = field(default_factory=IndexStatus)
 
     @property
@@ -467,8 +469,26 @@ class Deployment:
         IMPORTED.labels("import").inc(outcome.total.read)
         if list_on is not None and listed:
             outcome.listed = self.store.submit_many(listed, list_on, self.clock())
+        elif list_on is None and any(isinstance(item, SampleInput) for item in inputs):
+            self._list_seed_days(outcome)
         outcome.index = self.catch_up(progress)
         return outcome
+
+    def _list_seed_days(self, outcome: ImportOutcome) -> None:
+        """List each seed paper on the day its page listed it (paperwire.seeddays), as
+        submitted at noon UTC that day; papers listed already stay where they are."""
+        from paperwire.seeddays import seed_days
+
+        by_day: dict[date, list[str]] = {}
+        inferred: set[str] = set()
+        for item in seed_days().values():
+            by_day.setdefault(item.day, []).append(item.key)
+            if item.year_inferred:
+                inferred.add(item.key)
+        for day, keys in sorted(by_day.items()):
+            noon = datetime.combine(day, time(12), tzinfo=UTC)
+            outcome.seed_listed += self.store.submit_many(keys, day, noon)
+        outcome.seed_inferred = len(inferred)
 
     def _import_one(
         self, item: ImportInput, tap: _KeyTap, progress: Progress, report: ImportReport

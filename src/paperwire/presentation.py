@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from paperwire.models import Paper
+from paperwire.models import Paper, Submission
 from paperwire.texmath import split_words
 
 AUTHORS_SHOWN = 6
@@ -71,3 +71,14 @@ UPSTREAM_NAMES = {"huggingface": "Hugging Face", "arxiv": "arXiv"}
 def upstream_name(source: str | None) -> str:
     """How a source that listed a paper is named on pages ("Hugging Face")."""
     return UPSTREAM_NAMES.get(source or "", source or "a source")
+
+
+def upvote_source(paper: Paper, submission: Submission | None = None) -> str:
+    """Where a paper's reported upvotes were counted, as a reader knows it: the site the
+    listing pages and the daily-papers sync read ("Hugging Face"), else the source
+    that listed it, else "its source"."""
+    if submission is not None and submission.upstream_source:
+        return upstream_name(submission.upstream_source)
+    if any(s.startswith(("listing:", "huggingface", "hf")) for s in paper.sources):
+        return "Hugging Face"
+    return "its source"

@@ -21,6 +21,7 @@ from defusedxml import ElementTree
 from markupsafe import Markup, escape
 
 from paperwire.lru import ByteLRU
+from paperwire.texrepair import repair
 
 MATHML = "http://www.w3.org/1998/Math/MathML"
 ELEMENTS = frozenset(
@@ -233,7 +234,9 @@ def _digest(text: str) -> bytes:
 def html(text: str) -> Markup:
     """A title or abstract as safe HTML: formulas as sanitised MathML, the rest as
     Unicode text, escaped. Kept in a bounded cache by the text's hash: the same
-    abstracts are shown on page after page, and a conversion costs milliseconds."""
+    abstracts are shown on page after page, and a conversion costs milliseconds.
+    Command names that lost their backslash are repaired first (paperwire.texrepair)."""
+    text = repair(text)
     if not has_tex(text):
         return escape(text)
     key = ("html", 0, _digest(text))
@@ -274,6 +277,7 @@ def folded(text: str, words: int = 45) -> tuple[Markup, Markup]:
 def plain(text: str) -> str:
     """A title or abstract as Unicode text (mail text parts, feed titles, page titles):
     TeX commands and formulas converted as far as Unicode goes (``𝒪(n log n)``)."""
+    text = repair(text)
     if not has_tex(text):
         return text
     key = ("plain", 0, _digest(text))

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from paperwire import texmath
 from paperwire.cite import bibtex
-from paperwire.presentation import anchor, author_line, paper_url, upstream_name
+from paperwire.presentation import anchor, author_line, paper_url, upstream_name, upvote_source
 from paperwire.search.results import Fragment
 from paperwire.web.security import csrf_token
 
@@ -96,6 +96,7 @@ _environment.globals.update(
     page_numbers=page_numbers,
     bibtex=bibtex,
     upstream_name=upstream_name,
+    upvote_source=upvote_source,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire import ranking
@@ -43,7 +43,8 @@ def today(
             status_code=303,
         )  # fmt: skip
     home = usecases.home_day(services)
-    return daily(request, services, user, home, view, sort, page, layout)
+    note = home != services.clock().date()
+    return _feed(request, services, user, home, view, sort, page, layout, home_note=note)
 
 
 @router.get("/daily/{day}", response_class=HTMLResponse)
@@ -58,10 +59,32 @@ def daily(
     layout: Layout = "cards",
 ) -> Response:
     """The papers of a day, week or month, as cards or as a compact list."""
+    return _feed(request, services, user, day, view, sort, page, layout)
+
+
+def _feed(
+    request: Request,
+    services: ServicesDep,
+    user: ReaderDep,
+    day: date,
+    view: View,
+    sort: FeedOrder,
+    page: int,
+    layout: Layout,
+    home_note: bool = False,
+) -> Response:
+    """One page of a feed; a page past the last answers 404 naming how many there are
+    (never "page 99 of 9"). `home_note`: the home page shows an earlier day than today."""
 
     def build() -> HTMLResponse:
         feed = usecases.daily(services, day, view, sort, page, user)
-        return render(request, "daily.html", page=feed, layout=layout)
+        if page > feed.pages:
+            raise HTTPException(
+                404,
+                f"There is no page {page} of the {view} of {day.isoformat()}: it has "
+                f"{feed.pages} page{'s' if feed.pages != 1 else ''}.",
+            )
+        return render(request, "daily.html", page=feed, layout=layout, home_note=home_note)
 
     return cached(request, services, build, view=view, sort=sort, page=page, layout=layout)
 
