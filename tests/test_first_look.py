@@ -41,9 +41,17 @@ def test_the_fifth_page_lists_each_paper_on_its_own_day():
     days = page_days((FIXTURES / "listing_002.txt").read_text(), "listing_002.txt")
     by_title = {d.key: d for d in days}
     first = by_title["exploring-transformers-for-open-world-instance-segmentation"]
-    assert (first.day, first.stated, first.year_inferred) == (date(2023, 8, 8), "Aug 8, 2023", False)
+    assert (first.day, first.stated, first.year_inferred) == (
+        date(2023, 8, 8),
+        "Aug 8, 2023",
+        False,
+    )
     flowopt = next(d for k, d in by_title.items() if k.startswith("flowopt"))
-    assert (flowopt.day, flowopt.stated, flowopt.year_inferred) == (date(SAVED_YEAR, 10, 24), "Oct 24", True)
+    assert (flowopt.day, flowopt.stated, flowopt.year_inferred) == (
+        date(SAVED_YEAR, 10, 24),
+        "Oct 24",
+        True,
+    )
 
 
 def test_the_shipped_days_are_the_pages_days():
@@ -51,7 +59,9 @@ def test_the_shipped_days_are_the_pages_days():
     assert len(shipped) == 245
     counts = Counter(d.day for d in shipped.values())
     # the four one-day pages, in the year the pages were saved
-    assert {date(2025, 3, 13), date(2025, 3, 14), date(2025, 3, 17), date(2025, 3, 18)} <= set(counts)
+    assert {date(2025, 3, 13), date(2025, 3, 14), date(2025, 3, 17), date(2025, 3, 18)} <= set(
+        counts
+    )
     fifth = earliest(page_days((FIXTURES / "listing_002.txt").read_text(), "listing_002.txt"))
     for key, item in fifth.items():
         assert shipped[key].day <= item.day  # the earliest of its pages
@@ -68,7 +78,7 @@ def test_cli_says_the_years_it_inferred(tmp_path):
 
 def test_home_shows_the_latest_day_and_says_which(site):
     page = site.client.get("/").text
-    assert "Papers of Tuesday 25 November 2025" in page
+    assert 'Papers of <span class="weekday">Tuesday </span>25 November 2025' in page
     assert "Nothing is listed today (6 Dec 2026): showing 25 Nov 2025, the latest day" in page
 
 
@@ -88,7 +98,10 @@ def test_cards_say_listed_and_where_upvotes_were_counted(site):
     assert "submitted to" not in page and "upstream" not in page
     some = site.client.get("/daily/2019-09-12").text
     assert "▲ 1 on Hugging Face" in some
-    assert 'listed <a href="/daily/2019-09-12"><time datetime="2019-09-12">Sep 12, 2019</time></a>' in some
+    assert (
+        'listed <a href="/daily/2019-09-12"><time datetime="2019-09-12">Sep 12, 2019</time></a>'
+        in some
+    )
 
 
 def test_a_paper_page_links_the_day_it_was_listed(site):
@@ -132,6 +145,8 @@ def test_lost_backslashes_are_repaired_only_inside_math_runs(lost, shown):
 
 
 def test_the_repaired_abstract_is_what_the_page_shows(site):
-    page = site.client.get("/papers/low-rank-matrix-completion-via-robust-alternating-minimization-in-nearly-linear-time").text
+    page = site.client.get(
+        "/papers/low-rank-matrix-completion-via-robust-alternating-minimization-in-nearly-linear-time"
+    ).text
     assert "mtimes" not in page and "m×" in page
     assert "mathcal" not in texmath.plain("cost mathcal{O}(d^2)")
