@@ -21,11 +21,11 @@ LAYERS: list[set[str]] = [
     # plain records, settings and helpers that know nothing of the rest
     {"__init__", "models", "errors", "xmltext", "progress", "config", "logs", "logredact", "lru"},
     # pure rules over records: the query language, trending, how TeX and a paper are shown
-    {"querylang", "ranking", "texmath", "presentation", "cite", "extras", "paperref"},
+    {"querylang", "ranking", "texmath", "presentation", "cite", "extras", "paperref", "texrepair"},
     # the store: the only place that writes SQL
     {"store", "data"},
     # what stands directly on the store: parsers and loads, tokens, metrics, jobs, arXiv's pace
-    {"ingest", "tokens", "metrics", "jobs", "pacing"},
+    {"ingest", "seeddays", "tokens", "metrics", "jobs", "pacing"},
     # indexes over the store, and sources on a schedule
     {"search", "sources"},
     # recommendations (over the indexes' vectors)
