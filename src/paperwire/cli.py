@@ -971,6 +971,29 @@ def channels_run(deployment: _Deployment, period: str, quiet: bool) -> None:
         sys.exit(EXIT_PARTIAL)
 
 
+@cli.command("mcp")
+@click.option("--token", envvar="PAPERWIRE_TOKEN", metavar="pw_…",
+              help="A personal API token (default: $PAPERWIRE_TOKEN) for the personal tools: "
+              "recommendations, collections, save, dismiss, saved_searches.")  # fmt: skip
+@pass_deployment
+def mcp_command(deployment: _Deployment, token: str | None) -> None:
+    """Serve MCP over stdio for an agent (Claude Desktop, VS Code, Cursor, …): tools to
+    search, read the daily feed and trending, fetch a paper (record, BibTeX, links) and
+    similar ones, and with a token your recommendations and collections. `paperwire
+    serve` serves the same tools over HTTP at /mcp."""
+    import logging
+
+    from paperwire.logredact import install_log_redaction
+    from paperwire.mcp.server import build_server
+    from paperwire.web.services import build_services
+
+    install_log_redaction()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout is the protocol
+    deployment.check()
+    services = build_services(deployment.settings, deployment.store)
+    build_server(services, stdio_token=token).run("stdio")
+
+
 @cli.command()
 @click.option("--once", is_flag=True, help="Run each job's step once, then exit.")
 @pass_deployment
