@@ -38,7 +38,7 @@ from paperwire.channels.guard import (
 )
 from paperwire.channels.messages import Message
 from paperwire.channels.sealing import Sealer, SealError
-from paperwire.channels.targets import MAIL_SCHEMES, label_of, network_host
+from paperwire.channels.targets import MAIL_SCHEMES, apprise_module, label_of, network_host
 from paperwire.config import Settings
 from paperwire.store.base import Store
 from paperwire.store.channels import Channel
@@ -128,8 +128,7 @@ class Sender:
         return Outcome(False, f"{label}: HTTP {status} (refused by the receiver)")
 
     def _apprise(self, url: str, message: Message) -> Outcome:
-        import apprise
-
+        apprise = apprise_module()
         label = label_of(url)
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
         if plugin is None:

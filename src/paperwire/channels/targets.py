@@ -21,8 +21,11 @@ query or user part (where the tokens are)."""
 
 from __future__ import annotations
 
+import functools
 import sys
+import warnings
 from dataclasses import dataclass
+from types import ModuleType
 from urllib.parse import urlsplit
 
 from paperwire.channels.guard import Resolver, TargetRefusedError, checked_addresses, resolve
@@ -66,10 +69,21 @@ def _port(url: str) -> int | None:
         return None
 
 
-def _plugin(url: str) -> object | None:
-    import apprise
+@functools.cache
+def apprise_module() -> ModuleType:
+    """apprise, with its service modules loaded (once, on first use): loading them warns
+    of Python's own deprecations (imghdr), which are apprise's business, not a reader's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
 
-    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        apprise.Apprise.instantiate("json://localhost", suppress_exceptions=True)
+    return apprise
+
+
+def _plugin(url: str) -> object | None:
+    found: object | None = apprise_module().Apprise.instantiate(url, suppress_exceptions=True)
+    return found
 
 
 def _self_hosted(url: str) -> bool:
