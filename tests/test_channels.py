@@ -93,7 +93,9 @@ def later(site: Deployment, seconds: float) -> None:
 
 def test_a_signed_webhook_is_delivered_once_and_verifies(tmp_path, receiver):
     site = deployment(tmp_path)
-    channel, secret = site.add_channel("lab", receiver.url("/hook/t0k3n"), "daily", Choice("trending"))
+    channel, secret = site.add_channel(
+        "lab", receiver.url("/hook/t0k3n"), "daily", Choice("trending")
+    )
     assert secret is not None and secret.startswith("whsec_")
     run = site.run_channels()
     assert run.sent.sent == 1 and len(receiver.got) == 1
@@ -118,14 +120,21 @@ def test_a_signed_webhook_is_delivered_once_and_verifies(tmp_path, receiver):
 
 def test_apprise_json_target_gets_markdown_lines_with_upvotes(tmp_path, receiver):
     site = deployment(tmp_path, channel_max_papers=3)
-    site.add_channel("json", f"json://127.0.0.1:{receiver.port}/apprise", "daily", Choice("trending"))
+    site.add_channel(
+        "json", f"json://127.0.0.1:{receiver.port}/apprise", "daily", Choice("trending")
+    )
     assert site.run_channels().sent.sent == 1
     body = json.loads(receiver.got[0].body)
     assert body["title"].startswith("Trending papers · ")
     lines = body["message"].splitlines()
     assert len(lines) == 4  # three papers, then "and N more"
-    assert all(line.startswith("- [") and "](https://papers.example.org/papers/" in line and " ▲ " in line for line in lines[:3])
-    assert lines[3].startswith("and ") and lines[3].endswith(" more: https://papers.example.org/trending")
+    assert all(
+        line.startswith("- [") and "](https://papers.example.org/papers/" in line and " ▲ " in line
+        for line in lines[:3]
+    )
+    assert lines[3].startswith("and ") and lines[3].endswith(
+        " more: https://papers.example.org/trending"
+    )
 
 
 def test_a_receiver_that_fails_first_then_succeeds(tmp_path, receiver):
@@ -233,10 +242,14 @@ def test_a_rebinding_name_is_checked_on_the_address_connected_to(tmp_path, recei
     answers = iter([["93.184.216.34"], ["127.0.0.1"]])
     site = deployment(tmp_path, allow_private_targets=False)
     site.resolver = lambda host, port: next(answers) if host == "rebind.example" else [host]
-    site.add_channel("evil", f"https://rebind.example:{receiver.port}/hook", "daily", Choice("trending"))
+    site.add_channel(
+        "evil", f"https://rebind.example:{receiver.port}/hook", "daily", Choice("trending")
+    )
     run = site.run_channels()
     assert run.sent.dead == 1 and receiver.got == []
-    assert "rebind.example resolves to 127.0.0.1" in (site.channels()[0].deliveries.last_error or "")
+    assert "rebind.example resolves to 127.0.0.1" in (
+        site.channels()[0].deliveries.last_error or ""
+    )
 
 
 def test_apprise_connections_are_checked_too(tmp_path, receiver):
@@ -277,7 +290,10 @@ def test_secrets_are_sealed_at_rest_and_never_in_labels_or_logs(tmp_path, receiv
     slack, _ = site.add_channel(
         "slack", "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", "daily", Choice("trending")
     )
-    raw = Path(tmp_path / "site.db").read_bytes() + Path(str(tmp_path / "site.db") + "-wal").read_bytes()
+    raw = (
+        Path(tmp_path / "site.db").read_bytes()
+        + Path(str(tmp_path / "site.db") + "-wal").read_bytes()
+    )
     for plain in (b"SUPERSECRETTOKEN", secret.encode()[6:20], b"TIiajkdnlazkcOXrIdevi7FQ"):
         assert plain not in raw
     assert "SUPERSECRETTOKEN" not in channel.target_label and slack.target_label == "slack://…"
@@ -302,7 +318,9 @@ def test_a_collection_channel_gets_what_was_saved_in_the_period(tmp_path, receiv
     site = deployment(tmp_path)
     reader = site.store.get_or_create_user("reader@example.org", site.clock())
     [reading] = site.store.collections_of(reader.id, site.clock())
-    site.add_channel("reading", receiver.url(), "daily", Choice("collection", collection_id=reading.id))
+    site.add_channel(
+        "reading", receiver.url(), "daily", Choice("collection", collection_id=reading.id)
+    )
     ids = list(site.store.paper_ids(["nonexistent"]).values())
     assert site.run_channels().sent.sent == 0  # nothing saved yet: nothing sent
     keys = [e.paper.key for e in site.store.listed_since(site.clock() - timedelta(days=2))[:2]]
@@ -319,7 +337,9 @@ def test_a_collection_channel_gets_what_was_saved_in_the_period(tmp_path, receiv
 def test_for_you_needs_an_account_and_a_query_must_parse(tmp_path, receiver):
     site = deployment(tmp_path)
     with pytest.raises(ChannelError, match="no account"):
-        site.add_channel("fy", receiver.url(), "daily", Choice("trending"), for_you="nobody@example.org")
+        site.add_channel(
+            "fy", receiver.url(), "daily", Choice("trending"), for_you="nobody@example.org"
+        )
     with pytest.raises(ChannelError, match="--query"):
         site.add_channel("q", receiver.url(), "daily", Choice("query", query="-only -exclusions"))
     with pytest.raises(ChannelError, match="channel name"):
@@ -399,13 +419,26 @@ def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path, receiver):
 
 def test_channels_cli_add_prints_the_secret_once_and_lists_without_it(tmp_path, receiver):
     url = listed(tmp_path / "site.db")
-    add = _cli(url, tmp_path, "channels", "add", receiver.url("/hook/TOKEN123"), "--name", "lab", "--weekly")
+    add = _cli(
+        url,
+        tmp_path,
+        "channels",
+        "add",
+        receiver.url("/hook/TOKEN123"),
+        "--name",
+        "lab",
+        "--weekly",
+    )
     out, err = add.communicate(timeout=60)
     assert add.returncode == 0, err
     secret = out.split("signing secret (shown once; verify webhook-signature with it): ")[1].strip()
     listing = _cli(url, tmp_path, "channels", "list")
     out, _ = listing.communicate(timeout=60)
-    assert "lab: weekly trending → http://127.0.0.1:" in out and "TOKEN123" not in out and secret not in out
+    assert (
+        "lab: weekly trending → http://127.0.0.1:" in out
+        and "TOKEN123" not in out
+        and secret not in out
+    )
     shown = _cli(url, tmp_path, "channels", "show", "lab", "--secret")
     out, _ = shown.communicate(timeout=60)
     assert secret in out and "TOKEN123" in out
@@ -413,7 +446,18 @@ def test_channels_cli_add_prints_the_secret_once_and_lists_without_it(tmp_path, 
     out, err = test.communicate(timeout=60)
     assert test.returncode == 0 and "lab: delivered" in out, err
     Webhook(secret).verify(receiver.got[0].body, receiver.got[0].headers)
-    both = _cli(url, tmp_path, "channels", "add", receiver.url(), "--name", "x", "--trending", "--query", "q")
+    both = _cli(
+        url,
+        tmp_path,
+        "channels",
+        "add",
+        receiver.url(),
+        "--name",
+        "x",
+        "--trending",
+        "--query",
+        "q",
+    )
     _, err = both.communicate(timeout=60)
     assert both.returncode == 2 and "choose one of" in err
     gone = _cli(url, tmp_path, "channels", "remove", "lab")

@@ -84,7 +84,9 @@ def _check(answers: dict[str, Any], personal_ok: bool) -> None:
     for name in PUBLIC:
         assert not answers[name][0], (name, answers[name][2])
     found = answers["search"][1]["results"]
-    assert found and all(r["key"] and r["url"].startswith("http://testserver/papers/") for r in found)
+    assert found and all(
+        r["key"] and r["url"].startswith("http://testserver/papers/") for r in found
+    )
     record = answers["paper"][1]
     assert record["bibtex"].startswith("@") and record["links"]["page"] == record["url"]
     assert answers["trending"][1]["papers"] and answers["daily"][1]["papers"]
