@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from channel_support import Receiver, listed_store, start_receiver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardwebhooks import Webhook
 
+from channel_support import Receiver, listed_store, start_receiver
 from paperwire.channels.guard import is_public
 from paperwire.channels.manage import ChannelError, Choice
 from paperwire.channels.messages import Message, escape_markdown
@@ -93,9 +93,7 @@ def later(site: Deployment, seconds: float) -> None:
 
 def test_a_signed_webhook_is_delivered_once_and_verifies(tmp_path, receiver):
     site = deployment(tmp_path)
-    channel, secret = site.add_channel(
-        "lab", receiver.url("/hook/t0k3n"), "daily", Choice("trending")
-    )
+    _, secret = site.add_channel("lab", receiver.url("/hook/t0k3n"), "daily", Choice("trending"))
     assert secret is not None and secret.startswith("whsec_")
     run = site.run_channels()
     assert run.sent.sent == 1 and len(receiver.got) == 1
@@ -321,7 +319,6 @@ def test_a_collection_channel_gets_what_was_saved_in_the_period(tmp_path, receiv
     site.add_channel(
         "reading", receiver.url(), "daily", Choice("collection", collection_id=reading.id)
     )
-    ids = list(site.store.paper_ids(["nonexistent"]).values())
     assert site.run_channels().sent.sent == 0  # nothing saved yet: nothing sent
     keys = [e.paper.key for e in site.store.listed_since(site.clock() - timedelta(days=2))[:2]]
     ids = list(site.store.paper_ids(keys).values())
@@ -402,7 +399,7 @@ def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path, receiver):
     assert killed.returncode == -signal.SIGKILL
     time.sleep(1.5)  # the dead sender's lease runs out
     resumed = _cli(url, tmp_path, "channels", "run", "-q", lease="1")
-    out, err = resumed.communicate(timeout=120)
+    _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
     paths = [r.path for r in receiver.got]
     assert set(paths) == {f"/c{n}" for n in range(12)}  # nothing lost

@@ -6,8 +6,8 @@ dead letters show on /status for curators."""
 from __future__ import annotations
 
 import pytest
-from channel_support import Receiver, start_receiver
 
+from channel_support import Receiver, start_receiver
 from paperwire.channels.manage import Choice
 from support import make_site
 
