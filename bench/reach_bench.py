@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import httpx
 import httpx2
 import uvicorn
-from benchlib import machine, summary_ms
-from channel_support import Receiver, listed_store, start_receiver
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from benchlib import machine, summary_ms
+from channel_support import Receiver, listed_store, start_receiver
 from paperwire.channels.manage import Choice
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
