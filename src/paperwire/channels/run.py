@@ -1,8 +1,8 @@
 """Composing a period's channel messages into the outbox (`Deployment.run_channels` then
 delivers them; `paperwire channels run` and the schedule inside `serve` and `worker`
 call it). Each message is written in the transaction that marks the channel's period
-done, so running it twice for one period, or two runs at once, queues nothing twice; a
-run interrupted between channels resumes where it stopped."""
+done (a page of channels at a time), so running it twice for one period, or two runs at
+once, queues nothing twice; a run interrupted between pages resumes where it stopped."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from paperwire.digest.periods import Frequency, period_key
 from paperwire.search.embed import Embedder
 from paperwire.store.base import Store
 
-PAGE = 500
+PAGE = 200
 
 
 @dataclass
@@ -52,8 +52,8 @@ def compose_channels(
         if selector is None:  # ranked once per run, and only when some channel is due
             selector = ChannelSelector(store, embedder, now, settings.base_url)
         selector.prepare(due)
+        composed: list[tuple[int, tuple[str, bytes] | None]] = []
         for channel in due:
-            report.due += 1
             content = selector.content(channel)
             queued = None
             if not content.empty:
@@ -62,12 +62,17 @@ def compose_channels(
                     settings.channel_max_papers,
                 )  # fmt: skip
                 queued = (message_id(channel.id, period), message.to_bytes())
-            if not store.record_channel_period(channel.id, period, now, queued, now):
+            composed.append((channel.id, queued))
+        for (_, queued), recorded in zip(
+            composed, store.record_channel_periods(period, now, composed, now), strict=True
+        ):
+            report.due += 1
+            if not recorded:
                 report.elsewhere += 1
             elif queued is None:
                 report.empty += 1
             else:
                 report.queued += 1
-            if progress:
-                progress(1)
+        if progress:
+            progress(len(due))
         after = due[-1].id

@@ -236,28 +236,29 @@ class ChannelTables(Tables):
             ).fetchall()
         return [_channel(row) for row in rows]
 
-    def record_channel_period(
+    def record_channel_periods(
         self,
-        channel_id: int,
         period: str,
         covered_until: datetime,
-        message: tuple[str, bytes] | None,
+        composed: list[tuple[int, tuple[str, bytes] | None]],
         now: datetime,
-    ) -> bool:
-        """Record that a channel's period is composed — with its message (message id,
-        body) queued in the outbox, or none when there was nothing to send. False if
-        another run recorded it first (then nothing is written)."""
+    ) -> list[bool]:
+        """Record that these channels' period is composed — each with its message (message
+        id, body) queued in the outbox, or none when there was nothing to send — in one
+        transaction (a page of a run: one writer lock instead of one per channel). For
+        each, False if another run recorded it first (then nothing is written for it)."""
+        done: list[bool] = []
         with self.write() as conn:
-            done = conn.execute(
-                "UPDATE channels SET last_period = ?, covered_until = ? "
-                "WHERE id = ? AND (last_period IS NULL OR last_period != ?)",
-                (period, iso(covered_until), channel_id, period),
-            ).rowcount
-            if not done:
-                return False
-            if message is not None:
-                _queue(conn, channel_id, period, message, now)
-        return True
+            for channel_id, message in composed:
+                taken = conn.execute(
+                    "UPDATE channels SET last_period = ?, covered_until = ? "
+                    "WHERE id = ? AND (last_period IS NULL OR last_period != ?)",
+                    (period, iso(covered_until), channel_id, period),
+                ).rowcount
+                if taken and message is not None:
+                    _queue(conn, channel_id, period, message, now)
+                done.append(bool(taken))
+        return done
 
     # -- sending --------------------------------------------------------------------------
 
