@@ -459,3 +459,35 @@ def test_channels_cli_add_prints_the_secret_once_and_lists_without_it(tmp_path, 
     assert both.returncode == 2 and "choose one of" in err
     gone = _cli(url, tmp_path, "channels", "remove", "lab")
     assert gone.communicate(timeout=60)[0].strip() == "removed channel lab"
+
+
+def test_the_outbox_holds_channel_rows_exactly_once_on_each_engine(store):
+    """Migration 0013 on both engines: a channel's period is recorded once, its message
+    claimed by the channel sender only, and a row owned by nobody is refused."""
+    from paperwire.store.channels import NewChannel
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    new = NewChannel(
+        "lab", None, "daily", "trending", None, None, None, "webhook", "https://x/…", "sealed", None
+    )
+    channel = store.add_channel(new, now)
+    with pytest.raises(ValueError, match="already a channel"):
+        store.add_channel(new, now)
+    assert store.record_channel_periods("daily:x", now, [(channel.id, ("msg_1", b"{}"))], now) == [
+        True
+    ]
+    assert store.record_channel_periods("daily:x", now, [(channel.id, ("msg_1", b"{}"))], now) == [
+        False
+    ]
+    assert store.claim_outbox(now, now + timedelta(minutes=1), 10) == []
+    [claimed] = store.claim_channel_messages(now, now + timedelta(minutes=1), 10)
+    assert claimed.message_id == "msg_1" and claimed.attempts == 1
+    store.mark_channel_sent(claimed.id, now)
+    assert store.channel_outbox_counts() == {"sent": 1}
+    with pytest.raises(Exception), store.write() as conn:  # noqa: B017
+        conn.execute(
+            "INSERT INTO outbox (period, recipient, message_id, message, next_attempt_at, "
+            "created_at) VALUES ('p', 'r', 'm', ?, 'now', 'now')",
+            (b"x",),
+        )
+    assert store.remove_channel("lab") and store.channel_outbox_counts() == {}
