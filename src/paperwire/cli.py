@@ -1,6 +1,7 @@
-"""The command line: ``paperwire import|search|similar|embed|show|export|stats|harvest|
-reindex|serve|digest|migrate-store|sources|worker|backup|users``. Each command parses its
-options, calls one method of the deployment (paperwire.deployment) and prints what it got back.
+"""The command line: ``paperwire import|search|similar|embed|show|export|stats|
+harvest|reindex|serve|digest|migrate-store|sources|channels|mcp|worker|backup|users``.
+Each command parses its options, calls one method of the deployment
+(paperwire.deployment) and prints what it got back.
 
 Exit codes: 0 success; 1 the command ran but some records or inputs failed (they are
 listed); 2 bad usage; 3 nothing could be done (store unreachable, every input unreadable)."""
@@ -831,6 +832,180 @@ def sources_run(deployment: _Deployment, names: tuple[str, ...], embed: bool) ->
         click.echo(f"warning: {run.index.error}", err=True)
     if any(o.status != "ok" for o in run.outcomes):
         sys.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def channels() -> None:
+    """Chat and webhook channels that get the daily (or weekly) papers: an apprise URL
+    (slack://, discord://, tgram://, matrix://, mailto://, json://, ntfy://, …) or a
+    plain https:// webhook, signed by the Standard Webhooks spec."""
+
+
+@channels.command("add")
+@click.argument("target")
+@click.option("--name", required=True, help="What to call it (letters, digits, . - _).")
+@click.option("--daily", "frequency", flag_value="daily", default=True, help="Each day (default).")
+@click.option("--weekly", "frequency", flag_value="weekly", help="Each ISO week.")
+@click.option("--query", metavar="Q", help="The period's new papers matching this search.")
+@click.option("--collection", type=click.IntRange(1), metavar="ID",
+              help="The papers saved to this collection during the period.")  # fmt: skip
+@click.option("--trending", is_flag=True, help="The papers trending now (the default).")
+@click.option("--for-you", "for_you", metavar="EMAIL",
+              help="The period's new papers recommended for this reader.")  # fmt: skip
+@pass_deployment
+def channels_add(
+    deployment: _Deployment, target: str, name: str, frequency: str, query: str | None,
+    collection: int | None, trending: bool, for_you: str | None,
+) -> None:  # fmt: skip
+    """Add a channel sending to TARGET (an apprise URL or an https:// webhook URL). Its
+    current period is due at once: `channels run` sends it. A webhook's signing secret
+    is printed once here (`channels show NAME --secret` shows it again)."""
+    from paperwire.channels.manage import ChannelError, Choice
+
+    chosen = [o for o, v in (("--query", query), ("--collection", collection),
+                             ("--trending", trending), ("--for-you", for_you)) if v]  # fmt: skip
+    if len(chosen) > 1:
+        raise click.UsageError(f"choose one of {', '.join(chosen)}")
+    if query is not None:
+        choice = Choice("query", query=query)
+    elif collection is not None:
+        choice = Choice("collection", collection_id=collection)
+    else:
+        choice = Choice("trending")
+    try:
+        channel, secret = deployment.add_channel(name, target, frequency, choice, None, for_you)
+    except ChannelError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    from paperwire.channels.manage import describe
+
+    click.echo(f"added channel {channel.name}: {channel.frequency} {describe(channel)} "
+               f"→ {channel.target_label}; due now (`paperwire channels run`)")  # fmt: skip
+    if secret:
+        click.echo(f"signing secret (shown once; verify webhook-signature with it): {secret}")
+
+
+@channels.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per channel.")
+@click.option("--all", "everyone", is_flag=True, help="Readers' own channels too.")
+@pass_deployment
+def channels_list(deployment: _Deployment, as_json: bool, everyone: bool) -> None:
+    """Each channel: what it gets, where (without its secrets), its last period, and
+    its messages sent, waiting and dead-lettered (with the latest error)."""
+    from paperwire.channels.manage import describe
+
+    for status in deployment.channels(everyone=everyone):
+        c, d = status.channel, status.deliveries
+        if as_json:
+            click.echo(json.dumps({
+                "name": c.name, "owner_id": c.owner_id, "frequency": c.frequency,
+                "selection": c.selection, "query": c.query, "collection": c.collection_id,
+                "reader_id": c.reader_id, "target": c.target_label, "kind": c.target_kind,
+                "last_period": c.last_period, "sent": d.sent, "waiting": d.queued,
+                "dead": d.dead, "last_error": d.last_error,
+                "last_sent_at": d.last_sent_at.isoformat() if d.last_sent_at else None,
+            }))  # fmt: skip
+            continue
+        state = "DEAD LETTERS" if d.dead else ("retrying" if d.last_error and d.queued else "ok")
+        owner = f" (reader {c.owner_id})" if c.owner_id is not None else ""
+        click.echo(f"{c.name}{owner}: {c.frequency} {describe(c)} → {c.target_label}  {state}")
+        click.echo(f"  last period {c.last_period or '-'}; sent {d.sent}, waiting {d.queued}, "
+                   f"dead {d.dead}")  # fmt: skip
+        if d.last_error:
+            click.echo(f"  last error: {d.last_error[:300]}")
+
+
+@channels.command("show")
+@click.argument("name")
+@click.option("--secret", is_flag=True, help="Also print the target URL and the signing secret.")
+@pass_deployment
+def channels_show(deployment: _Deployment, name: str, secret: bool) -> None:
+    """Show channel NAME; with --secret, its whole target URL and webhook signing secret
+    (they are stored encrypted, and shown only on this request)."""
+    from paperwire.channels.manage import describe
+
+    found = [s for s in deployment.channels() if s.channel.name == name]
+    if not found:
+        raise click.BadParameter(f"no channel named {name!r}", param_hint="NAME")
+    c = found[0].channel
+    click.echo(f"{c.name}: {c.frequency} {describe(c)} → {c.target_label} ({c.target_kind})")
+    if secret:
+        url, whsec = deployment.channel_secrets(name)
+        click.echo(f"target: {url}")
+        if whsec:
+            click.echo(f"signing secret: {whsec}")
+
+
+@channels.command("remove")
+@click.argument("name")
+@pass_deployment
+def channels_remove(deployment: _Deployment, name: str) -> None:
+    """Forget channel NAME (its queued messages are not sent)."""
+    if not deployment.remove_channel(name):
+        raise click.BadParameter(f"no channel named {name!r}", param_hint="NAME")
+    click.echo(f"removed channel {name}")
+
+
+@channels.command("test")
+@click.argument("name")
+@pass_deployment
+def channels_test(deployment: _Deployment, name: str) -> None:
+    """Send one message to channel NAME now (its papers so far, else a hello) and say
+    how it went; exit 1 when it was not delivered. Nothing is recorded."""
+    try:
+        outcome = deployment.test_channel(name)
+    except KeyError as exc:
+        raise click.BadParameter(f"no channel named {name!r}", param_hint="NAME") from exc
+    if outcome.delivered:
+        click.echo(f"{name}: delivered")
+        return
+    click.echo(f"{name}: not delivered: {outcome.error}", err=True)
+    sys.exit(EXIT_PARTIAL)
+
+
+@channels.command("run")
+@click.option("--period", type=click.Choice(["daily", "weekly", "all"]), default="all",
+              show_default=True, help="Which channels to compose.")  # fmt: skip
+@quiet_option
+@pass_deployment
+def channels_run(deployment: _Deployment, period: str, quiet: bool) -> None:
+    """Send what is due: each channel's message for the current period (once, however
+    often or concurrently this runs), and retries of earlier failures. Exit 1 when a
+    message failed."""
+    frequencies = ("daily", "weekly") if period == "all" else (period,)
+    run = deployment.run_channels(frequencies, progress=bars(quiet))  # type: ignore[arg-type]
+    for report in run.composed:
+        elsewhere = f", {report.elsewhere} taken by another run" if report.elsewhere else ""
+        click.echo(f"{report.period}: {report.due} due, {report.queued} queued, "
+                   f"{report.empty} empty (nothing to send){elsewhere}")  # fmt: skip
+    sent = run.sent
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(run.outbox.items())) or "none"
+    click.echo(f"delivered {sent.sent}, to retry {sent.retried}, dead letters {sent.dead}; "
+               f"channel messages: {counts}")  # fmt: skip
+    if sent.retried or sent.dead:
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.command("mcp")
+@click.option("--token", envvar="PAPERWIRE_TOKEN", metavar="pw_…",
+              help="A personal API token (default: $PAPERWIRE_TOKEN) for the personal tools: "
+              "recommendations, collections, save, dismiss, saved_searches.")  # fmt: skip
+@pass_deployment
+def mcp_command(deployment: _Deployment, token: str | None) -> None:
+    """Serve MCP over stdio for an agent (Claude Desktop, VS Code, Cursor, …): tools to
+    search, read the daily feed and trending, fetch a paper (record, BibTeX, links) and
+    similar ones, and with a token your recommendations and collections. `paperwire
+    serve` serves the same tools over HTTP at /mcp."""
+    import logging
+
+    from paperwire.logredact import install_log_redaction
+    from paperwire.mcp.server import build_server
+    from paperwire.web.services import build_services
+
+    install_log_redaction()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout is the protocol
+    deployment.check()
+    services = build_services(deployment.settings, deployment.store)
+    build_server(services, stdio_token=token).run("stdio")
 
 
 @cli.command()

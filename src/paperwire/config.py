@@ -98,6 +98,23 @@ class Settings(BaseSettings):
     digest_schedule: bool = False
     digest_hour: int = Field(default=7, ge=0, le=23)
 
+    # Channels (paperwire.channels): chat and webhook targets that get the papers of each
+    # period. Targets on private, loopback and link-local addresses are refused unless
+    # this is on (a lab's own receiver on its LAN); a webhook may then be http://.
+    allow_private_targets: bool = False
+    # Papers one message lists; the rest as "and N more: <link>".
+    channel_max_papers: int = Field(default=10, ge=1, le=50)
+    # Attempts before a message is dead-lettered; the first retry waits this many
+    # seconds, each next one four times longer (at most six hours).
+    channel_attempts: int = Field(default=6, ge=1, le=20)
+    channel_retry_seconds: float = Field(default=60.0, ge=0)
+    channel_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Channels a reader may add on /account (the operator's own, from the CLI, are not capped).
+    channels_per_reader: int = Field(default=5, ge=0, le=100)
+    # Run the channels inside `serve` and `worker` (daily ones from digest_hour on, weekly
+    # ones in the first run of each ISO week; retries whenever they are due).
+    channels_schedule: bool = True
+
     # Sources (paperwire.sources): run on their schedule inside `paperwire serve` and
     # `paperwire worker`, one runner at a time by a lease in the database. Sources can be
     # listed here ([[paperwire.sources]] tables: name, kind, categories, rule, query,

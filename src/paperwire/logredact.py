@@ -1,7 +1,8 @@
 """Secrets never reach a log line: sign-in and confirmation links carry their token in the
 query string (``?token=…``), manage and unsubscribe links carry a signed token in the path
-(``/subscriptions/<id>.<mac>``), API tokens start with ``pw_``. Whoever reads a log that
-held one could sign in as its owner or run their subscription, so every record is
+(``/subscriptions/<id>.<mac>``), API tokens start with ``pw_``, and channels hold
+webhook signing secrets (``whsec_…``) and chat services' URLs with their tokens. Whoever
+reads a log that held one could sign in as its owner or run their subscription, so every record is
 redacted when it is made — uvicorn's access log included — by a log-record factory
 installed once per process (the web app installs it; so can any entry point)."""
 
@@ -21,6 +22,21 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(/subscriptions/)\d+\.[0-9a-fA-F.]{8,}"), rf"\1{REDACTED}"),
     # personal API tokens, wherever they appear (an Authorization header echoed, …)
     (re.compile(r"\bpw_[A-Za-z0-9_-]{16,}"), f"pw_{REDACTED}"),
+    # channels: Standard Webhooks signing secrets, and the tokens chat services carry in
+    # their URLs (Slack and Discord webhook paths, Telegram bot tokens) and apprise URLs
+    (re.compile(r"\bwhsec_[A-Za-z0-9+/=]{16,}"), f"whsec_{REDACTED}"),
+    (
+        re.compile(
+            r"(?i)(hooks\.slack\.com/services/|/api/webhooks/|api\.telegram\.org/bot)[^\s\"']+"
+        ),
+        rf"\1{REDACTED}",
+    ),
+    (
+        re.compile(
+            r"(?i)\b(slack|discord|tgram|matrixs?|mailtos?|ntfys?|jsons?|gotifys?|mmosts?)://[^\s\"']+"
+        ),
+        rf"\1://{REDACTED}",
+    ),
 )
 _installed = False
 _lock = threading.Lock()

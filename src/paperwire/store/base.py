@@ -4,7 +4,7 @@ Nothing outside ``store/`` writes SQL: callers speak in Papers and these records
 search indexes beside a store follow its change feed (:meth:`Store.changes`).
 
 The SQL both engines share is written once, in the table modules the Store is made of
-(papers.py, community.py, digests.py, collections.py, comments.py); an engine supplies
+(papers.py, community.py, digests.py, collections.py, comments.py, channels.py); an engine supplies
 connections (``read``, ``write``), migrations and its dialect (store/dialect.py), and
 whatever only it does."""
 
@@ -14,6 +14,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from paperwire.store.channels import ChannelTables
 from paperwire.store.collections import CollectionTables
 from paperwire.store.comments import CommentTables
 from paperwire.store.community import CommunityTables
@@ -61,6 +62,7 @@ class Store(
     SourceTables,
     CollectionTables,
     CommentTables,
+    ChannelTables,
 ):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 

@@ -236,12 +236,14 @@ class DigestTables(Tables):
     # -- sending ----------------------------------------------------------------
 
     def claim_outbox(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
-        """Take up to `limit` messages that are due (or whose sender's lease ran out)."""
+        """Take up to `limit` mail messages that are due (or whose sender's lease ran out);
+        channel messages are the channel sender's (store/channels.py)."""
         with self.write() as conn:
             rows = conn.execute(
                 "UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1 "
-                "WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND "
-                "next_attempt_at <= ?) OR (status = 'sending' AND claimed_until < ?) "
+                "WHERE id IN (SELECT id FROM outbox WHERE channel_id IS NULL AND "
+                "((status = 'queued' AND next_attempt_at <= ?) OR "
+                "(status = 'sending' AND claimed_until < ?)) "
                 f"ORDER BY id LIMIT ?{self.dialect.skip_locked}) RETURNING *",
                 (iso(lease_until), iso(now), iso(now), limit),
             ).fetchall()
@@ -302,9 +304,11 @@ class DigestTables(Tables):
         return bool(paused and paused[0] == "paused")
 
     def outbox_counts(self) -> dict[str, int]:
-        """Messages in the outbox by status."""
+        """Mail in the outbox by status (channel messages: `channel_outbox_counts`)."""
         with self.read() as conn:
             return {
                 row[0]: row[1]
-                for row in conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")
+                for row in conn.execute(
+                    "SELECT status, count(*) FROM outbox WHERE channel_id IS NULL GROUP BY status"
+                )
             }

@@ -36,6 +36,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("feedback", ("user_id", "paper_id", "signal")),
     ("subscriptions", ("id",)),
     ("saved_searches", ("id",)),
+    ("channels", ("id",)),  # before the outbox: a channel's messages name it
     ("outbox", ("id",)),
     ("sources", ("id",)),
     ("source_days", ("source_id", "day")),

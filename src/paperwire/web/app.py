@@ -1,7 +1,8 @@
 """The application factory: ``create_app(settings, store)`` wires the routes (one module
 per resource, web.routes) to one Services object, behind the request guard
-(web.middleware) and the error handlers (web.errors). The deployment's background jobs
-(embedding new papers, scheduled digests) run beside the server."""
+(web.middleware) and the error handlers (web.errors), with the MCP server at /mcp
+(paperwire.mcp). The deployment's background jobs (embedding new papers, scheduled
+digests, sources, channels) run beside the server."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer
 from paperwire.ingest.fetch import PoliteClient
 from paperwire.logredact import install_log_redaction
+from paperwire.mcp import http as mcp_http
 from paperwire.search.native import check_placement
 from paperwire.store.base import Store
 from paperwire.web.errors import install_error_handlers
@@ -38,11 +40,16 @@ def create_app(
     install_log_redaction()  # no token in any log line, uvicorn's access log included
     check_placement(store, settings.keyword_index)  # refuse at start, not at the first search
     services = services or build_services(settings, store, mailer, arxiv)
+    # MCP at /mcp; imported here, as paperwire.mcp's tools import the web's use cases.
+    from paperwire.mcp.server import build_server
+
+    agents = build_server(services)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with services.deployment.running_jobs():
-            yield
+            async with mcp_http.running(agents, settings.base_url):
+                yield
         services.deployment.close()
 
     app = FastAPI(
@@ -57,6 +64,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes.append(mcp_http.route(agents))
     static = resources.files("paperwire.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(Guard, https=settings.https)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paperwire.deployment import Readiness, SourceStatus
+from paperwire.deployment import ChannelStatus, Readiness, SourceStatus
 from paperwire.errors import UserError
 from paperwire.metrics import CONTENT_TYPE, exposition
 from paperwire.models import User
@@ -29,6 +29,8 @@ class StatusPage:
     sources: list[SourceStatus]
     readiness: Readiness
     outbox: dict[str, int]
+    channels: list[ChannelStatus]
+    channel_outbox: dict[str, int]  # 'failed': dead letters
 
 
 def status(services: Services, user: User) -> StatusPage:
@@ -37,5 +39,6 @@ def status(services: Services, user: User) -> StatusPage:
         raise UserError("only curators can see the status page", 403)
     deployment = services.deployment
     return StatusPage(
-        deployment.sources(runs=10), deployment.readiness(), services.store.outbox_counts()
-    )
+        deployment.sources(runs=10), deployment.readiness(), services.store.outbox_counts(),
+        deployment.channels(everyone=True), services.store.channel_outbox_counts(),
+    )  # fmt: skip

@@ -20,6 +20,8 @@ LIMITS: dict[str, tuple[int, float]] = {
     "token": (10, 600.0),
     "subscribe": (10, 600.0),
     "import": (20, 600.0),
+    # MCP tool calls (paperwire.mcp), per token owner or client address
+    "agent": (300, 60.0),
 }
 MAX_CLIENTS = 100_000  # forget the oldest clients past this, so memory stays bounded
 

@@ -31,6 +31,7 @@ NOTICES = {
     "hidden": "The submission is hidden from the feed.",
     "shown": "The submission is shown in the feed again.",
     "token-revoked": "The token is revoked.",
+    "channel-removed": "The channel is removed.",
     "token-created": "The token is created.",
     "voted": "Your upvote is counted.",
     "unvoted": "Your upvote is withdrawn.",

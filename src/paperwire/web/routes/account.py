@@ -10,7 +10,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.web import collections_usecases, comments_usecases, export_usecases, usecases
+from paperwire.web import (
+    channels_usecases,
+    collections_usecases,
+    comments_usecases,
+    export_usecases,
+    usecases,
+)
 from paperwire.web.deps import (
     CsrfChecked,
     NextField,
@@ -128,12 +134,21 @@ def signout(request: Request, services: ServicesDep, _: CsrfChecked) -> Response
 
 
 def _account(
-    request: Request, services: Services, reader: User, new: str | None = None
+    request: Request,
+    services: Services,
+    reader: User,
+    new: str | None = None,
+    status: int = 200,
+    **extra: object,
 ) -> HTMLResponse:
     mine = usecases.account(services, reader)
     return render(
         request,
         "account.html",
+        status=status,
+        channels=channels_usecases.reader_channels(services, reader),
+        collections=collections_usecases.collections(services, reader),
+        **extra,
         person=reader,
         submitted=mine.profile.submitted,
         upvoted=mine.profile.upvoted,
@@ -208,3 +223,39 @@ def revoke_token(
     """Revoke a personal API token."""
     usecases.revoke_api_token(services, reader, token_id)
     return back("/account", "token-revoked")
+
+
+@router.post("/account/channels", response_class=HTMLResponse)
+def add_channel(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("add channels"))],
+    name: Annotated[str, Form(max_length=60)] = "",
+    target: Annotated[str, Form(max_length=2000)] = "",
+    frequency: Annotated[str, Form(max_length=10)] = "daily",
+    what: Annotated[str, Form(max_length=20)] = "for-you",
+    query: Annotated[str, Form(max_length=500)] = "",
+    collection: Annotated[int | None, Form(ge=1, le=collections_usecases.MAX_ID)] = None,
+) -> Response:
+    """Add one of the reader's channels; a webhook's signing secret is shown this once."""
+    rate_limit(services, request, "subscribe", f"user:{reader.id}")
+    try:
+        channel, secret = channels_usecases.add(
+            services, reader, name.strip(), target, frequency, what, query, collection
+        )
+    except UserError as exc:
+        return _account(request, services, reader, status=exc.status, channel_error=str(exc))
+    return _account(request, services, reader, channel_added=channel.name, channel_secret=secret)
+
+
+@router.post("/account/channels/remove")
+def remove_channel(
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("remove channels"))],
+    name: Annotated[str, Form(max_length=60)] = "",
+) -> Response:
+    """Remove one of the reader's channels."""
+    channels_usecases.remove(services, reader, name)
+    return back("/account", "channel-removed")

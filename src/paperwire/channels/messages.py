@@ -1,0 +1,138 @@
+"""A channel's message, written once when it is queued and read back by the sender: a
+title, a Markdown body (apprise turns it into each service's own format: Slack's mrkdwn,
+Telegram's HTML, plain text where a service takes only text) and, for plain webhooks,
+the JSON body (the bytes that are signed and sent).
+
+Each paper is one short line — its title linking to its page here, and its ▲ count; at
+most `max_papers` lines, then "and 14 more: <link>" to the page that lists them all."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from paperwire.channels.select import ChannelContent
+from paperwire.models import FeedEntry
+from paperwire.presentation import paper_url
+
+TITLE_CHARS = 150
+SUMMARY_CHARS = 200
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a channel sends for a period."""
+
+    title: str
+    markdown: str
+    payload: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        """As kept in the outbox."""
+        return orjson.dumps(
+            {"title": self.title, "markdown": self.markdown, "payload": self.payload}
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Message:
+        """Back from the outbox."""
+        got = orjson.loads(data)
+        return cls(got["title"], got["markdown"], got["payload"])
+
+    def webhook_body(self) -> bytes:
+        """The JSON body of a plain webhook (exactly the bytes signed and sent)."""
+        return orjson.dumps(self.payload)
+
+
+def message_id(channel_id: int, period: str) -> str:
+    """The id of a channel's message for a period: the same on every retry (sent as
+    webhook-id, so a receiver can drop a message it has seen)."""
+    digest = hashlib.sha256(f"{channel_id}:{period}".encode()).hexdigest()[:24]
+    return f"msg_{digest}"
+
+
+def period_label(period: str) -> str:
+    """'daily:2026-11-23' -> '2026-11-23'; 'weekly:2026-W48' -> 'week 2026-W48'."""
+    kind, _, when = period.partition(":")
+    return f"week {when}" if kind == "weekly" else when
+
+
+def escape_markdown(text: str) -> str:
+    """Text that Markdown shows as written (links and emphasis characters escaped)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def summary_line(abstract: str) -> str:
+    """The abstract's first sentence, at most SUMMARY_CHARS characters."""
+    text = " ".join(abstract.split())
+    end = text.find(". ")
+    first = text[: end + 1] if 0 < end < SUMMARY_CHARS else text
+    return first if len(first) <= SUMMARY_CHARS else first[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+def _short(title: str) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _paper(entry: FeedEntry, base: str) -> dict[str, Any]:
+    paper = entry.paper
+    return {
+        "key": paper.key,
+        "arxiv_id": paper.arxiv_id,
+        "title": paper.title,
+        "authors": [author.name for author in paper.authors],
+        "url": base + paper_url(paper.key),
+        "upvotes": entry.upvotes,
+        "summary": summary_line(paper.abstract or ""),
+    }
+
+
+def compose(
+    channel: str,
+    selection: str,
+    period: str,
+    content: ChannelContent,
+    base_url: str,
+    max_papers: int,
+) -> Message:
+    """The message of one channel for one period."""
+    base = base_url.rstrip("/")
+    shown = content.entries[:max_papers]
+    more = len(content.entries) - len(shown)
+    title = f"{content.heading} · {period_label(period)}"
+    lines = [
+        f"- [{escape_markdown(_short(e.paper.title))}]({base}{paper_url(e.paper.key)}) "
+        f"▲ {e.upvotes}"
+        for e in shown
+    ]
+    if more > 0:
+        lines.append(f"and {more} more: {content.more_url}")
+    payload = {
+        "type": "paperwire.papers",
+        "channel": channel,
+        "selection": selection,
+        "period": period,
+        "title": title,
+        "papers": [_paper(e, base) for e in shown],
+        "more": max(more, 0),
+        "more_url": content.more_url,
+    }
+    return Message(title, "\n".join(lines), payload)
+
+
+def test_message(channel: str, base_url: str) -> Message:
+    """What `channels test` sends when the channel has nothing this period."""
+    base = base_url.rstrip("/")
+    title = f"paperwire: channel {channel} is connected"
+    text = f"Papers will arrive here on this channel's schedule. The feed: {base}/"
+    payload = {
+        "type": "paperwire.test", "channel": channel, "title": title, "papers": [],
+        "more": 0, "more_url": f"{base}/",
+    }  # fmt: skip
+    return Message(title, text, payload)
