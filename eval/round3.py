@@ -18,7 +18,8 @@ Embedders:
   22f8ac9 (09ae585's export), quantised the same way;
 - ``minilm-float``: sentence-transformers on PyTorch (the reference);
 - ``mpnet-float``: all-mpnet-base-v2 from a folder (--mpnet DIR), on PyTorch;
-- ``tuned-int8:DIR``: a model written by ``paperwire tune`` (search/tune.py) into DIR."""
+- ``tuned-int8:DIR``: a model tuned on the sample corpus's titles and abstracts
+  (``round3.py tune ROOT``, eval/tune_corpus.py), in DIR."""
 
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(threads)
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.model.max_seq_length = 256
-        self.dimensions = int(self.model.get_sentence_embedding_dimension())
+        self.dimensions = int(self.model.get_embedding_dimension())
         self.prefix = prefix
 
     def embed(self, texts: Sequence[str]) -> Vectors:
@@ -175,7 +176,7 @@ def raw_embedder(name: str, cache: Path, args: argparse.Namespace, threads: int 
     if name == "mpnet-float":
         return SentenceTransformerEmbedder(Path(args.mpnet), threads=threads)
     if name.startswith("tuned-int8:"):
-        from paperwire.search.tune import TunedEmbedder
+        from tune_corpus import TunedEmbedder
 
         return TunedEmbedder(Path(name.split(":", 1)[1]), threads=threads)
     raise SystemExit(f"unknown variant {name!r}")
@@ -192,11 +193,48 @@ def engine_for(embedder: Any, workdir: Path) -> SearchEngine:
     data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
     load(store, parse_any(data, "sample", "paperwire"))
     embed_pending(store, embedder)
+    if isinstance(embedder, CachedEmbedder):
+        embedder.save()
     lexical_index = keyword_index(store, "beside")
     lexical_index.sync(store)
+    if embedder.dimensions != 384:  # the product's index is for 384 dimensions
+        return SearchEngine(store, lexical_index, ExactVectors(store, embedder.name), embedder)  # type: ignore[arg-type]
     vectors = vector_index(store, embedder.name)
     vectors.sync(store)
     return SearchEngine(store, lexical_index, vectors, embedder)
+
+
+class ExactVectors:
+    """Exact cosine search over every stored vector of a model (any dimension): the
+    meaning leg for models the product's 384-dimension index cannot hold."""
+
+    def __init__(self, store: Any, model: str) -> None:
+        from paperwire.search.vectors import from_bytes
+
+        self.model = model
+        ids = [pid for pid, _ in store.changes((0, 0), 0, 1_000_000).papers]
+        stored = store.get_vectors(model, ids)
+        self.ids = np.array(list(stored), dtype=np.int64)
+        self.matrix = from_bytes(list(stored.values()))
+
+    def sync(self, store: Any, progress: Any = None) -> int:
+        return 0
+
+    def has_any(self) -> bool:
+        return len(self.ids) > 0
+
+    def search(
+        self, vector: np.ndarray, k: int, keep: Any = None, exclude: Any = None
+    ) -> list[tuple[int, float]]:
+        scores = self.matrix @ vector
+        order = np.argsort(-scores)
+        found = [(int(self.ids[i]), float(scores[i])) for i in order]
+        if exclude:
+            found = [f for f in found if f[0] not in exclude]
+        if keep is not None:
+            allowed = keep([pid for pid, _ in found])
+            found = [f for f in found if f[0] in allowed]
+        return found[:k]
 
 
 def mode_runner(engine: SearchEngine, mode: str) -> Runner:
@@ -219,7 +257,9 @@ def legs(engine: SearchEngine, text: str) -> tuple[Any, list[tuple[int, float]],
     return parsed, lex, sem
 
 
-def weights_runner(engine: SearchEngine, keys: dict[int, str], rule: Callable[[Any], float]) -> Runner:
+def weights_runner(
+    engine: SearchEngine, keys: dict[int, str], rule: Callable[[Any], float]
+) -> Runner:
     """Hybrid with the meaning leg's weight given by `rule(parsed query)`."""
 
     def run(text: str) -> list[str]:
@@ -302,10 +342,14 @@ def run_variant(name: str, args: argparse.Namespace) -> None:
     cache = Path(args.cache)
     queries = load_queries()
     inner = raw_embedder(name, cache, args)
-    embedder = CachedEmbedder(inner, variant_key(name), cache / "vectors" / f"{variant_key(name)}.npz")
+    embedder = CachedEmbedder(
+        inner, variant_key(name), cache / "vectors" / f"{variant_key(name)}.npz"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         engine = engine_for(embedder, Path(tmp))
-        systems = {mode: per_query(queries, mode_runner(engine, mode)) for mode in ("semantic", "hybrid")}
+        systems = {
+            mode: per_query(queries, mode_runner(engine, mode)) for mode in ("semantic", "hybrid")
+        }
         systems["lexical"] = per_query(queries, mode_runner(engine, "lexical"))
         keys = {pid: p.key for pid, p in engine.store.changes((0, 0), 0, 1_000_000).papers}
         if args.extras:
@@ -354,6 +398,7 @@ def extras(
 
     for long_from in (8, 10, 12):
         for very in (0.8, 0.85, 0.9, 1.0):
+
             def rule(parsed: Any, long_from: int = long_from, very: float = very) -> float:
                 n = words(parsed)
                 return 0.3 if n < 4 else (very if n >= long_from else 0.7)
@@ -362,6 +407,7 @@ def extras(
                 queries, weights_runner(engine, keys, rule)
             )
     for slope in (0.02, 0.04, 0.06):
+
         def ramp(parsed: Any, slope: float = slope) -> float:
             n = words(parsed)
             return 0.3 if n < 4 else min(1.0, 0.7 + slope * (n - 4))
@@ -392,7 +438,11 @@ def report(refs: list[str], args: argparse.Namespace) -> None:
 
     print("| system | dev | dev kw / desc / known | test | test kw / desc / known |")
     print("| --- | --- | --- | --- | --- |")
-    order = refs if not args.sort else sorted(refs, key=lambda r: -mean([scores[r][i] for i in group("dev", None)]))
+    order = (
+        refs
+        if not args.sort
+        else sorted(refs, key=lambda r: -mean([scores[r][i] for i in group("dev", None)]))
+    )
     for ref in order:
         s = scores[ref]
         cells = []
@@ -416,7 +466,7 @@ def report(refs: list[str], args: argparse.Namespace) -> None:
 
 
 def speed(names: list[str], args: argparse.Namespace) -> None:
-    """Papers embedded a second (the 245 sample papers, 64 a batch, all cores, best of
+    """Papers embedded a second (the first --texts sample papers, 64 a batch, all cores, best of
     `--rounds`) and one query's embedding time on one thread (the 120 judged queries,
     p50 / p95), each variant in turn, rounds interleaved."""
     from paperwire.search.embed import paper_text
@@ -428,6 +478,7 @@ def speed(names: list[str], args: argparse.Namespace) -> None:
         load(store, parse_any(data, "sample", "paperwire"))
         texts = [paper_text(p) for _, p in store.changes((0, 0), 0, 1_000_000).papers]
         store.close()
+    texts = texts[: args.texts]
     queries = [q["text"] for q in load_queries()]
     batch = {n: raw_embedder(n, cache, args, threads=2) for n in names}
     single = {n: raw_embedder(n, cache, args, threads=1) for n in names}
@@ -457,23 +508,56 @@ def speed(names: list[str], args: argparse.Namespace) -> None:
         )
 
 
+def tune_on_sample(root: Path, args: argparse.Namespace) -> None:
+    """`paperwire tune` on the sample corpus (its titles and abstracts only), into root."""
+    from tune_corpus import TuneSettings, pairs_from_store, tune
+
+    data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{Path(tmp) / 's.db'}")
+        load(store, parse_any(data, "sample", "paperwire"))
+        pairs = pairs_from_store(store)
+        store.close()
+    settings = TuneSettings(
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        batch_size=args.batch,
+        max_tokens=args.max_tokens,
+        threads=2,
+    )
+    outcome = tune(pairs, root, settings)
+    print(
+        f"{outcome.folder} pairs {outcome.pairs} steps {outcome.steps} "
+        f"{outcome.seconds:.0f} s loss {outcome.final_loss:.3f}"
+    )
+
+
 def main() -> None:
     """Subcommands: run, report, speed."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("run", "report", "speed"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=("run", "report", "speed", "tune"))
     parser.add_argument("names", nargs="+")
-    parser.add_argument("--cache", default="/tmp/paperwire-round3")
-    parser.add_argument("--mpnet", default="/tmp/rel_cand/mpnet/all-mpnet-base-v2")
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "paperwire-round3"))
+    parser.add_argument("--mpnet", help="all-mpnet-base-v2 folder (sentence-transformers)")
     parser.add_argument("--extras", action="store_true", help="PRF and length-weight grids")
     parser.add_argument("--rerank", type=int, nargs="*", help="re-rank depths to run")
     parser.add_argument("--all-of", help="report: every system of this variant too")
     parser.add_argument("--sort", action="store_true", help="report: by dev, best first")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--texts", type=int, default=245, help="speed: papers embedded a round")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--max-tokens", type=int, default=256)
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.ERROR)
     if args.command == "run":
         for name in args.names:
             run_variant(name, args)
+    elif args.command == "tune":
+        tune_on_sample(Path(args.names[0]), args)
     elif args.command == "report":
         report(args.names, args)
     else:
