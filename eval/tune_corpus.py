@@ -16,8 +16,7 @@ is, as an int8 ONNX graph (search/bert_onnx.py, quantised per channel), named
 
 It ranked worse on the dev half (hybrid -0.016, descriptions -0.067, p 0.02): trained to
 find an abstract from its title, the model likely leans towards a title's wording (known-item
-queries gained +0.018), which is what a
-plain-language description does not share."""
+queries gained +0.018), which is what a plain-language description does not share."""
 
 from __future__ import annotations
 
