@@ -1,6 +1,7 @@
-"""Relevance, round 3 (issue 31): other embedders, re-ranking, tuning on the corpus and
-query-side help, each measured on paperwire's test collection (eval/judgments.json): the dev
-half (odd query numbers) chooses, the test half (even) confirms, by paired randomization tests.
+"""Relevance, round 3 (issue 31): other embedders, tuning on the corpus and query-side help
+(no cross-encoder ships offline, so there is no re-ranking to measure), each measured on
+paperwire's test collection (eval/judgments.json): the dev half (odd query numbers) chooses,
+the test half (even) confirms, by paired randomization tests (bench/RESULTS.md §14).
 
     python eval/round3.py run minilm-int8 minilm-int8-traced minilm-float   # per-query runs
     python eval/round3.py run minilm-int8 --extras                          # + PRF, length grids
@@ -354,27 +355,11 @@ def run_variant(name: str, args: argparse.Namespace) -> None:
         keys = {pid: p.key for pid, p in engine.store.changes((0, 0), 0, 1_000_000).papers}
         if args.extras:
             extras(engine, keys, queries, systems)
-        if args.rerank:
-            from paperwire.search import rerank
-
-            for depth in args.rerank:
-                systems[f"rerank{depth}"] = per_query(
-                    queries, rerank_runner(engine, keys, rerank, depth)
-                )
         engine.store.close()
     embedder.save()
     save_results(cache, name, systems)
     for system, scores in systems.items():
         print(f"{name}/{system}: dev {dev_score(queries, scores):.3f}")
-
-
-def rerank_runner(engine: SearchEngine, keys: dict[int, str], module: Any, depth: int) -> Runner:
-    """Hybrid, its top `depth` re-ranked by the module's re-ranker."""
-
-    def run(text: str) -> list[str]:
-        return [h.paper.key for h in module.search_reranked(engine, text, depth=depth, limit=20)]
-
-    return run
 
 
 def extras(
@@ -383,7 +368,8 @@ def extras(
     queries: list[dict[str, Any]],
     systems: dict[str, list[float]],
 ) -> None:
-    """Query-side help grids: feedback across the legs, the meaning weight by length."""
+    """Query-side help grids (hybrid, nDCG@10 per query): feedback across the legs, the
+    meaning weight by length."""
     vectors = all_vectors(engine)
     for k in (3, 5, 10):
         for beta in (0.25, 0.5, 1.0):
@@ -542,7 +528,6 @@ def main() -> None:
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "paperwire-round3"))
     parser.add_argument("--mpnet", help="all-mpnet-base-v2 folder (sentence-transformers)")
     parser.add_argument("--extras", action="store_true", help="PRF and length-weight grids")
-    parser.add_argument("--rerank", type=int, nargs="*", help="re-rank depths to run")
     parser.add_argument("--all-of", help="report: every system of this variant too")
     parser.add_argument("--sort", action="store_true", help="report: by dev, best first")
     parser.add_argument("--rounds", type=int, default=3)
