@@ -293,8 +293,8 @@ def test_a_hanging_arxiv_holds_one_call_per_user_and_never_the_reads(site) -> No
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from paperwire.web import usecases
     from paperwire.web.outbound import MAX_IN_FLIGHT
+    from paperwire.web.usecases import papers
 
     release = threading.Event()
     entered = threading.Semaphore(0)
@@ -314,7 +314,7 @@ def test_a_hanging_arxiv_holds_one_call_per_user_and_never_the_reads(site) -> No
 
     def submit(user) -> int:
         try:
-            usecases.submit(site.services, user, "2411.00001")
+            papers.submit(site.services, user, "2411.00001")
         except Exception as exc:  # the status is what is compared
             return getattr(exc, "status", 500)
         return 200

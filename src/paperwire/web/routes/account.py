@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.web import collections_usecases, comments_usecases, export_usecases, usecases
 from paperwire.web.deps import (
     CsrfChecked,
     NextField,
@@ -24,6 +23,7 @@ from paperwire.web.render import render, with_query
 from paperwire.web.responses import back
 from paperwire.web.security import CSRF_COOKIE, SESSION_COOKIE, new_token, safe_next
 from paperwire.web.services import Services
+from paperwire.web.usecases import accounts, collections, comments, export
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +31,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/users/{handle}", response_class=HTMLResponse)
 def user_page(request: Request, services: ServicesDep, user: ReaderDep, handle: str) -> Response:
     """A reader's submissions and upvotes."""
-    found = usecases.profile(services, handle, user)
+    found = accounts.profile(services, handle, user)
     return render(
         request, "user.html", person=found.person, submitted=found.submitted,
         upvoted=found.upvoted,
@@ -59,7 +59,7 @@ def signin(
     """Email a single-use sign-in link."""
     rate_limit(services, request, "signin")
     try:
-        usecases.send_signin_link(services, email, safe_next(next))
+        accounts.send_signin_link(services, email, safe_next(next))
     except UserError as exc:
         return render(
             request, "signin.html", status=exc.status, error=str(exc), email=email,
@@ -78,7 +78,7 @@ def signin_confirm_form(
 ) -> Response:
     """The page a sign-in link opens: one button, so that a link scanner does not spend
     it, and the address it signs in as."""
-    email = usecases.signin_link_address(services, token)
+    email = accounts.signin_link_address(services, token)
     return render(request, "signin_confirm.html", token=token, next=safe_next(next), email=email)
 
 
@@ -93,7 +93,7 @@ def signin_confirm(
     """Spend the link and start a session."""
     rate_limit(services, request, "signin")
     try:
-        _user, session = usecases.complete_signin(services, token)
+        _user, session = accounts.complete_signin(services, token)
     except UserError as exc:  # a used or expired link: offer a new one on the spot
         return render(
             request, "signin.html", status=exc.status, error=str(exc), next=safe_next(next),
@@ -102,7 +102,7 @@ def signin_confirm(
     response.set_cookie(
         SESSION_COOKIE,
         session,
-        max_age=int(usecases.SESSION_LIFETIME.total_seconds()),
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
         httponly=True,
         secure=services.settings.https,
         samesite="lax",
@@ -118,7 +118,7 @@ def signin_confirm(
 @router.post("/signout")
 def signout(request: Request, services: ServicesDep, _: CsrfChecked) -> Response:
     """End the session."""
-    usecases.sign_out(services, request.cookies.get(SESSION_COOKIE))
+    accounts.sign_out(services, request.cookies.get(SESSION_COOKIE))
     response = back("/", "signed-out")
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
     return response
@@ -130,7 +130,7 @@ def signout(request: Request, services: ServicesDep, _: CsrfChecked) -> Response
 def _account(
     request: Request, services: Services, reader: User, new: str | None = None
 ) -> HTMLResponse:
-    mine = usecases.account(services, reader)
+    mine = accounts.account(services, reader)
     return render(
         request,
         "account.html",
@@ -139,8 +139,8 @@ def _account(
         upvoted=mine.profile.upvoted,
         tokens=mine.tokens,
         subscriptions=mine.subscriptions,
-        feedback=collections_usecases.feedback(services, reader),
-        comment_mail=comments_usecases.mail_enabled(services, reader),
+        feedback=collections.feedback(services, reader),
+        comment_mail=comments.mail_enabled(services, reader),
         new_token=new,
     )
 
@@ -154,7 +154,7 @@ def account(request: Request, services: ServicesDep, user: ReaderDep) -> Respons
     once (it comes from a short-lived cookie the creating POST set, then cleared)."""
     if user is None:
         return RedirectResponse(with_query("/signin", next="/account"), status_code=303)
-    fresh = usecases.fresh_api_token(services, user, request.cookies.get(NEW_TOKEN_COOKIE, ""))
+    fresh = accounts.fresh_api_token(services, user, request.cookies.get(NEW_TOKEN_COOKIE, ""))
     response = _account(request, services, user, new=fresh)
     if NEW_TOKEN_COOKIE in request.cookies:
         response.delete_cookie(NEW_TOKEN_COOKIE, path="/account", httponly=True, samesite="strict")
@@ -166,7 +166,7 @@ def export_my_data(
     services: ServicesDep, reader: Annotated[User, Depends(signed_in("download your data"))]
 ) -> Response:
     """Everything stored about the signed-in reader, as one JSON file to download."""
-    data = export_usecases.reader_data(services, reader)
+    data = export.reader_data(services, reader)
     return JSONResponse(
         data,
         headers={"Content-Disposition": 'attachment; filename="paperwire-my-data.json"'},
@@ -184,7 +184,7 @@ def create_token(
     """Create a personal API token, then redirect (post/redirect/get: a reload does not
     make a second one); the account page shows the token once."""
     rate_limit(services, request, "token", f"user:{reader.id}")
-    token = usecases.create_api_token(services, reader, name)
+    token = accounts.create_api_token(services, reader, name)
     response = back("/account", "token-created")
     response.set_cookie(
         NEW_TOKEN_COOKIE,
@@ -206,5 +206,5 @@ def revoke_token(
     token_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Revoke a personal API token."""
-    usecases.revoke_api_token(services, reader, token_id)
+    accounts.revoke_api_token(services, reader, token_id)
     return back("/account", "token-revoked")

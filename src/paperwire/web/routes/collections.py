@@ -15,12 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.store.collections import Collection
-from paperwire.web import collections_usecases as cases
 from paperwire.web.deps import CsrfChecked, NextField, ReaderDep, ServicesDep, rate_limit, signed_in
 from paperwire.web.render import render, with_query
 from paperwire.web.responses import back
 from paperwire.web.routes.feeds import atom
 from paperwire.web.services import Services
+from paperwire.web.usecases import collections as cases
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from paperwire.models import User
 from paperwire.store.collections import Collection
-from paperwire.web import collections_usecases as cases
 from paperwire.web.deps import ServicesDep, api_caller
 from paperwire.web.schemas import (
     ERRORS,
@@ -27,6 +26,7 @@ from paperwire.web.schemas import (
     RecommendationList,
     RecommendationOut,
 )
+from paperwire.web.usecases import collections as cases
 
 router = APIRouter(prefix="/api/v1", tags=["collections"])
 

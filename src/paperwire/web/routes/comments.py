@@ -16,12 +16,12 @@ from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.presentation import paper_url
 from paperwire.texmath import plain as tex_plain
-from paperwire.web import comments_usecases as cases
-from paperwire.web import usecases
 from paperwire.web.atom import AtomFeed
 from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, client_id, signed_in
 from paperwire.web.render import render, with_query
 from paperwire.web.services import Services
+from paperwire.web.usecases import comments as cases
+from paperwire.web.usecases import papers
 
 FEED_COMMENTS = 100  # the newest comments a discussion feed carries
 router = APIRouter(include_in_schema=False)
@@ -43,7 +43,7 @@ def paper_with_error(
     **draft: object,
 ) -> HTMLResponse:  # fmt: skip
     """The paper page again, the error beside the text the reader wrote."""
-    entry = usecases.paper_entry(services, key, user)
+    entry = papers.paper_entry(services, key, user)
     parent = draft.get("draft_parent")
     try:  # the page of the comment replied to, where the reply form with the draft is
         page = cases.page_of(services, parent) if isinstance(parent, int) else 1
@@ -68,7 +68,7 @@ def post_comment(
     parent: Annotated[int | None, Form(ge=1, le=2**62)] = None,
 ) -> Response:
     """Write a comment or a reply."""
-    usecases.paper_entry(services, key, reader)  # an unknown paper: 404, nothing to show
+    papers.paper_entry(services, key, reader)  # an unknown paper: 404, nothing to show
     try:
         made = cases.post(services, reader, key, body, parent, client_id(request))
     except UserError as exc:
@@ -178,7 +178,7 @@ def unsubscribe(
 @router.get("/feeds/papers/{key:path}/comments.atom", response_class=Response)
 def comments_atom(services: ServicesDep, key: str) -> Response:
     """A paper's discussion as Atom: its visible comments, newest first."""
-    entry = usecases.paper_entry(services, key, None)
+    entry = papers.paper_entry(services, key, None)
     comments = cases.recent_visible(services, key, FEED_COMMENTS)
     base = services.settings.base_url.rstrip("/")
     page = base + paper_url(entry.paper.key)

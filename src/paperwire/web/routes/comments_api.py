@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from paperwire.models import User
 from paperwire.presentation import paper_url
 from paperwire.store.comments import Comment
-from paperwire.web import comments_usecases as cases
 from paperwire.web.cursors import CursorQuery, decode_cursor, encode_cursor
 from paperwire.web.deps import ApiUserDep, ServicesDep, api_caller, client_id
 from paperwire.web.schemas import ERRORS, PROBLEM, CommentIn, CommentList, CommentOut, CommentPatch
 from paperwire.web.services import Services
+from paperwire.web.usecases import comments as cases
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 

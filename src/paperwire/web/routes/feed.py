@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire import ranking
 from paperwire.store.base import FeedOrder
-from paperwire.web import usecases
 from paperwire.web.deps import PageQuery, ReaderDep, ServicesDep
 from paperwire.web.render import render, with_query
 from paperwire.web.responses import cached
-from paperwire.web.usecases import View
+from paperwire.web.usecases import feed
+from paperwire.web.usecases.feed import View
 
 router = APIRouter(include_in_schema=False)
 TRENDING_SHOWN = 50
@@ -42,7 +42,7 @@ def today(
                        layout=None if layout == "cards" else layout),
             status_code=303,
         )  # fmt: skip
-    home = usecases.home_day(services)
+    home = feed.home_day(services)
     return daily(request, services, user, home, view, sort, page, layout)
 
 
@@ -60,8 +60,8 @@ def daily(
     """The papers of a day, week or month, as cards or as a compact list."""
 
     def build() -> HTMLResponse:
-        feed = usecases.daily(services, day, view, sort, page, user)
-        return render(request, "daily.html", page=feed, layout=layout)
+        listed = feed.daily(services, day, view, sort, page, user)
+        return render(request, "daily.html", page=listed, layout=layout)
 
     return cached(request, services, build, view=view, sort=sort, page=page, layout=layout)
 
@@ -76,7 +76,7 @@ def trending(
     """Upvotes with time decay (or, sort=discussed, the same week by comments)."""
 
     def build() -> HTMLResponse:
-        ranked = usecases.trending(services, TRENDING_SHOWN, user, sort)
+        ranked = feed.trending(services, TRENDING_SHOWN, user, sort)
         return render(
             request,
             "trending.html",
