@@ -4,7 +4,7 @@ Nothing outside ``store/`` writes SQL: callers speak in Papers and these records
 search indexes beside a store follow its change feed (:meth:`Store.changes`).
 
 The SQL both engines share is written once, in the table modules the Store is made of
-(papers.py, community.py, digests.py, collections.py, comments.py); an engine supplies
+(papers.py, accounts.py, feed.py, digests.py, collections.py, comments.py, …); an engine supplies
 connections (``read``, ``write``), migrations and its dialect (store/dialect.py), and
 whatever only it does."""
 
@@ -14,10 +14,11 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from paperwire.store.accounts import AccountTables
 from paperwire.store.collections import CollectionTables
 from paperwire.store.comments import CommentTables
-from paperwire.store.community import CommunityTables
 from paperwire.store.digests import DigestTables
+from paperwire.store.feed import FeedTables
 from paperwire.store.limits import LimitTables
 from paperwire.store.papers import PaperTables
 from paperwire.store.records import (
@@ -55,7 +56,8 @@ class NativeSearch(Protocol):
 class Store(
     TrustTables,
     PaperTables,
-    CommunityTables,
+    AccountTables,
+    FeedTables,
     DigestTables,
     LimitTables,
     SourceTables,

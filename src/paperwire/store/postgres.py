@@ -1,5 +1,5 @@
 """The PostgreSQL engine: the same tables and the same SQL as the SQLite engine (papers.py,
-community.py, digests.py), over psycopg 3 with a small pool of its own.
+accounts.py, feed.py, digests.py), over psycopg 3 with a small pool of its own.
 
 Writers run concurrently here; what must be serial is made so by the database: every
 write that takes a change number locks the sequence row until it commits (numbers follow
