@@ -53,6 +53,16 @@ class NativeSearch(Protocol):
         ...
 
 
+class OnlineBackup(Protocol):
+    """A store that copies its own database while it runs (SQLite's online backup)."""
+
+    path: Path
+
+    def backup_to(self, target: Path) -> int:
+        """Write a consistent copy to `target`; its size in bytes (StoreError if not)."""
+        ...
+
+
 class Store(
     TrustTables,
     PaperTables,
@@ -84,6 +94,12 @@ class Store(
     def native_search(self) -> NativeSearch | None:
         """The store's own keyword and vector search, where its engine has them (None:
         the indexes are kept beside the store)."""
+        return None
+
+    @property
+    def online_backup(self) -> OnlineBackup | None:
+        """The store's own copy of itself while it runs, where its engine makes one (None:
+        the engine's own tool backs it up, as pg_dump does PostgreSQL)."""
         return None
 
     def schema_version(self) -> int:
