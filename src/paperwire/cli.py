@@ -21,14 +21,9 @@ from tqdm import tqdm
 
 from paperwire.config import load_settings, redacted_url
 from paperwire.deployment import Deployment as _Deployment
-from paperwire.deployment import (
-    DigestRun,
-    ImportOutcome,
-    InputOutcome,
-    input_for,
-    move_store,
-    sample_inputs,
-)
+from paperwire.deployment import move_store
+from paperwire.deployment.digests import DigestRun
+from paperwire.deployment.imports import ImportOutcome, InputOutcome, input_for, sample_inputs
 from paperwire.errors import ConfigurationError
 from paperwire.ingest import FORMATS
 from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paperwire.deployment import Readiness, SourceStatus
+from paperwire.deployment import Readiness
+from paperwire.deployment.sources import SourceStatus
 from paperwire.errors import UserError
 from paperwire.metrics import CONTENT_TYPE, exposition
 from paperwire.models import User

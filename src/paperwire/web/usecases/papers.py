@@ -8,7 +8,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from paperwire.deployment import upload_limits
+from paperwire.deployment.imports import upload_limits
 from paperwire.errors import UserError
 from paperwire.ingest import parse_any
 from paperwire.ingest.common import ParseError
