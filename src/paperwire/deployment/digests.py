@@ -43,9 +43,15 @@ class DigestPipelines(SourcePipelines):
         for frequency in frequencies:
             with progress(f"{frequency} digests", None, " subscribers") as advance:
                 report = compose_due(
-                    self.store, self.settings, self.secret, embedder, frequency, self.clock(),
-                    dry_run=dry_run, progress=advance,
-                )  # fmt: skip
+                    self.store,
+                    self.settings,
+                    self.secret,
+                    embedder=embedder,
+                    frequency=frequency,
+                    now=self.clock(),
+                    dry_run=dry_run,
+                    progress=advance,
+                )
             composed.append(report)
         if not dry_run:
             self.queue_comment_mail()

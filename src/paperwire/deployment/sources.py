@@ -104,9 +104,14 @@ class SourcePipelines(SearchPipelines):
                 if name not in known:
                     raise KeyError(name)
         outcomes = run_due(
-            self.store, self.arxiv, self.clock, self.runner_id,
-            self.settings.sources_lease_seconds, names, self.rank_by_upvoted,
-        )  # fmt: skip
+            self.store,
+            self.arxiv,
+            now=self.clock,
+            holder=self.runner_id,
+            lease_seconds=self.settings.sources_lease_seconds,
+            names=names,
+            rank=self.rank_by_upvoted,
+        )
         if outcomes is None:
             return None
         IMPORTED.labels("source").inc(sum(o.records for o in outcomes))

@@ -33,9 +33,12 @@ def user_page(request: Request, services: ServicesDep, user: ReaderDep, handle: 
     """A reader's submissions and upvotes."""
     found = accounts.profile(services, handle, user)
     return render(
-        request, "user.html", person=found.person, submitted=found.submitted,
+        request,
+        "user.html",
+        person=found.person,
+        submitted=found.submitted,
         upvoted=found.upvoted,
-    )  # fmt: skip
+    )
 
 
 # -- signing in and out ---------------------------------------------------------------
@@ -62,9 +65,13 @@ def signin(
         accounts.send_signin_link(services, email, safe_next(next))
     except UserError as exc:
         return render(
-            request, "signin.html", status=exc.status, error=str(exc), email=email,
+            request,
+            "signin.html",
+            status=exc.status,
+            error=str(exc),
+            email=email,
             next=safe_next(next),
-        )  # fmt: skip
+        )
     return render(request, "signin_sent.html", email=email.strip())
 
 
@@ -96,8 +103,12 @@ def signin_confirm(
         _user, session = accounts.complete_signin(services, token)
     except UserError as exc:  # a used or expired link: offer a new one on the spot
         return render(
-            request, "signin.html", status=exc.status, error=str(exc), next=safe_next(next),
-        )  # fmt: skip
+            request,
+            "signin.html",
+            status=exc.status,
+            error=str(exc),
+            next=safe_next(next),
+        )
     response = back(next, "signed-in")
     response.set_cookie(
         SESSION_COOKIE,
@@ -109,9 +120,13 @@ def signin_confirm(
     )
     # A new CSRF cookie with the new session: no token from before signing in is valid.
     response.set_cookie(
-        CSRF_COOKIE, new_token(), max_age=31536000, httponly=True,
-        secure=services.settings.https, samesite="lax",
-    )  # fmt: skip
+        CSRF_COOKIE,
+        new_token(),
+        max_age=31536000,
+        httponly=True,
+        secure=services.settings.https,
+        samesite="lax",
+    )
     return response
 
 

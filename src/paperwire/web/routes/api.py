@@ -226,9 +226,16 @@ def create_subscription(
         SavedSearch(s.query, s.mode, s.category, s.year_from, s.year_to) for s in body.searches
     ]
     made, _ = subscriptions.start_subscription(
-        services, body.email, body.frequency, body.trending, searches, user, client_id(request),
-        body.recommended, body.collection,
-    )  # fmt: skip
+        services,
+        email=body.email,
+        frequency=body.frequency,
+        trending=body.trending,
+        searches=searches,
+        user=user,
+        requester=client_id(request),
+        recommended=body.recommended,
+        profile_id=body.collection,
+    )
     return SubscriptionOut(
         status="active" if made.status == "active" else "pending", email=made.email
     )

@@ -75,9 +75,12 @@ def post_comment(
     "/comments/{comment_id}", response_model=CommentOut, responses=ERRORS | {409: PROBLEM}
 )
 def patch_comment(
-    request: Request, services: ServicesDep, caller: Caller, comment_id: CommentId,
+    request: Request,
+    services: ServicesDep,
+    caller: Caller,
+    comment_id: CommentId,
     body: CommentPatch,
-) -> CommentOut:  # fmt: skip
+) -> CommentOut:
     """Edit one's own comment (the old text is kept)."""
     changed = cases.edit(services, caller, comment_id, body.body, client_id(request))
     return _out(services, changed, caller)

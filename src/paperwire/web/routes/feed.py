@@ -37,11 +37,14 @@ def today(
     picker's choice (``?date=``) is sent to its own address."""
     if day is not None:
         return RedirectResponse(
-            with_query(f"/daily/{day.isoformat()}", view=None if view == "day" else view,
-                       sort=None if sort == "upvotes" else sort,
-                       layout=None if layout == "cards" else layout),
+            with_query(
+                f"/daily/{day.isoformat()}",
+                view=None if view == "day" else view,
+                sort=None if sort == "upvotes" else sort,
+                layout=None if layout == "cards" else layout,
+            ),
             status_code=303,
-        )  # fmt: skip
+        )
     home = feed.home_day(services)
     return daily(request, services, user, home, view, sort, page, layout)
 

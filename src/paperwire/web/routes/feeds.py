@@ -95,8 +95,12 @@ def search_feed(
     wanted = SearchRequest(q, mode, category, year_from, year_to, 1, FEED_SIZE)
     result = search.run_search(services, wanted, None)
     params = {
-        "q": q, "mode": mode, "category": category, "year_from": year_from, "year_to": year_to,
-    }  # fmt: skip
+        "q": q,
+        "mode": mode,
+        "category": category,
+        "year_from": year_from,
+        "year_to": year_to,
+    }
     return atom(
         request,
         f"paperwire: {q}",

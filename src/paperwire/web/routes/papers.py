@@ -97,9 +97,13 @@ def paper(
         similar = papers.similar_entries(services, entry.paper.key)
         feed.mark_voted(services, similar, user)
         return render(
-            request, "paper.html", e=entry, similar=similar, d=discussion,
+            request,
+            "paper.html",
+            e=entry,
+            similar=similar,
+            d=discussion,
             body_of=comments.shown_body,
-        )  # fmt: skip
+        )
 
     return cached(request, services, build, page=page)
 
@@ -171,9 +175,14 @@ def submit(
     except papers.ArxivUnreachableError as exc:
         typed = papers.ManualPaper("", link=f"https://arxiv.org/abs/{exc.arxiv_id}")
         return render(
-            request, "submit.html", status=exc.status, error=str(exc), value=arxiv,
-            unreachable=True, typed=typed,
-        )  # fmt: skip
+            request,
+            "submit.html",
+            status=exc.status,
+            error=str(exc),
+            value=arxiv,
+            unreachable=True,
+            typed=typed,
+        )
     except UserError as exc:
         return render(request, "submit.html", status=exc.status, error=str(exc), value=arxiv)
     return back(paper_url(entry.paper.key), _notice(entry.paper.confirmed, created))
@@ -205,8 +214,12 @@ def submit_by_hand(
         entry, created = papers.add_by_hand(services, reader, typed)
     except UserError as exc:
         return render(
-            request, "submit.html", status=exc.status, manual_error=str(exc), typed=typed,
-        )  # fmt: skip
+            request,
+            "submit.html",
+            status=exc.status,
+            manual_error=str(exc),
+            typed=typed,
+        )
     return back(paper_url(entry.paper.key), _notice(entry.paper.confirmed, created))
 
 

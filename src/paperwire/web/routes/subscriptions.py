@@ -60,10 +60,16 @@ def _manage_page(
     recommendations choice when the address is its reader's own."""
     owner = subscriptions.subscription_owner(services, subscription)
     return render(
-        request, "manage.html", status=status, subscription=subscription, token=token,
-        searches=searches, fields=max(SEARCH_FIELDS, len(searches)),
-        profiles=_profiles(services, owner), **extra,
-    )  # fmt: skip
+        request,
+        "manage.html",
+        status=status,
+        subscription=subscription,
+        token=token,
+        searches=searches,
+        fields=max(SEARCH_FIELDS, len(searches)),
+        profiles=_profiles(services, owner),
+        **extra,
+    )
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
@@ -75,10 +81,17 @@ def subscribe_form(
 ) -> Response:
     """The sign-up form."""
     return render(
-        request, "subscribe.html", email=email or (user.email if user else ""),
-        frequency="daily", trending=True, searches=[], fields=SEARCH_FIELDS,
-        profiles=_profiles(services, user), recommended=False, profile_id=None,
-    )  # fmt: skip
+        request,
+        "subscribe.html",
+        email=email or (user.email if user else ""),
+        frequency="daily",
+        trending=True,
+        searches=[],
+        fields=SEARCH_FIELDS,
+        profiles=_profiles(services, user),
+        recommended=False,
+        profile_id=None,
+    )
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
@@ -100,15 +113,31 @@ def subscribe_submit(
     searches = _searches((query or [])[:SEARCH_FIELDS], mode or [])
     try:
         made, token = subscriptions.start_subscription(
-            services, email, frequency, trending, searches, user, client_id(request),
-            recommended, profile,
-        )  # fmt: skip
+            services,
+            email=email,
+            frequency=frequency,
+            trending=trending,
+            searches=searches,
+            user=user,
+            requester=client_id(request),
+            recommended=recommended,
+            profile_id=profile,
+        )
     except UserError as exc:
         return render(
-            request, "subscribe.html", status=exc.status, error=str(exc), email=email,
-            frequency=frequency, trending=trending, searches=searches, fields=SEARCH_FIELDS,
-            profiles=_profiles(services, user), recommended=recommended, profile_id=profile,
-        )  # fmt: skip
+            request,
+            "subscribe.html",
+            status=exc.status,
+            error=str(exc),
+            email=email,
+            frequency=frequency,
+            trending=trending,
+            searches=searches,
+            fields=SEARCH_FIELDS,
+            profiles=_profiles(services, user),
+            recommended=recommended,
+            profile_id=profile,
+        )
     https = services.settings.https
     if token is not None:
         page = render(request, "subscribed.html", subscription=made, token=token)

@@ -31,7 +31,7 @@ def day_range(day: date, view: View) -> tuple[date, date]:
     return day, day
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DailyPage:
     """One page of the feed for a day, week or month."""
 
@@ -69,9 +69,18 @@ def daily(
     if later is not None and later > services.clock().date():
         later = None  # nothing is listed in the future: no link into it
     return DailyPage(
-        day, view, order, first, last, entries, total, page,
-        max(1, -(-total // PAGE_SIZE)), earlier, later,
-    )  # fmt: skip
+        day=day,
+        view=view,
+        order=order,
+        first=first,
+        last=last,
+        entries=entries,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        earlier=earlier,
+        later=later,
+    )
 
 
 def home_day(services: Services) -> date:

@@ -19,6 +19,7 @@ from paperwire.web.services import Services
 
 def start_subscription(
     services: Services,
+    *,
     email: str,
     frequency: str,
     trending: bool,
@@ -34,9 +35,19 @@ def start_subscription(
     (per address, and per `requester`: the client's address)."""
     try:
         made = subscribe(
-            services.store, services.mailer, services.settings, services.clock(),
-            email, frequency, trending, searches, user, requester, recommended, profile_id,
-        )  # fmt: skip
+            services.store,
+            services.mailer,
+            services.settings,
+            services.clock(),
+            email=email,
+            frequency=frequency,
+            trending=trending,
+            searches=searches,
+            user=user,
+            requester=requester,
+            recommended=recommended,
+            profile_id=profile_id,
+        )
     except TooManyConfirmationsError as exc:
         raise UserError(str(exc), 429) from exc
     except SubscriptionError as exc:
@@ -95,9 +106,13 @@ def change_subscription(
     except SubscriptionError as exc:
         raise UserError(str(exc)) from exc
     services.store.update_subscription(
-        subscription.id, frequency, trending, kept, recommended,
-        profile_id if recommended else None,
-    )  # fmt: skip
+        subscription.id,
+        frequency=frequency,
+        trending=trending,
+        searches=kept,
+        recommended=recommended,
+        profile_id=profile_id if recommended else None,
+    )
     return services.store.get_subscription(subscription.id) or subscription, kept
 
 
