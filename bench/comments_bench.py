@@ -1,6 +1,6 @@
 """A paper page with 500 comments, rendered uncached, beside the same page with none, in
 the same run (issue 17; goal: p95 <= 100 ms on 2 cores). Since issue 25 a discussion is
-paged (comments_usecases.PAGE_COMMENTS a page): the page timed shows the first page.
+paged (comments.PAGE_COMMENTS a page): the page timed shows the first page.
 
 The site is the real app over a SQLite copy of the sample corpus, driven in process
 through Starlette's TestClient (no network, one request at a time), the page cache off
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from benchlib import machine, summary_ms
 from paperwire import texmath
 from paperwire.discussion import markup
-from paperwire.web.comments_usecases import PAGE_COMMENTS
+from paperwire.web.usecases.comments import PAGE_COMMENTS
 from support import make_site
 
 BODY = (

@@ -110,7 +110,12 @@ def measured_run(db: Path, port: int) -> dict[str, float | int]:
     embedder = make_embedder(DEFAULT_MODEL, OUT / "models")
     started = time.perf_counter()
     report = compose_due(
-        store, settings, signing_key(settings, store), embedder, "daily", datetime.now(UTC)
+        store,
+        settings,
+        signing_key(settings, store),
+        embedder=embedder,
+        frequency="daily",
+        now=datetime.now(UTC),
     )
     composed = time.perf_counter()
     sent = deliver(store, SMTPMailer(settings), lambda: datetime.now(UTC), batch=200)

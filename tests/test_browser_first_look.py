@@ -12,7 +12,8 @@ import pytest
 
 from browser_support import SHOTS, chromium, require_chromium, serving
 from paperwire.config import Settings
-from paperwire.deployment import Deployment, sample_inputs
+from paperwire.deployment import Deployment
+from paperwire.deployment.imports import sample_inputs
 from smtp_support import free_port
 from support import make_site
 

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 
 from paperwire.cli import cli
 from paperwire.config import Settings
-from paperwire.deployment import (
+from paperwire.deployment import Deployment
+from paperwire.deployment.imports import (
     DemoInput,
-    Deployment,
     ImportOutcome,
     SampleInput,
     demo_files,

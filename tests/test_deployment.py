@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from paperwire.config import Settings
-from paperwire.deployment import Deployment, FileInput, SampleInput
+from paperwire.deployment import Deployment
+from paperwire.deployment.imports import FileInput, SampleInput
 
 SECRET = "f3d1c0ffee5eed5a1t0f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d"
 

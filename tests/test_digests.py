@@ -386,7 +386,7 @@ def test_digests_are_dkim_signed_when_a_key_is_configured(digest_site, smtp, tmp
     site.services.settings = settings
     active(site, "signed@example.org")
     s = site.services
-    compose_due(s.store, settings, s.secret, None, "daily", s.clock())
+    compose_due(s.store, settings, s.secret, embedder=None, frequency="daily", now=s.clock())
     item = s.store.claim_outbox(s.clock(), s.clock() + timedelta(minutes=1), 1)[0]
     assert item.message.startswith(b"DKIM-Signature:")
 

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from paperwire import texmath
 from paperwire.cli import cli
 from paperwire.config import Settings
-from paperwire.deployment import Deployment, sample_inputs
+from paperwire.deployment import Deployment
+from paperwire.deployment.imports import sample_inputs
 from paperwire.seeddays import SAVED_YEAR, earliest, page_days, seed_days
 from paperwire.texrepair import repair
 from support import make_site

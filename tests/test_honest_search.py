@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from paperwire.config import Settings
-from paperwire.deployment import Deployment, sample_inputs
+from paperwire.deployment import Deployment
+from paperwire.deployment.imports import sample_inputs
 from paperwire.search.lexical import author_clause_for
 
 

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paperwire.cli import cli
-from paperwire.deployment import UrlInput
+from paperwire.deployment.imports import UrlInput
 from paperwire.models import Author, Paper, as_reader_record, merge_papers
 from paperwire.search.hybrid import SearchEngine, embed_pending, search
 from paperwire.search.native import keyword_index, vector_index

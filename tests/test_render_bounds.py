@@ -25,7 +25,7 @@ from paperwire import texmath
 from paperwire.discussion import markup, rules
 from paperwire.ingest.load import load
 from paperwire.models import Paper
-from paperwire.web.comments_usecases import PAGE_COMMENTS
+from paperwire.web.usecases.comments import PAGE_COMMENTS
 from test_comments_web import articles, first_key, post, reader
 
 # -- the formula finder against the regular expression it replaced --------------------

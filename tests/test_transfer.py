@@ -55,7 +55,14 @@ def populated(tmp_path):
             None,
         )  # fmt: skip
         s = site.services
-        compose_due(store, s.settings, s.secret, None, "daily", s.clock() + timedelta(hours=1))
+        compose_due(
+            store,
+            s.settings,
+            s.secret,
+            embedder=None,
+            frequency="daily",
+            now=s.clock() + timedelta(hours=1),
+        )
         store.delete_papers(["2106.09685"])  # a tombstone too
         now = site.clock.now
         source = store.add_source("huggingface", "huggingface", "{}", 3600, now)

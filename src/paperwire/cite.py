@@ -65,8 +65,9 @@ def bibtex(paper: Paper) -> str:
         fields.append(("url", url.replace("}", "%7D").replace("{", "%7B")))
     kind = "article" if paper.journal_ref else "misc"
     body = ",\n".join(
-        f"  {name} = {value}" if name in ("year", "month") and value.isalnum() else
-        f"  {name} = {{{value}}}"
+        f"  {name} = {value}"
+        if name in ("year", "month") and value.isalnum()
+        else f"  {name} = {{{value}}}"
         for name, value in fields
-    )  # fmt: skip
+    )
     return f"@{kind}{{{cite_key(paper)},\n{body}\n}}\n"

@@ -22,14 +22,9 @@ from tqdm import tqdm
 
 from paperwire.config import load_settings, redacted_url
 from paperwire.deployment import Deployment as _Deployment
-from paperwire.deployment import (
-    DigestRun,
-    ImportOutcome,
-    InputOutcome,
-    input_for,
-    move_store,
-    sample_inputs,
-)
+from paperwire.deployment import move_store
+from paperwire.deployment.digests import DigestRun
+from paperwire.deployment.imports import ImportOutcome, InputOutcome, input_for, sample_inputs
 from paperwire.errors import ConfigurationError
 from paperwire.ingest import FORMATS
 from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest
@@ -74,8 +69,15 @@ def bars(quiet: bool) -> Progress:
 
     @contextmanager
     def bar(desc: str, total: int | None = None, unit: str = " papers") -> Iterator[Advance]:
-        with tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B",
-                  disable=quiet or None, leave=False, file=sys.stderr) as made:  # fmt: skip
+        with tqdm(
+            total=total,
+            desc=desc,
+            unit=unit,
+            unit_scale=unit == "B",
+            disable=quiet or None,
+            leave=False,
+            file=sys.stderr,
+        ) as made:
             yield made.update
 
     return bar
@@ -744,10 +746,17 @@ def sources() -> None:
 )
 @pass_deployment
 def sources_add(
-    deployment: _Deployment, kind: str, name: str | None, categories: tuple[str, ...],
-    rule: str, query: str | None, top_n: int, start: date | None, backfill_days: int,
+    deployment: _Deployment,
+    kind: str,
+    name: str | None,
+    categories: tuple[str, ...],
+    rule: str,
+    query: str | None,
+    top_n: int,
+    start: date | None,
+    backfill_days: int,
     interval: int,
-) -> None:  # fmt: skip
+) -> None:
     """Add a source of KIND (huggingface or arxiv)."""
     from paperwire.sources.config import make_config
 
@@ -770,28 +779,41 @@ def sources_list(deployment: _Deployment, as_json: bool) -> None:
         record = status.record
         last = status.runs[0] if status.runs else None
         if as_json:
-            click.echo(json.dumps({
-                "name": record.name, "kind": record.kind,
-                "categories": list(status.config.categories), "rule": status.config.rule,
-                "cursor": record.cursor.isoformat() if record.cursor else None,
-                "lag_days": status.lag_days, "failures": record.failures,
-                "failing": status.failing,
-                "last_success_at": record.last_success_at.isoformat()
-                if record.last_success_at else None,
-                "last_error": record.last_error,
-                "last_run": asdict(last) if last else None,
-            }, default=str))  # fmt: skip
+            click.echo(
+                json.dumps(
+                    {
+                        "name": record.name,
+                        "kind": record.kind,
+                        "categories": list(status.config.categories),
+                        "rule": status.config.rule,
+                        "cursor": record.cursor.isoformat() if record.cursor else None,
+                        "lag_days": status.lag_days,
+                        "failures": record.failures,
+                        "failing": status.failing,
+                        "last_success_at": record.last_success_at.isoformat()
+                        if record.last_success_at
+                        else None,
+                        "last_error": record.last_error,
+                        "last_run": asdict(last) if last else None,
+                    },
+                    default=str,
+                )
+            )
             continue
         state = "FAILING" if status.failing else ("error" if record.last_error else "ok")
         cursor = record.cursor.isoformat() if record.cursor else "-"
         cats = " ".join(status.config.categories)
-        click.echo(f"{record.name:16} {record.kind:12} {state:8} cursor {cursor}"
-                   + (f"  lag {status.lag_days} d" if status.lag_days is not None else "")
-                   + (f"  [{cats}]" if cats else ""))  # fmt: skip
+        click.echo(
+            f"{record.name:16} {record.kind:12} {state:8} cursor {cursor}"
+            + (f"  lag {status.lag_days} d" if status.lag_days is not None else "")
+            + (f"  [{cats}]" if cats else "")
+        )
         if last:
-            click.echo(f"  last run {last.started_at:%Y-%m-%d %H:%M} {last.status}: "
-                       f"{last.records} records, {last.listed} listed, "
-                       f"{last.days} days")  # fmt: skip
+            click.echo(
+                f"  last run {last.started_at:%Y-%m-%d %H:%M} {last.status}: "
+                f"{last.records} records, {last.listed} listed, "
+                f"{last.days} days"
+            )
         if record.last_error:
             click.echo(f"  error: {record.last_error[:300]}")
 
@@ -821,9 +843,11 @@ def sources_run(deployment: _Deployment, names: tuple[str, ...], embed: bool) ->
         click.echo("another runner holds the sources lease; nothing done", err=True)
         return
     for outcome in run.outcomes:
-        click.echo(f"{outcome.name}: {outcome.status}, {outcome.records} records over "
-                   f"{outcome.days} days, {outcome.listed} listed; cursor "
-                   f"{outcome.cursor.isoformat() if outcome.cursor else '-'}")  # fmt: skip
+        click.echo(
+            f"{outcome.name}: {outcome.status}, {outcome.records} records over "
+            f"{outcome.days} days, {outcome.listed} listed; cursor "
+            f"{outcome.cursor.isoformat() if outcome.cursor else '-'}"
+        )
         for problem in outcome.problems[:10]:
             click.echo(f"  {problem}", err=True)
     if not run.outcomes:
@@ -873,7 +897,7 @@ def channels_add(
     else:
         choice = Choice("trending")
     try:
-        channel, secret = deployment.add_channel(name, target, frequency, choice, None, for_you)
+        channel, secret = deployment.add_channel(name, target, frequency, choice, for_you=for_you)
     except ChannelError as exc:
         raise click.BadParameter(str(exc)) from exc
     from paperwire.channels.manage import describe
@@ -1089,9 +1113,13 @@ def papers() -> None:
 
 @papers.command("unconfirmed")
 @click.option(
-    "-n", "--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+    "-n",
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
     help="How many papers.",
-)  # fmt: skip
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines (key, title, sources).")
 @pass_deployment
 def papers_unconfirmed(deployment: _Deployment, limit: int, as_json: bool) -> None:

@@ -102,8 +102,16 @@ ATTRIBUTES = frozenset(
 SAFE_VALUE = re.compile(r"[\w .%+-]{0,64}")
 ALTTEXT_VALUE = re.compile(r"[^\x00-\x1f\x7f]{0,500}")
 # Elements that need an exact number of children (a fraction with one part is broken TeX).
-ARITY = {"mfrac": 2, "msup": 2, "msub": 2, "mroot": 2, "mover": 2, "munder": 2,
-         "msubsup": 3, "munderover": 3}  # fmt: skip
+ARITY = {
+    "mfrac": 2,
+    "msup": 2,
+    "msub": 2,
+    "mroot": 2,
+    "mover": 2,
+    "munder": 2,
+    "msubsup": 3,
+    "munderover": 3,
+}
 MAX_MATH = 500  # characters of TeX in one formula; longer is shown as its source
 
 Kind = Literal["text", "inline", "block", "source"]

@@ -63,8 +63,15 @@ _environment.globals.update(
     text_item=text_item,
     tex=html,
 )
-DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",
-                b"list-unsubscribe-post"]  # fmt: skip
+DKIM_HEADERS = [
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+]
 
 
 def links(settings: Settings, secret: str, subscription_id: int) -> tuple[str, str]:

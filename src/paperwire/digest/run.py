@@ -35,6 +35,7 @@ def compose_due(
     store: Store,
     settings: Settings,
     secret: str,
+    *,
     embedder: Embedder | None,
     frequency: Frequency,
     now: datetime,

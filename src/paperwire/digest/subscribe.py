@@ -87,6 +87,7 @@ def subscribe(
     mailer: Mailer,
     settings: Settings,
     now: datetime,
+    *,
     email: str,
     frequency: str,
     trending: bool,

@@ -81,8 +81,13 @@ def _parser() -> MarkdownIt:
         {"html": False, "linkify": False, "typographer": False, "maxNesting": MAX_NESTING},
     )
     md.disable(["heading", "lheading", "hr", "html_block", "html_inline", "image", "table"], True)
-    md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False,
-           double_inline=True)  # fmt: skip
+    md.use(
+        dollarmath_plugin,
+        allow_labels=False,
+        allow_space=False,
+        allow_digits=False,
+        double_inline=True,
+    )
     return md
 
 

@@ -47,15 +47,21 @@ def comment_url(settings: Settings, key: str, comment_id: int) -> str:
 
 
 def compose(
-    settings: Settings, secret: str, user_id: int, recipient: str, notices: list[Notice],
+    settings: Settings,
+    secret: str,
+    user_id: int,
+    recipient: str,
+    notices: list[Notice],
     now: datetime,
-) -> OutboxItem:  # fmt: skip
+) -> OutboxItem:
     """One reader's batch as a plain-text message ready for the outbox."""
     period = "comments:" + now.strftime("%Y-%m-%dT%H")
     stop = unsubscribe_url(settings, secret, user_id)
     count = len(notices)
-    lines = [f"{count} new {'replies or mentions' if count != 1 else 'reply or mention'} "
-             "on paperwire:", ""]  # fmt: skip
+    lines = [
+        f"{count} new {'replies or mentions' if count != 1 else 'reply or mention'} on paperwire:",
+        "",
+    ]
     for notice in notices:
         comment = notice.comment
         who = comment.author or "a former reader"

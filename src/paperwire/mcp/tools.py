@@ -1,5 +1,5 @@
 """The tools' work: each calls the use case the JSON API's route calls (web.usecases,
-web.collections_usecases, cite) and shapes the answer for an agent — every paper with
+web.usecases.collections, cite) and shapes the answer for an agent — every paper with
 its key (to pass back to `paper`, `similar`, `save`, `dismiss`) and the URL of its page
 here (for a person). Nothing here reaches the store past the use cases.
 
@@ -18,11 +18,12 @@ from paperwire.models import FeedEntry, User
 from paperwire.presentation import author_line, paper_url
 from paperwire.search.results import plain
 from paperwire.store.collections import Collection
-from paperwire.web import collections_usecases as collection_cases
-from paperwire.web import usecases
 from paperwire.web.schemas import paper_out
 from paperwire.web.security import API_TOKEN_PREFIX
 from paperwire.web.services import Services
+from paperwire.web.usecases import accounts, feed, papers
+from paperwire.web.usecases import collections as collection_cases
+from paperwire.web.usecases import search as search_cases
 
 ACCEPTED_IDS = (
     "a paperwire key (as the other tools return it), an arXiv id (2401.12345, "
@@ -49,7 +50,7 @@ def reader_of(services: Services, token: str | None) -> User | None:
             "the token is not a personal API token (they start with 'pw_'). " + NO_TOKEN
         )
     try:
-        return usecases.token_user(services, token)
+        return accounts.token_user(services, token)
     except UserError as exc:
         raise ToolProblemError(f"{exc}. " + NO_TOKEN) from exc
 
@@ -93,7 +94,7 @@ def _entry(services: Services, key: str, user: User | None) -> FeedEntry:
     if not key.strip() or len(key) > 300:
         raise ToolProblemError(f"give one paper id: {ACCEPTED_IDS}")
     try:
-        return usecases.paper_entry(services, _key_of(services, key), user)
+        return papers.paper_entry(services, _key_of(services, key), user)
     except UserError as exc:
         raise ToolProblemError(f"no paper {key[:200]!r} here. Accepted: {ACCEPTED_IDS}") from exc
 
@@ -116,9 +117,9 @@ def search(
     limit: int,
 ) -> dict[str, Any]:
     """Hybrid, keyword or meaning search (the API's /search)."""
-    request = usecases.SearchRequest(query, mode, category, year_from, year_to, 1, limit)  # type: ignore[arg-type]
+    request = search_cases.SearchRequest(query, mode, category, year_from, year_to, 1, limit)  # type: ignore[arg-type]
     try:
-        found = usecases.run_search(services, request, user)
+        found = search_cases.run_search(services, request, user)
     except UserError as exc:
         raise _problem(exc) from exc
     return {
@@ -141,9 +142,9 @@ def daily(services: Services, user: User | None, day: str | None) -> dict[str, A
         except ValueError as exc:
             raise ToolProblemError(f"date {day[:40]!r}: use YYYY-MM-DD, e.g. 2026-11-23") from exc
     else:
-        when = usecases.home_day(services)
+        when = feed.home_day(services)
     try:
-        page = usecases.daily(services, when, "day", "upvotes", 1, user)
+        page = feed.daily(services, when, "day", "upvotes", 1, user)
     except UserError as exc:
         raise _problem(exc) from exc
     return {
@@ -159,7 +160,7 @@ def daily(services: Services, user: User | None, day: str | None) -> dict[str, A
 def trending(services: Services, user: User | None, period: str, limit: int) -> dict[str, Any]:
     """Trending papers (the API's /trending): the week's, or those listed in the last
     day, by upvotes with time decay."""
-    ranked = usecases.trending(services, usecases.MAX_PAGE, user)
+    ranked = feed.trending(services, feed.MAX_PAGE, user)
     if period == "day":
         since = services.clock().date()
         ranked = [
@@ -197,8 +198,8 @@ def paper(services: Services, user: User | None, key: str) -> dict[str, Any]:
 def similar(services: Services, user: User | None, key: str, limit: int) -> dict[str, Any]:
     """The papers nearest in meaning to one paper (the API's /papers/{key}/similar)."""
     entry = _entry(services, key, user)
-    found = usecases.similar_entries(services, entry.paper.key, limit)
-    usecases.mark_voted(services, found, user)
+    found = papers.similar_entries(services, entry.paper.key, limit)
+    feed.mark_voted(services, found, user)
     result: dict[str, Any] = {"key": entry.paper.key, "papers": [brief(services, e) for e in found]}
     if not found:
         result["note"] = (

@@ -211,9 +211,11 @@ def cached_corpus(
             if name not in _rebuilding:
                 _rebuilding.add(name)
                 threading.Thread(
-                    target=_rebuild, args=(store, model, since, name), daemon=True,
+                    target=_rebuild,
+                    args=(store, model, since, name),
+                    daemon=True,
                     name="paperwire-recommend-corpus",
-                ).start()  # fmt: skip
+                ).start()
             return held[1]
         _rebuilding.add(name)
     return _rebuild(store, model, since, name)

@@ -9,10 +9,12 @@ give no suggestion."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from paperwire.querylang import stem
+from paperwire.querylang import QueryError, parse_query, stem
 from paperwire.search.lexical import LexicalIndex
+from paperwire.store.base import Store
 
 # Title and abstract, indexed together (search/lexical.py).
 TEXT_FIELDS = ("text",)
@@ -85,3 +87,48 @@ def correct(index: LexicalIndex, word: str) -> Correction | None:
     if best is None:
         return None
     return Correction(word, best[2], -best[1])
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def did_you_mean(index: object, store: Store, q: str) -> str | None:
+    """The query with each word no paper holds replaced by the nearest word of the
+    keyword index's vocabulary (`correct`), written as the papers write it; None
+    when every word is known or nothing is near (and on an index with no vocabulary to
+    walk): `index` is the engine's keyword index, `store` the papers it holds."""
+    if not isinstance(index, LexicalIndex):
+        return None
+    try:
+        query = parse_query(q)
+    except QueryError:
+        return None
+    typed = {w for term in query.positive for w in term.words if not term.prefix}
+    changed = q
+    found = False
+    for word in sorted(typed):
+        correction = correct(index, word)
+        if correction is None:
+            continue
+        fix = _surface_word(store, index, correction)
+        # The fix is letters only (a word of the papers, or an index term).
+        changed = re.sub(rf"(?i)\b{re.escape(word)}\b", fix, changed)
+        found = True
+    return changed if found and changed != q else None
+
+
+def _surface_word(store: Store, index: LexicalIndex, correction: Correction) -> str:
+    """The word papers write for an indexed stem ("transform" -> "transformer", as the
+    typo suggests): the commonest word with that stem in a few papers holding it, the
+    nearest to the typo among equals."""
+    pids = [pid for pid, _ in index.search(parse_query(correction.term), 20)]
+    counts: dict[str, int] = {}
+    for paper in store.get_papers(pids).values():
+        for word in _WORD.findall(f"{paper.title} {paper.abstract}"):
+            lowered = word.lower()
+            if stem(lowered) == correction.term:
+                counts[lowered] = counts.get(lowered, 0) + 1
+    if not counts:
+        return correction.term
+    typo = correction.word.lower()
+    return min(counts, key=lambda w: (distance(typo, w, 10), -counts[w], w))

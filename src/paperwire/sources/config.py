@@ -1,11 +1,13 @@
 """What a source is: its kind, its categories, the rule for what reaches the daily feed,
-where it starts and how often it runs. Stored as JSON in the sources table; every bad
-value is refused with a message naming the field."""
+where it starts and how often it runs; a source's name and interval; a source as the
+settings list it. Stored as JSON in the sources table; every bad value is refused with a
+message naming the field."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -106,3 +108,33 @@ def read_config(text: str, where: str = "source") -> SourceConfig:
         where=where,
         top_n=int(values.get("top_n") or 10),
     )
+
+
+def check_source(name: str, interval_seconds: int) -> None:
+    """ValueError for a source name that is not 1-60 letters, digits, - or _, or an
+    interval outside 60 s-7 days."""
+    if not name or len(name) > 60 or not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"source name {name!r}: use 1-60 letters, digits, - or _")
+    if not 60 <= interval_seconds <= 7 * 86400:
+        raise ValueError(f"source {name}: interval {interval_seconds} s is not 60 s-7 days")
+
+
+def settings_name(entry: Mapping[str, Any]) -> str:
+    """The name of a source the settings list (its kind when it has none)."""
+    return str(entry.get("name") or entry.get("kind") or "")
+
+
+def settings_source(entry: Mapping[str, Any], where: str) -> tuple[SourceConfig, int]:
+    """A source the settings list ([[paperwire.sources]]): its config and interval in
+    seconds. ValueError naming `where` and the field."""
+    config = make_config(
+        kind=str(entry.get("kind")),
+        categories=list(entry.get("categories") or []),
+        rule=str(entry.get("rule") or "all"),
+        query=entry.get("query"),
+        start=entry.get("start"),
+        backfill_days=int(entry.get("backfill_days", 7)),
+        where=where,
+        top_n=int(entry.get("top_n", 10)),
+    )
+    return config, int(entry.get("interval_seconds", 3600))

@@ -119,9 +119,14 @@ def _harvest_days(
         attempts = prior.attempts if prior is not None and prior.status != "done" else 0
         history = sorted(recorded.values(), key=lambda d: d.day)
         verdict = judge(
-            day, harvest.records, harvest.stated, harvest.garbled,
-            usual_count(history, day), attempts, today,
-        )  # fmt: skip
+            day,
+            harvest.records,
+            harvest.stated,
+            harvest.garbled,
+            usual_count(history, day),
+            attempts,
+            today,
+        )
         recorded[day] = store.record_day(
             record.id, day, harvest.records, harvest.stated, verdict.status, verdict.note, now
         )
@@ -153,6 +158,7 @@ def due(record: SourceRecord, now: datetime) -> bool:
 def run_due(
     store: Store,
     http: PoliteClient,
+    *,
     now: Callable[[], datetime],
     holder: str,
     lease_seconds: float,

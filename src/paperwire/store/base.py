@@ -4,7 +4,8 @@ Nothing outside ``store/`` writes SQL: callers speak in Papers and these records
 search indexes beside a store follow its change feed (:meth:`Store.changes`).
 
 The SQL both engines share is written once, in the table modules the Store is made of
-(papers.py, community.py, digests.py, collections.py, comments.py, channels.py); an engine supplies
+(papers.py, accounts.py, feed.py, digests.py, collections.py, comments.py, channels.py, …); an
+engine supplies
 connections (``read``, ``write``), migrations and its dialect (store/dialect.py), and
 whatever only it does."""
 
@@ -14,11 +15,12 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from paperwire.store.accounts import AccountTables
 from paperwire.store.channels import ChannelTables
 from paperwire.store.collections import CollectionTables
 from paperwire.store.comments import CommentTables
-from paperwire.store.community import CommunityTables
 from paperwire.store.digests import DigestTables
+from paperwire.store.feed import FeedTables
 from paperwire.store.limits import LimitTables
 from paperwire.store.papers import PaperTables
 from paperwire.store.records import (
@@ -53,10 +55,21 @@ class NativeSearch(Protocol):
         ...
 
 
+class OnlineBackup(Protocol):
+    """A store that copies its own database while it runs (SQLite's online backup)."""
+
+    path: Path
+
+    def backup_to(self, target: Path) -> int:
+        """Write a consistent copy to `target`; its size in bytes (StoreError if not)."""
+        ...
+
+
 class Store(
     TrustTables,
     PaperTables,
-    CommunityTables,
+    AccountTables,
+    FeedTables,
     DigestTables,
     LimitTables,
     SourceTables,
@@ -84,6 +97,12 @@ class Store(
     def native_search(self) -> NativeSearch | None:
         """The store's own keyword and vector search, where its engine has them (None:
         the indexes are kept beside the store)."""
+        return None
+
+    @property
+    def online_backup(self) -> OnlineBackup | None:
+        """The store's own copy of itself while it runs, where its engine makes one (None:
+        the engine's own tool backs it up, as pg_dump does PostgreSQL)."""
         return None
 
     def schema_version(self) -> int:

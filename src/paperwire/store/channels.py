@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Literal
 
 from paperwire.models import User
-from paperwire.store.community import _user
+from paperwire.store.accounts import _user
 from paperwire.store.sqlconn import Conn, Row, Tables, iso, parse_iso, required_iso
 
 Selection = Literal["trending", "query", "collection", "for-you"]

@@ -13,10 +13,8 @@ from datetime import datetime
 from typing import Literal
 
 from paperwire.models import Paper
-from paperwire.store.papers import match_rows
 from paperwire.store.rows import row_to_paper
 from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso, required_iso
-from paperwire.store.visibility import PUBLIC
 
 Signal = Literal["not_interested", "seen"]
 SIGNALS: tuple[Signal, ...] = ("not_interested", "seen")
@@ -61,16 +59,6 @@ class Feedback:
     signal: Signal
     reason: str
     at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateRow:
-    """What the recommender needs of a stored paper."""
-
-    id: int
-    key: str
-    title: str
-    abstract: str
 
 
 _COLLECTION_SELECT = (
@@ -367,54 +355,6 @@ class CollectionTables(Tables):
                 )
         return found
 
-    # -- finding papers -----------------------------------------------------------
-
-    def match_papers(self, papers: list[Paper]) -> list[int | None]:
-        """For each record, the id of the stored paper it names (store.papers.match_rows:
-        by arXiv id, else DOI, else normalised title); None when none is stored."""
-        with self.read() as conn:
-            return [None if row is None else int(row["id"]) for row in match_rows(conn, papers)]
-
-    def papers_by_author(self, name: str, limit: int) -> list[int]:
-        """Ids of papers with an author of this name (case-insensitive, as written),
-        newest first."""
-        pattern = "%" + name.strip().lower().replace("%", "").replace("_", "") + "%"
-        wanted = name.strip().lower()
-        page = max(limit * 4, 200)
-        ids: list[int] = []
-        with self.read() as conn:
-            # The LIKE also holds longer names ("Li" in "Lin"): read on until `limit` papers
-            # with the exact name are found, not just one window of candidates.
-            for offset in range(0, page * 50, page):
-                rows = conn.execute(
-                    "SELECT id, authors FROM papers p WHERE lower(authors) LIKE ? "
-                    f"AND {PUBLIC} "
-                    "ORDER BY published DESC NULLS LAST, id DESC LIMIT ? OFFSET ?",
-                    (pattern, page, offset),
-                ).fetchall()
-                ids += [
-                    int(row["id"])
-                    for row in rows
-                    if any(part.strip().lower() == wanted for part in row["authors"].split(";"))
-                ]
-                if len(ids) >= limit or len(rows) < page:
-                    break
-        return ids[:limit]
-
-    def candidate_rows(
-        self, after_id: int, limit: int, since: datetime | None = None
-    ) -> list[CandidateRow]:
-        """Confirmed papers after an id (keyset paging), optionally only those stored since
-        a time: what the recommender ranks."""
-        where = f"id > ? AND {PUBLIC}" + (" AND created_at >= ?" if since else "")
-        params: tuple[object, ...] = (after_id, iso(since)) if since else (after_id,)
-        with self.read() as conn:
-            rows = conn.execute(
-                f"SELECT id, key, title, abstract FROM papers p WHERE {where} ORDER BY id LIMIT ?",
-                (*params, limit),
-            ).fetchall()
-        return [CandidateRow(int(r["id"]), r["key"], r["title"], r["abstract"]) for r in rows]
-
     # -- feedback -----------------------------------------------------------------
 
     def set_feedback(
@@ -440,17 +380,6 @@ class CollectionTables(Tables):
                 "VALUES (?, ?, 'seen', ?, ?) ON CONFLICT (user_id, paper_id, signal) DO NOTHING",
                 [(user_id, pid, reason, iso(now)) for pid in dict.fromkeys(paper_ids)],
             )
-
-    def upvoted_ids(self, user_id: int, limit: int = 5000) -> list[int]:
-        """The papers a reader upvoted, newest vote first (positives of their default
-        profile)."""
-        with self.read() as conn:
-            rows = conn.execute(
-                "SELECT paper_id FROM votes WHERE user_id = ? "
-                "ORDER BY created_at DESC, paper_id LIMIT ?",
-                (user_id, limit),
-            ).fetchall()
-        return [int(row[0]) for row in rows]
 
     def remove_feedback(self, user_id: int, paper_id: int, signal: Signal) -> bool:
         """Undo a signal."""

@@ -126,6 +126,7 @@ class DigestTables(Tables):
     def update_subscription(
         self,
         subscription_id: int,
+        *,
         frequency: str,
         trending: bool,
         searches: list[SavedSearch],

@@ -1,13 +1,18 @@
 """The papers, vectors and state of a store, in SQL both engines speak (the engines
 supply connections; their differences are in their dialect, store/dialect.py). Every
 write takes the next number of the change sequence inside its transaction; the indexes
-beside the store follow it."""
+beside the store follow it.
+
+Finding papers is here and nowhere else: :func:`find_row` (what a person names),
+:func:`match_rows` (what a record names), and the lists other tables' features read from
+the papers table (by author, the recommender's candidates)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from paperwire.models import (
@@ -31,7 +36,7 @@ from paperwire.store.rows import (
     title_hash,
 )
 from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso
-from paperwire.store.visibility import visible
+from paperwire.store.visibility import PUBLIC, visible
 
 # Confirmed papers with no vector from model ?, or one made from another text (see
 # rows.text_hash). Unconfirmed papers get none: no search by meaning finds them.
@@ -98,6 +103,16 @@ def match_rows(conn: Conn, papers: list[Paper]) -> list[Row | None]:
             ).fetchone()
         found.append(row)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRow:
+    """What the recommender needs of a stored paper."""
+
+    id: int
+    key: str
+    title: str
+    abstract: str
 
 
 class PaperTables(Tables):
@@ -465,3 +480,51 @@ class PaperTables(Tables):
             top_categories=sorted(counts.items(), key=lambda kv: -kv[1])[:10],
             size_bytes=size,
         )
+
+    # -- finding papers -----------------------------------------------------------
+
+    def match_papers(self, papers: list[Paper]) -> list[int | None]:
+        """For each record, the id of the stored paper it names (store.papers.match_rows:
+        by arXiv id, else DOI, else normalised title); None when none is stored."""
+        with self.read() as conn:
+            return [None if row is None else int(row["id"]) for row in match_rows(conn, papers)]
+
+    def papers_by_author(self, name: str, limit: int) -> list[int]:
+        """Ids of papers with an author of this name (case-insensitive, as written),
+        newest first."""
+        pattern = "%" + name.strip().lower().replace("%", "").replace("_", "") + "%"
+        wanted = name.strip().lower()
+        page = max(limit * 4, 200)
+        ids: list[int] = []
+        with self.read() as conn:
+            # The LIKE also holds longer names ("Li" in "Lin"): read on until `limit` papers
+            # with the exact name are found, not just one window of candidates.
+            for offset in range(0, page * 50, page):
+                rows = conn.execute(
+                    "SELECT id, authors FROM papers p WHERE lower(authors) LIKE ? "
+                    f"AND {PUBLIC} "
+                    "ORDER BY published DESC NULLS LAST, id DESC LIMIT ? OFFSET ?",
+                    (pattern, page, offset),
+                ).fetchall()
+                ids += [
+                    int(row["id"])
+                    for row in rows
+                    if any(part.strip().lower() == wanted for part in row["authors"].split(";"))
+                ]
+                if len(ids) >= limit or len(rows) < page:
+                    break
+        return ids[:limit]
+
+    def candidate_rows(
+        self, after_id: int, limit: int, since: datetime | None = None
+    ) -> list[CandidateRow]:
+        """Confirmed papers after an id (keyset paging), optionally only those stored since
+        a time: what the recommender ranks."""
+        where = f"id > ? AND {PUBLIC}" + (" AND created_at >= ?" if since else "")
+        params: tuple[object, ...] = (after_id, iso(since)) if since else (after_id,)
+        with self.read() as conn:
+            rows = conn.execute(
+                f"SELECT id, key, title, abstract FROM papers p WHERE {where} ORDER BY id LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [CandidateRow(int(r["id"]), r["key"], r["title"], r["abstract"]) for r in rows]

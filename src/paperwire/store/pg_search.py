@@ -139,18 +139,23 @@ def _bm25_like_rank(conn: Conn, terms: list[tuple[str, list[str]]]) -> tuple[str
     """A score expression summing, over the terms, idf x r / (r + 1), where r is the
     term's ts_rank_cd (RANK_WEIGHTS, RANK_NORMALISATION) and idf = log(1 + papers /
     papers holding it), the count capped at RARITY_COUNT_CAP."""
-    papers = int(conn.execute(
-        "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint "
-        "ELSE (SELECT count(*) FROM papers) END FROM pg_class c WHERE c.oid = 'papers'::regclass"
-    ).fetchone()[0])  # fmt: skip
+    papers = int(
+        conn.execute(
+            "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint "
+            "ELSE (SELECT count(*) FROM papers) END "
+            "FROM pg_class c WHERE c.oid = 'papers'::regclass"
+        ).fetchone()[0]
+    )
     parts: list[str] = []
     params: list[object] = []
     for expression, values in terms:
-        holding = int(conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM papers p WHERE p.search @@ {expression} "
-            f"LIMIT {RARITY_COUNT_CAP}) s",
-            values,
-        ).fetchone()[0])  # fmt: skip
+        holding = int(
+            conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM papers p WHERE p.search @@ {expression} "
+                f"LIMIT {RARITY_COUNT_CAP}) s",
+                values,
+            ).fetchone()[0]
+        )
         parts.append(
             f"? * ts_rank_cd('{RANK_WEIGHTS}', p.search, {expression}, {RANK_NORMALISATION})"
         )

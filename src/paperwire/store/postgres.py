@@ -1,5 +1,5 @@
 """The PostgreSQL engine: the same tables and the same SQL as the SQLite engine (papers.py,
-community.py, digests.py), over psycopg 3 with a small pool of its own.
+accounts.py, feed.py, digests.py), over psycopg 3 with a small pool of its own.
 
 Writers run concurrently here; what must be serial is made so by the database: every
 write that takes a change number locks the sequence row until it commits (numbers follow
@@ -281,9 +281,11 @@ class PostgresStore(Store):
         """How many rows the HNSW index holds (counted only before a large backfill:
         a count of 1M rows is not for every small one)."""
         with self.read() as conn:
-            return int(conn.execute(
-                "SELECT count(*) FROM paper_vectors WHERE embedding IS NOT NULL"
-            ).fetchone()[0])  # fmt: skip
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM paper_vectors WHERE embedding IS NOT NULL"
+                ).fetchone()[0]
+            )
 
     def ensure_vector_index(self) -> bool:
         """Build the HNSW index if it is missing (True when it was built): with the
@@ -302,9 +304,11 @@ class PostgresStore(Store):
         """Fill pgvector columns for vectors a move brought in as bytes (a large move
         builds the HNSW index once, at the end)."""
         with self.read() as conn:
-            missing = int(conn.execute(
-                "SELECT count(*) FROM paper_vectors WHERE embedding IS NULL"
-            ).fetchone()[0])  # fmt: skip
+            missing = int(
+                conn.execute(
+                    "SELECT count(*) FROM paper_vectors WHERE embedding IS NULL"
+                ).fetchone()[0]
+            )
         after = 0
         with self.vector_backfill(missing):
             while True:

@@ -24,7 +24,7 @@ class Conn(Protocol):
 
 
 class Tables(ABC):
-    """What the table methods (papers.py, community.py, digests.py) need of an engine:
+    """What the table methods (papers.py, accounts.py, feed.py, digests.py, …) need of an engine:
     transactions to read and write in, its dialect, and its size. Declared once here;
     the engines supply them."""
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from paperwire.store import migrations
-from paperwire.store.base import Store, StoreError
+from paperwire.store.base import OnlineBackup, Store, StoreError
 from paperwire.store.dialect import SQLITE
 from paperwire.store.sqlconn import Conn
 
@@ -165,6 +165,11 @@ class SQLiteStore(Store):
                 break
         with self._write_lock:
             self._writer.close()
+
+    @property
+    def online_backup(self) -> OnlineBackup:
+        """This store copies itself: :meth:`backup_to`."""
+        return self
 
     def backup_to(self, target: Path) -> int:
         """Write a consistent copy of the database to `target` while the store runs:

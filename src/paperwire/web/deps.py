@@ -11,15 +11,15 @@ from fastapi import Depends, Form, Query, Request
 
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.web import usecases
 from paperwire.web.security import API_TOKEN_PREFIX, CSRF_HEADER, SESSION_COOKIE, csrf_valid
 from paperwire.web.services import Services
+from paperwire.web.usecases import accounts, feed
 
 # Fields several routes take.
 CsrfField = Annotated[str, Form(max_length=128)]
 NextField = Annotated[str, Form(max_length=2000)]
 NextQuery = Annotated[str, Query(max_length=2000)]
-PageQuery = Annotated[int, Query(ge=1, le=usecases.MAX_PAGE)]
+PageQuery = Annotated[int, Query(ge=1, le=feed.MAX_PAGE)]
 CategoryQuery = Annotated[str | None, Query(max_length=30)]
 YearQuery = Annotated[int | None, Query(ge=1900, le=2999)]
 
@@ -35,7 +35,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 def session_user(request: Request, services: ServicesDep) -> User | None:
     """The signed-in reader of a browser session, if any."""
-    user = usecases.session_user(services, request.cookies.get(SESSION_COOKIE, ""))
+    user = accounts.session_user(services, request.cookies.get(SESSION_COOKIE, ""))
     request.state.user = user
     return user
 
@@ -49,7 +49,7 @@ def api_user(request: Request, services: ServicesDep) -> User | None:
         token = token.strip()
         if scheme.lower() != "bearer" or not token.startswith(API_TOKEN_PREFIX) or len(token) > 128:
             raise UserError("Authorization must be 'Bearer pw_…' (a personal API token)", 401)
-        owner = usecases.token_user(services, token)
+        owner = accounts.token_user(services, token)
         request.state.user = owner
         return owner
     user = session_user(request, services)

@@ -43,12 +43,23 @@ def problem(status: int, detail: str, instance: str = "") -> JSONResponse:
 
 # What each field of a page's address or form is, in a reader's words.
 FIELD_NAMES = {
-    "day": "the date", "date": "the date", "page": "the page number", "view": "the view",
-    "sort": "the order", "q": "the search", "mode": "the kind of match",
-    "category": "the category", "year_from": "the first year", "year_to": "the last year",
-    "email": "the email address", "name": "the name", "title": "the title",
-    "arxiv": "the arXiv id", "token": "the link", "frequency": "how often",
-}  # fmt: skip
+    "day": "the date",
+    "date": "the date",
+    "page": "the page number",
+    "view": "the view",
+    "sort": "the order",
+    "q": "the search",
+    "mode": "the kind of match",
+    "category": "the category",
+    "year_from": "the first year",
+    "year_to": "the last year",
+    "email": "the email address",
+    "name": "the name",
+    "title": "the title",
+    "arxiv": "the arXiv id",
+    "token": "the link",
+    "frequency": "how often",
+}
 
 
 def reader_message(error: Any) -> str:

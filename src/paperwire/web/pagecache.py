@@ -51,9 +51,11 @@ class PageCache:
     fixed overhead per entry), least recently used out first. 0 seconds: off."""
 
     def __init__(
-        self, seconds: float, max_bytes: int = 64 * 1024 * 1024,
+        self,
+        seconds: float,
+        max_bytes: int = 64 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.seconds = seconds
         self.clock = clock
         self.builds = 0  # pages built through serve() (tests and the bench read it)

@@ -20,9 +20,13 @@ BANNER_DAYS = 365
 def hide_banner(response: Response, https: bool) -> Response:
     """Remember in the browser that the digest banner is not wanted any more."""
     response.set_cookie(
-        BANNER_COOKIE, "off", max_age=BANNER_DAYS * 86400, httponly=True, secure=https,
+        BANNER_COOKIE,
+        "off",
+        max_age=BANNER_DAYS * 86400,
+        httponly=True,
+        secure=https,
         samesite="lax",
-    )  # fmt: skip
+    )
     return response
 
 

@@ -14,9 +14,16 @@ from paperwire.search.hybrid import Mode
 
 PROBLEM = {"content": {"application/problem+json": {}}, "description": "Problem details"}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 413: PROBLEM, 422: PROBLEM,
-    429: PROBLEM, 502: PROBLEM, 503: PROBLEM,
-}  # fmt: skip
+    400: PROBLEM,
+    401: PROBLEM,
+    403: PROBLEM,
+    404: PROBLEM,
+    413: PROBLEM,
+    422: PROBLEM,
+    429: PROBLEM,
+    502: PROBLEM,
+    503: PROBLEM,
+}
 
 
 class Listing(BaseModel):

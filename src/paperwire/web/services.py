@@ -15,8 +15,8 @@ from paperwire.digest.mailer import Mailer
 from paperwire.ingest.fetch import MIN_INTERVAL_S, PoliteClient
 from paperwire.pacing import StorePacer
 from paperwire.search.hybrid import SearchEngine
+from paperwire.search.indexwatch import IndexWatch
 from paperwire.store.base import Store
-from paperwire.web.indexwatch import IndexWatch
 from paperwire.web.outbound import Outbound
 from paperwire.web.pagecache import PageCache
 from paperwire.web.ratelimit import RateLimiter

@@ -10,13 +10,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.web import (
-    channels_usecases,
-    collections_usecases,
-    comments_usecases,
-    export_usecases,
-    usecases,
-)
 from paperwire.web.deps import (
     CsrfChecked,
     NextField,
@@ -30,6 +23,7 @@ from paperwire.web.render import render, with_query
 from paperwire.web.responses import back
 from paperwire.web.security import CSRF_COOKIE, SESSION_COOKIE, new_token, safe_next
 from paperwire.web.services import Services
+from paperwire.web.usecases import accounts, channels, collections, comments, export
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,11 +31,14 @@ router = APIRouter(include_in_schema=False)
 @router.get("/users/{handle}", response_class=HTMLResponse)
 def user_page(request: Request, services: ServicesDep, user: ReaderDep, handle: str) -> Response:
     """A reader's submissions and upvotes."""
-    found = usecases.profile(services, handle, user)
+    found = accounts.profile(services, handle, user)
     return render(
-        request, "user.html", person=found.person, submitted=found.submitted,
+        request,
+        "user.html",
+        person=found.person,
+        submitted=found.submitted,
         upvoted=found.upvoted,
-    )  # fmt: skip
+    )
 
 
 # -- signing in and out ---------------------------------------------------------------
@@ -65,12 +62,16 @@ def signin(
     """Email a single-use sign-in link."""
     rate_limit(services, request, "signin")
     try:
-        usecases.send_signin_link(services, email, safe_next(next))
+        accounts.send_signin_link(services, email, safe_next(next))
     except UserError as exc:
         return render(
-            request, "signin.html", status=exc.status, error=str(exc), email=email,
+            request,
+            "signin.html",
+            status=exc.status,
+            error=str(exc),
+            email=email,
             next=safe_next(next),
-        )  # fmt: skip
+        )
     return render(request, "signin_sent.html", email=email.strip())
 
 
@@ -84,7 +85,7 @@ def signin_confirm_form(
 ) -> Response:
     """The page a sign-in link opens: one button, so that a link scanner does not spend
     it, and the address it signs in as."""
-    email = usecases.signin_link_address(services, token)
+    email = accounts.signin_link_address(services, token)
     return render(request, "signin_confirm.html", token=token, next=safe_next(next), email=email)
 
 
@@ -99,32 +100,40 @@ def signin_confirm(
     """Spend the link and start a session."""
     rate_limit(services, request, "signin")
     try:
-        _user, session = usecases.complete_signin(services, token)
+        _user, session = accounts.complete_signin(services, token)
     except UserError as exc:  # a used or expired link: offer a new one on the spot
         return render(
-            request, "signin.html", status=exc.status, error=str(exc), next=safe_next(next),
-        )  # fmt: skip
+            request,
+            "signin.html",
+            status=exc.status,
+            error=str(exc),
+            next=safe_next(next),
+        )
     response = back(next, "signed-in")
     response.set_cookie(
         SESSION_COOKIE,
         session,
-        max_age=int(usecases.SESSION_LIFETIME.total_seconds()),
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
         httponly=True,
         secure=services.settings.https,
         samesite="lax",
     )
     # A new CSRF cookie with the new session: no token from before signing in is valid.
     response.set_cookie(
-        CSRF_COOKIE, new_token(), max_age=31536000, httponly=True,
-        secure=services.settings.https, samesite="lax",
-    )  # fmt: skip
+        CSRF_COOKIE,
+        new_token(),
+        max_age=31536000,
+        httponly=True,
+        secure=services.settings.https,
+        samesite="lax",
+    )
     return response
 
 
 @router.post("/signout")
 def signout(request: Request, services: ServicesDep, _: CsrfChecked) -> Response:
     """End the session."""
-    usecases.sign_out(services, request.cookies.get(SESSION_COOKIE))
+    accounts.sign_out(services, request.cookies.get(SESSION_COOKIE))
     response = back("/", "signed-out")
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
     return response
@@ -141,21 +150,21 @@ def _account(
     status: int = 200,
     **extra: object,
 ) -> HTMLResponse:
-    mine = usecases.account(services, reader)
+    mine = accounts.account(services, reader)
     return render(
         request,
         "account.html",
         status=status,
-        channels=channels_usecases.reader_channels(services, reader),
-        collections=collections_usecases.collections(services, reader),
+        channels=channels.reader_channels(services, reader),
+        collections=collections.collections(services, reader),
         **extra,
         person=reader,
         submitted=mine.profile.submitted,
         upvoted=mine.profile.upvoted,
         tokens=mine.tokens,
         subscriptions=mine.subscriptions,
-        feedback=collections_usecases.feedback(services, reader),
-        comment_mail=comments_usecases.mail_enabled(services, reader),
+        feedback=collections.feedback(services, reader),
+        comment_mail=comments.mail_enabled(services, reader),
         new_token=new,
     )
 
@@ -169,7 +178,7 @@ def account(request: Request, services: ServicesDep, user: ReaderDep) -> Respons
     once (it comes from a short-lived cookie the creating POST set, then cleared)."""
     if user is None:
         return RedirectResponse(with_query("/signin", next="/account"), status_code=303)
-    fresh = usecases.fresh_api_token(services, user, request.cookies.get(NEW_TOKEN_COOKIE, ""))
+    fresh = accounts.fresh_api_token(services, user, request.cookies.get(NEW_TOKEN_COOKIE, ""))
     response = _account(request, services, user, new=fresh)
     if NEW_TOKEN_COOKIE in request.cookies:
         response.delete_cookie(NEW_TOKEN_COOKIE, path="/account", httponly=True, samesite="strict")
@@ -181,7 +190,7 @@ def export_my_data(
     services: ServicesDep, reader: Annotated[User, Depends(signed_in("download your data"))]
 ) -> Response:
     """Everything stored about the signed-in reader, as one JSON file to download."""
-    data = export_usecases.reader_data(services, reader)
+    data = export.reader_data(services, reader)
     return JSONResponse(
         data,
         headers={"Content-Disposition": 'attachment; filename="paperwire-my-data.json"'},
@@ -199,7 +208,7 @@ def create_token(
     """Create a personal API token, then redirect (post/redirect/get: a reload does not
     make a second one); the account page shows the token once."""
     rate_limit(services, request, "token", f"user:{reader.id}")
-    token = usecases.create_api_token(services, reader, name)
+    token = accounts.create_api_token(services, reader, name)
     response = back("/account", "token-created")
     response.set_cookie(
         NEW_TOKEN_COOKIE,
@@ -221,7 +230,7 @@ def revoke_token(
     token_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Revoke a personal API token."""
-    usecases.revoke_api_token(services, reader, token_id)
+    accounts.revoke_api_token(services, reader, token_id)
     return back("/account", "token-revoked")
 
 
@@ -236,12 +245,12 @@ def add_channel(
     frequency: Annotated[str, Form(max_length=10)] = "daily",
     what: Annotated[str, Form(max_length=20)] = "for-you",
     query: Annotated[str, Form(max_length=500)] = "",
-    collection: Annotated[int | None, Form(ge=1, le=collections_usecases.MAX_ID)] = None,
+    collection: Annotated[int | None, Form(ge=1, le=collections.MAX_ID)] = None,
 ) -> Response:
     """Add one of the reader's channels; a webhook's signing secret is shown this once."""
     rate_limit(services, request, "subscribe", f"user:{reader.id}")
     try:
-        channel, secret = channels_usecases.add(
+        channel, secret = channels.add(
             services, reader, name.strip(), target, frequency, what, query, collection
         )
     except UserError as exc:
@@ -257,5 +266,5 @@ def remove_channel(
     name: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:
     """Remove one of the reader's channels."""
-    channels_usecases.remove(services, reader, name)
+    channels.remove(services, reader, name)
     return back("/account", "channel-removed")

@@ -15,7 +15,6 @@ from paperwire.models import FeedEntry, SavedSearch, User
 from paperwire.search.hybrid import Mode
 from paperwire.search.results import plain
 from paperwire.store.base import FeedOrder
-from paperwire.web import usecases
 from paperwire.web.cursors import CursorQuery, decode_cursor, encode_cursor
 from paperwire.web.deps import (
     ApiUserDep,
@@ -44,7 +43,9 @@ from paperwire.web.schemas import (
     VoteOut,
     paper_out,
 )
-from paperwire.web.usecases import SearchRequest
+from paperwire.web.usecases import feed, papers, subscriptions
+from paperwire.web.usecases import search as search_cases
+from paperwire.web.usecases.search import SearchRequest
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -56,7 +57,7 @@ def _out(request: Request, entry: FeedEntry) -> PaperOut:
 
 
 def _offset(cursor: str | None) -> int:
-    return min(decode_cursor(cursor), usecases.MAX_PAGE * 100)
+    return min(decode_cursor(cursor), feed.MAX_PAGE * 100)
 
 
 @router.get("/papers", response_model=PaperPage, responses=ERRORS)
@@ -68,7 +69,7 @@ def list_papers(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PaperPage:
     """Every paper, in the order they were stored; follow `next` for more."""
-    rows = usecases.recent_papers(services, decode_cursor(cursor), limit + 1, user)
+    rows = papers.recent_papers(services, decode_cursor(cursor), limit + 1, user)
     more = len(rows) > limit
     rows = rows[:limit]
     return PaperPage(
@@ -87,9 +88,9 @@ def similar_papers(
 ) -> PaperPage:
     """The papers nearest in meaning to one paper; 503 (saying how) while it, or every
     other paper, has no vector yet."""
-    usecases.paper_entry(services, key, None)  # 404 for an unknown paper
-    entries = usecases.similar_entries(services, key, limit, explain=True)
-    usecases.mark_voted(services, entries, user)
+    papers.paper_entry(services, key, None)  # 404 for an unknown paper
+    entries = papers.similar_entries(services, key, limit, explain=True)
+    feed.mark_voted(services, entries, user)
     return PaperPage(data=[_out(request, e) for e in entries], next=None)
 
 
@@ -103,14 +104,14 @@ def put_vote(
 ) -> VoteOut:
     """Cast or withdraw the caller's upvote (idempotent)."""
     rate_limit(services, request, "vote", f"user:{reader.id}")
-    voted, total = usecases.vote(services, reader, key, body.vote)
+    voted, total = papers.vote(services, reader, key, body.vote)
     return VoteOut(key=key, voted=voted, upvotes=total)
 
 
 @router.get("/papers/{key:path}", response_model=PaperOut, responses=ERRORS)
 def get_paper(request: Request, services: ServicesDep, user: ApiUserDep, key: KeyPath) -> PaperOut:
     """One paper by key or arXiv id."""
-    return _out(request, usecases.paper_entry(services, key, user))
+    return _out(request, papers.paper_entry(services, key, user))
 
 
 @router.get("/search", response_model=SearchPage, responses=ERRORS)
@@ -132,16 +133,16 @@ def search(
     stops there (its `next` is null) and a cursor past it is refused with 400. Ranking a
     deeper page costs the work of every page before it; narrow the query instead."""
     offset = _offset(cursor)
-    if offset >= usecases.MAX_SEARCH_RESULTS:
+    if offset >= search_cases.MAX_SEARCH_RESULTS:
         raise UserError(
             f"cursor {cursor!r}: search results are served up to the first "
-            f"{usecases.MAX_SEARCH_RESULTS:,}; narrow the query to see others"
+            f"{search_cases.MAX_SEARCH_RESULTS:,}; narrow the query to see others"
         )
-    limit = min(limit, usecases.MAX_SEARCH_RESULTS - offset)
+    limit = min(limit, search_cases.MAX_SEARCH_RESULTS - offset)
     page_request = SearchRequest(q, mode, category, year_from, year_to, 1, limit + offset)
-    result = usecases.run_search(services, page_request, user)
+    result = search_cases.run_search(services, page_request, user)
     hits = list(zip(result.hits, result.entries, strict=True))[offset:]
-    more = result.has_more and offset + limit < usecases.MAX_SEARCH_RESULTS
+    more = result.has_more and offset + limit < search_cases.MAX_SEARCH_RESULTS
     return SearchPage(
         data=[
             Hit(paper=_out(request, entry), score=hit.score, snippet=plain(hit.snippet))
@@ -157,19 +158,19 @@ def daily(
     services: ServicesDep,
     user: ApiUserDep,
     date_: Annotated[date | None, Query(alias="date")] = None,
-    view: usecases.View = "day",
+    view: feed.View = "day",
     sort: FeedOrder = "upvotes",
     cursor: CursorQuery = None,
 ) -> DailyOut:
     """The papers listed for a day (today by default), its week or its month."""
     page = _offset(cursor) + 1
-    feed = usecases.daily(services, date_ or services.clock().date(), view, sort, page, user)
+    listed = feed.daily(services, date_ or services.clock().date(), view, sort, page, user)
     return DailyOut(
-        data=[_out(request, e) for e in feed.entries],
-        first=feed.first,
-        last=feed.last,
-        total=feed.total,
-        next=encode_cursor(page) if page < feed.pages else None,
+        data=[_out(request, e) for e in listed.entries],
+        first=listed.first,
+        last=listed.last,
+        total=listed.total,
+        next=encode_cursor(page) if page < listed.pages else None,
     )
 
 
@@ -181,7 +182,7 @@ def trending(
     limit: Annotated[int, Query(ge=1, le=200)] = 30,
 ) -> TrendingList:
     """Papers of the last week by upvotes with time decay."""
-    ranked = usecases.trending(services, limit, user)
+    ranked = feed.trending(services, limit, user)
     return TrendingList(
         data=[TrendingItem(paper=_out(request, e), score=s) for e, s in ranked],
         formula=ranking.FORMULA,
@@ -203,7 +204,7 @@ def submit(
 ) -> SubmissionOut:
     """Add a paper to today's feed by arXiv id or URL (200 if it was listed already)."""
     rate_limit(services, request, "submit", f"user:{reader.id}")
-    entry, created = usecases.submit(services, reader, body.arxiv)
+    entry, created = papers.submit(services, reader, body.arxiv)
     if not created:
         response.status_code = 200
     return SubmissionOut(paper=_out(request, entry), created=created)
@@ -224,10 +225,17 @@ def create_subscription(
     searches = [
         SavedSearch(s.query, s.mode, s.category, s.year_from, s.year_to) for s in body.searches
     ]
-    made, _ = usecases.start_subscription(
-        services, body.email, body.frequency, body.trending, searches, user, client_id(request),
-        body.recommended, body.collection,
-    )  # fmt: skip
+    made, _ = subscriptions.start_subscription(
+        services,
+        email=body.email,
+        frequency=body.frequency,
+        trending=body.trending,
+        searches=searches,
+        user=user,
+        requester=client_id(request),
+        recommended=body.recommended,
+        profile_id=body.collection,
+    )
     return SubscriptionOut(
         status="active" if made.status == "active" else "pending", email=made.email
     )

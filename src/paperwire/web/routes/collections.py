@@ -15,12 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.store.collections import Collection
-from paperwire.web import collections_usecases as cases
 from paperwire.web.deps import CsrfChecked, NextField, ReaderDep, ServicesDep, rate_limit, signed_in
 from paperwire.web.render import render, with_query
 from paperwire.web.responses import back
 from paperwire.web.routes.feeds import atom
 from paperwire.web.services import Services
+from paperwire.web.usecases import collections as cases
 
 router = APIRouter(include_in_schema=False)
 
@@ -229,9 +229,12 @@ def shared_page(request: Request, services: ServicesDep, user: ReaderDep, token:
     """A collection its owner shared by link (notes stay private)."""
     found = cases.shared(services, token)
     return render(
-        request, "collection.html", collection=found, items=cases.items(services, found),
+        request,
+        "collection.html",
+        collection=found,
+        items=cases.items(services, found),
         owner=False,
-    )  # fmt: skip
+    )
 
 
 # -- for you --------------------------------------------------------------------------
@@ -257,9 +260,13 @@ def for_you(
         services, user, current, FOR_YOU_SIZE, show_seen=seen, mark_seen=True
     )
     return render(
-        request, "for_you.html", tabs=tabs, current=current, show_seen=seen,
+        request,
+        "for_you.html",
+        tabs=tabs,
+        current=current,
+        show_seen=seen,
         results=cases.recommended_entries(services, recs),
-    )  # fmt: skip
+    )
 
 
 @router.get("/feeds/for-you/{token}.atom", response_class=Response)

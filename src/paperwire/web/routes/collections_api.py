@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from paperwire.models import User
 from paperwire.store.collections import Collection
-from paperwire.web import collections_usecases as cases
 from paperwire.web.deps import ServicesDep, api_caller
 from paperwire.web.schemas import (
     ERRORS,
@@ -27,6 +26,7 @@ from paperwire.web.schemas import (
     RecommendationList,
     RecommendationOut,
 )
+from paperwire.web.usecases import collections as cases
 
 router = APIRouter(prefix="/api/v1", tags=["collections"])
 
@@ -37,9 +37,14 @@ CollectionId = Annotated[int, Path(ge=1, le=cases.MAX_ID, description="Collectio
 
 def _out(found: Collection) -> CollectionOut:
     return CollectionOut(
-        id=found.id, name=found.name, size=found.size, profile=found.is_profile,
-        shared=found.shared, seed=found.seed, created=found.created,
-    )  # fmt: skip
+        id=found.id,
+        name=found.name,
+        size=found.size,
+        profile=found.is_profile,
+        shared=found.shared,
+        seed=found.seed,
+        created=found.created,
+    )
 
 
 @router.get("/collections", response_model=CollectionList, responses=ERRORS)
@@ -92,9 +97,12 @@ def put_paper(
         cases.note(services, reader, collection_id, key, body.note)
     item = cases.saved_item(services, reader, collection_id, key)
     return ItemOut(
-        key=item.paper.key, title=item.paper.title, note=item.note, position=item.position,
+        key=item.paper.key,
+        title=item.paper.title,
+        note=item.note,
+        position=item.position,
         added=item.added,
-    )  # fmt: skip
+    )
 
 
 @router.delete("/collections/{collection_id}/papers/{key:path}", status_code=204, responses=ERRORS)

@@ -16,12 +16,12 @@ from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.presentation import paper_url
 from paperwire.texmath import plain as tex_plain
-from paperwire.web import comments_usecases as cases
-from paperwire.web import usecases
 from paperwire.web.atom import AtomFeed
 from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, client_id, signed_in
 from paperwire.web.render import render, with_query
 from paperwire.web.services import Services
+from paperwire.web.usecases import comments as cases
+from paperwire.web.usecases import papers
 
 FEED_COMMENTS = 100  # the newest comments a discussion feed carries
 router = APIRouter(include_in_schema=False)
@@ -39,11 +39,15 @@ def _at(services: Services, comment_key: str, comment_id: int, notice: str) -> R
 
 
 def paper_with_error(
-    request: Request, services: ServicesDep, user: User | None, key: str, error: UserError,
+    request: Request,
+    services: ServicesDep,
+    user: User | None,
+    key: str,
+    error: UserError,
     **draft: object,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """The paper page again, the error beside the text the reader wrote."""
-    entry = usecases.paper_entry(services, key, user)
+    entry = papers.paper_entry(services, key, user)
     parent = draft.get("draft_parent")
     try:  # the page of the comment replied to, where the reply form with the draft is
         page = cases.page_of(services, parent) if isinstance(parent, int) else 1
@@ -51,10 +55,16 @@ def paper_with_error(
     except UserError:  # a parent of another paper's discussion
         shown = cases.discussion(services, entry.paper.key)
     return render(
-        request, "paper.html", status=error.status, e=entry, similar=[],
-        d=shown, body_of=cases.shown_body,
-        comment_error=str(error), **draft,
-    )  # fmt: skip
+        request,
+        "paper.html",
+        status=error.status,
+        e=entry,
+        similar=[],
+        d=shown,
+        body_of=cases.shown_body,
+        comment_error=str(error),
+        **draft,
+    )
 
 
 @router.post("/papers/{key:path}/comments", response_class=HTMLResponse)
@@ -68,7 +78,7 @@ def post_comment(
     parent: Annotated[int | None, Form(ge=1, le=2**62)] = None,
 ) -> Response:
     """Write a comment or a reply."""
-    usecases.paper_entry(services, key, reader)  # an unknown paper: 404, nothing to show
+    papers.paper_entry(services, key, reader)  # an unknown paper: 404, nothing to show
     try:
         made = cases.post(services, reader, key, body, parent, client_id(request))
     except UserError as exc:
@@ -89,9 +99,13 @@ def edit_form(
 
 @router.post("/comments/{comment_id}/edit", response_class=HTMLResponse)
 def edit(
-    request: Request, services: ServicesDep, _: CsrfChecked, reader: Writer,
-    comment_id: CommentId, body: BodyField = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Writer,
+    comment_id: CommentId,
+    body: BodyField = "",
+) -> Response:
     """Save an edit of one's own comment."""
     comment = cases.own(services, reader, comment_id)
     try:
@@ -114,9 +128,12 @@ def delete(
 
 @router.post("/comments/{comment_id}/report")
 def report(
-    services: ServicesDep, _: CsrfChecked, reader: Writer, comment_id: CommentId,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Writer,
+    comment_id: CommentId,
     reason: Annotated[str, Form(max_length=cases.MAX_REASON * 2)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     """Report a comment to the curators."""
     comment = cases.report(services, reader, comment_id, reason)
     return _at(services, comment.paper_key, comment.id, "comment-reported")
@@ -124,10 +141,12 @@ def report(
 
 @router.post("/comments/{comment_id}/hide")
 def hide(
-    services: ServicesDep, _: CsrfChecked,
-    curator: Annotated[User, Depends(signed_in("curate"))], comment_id: CommentId,
+    services: ServicesDep,
+    _: CsrfChecked,
+    curator: Annotated[User, Depends(signed_in("curate"))],
+    comment_id: CommentId,
     hidden: Annotated[Literal["0", "1"], Form()] = "1",
-) -> Response:  # fmt: skip
+) -> Response:
     """A curator hides a comment (hidden=1) or restores it (hidden=0)."""
     comment = cases.moderate(services, curator, comment_id, hidden == "1")
     return _at(
@@ -150,9 +169,11 @@ def reports(
 
 @router.post("/account/comment-mail")
 def comment_mail(
-    services: ServicesDep, _: CsrfChecked, reader: Writer,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Writer,
     enabled: Annotated[Literal["0", "1"], Form()] = "1",
-) -> Response:  # fmt: skip
+) -> Response:
     """The account page's setting: mail me replies and mentions (batched hourly)."""
     cases.set_mail(services, reader, enabled == "1")
     return RedirectResponse("/account?notice=changed#comment-mail", status_code=303)
@@ -178,7 +199,7 @@ def unsubscribe(
 @router.get("/feeds/papers/{key:path}/comments.atom", response_class=Response)
 def comments_atom(services: ServicesDep, key: str) -> Response:
     """A paper's discussion as Atom: its visible comments, newest first."""
-    entry = usecases.paper_entry(services, key, None)
+    entry = papers.paper_entry(services, key, None)
     comments = cases.recent_visible(services, key, FEED_COMMENTS)
     base = services.settings.base_url.rstrip("/")
     page = base + paper_url(entry.paper.key)

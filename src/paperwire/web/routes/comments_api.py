@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from paperwire.models import User
 from paperwire.presentation import paper_url
 from paperwire.store.comments import Comment
-from paperwire.web import comments_usecases as cases
 from paperwire.web.cursors import CursorQuery, decode_cursor, encode_cursor
 from paperwire.web.deps import ApiUserDep, ServicesDep, api_caller, client_id
 from paperwire.web.schemas import ERRORS, PROBLEM, CommentIn, CommentList, CommentOut, CommentPatch
 from paperwire.web.services import Services
+from paperwire.web.usecases import comments as cases
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 
@@ -75,9 +75,12 @@ def post_comment(
     "/comments/{comment_id}", response_model=CommentOut, responses=ERRORS | {409: PROBLEM}
 )
 def patch_comment(
-    request: Request, services: ServicesDep, caller: Caller, comment_id: CommentId,
+    request: Request,
+    services: ServicesDep,
+    caller: Caller,
+    comment_id: CommentId,
     body: CommentPatch,
-) -> CommentOut:  # fmt: skip
+) -> CommentOut:
     """Edit one's own comment (the old text is kept)."""
     changed = cases.edit(services, caller, comment_id, body.body, client_id(request))
     return _out(services, changed, caller)

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire import ranking
 from paperwire.store.base import FeedOrder
-from paperwire.web import usecases
 from paperwire.web.deps import PageQuery, ReaderDep, ServicesDep
 from paperwire.web.render import render, with_query
 from paperwire.web.responses import cached
-from paperwire.web.usecases import View
+from paperwire.web.usecases import feed
+from paperwire.web.usecases.feed import View
 
 router = APIRouter(include_in_schema=False)
 TRENDING_SHOWN = 50
@@ -37,12 +37,15 @@ def today(
     picker's choice (``?date=``) is sent to its own address."""
     if day is not None:
         return RedirectResponse(
-            with_query(f"/daily/{day.isoformat()}", view=None if view == "day" else view,
-                       sort=None if sort == "upvotes" else sort,
-                       layout=None if layout == "cards" else layout),
+            with_query(
+                f"/daily/{day.isoformat()}",
+                view=None if view == "day" else view,
+                sort=None if sort == "upvotes" else sort,
+                layout=None if layout == "cards" else layout,
+            ),
             status_code=303,
-        )  # fmt: skip
-    home = usecases.home_day(services)
+        )
+    home = feed.home_day(services)
     note = home != services.clock().date()
     return _feed(request, services, user, home, view, sort, page, layout, home_note=note)
 
@@ -77,14 +80,14 @@ def _feed(
     (never "page 99 of 9"). `home_note`: the home page shows an earlier day than today."""
 
     def build() -> HTMLResponse:
-        feed = usecases.daily(services, day, view, sort, page, user)
-        if page > feed.pages:
+        listed = feed.daily(services, day, view, sort, page, user)
+        if page > listed.pages:
             raise HTTPException(
                 404,
                 f"There is no page {page} of the {view} of {day.isoformat()}: it has "
-                f"{feed.pages} page{'s' if feed.pages != 1 else ''}.",
+                f"{listed.pages} page{'s' if listed.pages != 1 else ''}.",
             )
-        return render(request, "daily.html", page=feed, layout=layout, home_note=home_note)
+        return render(request, "daily.html", page=listed, layout=layout, home_note=home_note)
 
     return cached(request, services, build, view=view, sort=sort, page=page, layout=layout)
 
@@ -99,7 +102,7 @@ def trending(
     """Upvotes with time decay (or, sort=discussed, the same week by comments)."""
 
     def build() -> HTMLResponse:
-        ranked = usecases.trending(services, TRENDING_SHOWN, user, sort)
+        ranked = feed.trending(services, TRENDING_SHOWN, user, sort)
         return render(
             request,
             "trending.html",

@@ -14,12 +14,12 @@ from paperwire.models import FeedEntry
 from paperwire.presentation import author_line, paper_url
 from paperwire.search.hybrid import Mode
 from paperwire.texmath import html, plain
-from paperwire.web import usecases
 from paperwire.web.atom import AtomFeed
 from paperwire.web.deps import CategoryQuery, ServicesDep, YearQuery
 from paperwire.web.render import with_query
 from paperwire.web.schemas import ERRORS
-from paperwire.web.usecases import SearchRequest
+from paperwire.web.usecases import feed, search
+from paperwire.web.usecases.search import SearchRequest
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 FEED_SIZE = 50
@@ -43,11 +43,11 @@ def atom(
     base = services.settings.base_url.rstrip("/")
     now = services.clock()
     times = [_entry_time(e, now) for e in entries]
-    feed = AtomFeed(base + self_path, title, base + alternate, max(times) if times else now)
+    document = AtomFeed(base + self_path, title, base + alternate, max(times) if times else now)
     for entry, moment in zip(entries, times, strict=True):
         paper = entry.paper
         published = datetime.combine(paper.published, time(), UTC) if paper.published else None
-        item = feed.entry(
+        item = document.entry(
             base + paper_url(paper.key),
             plain(paper.title),
             moment,
@@ -55,29 +55,29 @@ def atom(
             published,
         )
         if paper.arxiv_url:
-            feed.add(item, "link", rel="related", href=paper.arxiv_url, title="arXiv")
+            document.add(item, "link", rel="related", href=paper.arxiv_url, title="arXiv")
         for category in paper.categories:
-            feed.add(item, "category", term=category)
+            document.add(item, "category", term=category)
         # HTML, so that formulas arrive as MathML (escaped once more by ElementTree).
         summary = html(paper.abstract) if paper.abstract else "No abstract known."
         upvotes = f"{entry.upvotes} upvote{'s' if entry.upvotes != 1 else ''}"
-        feed.add(item, "summary", f"<p>{summary}</p><p>{upvotes}</p>", type="html")
-    return feed.response()
+        document.add(item, "summary", f"<p>{summary}</p><p>{upvotes}</p>", type="html")
+    return document.response()
 
 
 @router.get("/daily.atom", response_class=Response, responses=RESPONSES)
 def daily_feed(request: Request, services: ServicesDep) -> Response:
     """The day the home page shows (today, or early in the day the latest day with
     papers), most upvoted first."""
-    day = usecases.home_day(services)
-    entries = usecases.daily(services, day, "day", "upvotes", 1, None).entries
+    day = feed.home_day(services)
+    entries = feed.daily(services, day, "day", "upvotes", 1, None).entries
     return atom(request, "paperwire: daily papers", "/feeds/daily.atom", "/daily", entries)
 
 
 @router.get("/trending.atom", response_class=Response, responses=RESPONSES)
 def trending_feed(request: Request, services: ServicesDep) -> Response:
     """Trending papers."""
-    entries = [entry for entry, _ in usecases.trending(services, FEED_SIZE, None)]
+    entries = [entry for entry, _ in feed.trending(services, FEED_SIZE, None)]
     return atom(request, "paperwire: trending papers", "/feeds/trending.atom", "/trending", entries)
 
 
@@ -93,10 +93,14 @@ def search_feed(
 ) -> Response:
     """The best matches of a search: subscribe to a query in a feed reader."""
     wanted = SearchRequest(q, mode, category, year_from, year_to, 1, FEED_SIZE)
-    result = usecases.run_search(services, wanted, None)
+    result = search.run_search(services, wanted, None)
     params = {
-        "q": q, "mode": mode, "category": category, "year_from": year_from, "year_to": year_to,
-    }  # fmt: skip
+        "q": q,
+        "mode": mode,
+        "category": category,
+        "year_from": year_from,
+        "year_to": year_to,
+    }
     return atom(
         request,
         f"paperwire: {q}",

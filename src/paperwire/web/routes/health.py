@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from paperwire.models import User
-from paperwire.web import health_usecases
 from paperwire.web.deps import ServicesDep, signed_in
 from paperwire.web.render import render
+from paperwire.web.usecases import health
 
 router = APIRouter(include_in_schema=False)
 CuratorDep = Annotated[User, Depends(signed_in("see the status page"))]
@@ -27,7 +27,7 @@ def healthz() -> JSONResponse:
 @router.get("/readyz")
 def readyz(services: ServicesDep) -> JSONResponse:
     """Ready to serve: 200, else 503 with the problems."""
-    ready = health_usecases.readiness(services)
+    ready = health.readiness(services)
     body = {
         "status": "ready" if ready.ready else "unready",
         "database": ready.database,
@@ -44,12 +44,12 @@ def readyz(services: ServicesDep) -> JSONResponse:
 @router.get("/metrics")
 def metrics(services: ServicesDep) -> Response:
     """Prometheus' text format."""
-    body, media_type = health_usecases.metrics(services)
+    body, media_type = health.metrics(services)
     return Response(body, media_type=media_type, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/status", response_class=HTMLResponse)
 def status(request: Request, services: ServicesDep, user: CuratorDep) -> HTMLResponse:
     """The sources, their last runs, lag and errors (curators only)."""
-    page = health_usecases.status(services, user)
+    page = health.status(services, user)
     return render(request, "status.html", page=page)

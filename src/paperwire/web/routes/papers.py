@@ -14,7 +14,6 @@ from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.presentation import anchor, paper_url
 from paperwire.search.hybrid import Mode
-from paperwire.web import comments_usecases, usecases
 from paperwire.web.deps import (
     CategoryQuery,
     CsrfChecked,
@@ -28,7 +27,8 @@ from paperwire.web.deps import (
 )
 from paperwire.web.render import render
 from paperwire.web.responses import back, cached
-from paperwire.web.usecases import SearchRequest
+from paperwire.web.usecases import comments, feed, papers, search
+from paperwire.web.usecases.search import SearchRequest
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,15 +47,15 @@ def search_page(
 ) -> Response:
     """Hybrid search with filters; an arXiv id or URL goes to its paper (or offers to
     add it)."""
-    found = usecases.find_by_id(services, q)
+    found = search.find_by_id(services, q)
     if found is not None and found.entry is not None:
         return RedirectResponse(paper_url(found.entry.paper.key), status_code=303)
     wanted = SearchRequest(q, mode, category or None, year_from, year_to, page)
     error = None
     try:
-        result = usecases.run_search(services, wanted, user)
+        result = search.run_search(services, wanted, user)
     except UserError as exc:
-        result, error = usecases.SearchResult(), str(exc)
+        result, error = search.SearchResult(), str(exc)
     return render(
         request,
         "search.html",
@@ -76,7 +76,7 @@ def search_page(
 @router.get("/papers/{key:path}/cite.bib")
 def cite(services: ServicesDep, key: str) -> Response:
     """The paper's BibTeX entry, as a file to save."""
-    entry = usecases.paper_entry(services, key, None)
+    entry = papers.paper_entry(services, key, None)
     return Response(
         bibtex(entry.paper),
         media_type="application/x-bibtex; charset=utf-8",
@@ -92,14 +92,18 @@ def paper(
     discussion (``?page=``)."""
 
     def build() -> HTMLResponse:
-        entry = usecases.paper_entry(services, key, user)
-        discussion = comments_usecases.discussion(services, entry.paper.key, page)
-        similar = usecases.similar_entries(services, entry.paper.key)
-        usecases.mark_voted(services, similar, user)
+        entry = papers.paper_entry(services, key, user)
+        discussion = comments.discussion(services, entry.paper.key, page)
+        similar = papers.similar_entries(services, entry.paper.key)
+        feed.mark_voted(services, similar, user)
         return render(
-            request, "paper.html", e=entry, similar=similar, d=discussion,
-            body_of=comments_usecases.shown_body,
-        )  # fmt: skip
+            request,
+            "paper.html",
+            e=entry,
+            similar=similar,
+            d=discussion,
+            body_of=comments.shown_body,
+        )
 
     return cached(request, services, build, page=page)
 
@@ -116,7 +120,7 @@ def vote(
     """Toggle the reader's upvote (JSON for the page's script, else a redirect back to
     the paper's card on the page, with the vote confirmed)."""
     rate_limit(services, request, "vote", f"user:{reader.id}")
-    voted, total = usecases.vote(services, reader, key, None)
+    voted, total = papers.vote(services, reader, key, None)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"key": key, "voted": voted, "upvotes": total})
     return back(next, "voted" if voted else "unvoted", anchor(key))
@@ -131,7 +135,7 @@ def hide(
     hidden: Annotated[Literal["0", "1"], Form()] = "1",
 ) -> Response:
     """A curator hides a submission from the feed (or shows it again)."""
-    usecases.hide(services, curator, key, hidden == "1")
+    papers.hide(services, curator, key, hidden == "1")
     return back(paper_url(key), "hidden" if hidden == "1" else "shown")
 
 
@@ -144,7 +148,7 @@ def confirm(
 ) -> Response:
     """A curator confirms a paper only readers have sent: it joins the public feed,
     search and feeds."""
-    paper = usecases.confirm_paper(services, curator, key)
+    paper = papers.confirm_paper(services, curator, key)
     return back(paper_url(paper.key), "confirmed")
 
 
@@ -167,13 +171,18 @@ def submit(
     """Add a paper to today's feed by arXiv id or URL."""
     rate_limit(services, request, "submit", f"user:{reader.id}")
     try:
-        entry, created = usecases.submit(services, reader, arxiv)
-    except usecases.ArxivUnreachableError as exc:
-        typed = usecases.ManualPaper("", link=f"https://arxiv.org/abs/{exc.arxiv_id}")
+        entry, created = papers.submit(services, reader, arxiv)
+    except papers.ArxivUnreachableError as exc:
+        typed = papers.ManualPaper("", link=f"https://arxiv.org/abs/{exc.arxiv_id}")
         return render(
-            request, "submit.html", status=exc.status, error=str(exc), value=arxiv,
-            unreachable=True, typed=typed,
-        )  # fmt: skip
+            request,
+            "submit.html",
+            status=exc.status,
+            error=str(exc),
+            value=arxiv,
+            unreachable=True,
+            typed=typed,
+        )
     except UserError as exc:
         return render(request, "submit.html", status=exc.status, error=str(exc), value=arxiv)
     return back(paper_url(entry.paper.key), _notice(entry.paper.confirmed, created))
@@ -192,21 +201,25 @@ def submit_by_hand(
     services: ServicesDep,
     _: CsrfChecked,
     reader: Annotated[User, Depends(signed_in("submit papers"))],
-    title: Annotated[str, Form(max_length=usecases.MAX_TITLE * 2)] = "",
+    title: Annotated[str, Form(max_length=papers.MAX_TITLE * 2)] = "",
     authors: Annotated[str, Form(max_length=20_000)] = "",
-    abstract: Annotated[str, Form(max_length=usecases.MAX_ABSTRACT * 2)] = "",
+    abstract: Annotated[str, Form(max_length=papers.MAX_ABSTRACT * 2)] = "",
     link: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Add a paper typed in by hand (when arXiv cannot be reached, or it is not on
     arXiv) and list it on today's feed."""
     rate_limit(services, request, "submit", f"user:{reader.id}")
-    typed = usecases.ManualPaper(title, authors, abstract, link)
+    typed = papers.ManualPaper(title, authors, abstract, link)
     try:
-        entry, created = usecases.add_by_hand(services, reader, typed)
+        entry, created = papers.add_by_hand(services, reader, typed)
     except UserError as exc:
         return render(
-            request, "submit.html", status=exc.status, manual_error=str(exc), typed=typed,
-        )  # fmt: skip
+            request,
+            "submit.html",
+            status=exc.status,
+            manual_error=str(exc),
+            typed=typed,
+        )
     return back(paper_url(entry.paper.key), _notice(entry.paper.confirmed, created))
 
 
@@ -221,12 +234,10 @@ async def submit_file(
     """Add the paper a file describes (a .bib entry, a JSON line, an arXiv Atom entry)
     and list it on today's feed."""
     rate_limit(services, request, "submit", f"user:{reader.id}")
-    data = await file.read(usecases.MAX_FILE_BYTES + 1) if file is not None else b""
+    data = await file.read(papers.MAX_FILE_BYTES + 1) if file is not None else b""
     name = (file.filename if file is not None else "") or "the file"
     try:
-        entry, created = await run_in_threadpool(
-            usecases.add_from_file, services, reader, name, data
-        )
+        entry, created = await run_in_threadpool(papers.add_from_file, services, reader, name, data)
     except UserError as exc:
         return render(request, "submit.html", status=exc.status, file_error=str(exc))
     return back(paper_url(entry.paper.key), _notice(entry.paper.confirmed, created))

@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, Response
 from paperwire.errors import UserError
 from paperwire.models import SavedSearch, Subscription, User
 from paperwire.store.collections import Collection
-from paperwire.web import collections_usecases, usecases
 from paperwire.web.deps import (
     CsrfChecked,
     NextQuery,
@@ -25,6 +24,7 @@ from paperwire.web.deps import (
 from paperwire.web.render import render
 from paperwire.web.responses import back, hide_banner
 from paperwire.web.services import Services
+from paperwire.web.usecases import collections, subscriptions
 
 router = APIRouter(include_in_schema=False)
 SEARCH_FIELDS = 3
@@ -39,7 +39,7 @@ ProfileField = Annotated[int | None, Form(ge=1, le=2**53)]
 def _profiles(services: Services, owner: User | None) -> list[Collection]:
     """The collections a subscriber may take recommendations from (none without an
     account of their own address)."""
-    return collections_usecases.collections(services, owner) if owner else []
+    return collections.collections(services, owner) if owner else []
 
 
 def _searches(queries: list[str], modes: list[str]) -> list[SavedSearch]:
@@ -58,12 +58,18 @@ def _manage_page(
 ) -> HTMLResponse:
     """The manage page, with a field for each search and a few empty ones, and the
     recommendations choice when the address is its reader's own."""
-    owner = usecases.subscription_owner(services, subscription)
+    owner = subscriptions.subscription_owner(services, subscription)
     return render(
-        request, "manage.html", status=status, subscription=subscription, token=token,
-        searches=searches, fields=max(SEARCH_FIELDS, len(searches)),
-        profiles=_profiles(services, owner), **extra,
-    )  # fmt: skip
+        request,
+        "manage.html",
+        status=status,
+        subscription=subscription,
+        token=token,
+        searches=searches,
+        fields=max(SEARCH_FIELDS, len(searches)),
+        profiles=_profiles(services, owner),
+        **extra,
+    )
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
@@ -75,10 +81,17 @@ def subscribe_form(
 ) -> Response:
     """The sign-up form."""
     return render(
-        request, "subscribe.html", email=email or (user.email if user else ""),
-        frequency="daily", trending=True, searches=[], fields=SEARCH_FIELDS,
-        profiles=_profiles(services, user), recommended=False, profile_id=None,
-    )  # fmt: skip
+        request,
+        "subscribe.html",
+        email=email or (user.email if user else ""),
+        frequency="daily",
+        trending=True,
+        searches=[],
+        fields=SEARCH_FIELDS,
+        profiles=_profiles(services, user),
+        recommended=False,
+        profile_id=None,
+    )
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
@@ -99,16 +112,32 @@ def subscribe_submit(
     rate_limit(services, request, "subscribe")
     searches = _searches((query or [])[:SEARCH_FIELDS], mode or [])
     try:
-        made, token = usecases.start_subscription(
-            services, email, frequency, trending, searches, user, client_id(request),
-            recommended, profile,
-        )  # fmt: skip
+        made, token = subscriptions.start_subscription(
+            services,
+            email=email,
+            frequency=frequency,
+            trending=trending,
+            searches=searches,
+            user=user,
+            requester=client_id(request),
+            recommended=recommended,
+            profile_id=profile,
+        )
     except UserError as exc:
         return render(
-            request, "subscribe.html", status=exc.status, error=str(exc), email=email,
-            frequency=frequency, trending=trending, searches=searches, fields=SEARCH_FIELDS,
-            profiles=_profiles(services, user), recommended=recommended, profile_id=profile,
-        )  # fmt: skip
+            request,
+            "subscribe.html",
+            status=exc.status,
+            error=str(exc),
+            email=email,
+            frequency=frequency,
+            trending=trending,
+            searches=searches,
+            fields=SEARCH_FIELDS,
+            profiles=_profiles(services, user),
+            recommended=recommended,
+            profile_id=profile,
+        )
     https = services.settings.https
     if token is not None:
         page = render(request, "subscribed.html", subscription=made, token=token)
@@ -139,14 +168,14 @@ def confirm_submit(
     token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """Activate the subscription."""
-    made, manage_token = usecases.confirm_subscription(services, token)
+    made, manage_token = subscriptions.confirm_subscription(services, token)
     return render(request, "subscribed.html", subscription=made, token=manage_token)
 
 
 @router.get("/subscriptions/{token}", response_class=HTMLResponse)
 def manage(request: Request, services: ServicesDep, user: ReaderDep, token: str) -> Response:
     """Change the frequency, trending and saved searches of a subscription."""
-    subscription = usecases.owned_subscription(services, token)
+    subscription = subscriptions.owned_subscription(services, token)
     return _manage_page(request, services, subscription, token, subscription.searches)
 
 
@@ -167,13 +196,13 @@ def manage_submit(
     """Save the changes."""
     searches = _searches((query or [])[:10], mode or [])
     try:
-        updated, kept = usecases.change_subscription(
+        updated, kept = subscriptions.change_subscription(
             services, token, frequency, trending, searches, recommended, profile
         )
     except UserError as exc:
         if exc.status == 404:
             raise
-        subscription = usecases.owned_subscription(services, token)
+        subscription = subscriptions.owned_subscription(services, token)
         return _manage_page(request, services, subscription, token, searches, 400, error=str(exc))
     return _manage_page(request, services, updated, token, kept, saved=True)
 
@@ -183,7 +212,7 @@ def unsubscribe_form(
     request: Request, services: ServicesDep, user: ReaderDep, token: str
 ) -> Response:
     """The unsubscribe link's page: one button."""
-    subscription = usecases.owned_subscription(services, token, allow_expired=True)
+    subscription = subscriptions.owned_subscription(services, token, allow_expired=True)
     return render(request, "unsubscribe.html", subscription=subscription, token=token)
 
 
@@ -191,5 +220,5 @@ def unsubscribe_form(
 def unsubscribe(request: Request, services: ServicesDep, token: str) -> Response:
     """One-click unsubscribe (RFC 8058): the signed token is the authority, no session
     or CSRF token is needed, and doing it twice is harmless."""
-    subscription = usecases.unsubscribe(services, token)
+    subscription = subscriptions.unsubscribe(services, token)
     return render(request, "unsubscribed.html", subscription=subscription, token=token)

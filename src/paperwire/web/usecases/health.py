@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paperwire.deployment import ChannelStatus, Readiness, SourceStatus
+from paperwire.deployment import Readiness
+from paperwire.deployment.channels import ChannelStatus
+from paperwire.deployment.sources import SourceStatus
 from paperwire.errors import UserError
 from paperwire.metrics import CONTENT_TYPE, exposition
 from paperwire.models import User
@@ -39,6 +41,9 @@ def status(services: Services, user: User) -> StatusPage:
         raise UserError("only curators can see the status page", 403)
     deployment = services.deployment
     return StatusPage(
-        deployment.sources(runs=10), deployment.readiness(), services.store.outbox_counts(),
-        deployment.channels(everyone=True), services.store.channel_outbox_counts(),
-    )  # fmt: skip
+        sources=deployment.sources(runs=10),
+        readiness=deployment.readiness(),
+        outbox=services.store.outbox_counts(),
+        channels=deployment.channels(everyone=True),
+        channel_outbox=services.store.channel_outbox_counts(),
+    )

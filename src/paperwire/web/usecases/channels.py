@@ -6,12 +6,12 @@ at most `channels_per_reader` each, and only the reader's own collections."""
 from __future__ import annotations
 
 from paperwire.channels.manage import ChannelError, Choice
-from paperwire.deployment import ChannelStatus
+from paperwire.deployment.channels import ChannelStatus
 from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.store.channels import Channel
-from paperwire.web import collections_usecases
 from paperwire.web.services import Services
+from paperwire.web.usecases import collections
 
 WHATS = ("for-you", "query", "collection")
 
@@ -45,12 +45,12 @@ def add(
             raise UserError("choose one of your collections")
         choice = Choice(
             "collection",
-            collection_id=collections_usecases.owned(services, reader, collection_id).id,
+            collection_id=collections.owned(services, reader, collection_id).id,
         )
     else:
         raise UserError(f"what the channel gets: one of {', '.join(WHATS)}")
     try:
-        return services.deployment.add_channel(name, target, frequency, choice, reader.id)
+        return services.deployment.add_channel(name, target, frequency, choice, owner_id=reader.id)
     except ChannelError as exc:
         raise UserError(str(exc)) from exc
 

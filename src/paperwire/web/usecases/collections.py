@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Literal
 
-from paperwire.deployment import upload_limits
+from paperwire.deployment.imports import upload_limits
 from paperwire.errors import UserError
 from paperwire.ingest import ParseError, parse_any
 from paperwire.ingest.common import RecordError

@@ -1,0 +1,133 @@
+"""The pipelines of the indexes: catching the keyword index up with the store, embedding
+(in the background, at once, or on a Dask cluster), rebuilding, and searching."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from paperwire.deployment.parts import Parts
+from paperwire.extras import require
+from paperwire.jobs import host_lock
+from paperwire.metrics import SEARCH_SECONDS
+from paperwire.progress import Progress, silent
+from paperwire.search.hybrid import Mode, embed_pending, search, similar
+from paperwire.search.lexical import (
+    IndexBusyError,
+    keyword_search,
+)
+from paperwire.search.results import SearchHit
+
+
+@dataclass
+class IndexStatus:
+    """Where the indexes beside the store stand after catching up."""
+
+    to_embed: int = 0  # papers not yet searchable by meaning
+    error: str | None = None  # why the keyword index could not be brought up to date
+
+
+@dataclass
+class EmbedOutcome:
+    """What `embed` did."""
+
+    embedded: int
+    in_index: int
+
+
+class SearchPipelines(Parts):
+    """Keeping the indexes beside the store up to date, and searching them."""
+
+    def catch_up(self, progress: Progress = silent) -> IndexStatus:
+        """Bring the keyword index up to date with the store (keyword search and the
+        pages then have every paper) and count the papers not yet embedded. Embedding
+        is never done inline: measured, it made an import of 1,000 records take 90 s
+        instead of seconds; a running server embeds them in the background
+        (:meth:`embed_step`), or `paperwire embed` does."""
+        status = IndexStatus()
+        try:
+            self.update_keyword_index(progress)
+        except IndexBusyError as exc:
+            status.error = str(exc)
+        status.to_embed = self.to_embed()
+        return status
+
+    def embed_step(self, limit: int = 256) -> int:
+        """Embed up to `limit` papers that have no vector yet and bring the vector index up
+        to date; returns how many were embedded. One process per host does it at a time
+        (an OS lock in the cache folder, freed if its holder dies); the others return 0.
+        Two hosts embedding the same paper write the same vector, so nothing is wrong."""
+        lock = Path(self.settings.cache_dir) / "embed.lock"
+        with host_lock(lock) as held:
+            if not held:
+                return 0
+            engine = self.engine
+            if engine.embedder is None or engine.vectors is None:
+                return 0
+            done = embed_pending(self.store, engine.embedder, limit=limit)
+            if done:
+                engine.vectors.sync(self.store)
+            return done
+
+    def update_keyword_index(self, progress: Progress = silent) -> None:
+        """Bring the keyword index up to date with the store (IndexBusyError when another
+        live process is writing it: the papers are stored, the index lags until then)."""
+        index = self.keyword
+        if not index.is_current(self.store):
+            with progress("keyword index") as advance:
+                index.update(self.store, progress=advance)
+
+    def keyword_lag(self) -> int:
+        """Changes of the store the keyword index has not applied yet (0: all searchable)."""
+        return self.keyword.lag(self.store)
+
+    def reindex(self, progress: Progress = silent) -> int | None:
+        """Rebuild the keyword index beside the store from scratch; None when the
+        database indexes the papers itself (nothing to rebuild)."""
+        index = self.keyword
+        if index.path is None:
+            return None
+        with progress("keyword index", self.store.count_papers()) as advance:
+            return index.rebuild(self.store, progress=advance)
+
+    def embed(self, scheduler: str | None = None, progress: Progress = silent) -> EmbedOutcome:
+        """Embed every paper without a vector from the configured model (resumable), here
+        or fanned out on a Dask cluster, then bring the vector index up to date. OSError
+        when the cluster cannot be reached."""
+        name = self.settings.embedding_model
+        with progress(f"embedding ({name})", self.store.count_to_embed(name)) as advance:
+            if scheduler:
+                require("distributed")
+                from distributed import Client
+
+                from paperwire.search.cluster import embed_on_cluster
+
+                with Client(scheduler, timeout=10) as client:  # type: ignore[no-untyped-call]
+                    done = embed_on_cluster(
+                        self.store, client, name, self.settings.cache_dir, progress=advance
+                    )
+            else:
+                done = embed_pending(self.store, self.embedder, progress=advance)
+        vectors = self.engine.vectors
+        assert vectors is not None
+        vectors.sync(self.store)
+        return EmbedOutcome(done, len(vectors))
+
+    def search(
+        self, text: str, mode: Mode = "hybrid", limit: int = 10, offset: int = 0
+    ) -> list[SearchHit]:
+        """Papers for a query in the query language, best first (QueryError for a query
+        with nothing to search). Keyword search never loads the model."""
+        if mode == "lexical":
+            with SEARCH_SECONDS.labels("total").time(), SEARCH_SECONDS.labels("keyword").time():
+                return keyword_search(self.store, self.keyword, text, limit=limit, offset=offset)
+        return search(self.engine, text, mode=mode, limit=limit, offset=offset)
+
+    def similar(self, key: str, limit: int = 10) -> list[SearchHit]:
+        """The papers nearest in meaning to one paper, named in any form the store's
+        lookup reads (KeyError when unknown; NotEmbeddedError before it has a vector)."""
+        return similar(self.engine, key, limit=limit)
+
+    def to_embed(self) -> int:
+        """Papers not yet searchable by meaning (no vector from the configured model)."""
+        return self.store.count_to_embed(self.settings.embedding_model)
