@@ -74,8 +74,8 @@ def test_serve_fills_the_feed_and_the_status_page_and_metrics_show_the_run(serve
 
     daily = client.get("/daily/2024-07-22")
     assert "SciCode" in daily.text
-    assert "submitted by amber1120 on Hugging Face" in daily.text
-    assert "17 upstream · 0 here" in daily.text
+    assert "by amber1120 on Hugging Face" in daily.text
+    assert "▲ 17 on Hugging Face" in daily.text
     assert "2509.04664" in client.get("/daily/2024-07-23").text
 
     api = client.get("/api/v1/papers/2407.13168").json()

@@ -1019,17 +1019,9 @@ def mcp_command(deployment: _Deployment, token: str | None) -> None:
     search, read the daily feed and trending, fetch a paper (record, BibTeX, links) and
     similar ones, and with a token your recommendations and collections. `paperwire
     serve` serves the same tools over HTTP at /mcp."""
-    import logging
+    from paperwire.mcp.server import serve_stdio
 
-    from paperwire.logredact import install_log_redaction
-    from paperwire.mcp.server import build_server
-    from paperwire.web.services import build_services
-
-    install_log_redaction()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout is the protocol
-    deployment.check()
-    services = build_services(deployment.settings, deployment.store)
-    build_server(services, stdio_token=token).run("stdio")
+    serve_stdio(deployment, token)
 
 
 @cli.command()

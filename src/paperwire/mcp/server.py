@@ -24,6 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
+from paperwire.deployment import Deployment
 from paperwire.errors import UserError
 from paperwire.mcp import tools
 from paperwire.models import User
@@ -224,3 +225,19 @@ def build_server(services: Services, stdio_token: str | None = None) -> MCPServe
         return gate.run(ctx, lambda user: tools.saved_searches(services, tools.need(user)), True)
 
     return server
+
+
+def serve_stdio(deployment: Deployment, token: str | None) -> None:
+    """`paperwire mcp`: the tools over stdio for one agent, as `token`'s reader (None:
+    the public tools only). Logs go to stderr (stdout is the protocol), redacted."""
+    import logging
+    import sys
+
+    from paperwire.logredact import install_log_redaction
+    from paperwire.web.services import build_services
+
+    install_log_redaction()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    deployment.check()
+    services = build_services(deployment.settings, deployment.store)
+    build_server(services, stdio_token=token).run("stdio")
