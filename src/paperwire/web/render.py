@@ -16,6 +16,7 @@ from paperwire import texmath
 from paperwire.cite import bibtex
 from paperwire.presentation import anchor, author_line, paper_url, upstream_name
 from paperwire.search.results import Fragment
+from paperwire.web.paper_extras import extras_view, organization_url, topic_url
 from paperwire.web.security import csrf_token
 
 NOTICES = {
@@ -96,6 +97,9 @@ _environment.globals.update(
     page_numbers=page_numbers,
     bibtex=bibtex,
     upstream_name=upstream_name,
+    extras_view=extras_view,
+    topic_url=topic_url,
+    organization_url=organization_url,
 )
 
 
