@@ -32,7 +32,13 @@ from paperwire.errors import ConfigurationError
 from paperwire.extras import require
 from paperwire.ingest import Limits, parse_any
 from paperwire.ingest.common import ParseError
-from paperwire.ingest.fetch import ArxivQuery, FetchError, OaiHarvest, PoliteClient
+from paperwire.ingest.fetch import (
+    ArxivQuery,
+    FetchError,
+    OaiHarvest,
+    PoliteClient,
+    upstreams_of,
+)
 from paperwire.ingest.load import ImportReport, load
 from paperwire.jobs import Periodic, host_lock
 from paperwire.metrics import IMPORTED, SEARCH_SECONDS
@@ -398,7 +404,9 @@ class Deployment:
 
         timeout = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT_S)
         return PoliteClient(
-            httpx.Client(timeout=timeout), pace=StorePacer(self.store, MIN_INTERVAL_S)
+            httpx.Client(timeout=timeout),
+            pace=StorePacer(self.store, MIN_INTERVAL_S),
+            upstreams=upstreams_of(self.settings),
         )
 
     @property
