@@ -184,3 +184,12 @@ def topics_column(paper: Paper) -> str:
     """The stored form of a paper's keyword slugs: '|a|b|' ('' when it has none)."""
     slugs = [t.slug for t in keyword_topics(paper)]
     return f"|{'|'.join(slugs)}|" if slugs else ""
+
+
+def topic_matches(paper: Paper, slug: str) -> bool:
+    """The rule of ``topic:`` every engine follows: the slug is one of the paper's keyword
+    slugs (its stored ``topics`` column), or it names one of its categories (by human
+    name or code, :func:`categories_for`; exact category, not its archive)."""
+    if any(t.slug == slug for t in keyword_topics(paper)):
+        return True
+    return any(c in paper.categories for c in categories_for(slug))
