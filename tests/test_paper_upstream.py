@@ -180,3 +180,17 @@ def test_every_field_on_the_page_in_the_api_and_in_the_atom_entry(site):
     summary = entry.findtext(f"{ATOM}summary", "")
     assert "TL;DR:" in summary and "Large Multimodal Models demonstrate" in summary
     assert "Multimedia and Human Understanding Group" in summary
+
+
+def test_the_with_code_tab_lists_papers_with_code_most_stars_first(site):
+    _listed(site)
+    page = site.client.get(f"/daily/{site.clock.now.date().isoformat()}", params={"sort": "code"})
+    assert page.status_code == 200
+    assert 'aria-current="true">with code</a>' in page.text
+    api = site.client.get("/api/v1/daily", params={"sort": "code"}).json()
+    keys = [p["key"] for p in api["data"]]
+    assert keys and keys[0] == KEY  # the only one with known stars comes first
+    listed = {p.key: p for p in (site.store.get_paper(k) for k in keys)}
+    assert all(p is not None and p.code_urls for p in listed.values())
+    assert api["total"] == 67  # the recorded paper and the sample's 66 with a code link
+    assert site.client.get("/api/v1/daily").json()["total"] > 67  # no code: left out
