@@ -108,7 +108,9 @@ def test_a_readers_record_never_sets_or_changes_an_upstream_field(store):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -169,9 +171,7 @@ def test_every_field_on_the_page_in_the_api_and_in_the_atom_entry(site):
     }
 
     feed = ET.fromstring(site.client.get("/feeds/daily.atom").content)
-    (entry,) = [
-        e for e in feed.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}id", "").endswith(KEY)
-    ]
+    (entry,) = [e for e in feed.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}id", "").endswith(KEY)]
     related = {link.get("href"): link.get("title") for link in entry.iter(f"{ATOM}link")}
     assert related["https://github.com/marco-garosi/CIRCLE"] == "Code (9 stars)"
     assert related["https://circle-lmm.github.io/"] == "Project page"

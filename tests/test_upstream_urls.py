@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -27,9 +28,9 @@ RECORDED = (Path(__file__).parent / "data" / "hf_daily_papers_rich.json").read_b
 class Recorded(BaseHTTPRequestHandler):
     """Answers GET /api/daily_papers?date=... with the recorded response."""
 
-    asked: list[str] = []
+    asked: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         Recorded.asked.append(parts.path + "?" + parts.query)
         if parts.path != "/api/daily_papers" or "date" not in parse_qs(parts.query):

@@ -124,7 +124,7 @@ def slugify(phrase: str) -> str:
 
 
 def category_label(category: str) -> str:
-    """"Machine Learning (cs.LG)"; the code alone for a category not in the table."""
+    """ "Machine Learning (cs.LG)"; the code alone for a category not in the table."""
     name = CATEGORY_NAMES.get(category)
     return f"{name} ({category})" if name else category
 

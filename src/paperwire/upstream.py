@@ -137,7 +137,9 @@ def clean(name: str, value: Any) -> Any | None:
             return None
         count = _count(value.get("count"))
         ids = [
-            i for i in (value.get("ids") or [])[:MAX_ITEMS] if isinstance(i, str) and _HUB_ID.match(i)
+            i
+            for i in (value.get("ids") or [])[:MAX_ITEMS]
+            if isinstance(i, str) and _HUB_ID.match(i)
         ]
         if count is None:
             count = len(ids) if ids else None

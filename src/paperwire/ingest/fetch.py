@@ -387,9 +387,9 @@ __all__ = [
     "Parsed",
     "PoliteClient",
     "Upstreams",
-    "upstreams_of",
     "check_arxiv_url",
     "fetch_arxiv_api",
     "harvest_oai",
     "import_url",
+    "upstreams_of",
 ]

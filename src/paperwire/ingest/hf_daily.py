@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from paperwire import upstream
-
 from paperwire.ingest.common import (
     Input,
     Parsed,
@@ -133,7 +132,11 @@ def _linked(paper: dict[str, Any], problems: list[str]) -> dict[str, tuple[int |
     """Models, datasets and Spaces citing the paper (the paper API's ``numTotalModels``
     and ``linkedModels``, ... ; the daily list leaves them out)."""
     found: dict[str, tuple[int | None, list[str]]] = {}
-    for name, key in ((upstream.MODELS, "Models"), (upstream.DATASETS, "Datasets"), (upstream.SPACES, "Spaces")):
+    for name, key in (
+        (upstream.MODELS, "Models"),
+        (upstream.DATASETS, "Datasets"),
+        (upstream.SPACES, "Spaces"),
+    ):
         count = _count(paper.get(f"numTotal{key}"), f"numTotal{key}", problems)
         repos = paper.get(f"linked{key}")
         ids = (

@@ -31,7 +31,9 @@ def harvest_day(http: PoliteClient, store: Store, day: date) -> DayHarvest:
     url = http.upstreams.hf_daily_url  # setting hf_base_url
     where = f"{url}?date={day.isoformat()}"
     read_at = datetime.now(UTC)
-    body = http.get(url, {"date": day.isoformat(), "limit": str(PAGE_LIMIT)}, http.upstreams.hf_hosts)
+    body = http.get(
+        url, {"date": day.isoformat(), "limit": str(PAGE_LIMIT)}, http.upstreams.hf_hosts
+    )
     result = DayHarvest()
     try:
         whole = orjson.loads(body)

@@ -20,6 +20,7 @@ from paperwire.store.community import CommunityTables
 from paperwire.store.digests import DigestTables
 from paperwire.store.limits import LimitTables
 from paperwire.store.papers import PaperTables
+from paperwire.store.people import PeopleTables
 from paperwire.store.records import (
     Changes,
     FeedOrder,
@@ -61,6 +62,7 @@ class Store(
     SourceTables,
     CollectionTables,
     CommentTables,
+    PeopleTables,
 ):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 

@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 from paperwire.querylang import KeywordQuery, Term, ranking_terms
-from paperwire.topics import categories_for
 from paperwire.store.sqlconn import Conn
 from paperwire.store.visibility import PUBLIC
+from paperwire.topics import categories_for
 
 _WORDLIKE = re.compile(r"^\w+$", re.UNICODE)
 # pgvector's HNSW returns at most ef_search (<= 1000) candidates per scan.

@@ -19,6 +19,7 @@ from paperwire.web.routes import (
     feeds,
     health,
     papers,
+    people,
     subscriptions,
 )
 
@@ -33,6 +34,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     feeds.router,
     subscriptions.router,
     feed.router,
+    # Before papers: its /papers/{key:path} would take .../claim.
+    people.router,
     papers.router,
     account.router,
     docs.router,

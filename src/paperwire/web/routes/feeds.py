@@ -16,8 +16,8 @@ from paperwire.search.hybrid import Mode
 from paperwire.texmath import html, plain
 from paperwire.web import usecases
 from paperwire.web.atom import AtomFeed
-from paperwire.web.paper_extras import atom_extras
 from paperwire.web.deps import CategoryQuery, ServicesDep, YearQuery
+from paperwire.web.paper_extras import atom_extras
 from paperwire.web.render import with_query
 from paperwire.web.schemas import ERRORS
 from paperwire.web.usecases import SearchRequest

@@ -99,6 +99,7 @@ def paper(
         return render(
             request, "paper.html", e=entry, similar=similar, d=discussion,
             body_of=comments_usecases.shown_body,
+            confirmed=services.store.confirmed_authors(entry.paper.key),
         )  # fmt: skip
 
     return cached(request, services, build, page=page)
