@@ -21,6 +21,7 @@ from paperwire.store.digests import DigestTables
 from paperwire.store.limits import LimitTables
 from paperwire.store.papers import PaperTables
 from paperwire.store.people import PeopleTables
+from paperwire.store.upstream import UpstreamTables
 from paperwire.store.records import (
     Changes,
     FeedOrder,
@@ -63,6 +64,7 @@ class Store(
     CollectionTables,
     CommentTables,
     PeopleTables,
+    UpstreamTables,
 ):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 
