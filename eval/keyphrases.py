@@ -66,9 +66,12 @@ def main() -> None:
                 papers[paper.key] = paper
     gold = [list(upstream.value(p.extras, upstream.KEYWORDS)) for p in papers.values()]
     embedder = make_embedder(args.model, Path(tempfile.gettempdir()) / "paperwire-eval-models")
-    extracted = [extract(p.title, p.abstract, embedder.embed, top_n=args.top) for p in papers.values()]
+    extracted = [
+        extract(p.title, p.abstract, embedder.embed, top_n=args.top) for p in papers.values()
+    ]
     baseline = [frequency_baseline(p.title, p.abstract, args.top) for p in papers.values()]
-    print(f"papers with HF keywords: {len(papers)}; gold phrases: {sum(map(len, gold))}; top {args.top}")
+    phrases = sum(map(len, gold))
+    print(f"papers with HF keywords: {len(papers)}; gold phrases: {phrases}; top {args.top}")
     for name, predicted in (("keybert-mmr", extracted), ("frequency", baseline)):
         s = score(predicted, gold)
         print(

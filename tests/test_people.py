@@ -121,12 +121,15 @@ def test_a_reader_follows_authors_organizations_topics_privately(site):
     assert {f.kind for f in site.store.follows(alice.id)} == {"author", "organization", "topic"}
     mine = site.client.get("/following").text
     assert "Large Multimodal Models as General In-Context" in mine
+    for_you = site.client.get("/for-you").text
+    assert "New from what you follow" in for_you and "Large Multimodal Models as" in for_you
     assert "Marco Garosi" in mine and "Multimedia and Human Understanding Group" in mine
     assert 'aria-pressed="true">Unfollow' in site.client.get("/topics/in-context-learning").text
     # Another reader sees none of it.
     reader(site, "bob")
     theirs = site.client.get("/following").text
     assert "Marco Garosi" not in theirs and "Large Multimodal Models" not in theirs
+    assert "New from what you follow" not in site.client.get("/for-you").text
     assert 'aria-pressed="false">Follow' in site.client.get("/authors/marco-garosi").text
     # Unfollowing; following what does not exist is refused and stores nothing.
     reader(site, "alice")
@@ -209,3 +212,30 @@ def test_an_author_page_text_follows_the_comment_rules(site):
     )
     assert response.status_code == 400  # accounts younger than a day post no links
     assert site.store.profile(key_of_slug("elisa-ricci")) is None
+
+
+def test_new_papers_of_what_a_reader_follows_reach_their_digest(store):
+    from datetime import UTC, datetime, timedelta
+
+    from paperwire.digest.select import Selector
+    from paperwire.models import Subscription
+
+    load(store, [p for p in parse(RICH.read_bytes()) if isinstance(p, Paper)])
+    now = datetime.now(UTC)
+    alice = store.get_or_create_user("alice@example.org", now)
+    bob = store.get_or_create_user("bob@example.org", now)
+    store.follow(alice.id, "topic", "in-context-learning", "in-context learning", now)
+
+    def subscriber(user_id: int) -> Subscription:
+        return Subscription(
+            id=user_id, email=f"{user_id}@example.org", frequency="daily", trending=False,
+            searches=[], status="active", created_at=now, user_id=user_id,
+        )  # fmt: skip
+
+    selector = Selector(store, None, None, now + timedelta(minutes=1))
+    start = now - timedelta(days=1)
+    mine = selector.content(subscriber(alice.id), start)
+    assert [i.entry.paper.key for i in mine.followed] == [KEY]
+    assert mine.followed[0].reason == "you follow in-context learning"
+    assert not mine.empty
+    assert selector.content(subscriber(bob.id), start).followed == []  # bob follows nothing

@@ -18,7 +18,7 @@ from paperwire.models import Paper
 from paperwire.search.embed import make_embedder
 from paperwire.search.lexical import keyword_search
 from paperwire.search.native import keyword_index
-from paperwire.topics import category_label, categories_for, slugify, topic_matches, topics_of
+from paperwire.topics import categories_for, category_label, slugify, topic_matches, topics_of
 
 pytestmark = pytest.mark.model
 RICH = Path(__file__).parent / "data" / "hf_daily_papers_rich.json"

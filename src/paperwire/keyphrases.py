@@ -39,15 +39,99 @@ _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]|[A-Za-z]|[.,;:!?()\[\]{}
 _BREAK = set(".,;:!?()[]{}\"'$")
 # Words of abstracts' boilerplate that are never a topic on their own or at an edge.
 _BOILERPLATE = frozenset(
-    """propose proposed proposes present presents presented show shows shown demonstrate
-    demonstrates demonstrated achieve achieves achieved introduce introduces introduced
-    use used uses based novel new existing extensive experiments results method methods
-    approach approaches paper work study studies also however furthermore moreover
-    across via many various several different significantly significant state-of-the-art
-    outperforms outperform improve improves improved improvement address addresses
-    remains remain often well first finally yet even still thus like make makes made
-    provide provides including include includes while whether since simple effective
-    able allow allows enable enables need needs given find found""".split()
+    [
+        "propose",
+        "proposed",
+        "proposes",
+        "present",
+        "presents",
+        "presented",
+        "show",
+        "shows",
+        "shown",
+        "demonstrate",
+        "demonstrates",
+        "demonstrated",
+        "achieve",
+        "achieves",
+        "achieved",
+        "introduce",
+        "introduces",
+        "introduced",
+        "use",
+        "used",
+        "uses",
+        "based",
+        "novel",
+        "new",
+        "existing",
+        "extensive",
+        "experiments",
+        "results",
+        "method",
+        "methods",
+        "approach",
+        "approaches",
+        "paper",
+        "work",
+        "study",
+        "studies",
+        "also",
+        "however",
+        "furthermore",
+        "moreover",
+        "across",
+        "via",
+        "many",
+        "various",
+        "several",
+        "different",
+        "significantly",
+        "significant",
+        "state-of-the-art",
+        "outperforms",
+        "outperform",
+        "improve",
+        "improves",
+        "improved",
+        "improvement",
+        "address",
+        "addresses",
+        "remains",
+        "remain",
+        "often",
+        "well",
+        "first",
+        "finally",
+        "yet",
+        "even",
+        "still",
+        "thus",
+        "like",
+        "make",
+        "makes",
+        "made",
+        "provide",
+        "provides",
+        "including",
+        "include",
+        "includes",
+        "while",
+        "whether",
+        "since",
+        "simple",
+        "effective",
+        "able",
+        "allow",
+        "allows",
+        "enable",
+        "enables",
+        "need",
+        "needs",
+        "given",
+        "find",
+        "found",
+    ]
 )
 _NOT_EDGE = STOP_WORDS | _BOILERPLATE
 # Past participles and adverbs ("trained", "significantly") end a noun phrase; "-based"
@@ -131,7 +215,9 @@ def frequency_baseline(title: str, abstract: str, top_n: int = TOP_N) -> list[st
 BATCH = 64
 
 
-def extract_pending(store: Store, embedder: Embedder, now: datetime, limit: int | None = None) -> int:
+def extract_pending(
+    store: Store, embedder: Embedder, now: datetime, limit: int | None = None
+) -> int:
     """Extract and keep keyphrases for every confirmed paper that has neither upstream
     keywords nor keyphrases yet (resumable: a paper done is not asked again); the
     paper's own vector is its document vector when it has one. Returns how many."""

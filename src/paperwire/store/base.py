@@ -21,7 +21,6 @@ from paperwire.store.digests import DigestTables
 from paperwire.store.limits import LimitTables
 from paperwire.store.papers import PaperTables
 from paperwire.store.people import PeopleTables
-from paperwire.store.upstream import UpstreamTables
 from paperwire.store.records import (
     Changes,
     FeedOrder,
@@ -32,6 +31,7 @@ from paperwire.store.records import (
 )
 from paperwire.store.sources import SourceTables
 from paperwire.store.trust import ReaderLink, TrustTables
+from paperwire.store.upstream import UpstreamTables
 
 if TYPE_CHECKING:  # only for the annotations: opening a store needs neither
     import numpy as np

@@ -21,6 +21,7 @@ from paperwire import upstream
 from paperwire.discussion import markup, rules
 from paperwire.errors import UserError
 from paperwire.models import FeedEntry, Paper, User
+from paperwire.people.follows import follows_match
 from paperwire.people.names import author_slug, key_of_slug, name_key, several_people
 from paperwire.querylang import QueryError, parse_query
 from paperwire.search.lexical import MAX_LIMIT, keyword_search
@@ -244,21 +245,6 @@ def follow(services: Services, user: User, kind: FollowKind, target: str, on: bo
     else:
         services.store.unfollow(user.id, kind, stored)
     return page
-
-
-def follows_match(follows: list[Follow], paper: Paper) -> list[Follow]:
-    """Which of a reader's follows a paper falls under."""
-    found = []
-    keys = {name_key(a.name) for a in paper.authors}
-    org = upstream.value(paper.extras, upstream.ORGANIZATION)
-    for f in follows:
-        if (
-            (f.kind == "author" and f.target in keys)
-            or (f.kind == "organization" and org is not None and org["name"] == f.target)
-            or (f.kind == "topic" and topic_matches(paper, f.target))
-        ):
-            found.append(f)
-    return found
 
 
 def followed_since(
