@@ -194,3 +194,28 @@ def test_the_with_code_tab_lists_papers_with_code_most_stars_first(site):
     assert all(p is not None and p.code_urls for p in listed.values())
     assert api["total"] == 67  # the recorded paper and the sample's 66 with a code link
     assert site.client.get("/api/v1/daily").json()["total"] > 67  # no code: left out
+
+
+def test_sort_stars_puts_papers_by_their_code_stars_first(site):
+    _listed(site)
+    other = Paper(
+        title="Classification with more stars",
+        abstract="A classification method with code.",
+        arxiv_id="2603.00001",
+        code_urls=["https://github.com/example/more"],
+        extras=upstream.make(
+            "hf-daily", T1, code=[{"url": "https://github.com/example/more", "stars": 50}]
+        ),
+    )
+    load(site.store, [other])
+    found = site.client.get(
+        "/api/v1/search", params={"q": "classification sort:stars", "mode": "lexical"}
+    ).json()["data"]
+    keys = [h["paper"]["key"] for h in found]
+    assert keys[:2] == ["2603.00001", KEY]  # 50 stars, 9 stars, then the rest by rank
+    plain = site.client.get(
+        "/api/v1/search", params={"q": "classification", "mode": "lexical"}
+    ).json()["data"]
+    assert {h["paper"]["key"] for h in plain} >= {"2603.00001", KEY}
+    bad = site.client.get("/api/v1/search", params={"q": "x sort:upvotes"})
+    assert bad.status_code == 400 and "sort:upvotes" in bad.text

@@ -12,7 +12,8 @@ Words rank by BM25 (a paper holding more of them ranks higher; see search/lexica
 ``-word`` excludes; ``author:``, ``year:`` (``2023``, ``2020-2023``, ``>=2021``, ``<2019``),
 ``category:`` (or ``cat:``), ``topic:`` (``topic:"diffusion models"``: a paper's keywords
 or the human name of one of its categories, compared by slug, see paperwire.topics) and
-``has:code`` (a code repository is known) filter.
+``has:code`` (a code repository is known) filter; ``sort:stars`` orders the results by
+their code's GitHub stars.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ MAX_TERMS = 32
 MAX_QUERY_CHARS = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(
-    r"(?P<neg>-)?(?:(?P<field>author|authors|year|category|cat|categories|topic|has):)?"
+    r"(?P<neg>-)?(?:(?P<field>author|authors|year|category|cat|categories|topic|has|sort):)?"
     r'(?:"(?P<quoted>[^"]*)(?:"|$)|(?P<bare>[^\s"]+))'
 )
 _YEAR_RANGE = re.compile(r"^(?P<a>\d{4})?\s*(?:-|\.\.)\s*(?P<b>\d{4})?$")
@@ -110,6 +111,9 @@ class KeywordQuery:
     terms: list[Term] = field(default_factory=list)
     filters: Filters = field(default_factory=Filters)
     truncated: bool = False
+    # ``sort:stars``: the results reordered by their code's GitHub stars (papers whose
+    # stars are unknown last, in rank order); None: by relevance.
+    sort: str | None = None
 
     @property
     def positive(self) -> list[Term]:
@@ -176,6 +180,11 @@ def parse_query(text: str) -> KeywordQuery:
             slug = slugify(raw)
             if slug and slug not in query.filters.topics:
                 query.filters.topics.append(slug)
+            continue
+        if name == "sort":
+            if raw.strip().lower() not in {"stars", "relevance"}:
+                raise QueryError(f"sort:{raw[:20]} is not known (sort:stars, sort:relevance)")
+            query.sort = None if raw.strip().lower() == "relevance" else "stars"
             continue
         if name == "has":
             if raw.strip().lower() != "code":

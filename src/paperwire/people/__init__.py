@@ -1,3 +1,3 @@
-"""People (issue 29): authors known by their names as written, normalised for matching
-(names.py); organizations from Hugging Face's organization field; follows and
-authorship claims live in the store (store/people.py)."""
+"""People (issue 29), as pure rules: author names matched as written and normalised
+(names.py), and which follows a paper falls under (follows.py). The tables (follows,
+claims, author pages) are in store/people.py; the pages in web/people_usecases.py."""

@@ -3,13 +3,27 @@ Following page, For-you and the digests. Pure."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
 from paperwire import upstream
 from paperwire.models import Paper
 from paperwire.people.names import name_key
-from paperwire.store.people import Follow
 from paperwire.topics import topic_matches
 
 MAX_FOLLOWED_ITEMS = 20
+FollowKind = Literal["author", "organization", "topic"]
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """What a reader follows: an author (name key), organization (name) or topic (slug)."""
+
+    kind: FollowKind
+    target: str
+    label: str
+    created_at: datetime
 
 
 def follows_match(follows: list[Follow], paper: Paper) -> list[Follow]:

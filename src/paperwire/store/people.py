@@ -14,25 +14,15 @@ from typing import Literal
 import orjson
 
 from paperwire.models import Paper
+from paperwire.people.follows import Follow, FollowKind
 from paperwire.people.names import name_key
 from paperwire.store.papers import find_row
 from paperwire.store.rows import row_to_paper
 from paperwire.store.sqlconn import Conn, Row, Tables, iso, required_iso
 from paperwire.store.visibility import PUBLIC
 
-FollowKind = Literal["author", "organization", "topic"]
 ClaimStatus = Literal["pending", "confirmed", "rejected"]
 MAX_FOLLOWS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Follow:
-    """What a reader follows: an author (name key), organization (name) or topic (slug)."""
-
-    kind: FollowKind
-    target: str
-    label: str
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from paperwire import upstream
 from paperwire.models import Paper
+from paperwire.search.results import SearchHit
 from paperwire.topics import Topic, keyword_topics, slugify, topics_of
 from paperwire.web.atom import AtomFeed
 
@@ -95,6 +96,16 @@ def extras_view(paper: Paper) -> ExtrasView:
             name: f"{source_name(e.source)}, read {e.read_at}" for name, e in extras.items()
         },
     )
+
+
+# sort:stars reorders this many best results (the rest follow by relevance on no page).
+STARS_DEPTH = 500
+
+
+def by_stars(hits: list[SearchHit]) -> list[SearchHit]:
+    """Search hits by their code's GitHub stars, most first; hits whose stars are not
+    known keep their rank order after those (a stable sort)."""
+    return sorted(hits, key=lambda h: -(upstream.stars(h.paper.extras) or -1))
 
 
 def topic_url(topic: Topic | str) -> str:

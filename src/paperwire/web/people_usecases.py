@@ -21,11 +21,11 @@ from paperwire import upstream
 from paperwire.discussion import markup, rules
 from paperwire.errors import UserError
 from paperwire.models import FeedEntry, Paper, User
-from paperwire.people.follows import follows_match
+from paperwire.people.follows import Follow, FollowKind, follows_match
 from paperwire.people.names import author_slug, key_of_slug, name_key, several_people
 from paperwire.querylang import QueryError, parse_query
 from paperwire.search.lexical import MAX_LIMIT, keyword_search
-from paperwire.store.people import AuthorClaim, AuthorProfile, Follow, FollowKind
+from paperwire.store.people import AuthorClaim, AuthorProfile
 from paperwire.topics import CATEGORY_NAMES, categories_for, category_label, slugify, topic_matches
 from paperwire.web import usecases
 from paperwire.web.services import Services

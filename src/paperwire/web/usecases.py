@@ -48,6 +48,7 @@ from paperwire.search.results import SearchHit
 from paperwire.search.spelling import Correction
 from paperwire.store.base import FeedOrder
 from paperwire.tokens import issue_api_token, read_subscription_token, subscription_token
+from paperwire.web.paper_extras import STARS_DEPTH, by_stars
 from paperwire.web.security import API_TOKEN_PREFIX, hash_token, new_token
 from paperwire.web.services import Services
 
@@ -213,7 +214,11 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
     try:
         query = parse_query(request.query_text())
         try:
-            hits = search(engine, query, request.mode, request.limit + 1, offset)
+            if query.sort == "stars":  # issue 29: reorder the best STARS_DEPTH by stars
+                ranked = search(engine, query, request.mode, STARS_DEPTH, 0)
+                hits = by_stars(ranked)[offset : offset + request.limit + 1]
+            else:
+                hits = search(engine, query, request.mode, request.limit + 1, offset)
         except OSError as exc:  # an index unreadable just now: keywords answer alone
             log.warning("search fell back to keywords: %s", exc)
             services.indexes.check(engine)

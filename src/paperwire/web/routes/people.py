@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paperwire.models import User
+from paperwire.people.follows import Follow
 from paperwire.presentation import paper_url
-from paperwire.store.people import Follow
 from paperwire.web import people_usecases
 from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, client_id, signed_in
 from paperwire.web.paper_extras import organization_url
