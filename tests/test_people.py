@@ -239,3 +239,17 @@ def test_new_papers_of_what_a_reader_follows_reach_their_digest(store):
     assert mine.followed[0].reason == "you follow in-context learning"
     assert not mine.empty
     assert selector.content(subscriber(bob.id), start).followed == []  # bob follows nothing
+
+
+def test_the_api_gives_topics_authors_and_organizations(site):
+    _rich(site)
+    topic = site.client.get("/api/v1/topics/in-context-learning").json()
+    assert topic["name"] == "in-context learning" and topic["data"][0]["key"] == KEY
+    author = site.client.get("/api/v1/authors/marco-garosi").json()
+    assert author["names"] == ["Marco Garosi"] and not author["several_people"]
+    assert author["organizations"] == ["Multimedia and Human Understanding Group"]
+    assert {"name": "Elisa Ricci", "slug": "elisa-ricci", "papers": 1} in author["coauthors"]
+    org = site.client.get("/api/v1/organizations/MHUGLab").json()
+    assert org["data"][0]["upstream"]["organization"]["name"] == "MHUGLab"
+    missing = site.client.get("/api/v1/authors/nobody-atall")
+    assert missing.status_code == 404

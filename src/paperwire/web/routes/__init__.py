@@ -20,6 +20,7 @@ from paperwire.web.routes import (
     health,
     papers,
     people,
+    people_api,
     subscriptions,
 )
 
@@ -31,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     collections_api.router,
     collections.router,
     api.router,
+    people_api.router,
     feeds.router,
     subscriptions.router,
     feed.router,
