@@ -213,3 +213,9 @@ def stars(extras: Extras) -> int | None:
     """The most stars of the paper's code repositories (None when none is known)."""
     known = [r["stars"] for r in value(extras, CODE) or [] if r.get("stars") is not None]
     return max(known) if known else None
+
+
+def organization_name(extras: Extras) -> str | None:
+    """The short name of the organization upstream files the paper under."""
+    org = value(extras, ORGANIZATION)
+    return str(org["name"]) if org else None

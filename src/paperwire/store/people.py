@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import orjson
-
 from paperwire.models import Paper
 from paperwire.people.follows import Follow, FollowKind
 from paperwire.people.names import name_key
@@ -53,17 +51,6 @@ class AuthorProfile:
     updated_at: datetime
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def organization_pattern(name: str) -> str:
-    """The LIKE pattern that finds a paper's organization in its stored extras (their
-    JSON is written by orjson in one fixed order: paperwire.upstream.to_json)."""
-    value = orjson.dumps(name).decode("utf-8")
-    return f'%"organization":{{"value":{{"name":{_like_escape(value)},%'
-
-
 _CLAIM_SELECT = (
     "SELECT c.*, u.handle, p.key AS paper_key, p.title AS paper_title FROM author_claims c "
     "JOIN users u ON u.id = c.user_id JOIN papers p ON p.id = c.paper_id"
@@ -93,9 +80,9 @@ class PeopleTables(Tables):
         """Confirmed papers upstream files under an organization, newest first."""
         with self.read() as conn:
             rows = conn.execute(
-                f"SELECT * FROM papers p WHERE {PUBLIC} AND p.extras LIKE ? ESCAPE '\\' "
+                f"SELECT * FROM papers p WHERE p.organization = ? AND {PUBLIC} "
                 "ORDER BY p.published DESC, p.id DESC LIMIT ?",
-                (organization_pattern(name), limit),
+                (name, limit),
             ).fetchall()
         return [row_to_paper(row) for row in rows]
 

@@ -48,6 +48,7 @@ PAPER_COLUMNS = (
     "extras",
     "stars",
     "topics",
+    "organization",
 )
 
 
@@ -82,6 +83,7 @@ def paper_to_row(paper: Paper) -> tuple[Any, ...]:
         _dumps(upstream.to_json(paper.extras)),
         upstream.stars(paper.extras),
         topics_column(paper),
+        upstream.organization_name(paper.extras),
     )
 
 

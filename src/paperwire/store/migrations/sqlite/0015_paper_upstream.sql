@@ -7,6 +7,9 @@ ALTER TABLE papers ADD COLUMN stars INTEGER;
 -- The paper's topic slugs, '|'-delimited ("|machine-learning|diffusion-models|"), for
 -- topic: filters and topic pages (paperwire.topics).
 ALTER TABLE papers ADD COLUMN topics TEXT NOT NULL DEFAULT '';
+-- The organization upstream files the paper under (its short name), for its page.
+ALTER TABLE papers ADD COLUMN organization TEXT;
+CREATE INDEX papers_organization ON papers (organization, published) WHERE organization IS NOT NULL;
 
 -- People (issue 29). A reader follows an author (by name key, people/names.py), an
 -- organization (its upstream name) or a topic (its slug): their new papers come to the
