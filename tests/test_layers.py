@@ -19,21 +19,45 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "paperwire"
 #: Lower layers first. A unit is a top-level module (``models``) or package (``store``).
 LAYERS: list[set[str]] = [
     # plain records, settings and helpers that know nothing of the rest
-    {"__init__", "models", "errors", "xmltext", "progress", "config", "logs", "logredact", "lru"},
+    # (upstream: the fields upstream gives a paper, each with its source and time)
+    {
+        "__init__",
+        "models",
+        "errors",
+        "xmltext",
+        "progress",
+        "config",
+        "logs",
+        "logredact",
+        "lru",
+        "upstream",
+    },
     # pure rules over records: the query language, trending, how TeX and a paper are shown
-    {"querylang", "ranking", "texmath", "presentation", "cite", "extras", "paperref", "texrepair"},
+    # (topics and people as pure rules: querylang's topic: obeys topics.topic_matches)
+    {
+        "querylang",
+        "ranking",
+        "texmath",
+        "presentation",
+        "cite",
+        "extras",
+        "paperref",
+        "texrepair",
+        "topics",
+        "people",
+    },
     # the store: the only place that writes SQL
     {"store", "data"},
     # what stands directly on the store: parsers and loads, tokens, metrics, jobs, arXiv's pace
     {"ingest", "seeddays", "tokens", "metrics", "jobs", "pacing"},
     # indexes over the store, and sources on a schedule
-    {"search", "sources"},
+    {"search", "sources", "keyphrases"},
     # recommendations (over the indexes' vectors)
     {"recommend"},
     # who gets what, through the one outbox
     {"digest", "channels"},
     # discussion (its notices go through the digests' outbox)
-    {"discussion", "people"},
+    {"discussion"},
     # the pipelines every front door shares
     {"deployment"},
     # front doors

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -51,13 +52,23 @@ WORDED = [
     "codes category:quant-ph -molecules",
     "gradient year:<2024 -quantum",
     "optimization -gradient -stochastic",
+    "classification has:code",
+    'models topic:"in-context learning"',
+    "graph topic:machine-learning",
 ]
 FILTERS_ONLY = [
     "author:smith",
     "year:>=2025",
     "category:q-bio.BM",
     "year:2019-2021",
+    "has:code",
+    'topic:"In-Context Learning"',
+    "topic:machine-learning",
+    "topic:cs.LG year:2021",
+    "topic:quantum-physics",
 ]
+# A recorded Hugging Face item with keywords and a code repository (issue 29).
+RICH = Path(__file__).parent / "data" / "hf_daily_papers_rich.json"
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +80,7 @@ def papers():
 def _fill(store, data):
     load(store, parse_any(data, "sample"))
     store.upsert_papers(EXTRA)
+    load(store, parse_any(RICH.read_bytes(), "hf"))
 
 
 @pytest.fixture(scope="module")

@@ -392,6 +392,18 @@ def embed_command(
     click.echo(f"embedded {done.embedded:,} papers; {done.in_index:,} in the vector index")
 
 
+@cli.command("keyphrases")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many papers.")
+@pass_deployment
+def keyphrases_command(deployment: _Deployment, limit: int | None) -> None:
+    """Extract topics for papers upstream gives no keywords.
+
+    KeyBERT's method on the embedding model paperwire ships: phrases of the title and
+    abstract ranked against the paper's own vector. Resumable; run after `embed`."""
+    done = deployment.extract_keyphrases(limit)
+    click.echo(f"extracted keyphrases for {done:,} papers")
+
+
 @cli.command()
 @click.argument("key")
 @click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")

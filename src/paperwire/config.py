@@ -26,6 +26,10 @@ SETTINGS_VARIABLE = "PAPERWIRE_SETTINGS_JSON"
 KeywordPlacement = Literal["beside", "database"]
 
 
+# An upstream base URL: http(s), a host (and port), a path; no credentials, query or spaces.
+_UPSTREAM_URL = r"^https?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?(?:/[^\s?#@]*)?$"
+
+
 class Settings(BaseSettings):
     """Everything configurable about a paperwire deployment."""
 
@@ -122,6 +126,12 @@ class Settings(BaseSettings):
     sources_schedule: bool = True
     sources_lease_seconds: float = Field(default=900.0, gt=0)
     sources: list[dict[str, Any]] = Field(default_factory=list)
+    # Where the sources read (a mirror, a recorded server): configuration, not input, so
+    # each source's host allow-list follows them (ingest.fetch.Upstreams). http(s) only,
+    # no credentials.
+    hf_base_url: str = Field(default="https://huggingface.co", pattern=_UPSTREAM_URL)
+    arxiv_api_url: str = Field(default="https://export.arxiv.org/api/query", pattern=_UPSTREAM_URL)
+    arxiv_oai_url: str = Field(default="https://oaipmh.arxiv.org/oai", pattern=_UPSTREAM_URL)
     # /readyz answers 503 when the keyword index is more papers than this behind.
     ready_max_index_lag: int = Field(default=0, ge=0)
     # Log lines as JSON objects (one per line) for log collectors.

@@ -18,6 +18,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Literal
 
+from paperwire import upstream
+
 # New-style ids (0704.0001, 2303.12345) and old-style ids (hep-th/9901001, math.GT/0309136).
 _NEW_ID = r"\d{4}\.\d{4,5}"
 _OLD_ID = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
@@ -120,6 +122,9 @@ class Paper:
     # False while only readers have sent the paper (see merge_papers): then it is out of
     # every public list, seen only by the readers who sent it and by curators.
     confirmed: bool = True
+    # What upstream says beyond the record (summary, keywords, code and its stars, ...),
+    # each field with its source and read time: see paperwire.upstream.
+    extras: upstream.Extras = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -321,7 +326,7 @@ def _fuller_authors(a: list[Author], b: list[Author]) -> list[Author]:
 def as_reader_record(paper: Paper) -> Paper:
     """A record as a reader sent it: unconfirmed, and with no upvote count (upvotes come
     only from votes cast here; a count a reader writes into a file means nothing)."""
-    return replace(paper, confirmed=False, upvotes=0)
+    return replace(paper, confirmed=False, upvotes=0, extras={})
 
 
 def with_provenance(paper: Paper, provenance: Provenance) -> Paper:
@@ -350,7 +355,8 @@ def merge_papers(old: Paper, new: Paper) -> Paper:
     The field-level rule: a merge never makes a good field worse. Values that fail
     validation (:func:`valid_category`, :func:`valid_date`) are dropped from both sides
     before merging, so an invalid value is never stored and never replaces a valid one;
-    a missing value (None, empty) never replaces a known one."""
+    a missing value (None, empty) never replaces a known one. Upstream's extra fields
+    (paperwire.upstream) merge field by field, the later trusted read winning."""
     if not new.confirmed:
         return old
     if not old.confirmed:
@@ -378,6 +384,7 @@ def merge_papers(old: Paper, new: Paper) -> Paper:
         sources=_union(old.sources, new.sources),
         journal_ref=old.journal_ref or new.journal_ref,
         comments=old.comments or new.comments,
+        extras=upstream.merge(old.extras, new.extras),
     )
 
 
@@ -401,6 +408,7 @@ def _confirm(unconfirmed: Paper, trusted: Paper) -> Paper:
         sources=_union(trusted.sources, reader.sources),
         journal_ref=trusted.journal_ref or reader.journal_ref,
         comments=trusted.comments or reader.comments,
+        extras=trusted.extras,
         confirmed=True,
     )
 

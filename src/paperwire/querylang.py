@@ -10,7 +10,10 @@ all four).
 Words rank by BM25 (a paper holding more of them ranks higher; see search/lexical.py);
 ``"..."`` is a required phrase (an unclosed quote runs to the end); ``word*`` a prefix;
 ``-word`` excludes; ``author:``, ``year:`` (``2023``, ``2020-2023``, ``>=2021``, ``<2019``),
-``category:`` (or ``cat:``) filter.
+``category:`` (or ``cat:``), ``topic:`` (``topic:"diffusion models"``: a paper's keywords
+or the human name of one of its categories, compared by slug, see paperwire.topics) and
+``has:code`` (a code repository is known) filter; ``sort:stars`` orders the results by
+their code's GitHub stars.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from typing import Any
 import tantivy
 
 from paperwire.models import Paper
+from paperwire.topics import slugify, topic_matches
 
 # More words than this add nothing to ranking but cost time; the rest are dropped.
 MAX_TERMS = 32
 MAX_QUERY_CHARS = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(
-    r"(?P<neg>-)?(?:(?P<field>author|authors|year|category|cat|categories):)?"
+    r"(?P<neg>-)?(?:(?P<field>author|authors|year|category|cat|categories|topic|has|sort):)?"
     r'(?:"(?P<quoted>[^"]*)(?:"|$)|(?P<bare>[^\s"]+))'
 )
 _YEAR_RANGE = re.compile(r"^(?P<a>\d{4})?\s*(?:-|\.\.)\s*(?P<b>\d{4})?$")
@@ -87,11 +91,14 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     categories: list[str] = field(default_factory=list)
+    # Topic slugs, each required (paperwire.topics.topic_matches).
+    topics: list[str] = field(default_factory=list)
+    has_code: bool = False
 
     @property
     def active(self) -> bool:
         """True when any filter restricts the results."""
-        return bool(self.authors or self.categories) or (
+        return bool(self.authors or self.categories or self.topics or self.has_code) or (
             self.year_from is not None or self.year_to is not None
         )
 
@@ -104,6 +111,9 @@ class KeywordQuery:
     terms: list[Term] = field(default_factory=list)
     filters: Filters = field(default_factory=Filters)
     truncated: bool = False
+    # ``sort:stars``: the results reordered by their code's GitHub stars (papers whose
+    # stars are unknown last, in rank order); None: by relevance.
+    sort: str | None = None
 
     @property
     def positive(self) -> list[Term]:
@@ -166,6 +176,23 @@ def parse_query(text: str) -> KeywordQuery:
         if name in {"category", "cat", "categories"}:
             query.filters.categories.extend(c for c in raw.split(",") if c.strip())
             continue
+        if name == "topic":
+            slug = slugify(raw)
+            if slug and slug not in query.filters.topics:
+                query.filters.topics.append(slug)
+            continue
+        if name == "sort":
+            if raw.strip().lower() not in {"stars", "relevance"}:
+                raise QueryError(f"sort:{raw[:20]} is not known (sort:stars, sort:relevance)")
+            query.sort = None if raw.strip().lower() == "relevance" else "stars"
+            continue
+        if name == "has":
+            if raw.strip().lower() != "code":
+                raise QueryError(f"has:{raw[:20]} is not known (has:code is)")
+            if negated:
+                raise QueryError("-has:code cannot be searched; use has:code")
+            query.filters.has_code = True
+            continue
         prefix = match.group("bare") is not None and raw.endswith("*")
         words = _words(raw)
         if not words:
@@ -217,7 +244,9 @@ def matches(paper: Paper, query: KeywordQuery) -> bool:
     """True when a paper passes the query's filters and exclusions: its year within
     ``year:``; one of its categories (or their archive: cs.LG -> cs) among ``category:``
     (case-insensitive); every word of each ``author:`` name among its authors' names;
-    and no ``-term`` whose words it all holds (stemmed, in title or abstract). Words
+    with ``has:code``, a code link; each ``topic:`` among its topics
+    (paperwire.topics.topic_matches); and no ``-term`` whose words it all holds
+    (stemmed, in title or abstract). Words
     to rank by are not checked: each engine ranks those its own way."""
     filters = query.filters
     year = paper.published.year if paper.published else None
@@ -231,6 +260,10 @@ def matches(paper: Paper, query: KeywordQuery) -> bool:
         }
         if not any(c.lower() in mine for c in filters.categories):
             return False
+    if filters.has_code and not paper.code_urls:
+        return False
+    if filters.topics and not all(topic_matches(paper, slug) for slug in filters.topics):
+        return False
     if filters.authors:
         names = _author_names(paper)
         if not all(set(NAMES.analyze(" ".join(name))) <= names for name in filters.authors):

@@ -17,7 +17,7 @@ from paperwire.channels.sealing import Sealer
 from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer, make_mailer
 from paperwire.errors import ConfigurationError
-from paperwire.ingest.fetch import PoliteClient
+from paperwire.ingest.fetch import PoliteClient, upstreams_of
 from paperwire.search.embed import Embedder, make_embedder
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.native import (
@@ -155,7 +155,9 @@ class Parts:
 
         timeout = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT_S)
         return PoliteClient(
-            httpx.Client(timeout=timeout), pace=StorePacer(self.store, MIN_INTERVAL_S)
+            httpx.Client(timeout=timeout),
+            pace=StorePacer(self.store, MIN_INTERVAL_S),
+            upstreams=upstreams_of(self.settings),
         )
 
     @property

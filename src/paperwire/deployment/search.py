@@ -52,6 +52,13 @@ class SearchPipelines(Parts):
         status.to_embed = self.to_embed()
         return status
 
+    def extract_keyphrases(self, limit: int | None = None) -> int:
+        """Keyphrases for the papers upstream gives no keywords (paperwire.keyphrases);
+        their topics reach the keyword index on its next sync. Returns how many."""
+        from paperwire.keyphrases import extract_pending
+
+        return extract_pending(self.store, self.embedder, self.clock(), limit)
+
     def embed_step(self, limit: int = 256) -> int:
         """Embed up to `limit` papers that have no vector yet and bring the vector index up
         to date; returns how many were embedded. One process per host does it at a time

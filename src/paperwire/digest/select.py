@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from paperwire.models import FeedEntry, Paper, SavedSearch, Subscription
+from paperwire.people.follows import MAX_FOLLOWED_ITEMS, follows_match, why
 from paperwire.querylang import (
     KeywordQuery,
     QueryError,
@@ -69,6 +70,8 @@ class DigestContent:
     recommended: list[DigestItem] = field(default_factory=list)
     profile_name: str = ""
     recommended_ids: list[int] = field(default_factory=list)  # marked seen when queued
+    # New papers of the authors, organizations and topics the reader follows (issue 29).
+    followed: list[DigestItem] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -76,6 +79,7 @@ class DigestContent:
         return (
             not self.trending
             and not self.recommended
+            and not self.followed
             and not any(items for _, items in self.searches)
         )
 
@@ -85,6 +89,7 @@ class DigestContent:
         return (
             len(self.trending)
             + len(self.recommended)
+            + len(self.followed)
             + sum(len(items) for _, items in self.searches)
         )
 
@@ -189,7 +194,20 @@ class Selector:
                 digest.searches.append((search, self._matches(search, new)))
         if subscription.recommended and subscription.user_id is not None:
             self._recommend(subscription.user_id, subscription.profile_id, start, digest)
+        if subscription.user_id is not None:
+            digest.followed = self._followed(subscription.user_id, start)
         return digest
+
+    def _followed(self, user_id: int, start: datetime) -> list[DigestItem]:
+        """New papers under what the reader follows (people.follows.follows_match)."""
+        follows = self.store.follows(user_id)
+        if not follows:
+            return []
+        new = self._new_papers(start)
+        chosen = [(p, m) for p in new.papers if (m := follows_match(follows, p))]
+        chosen = chosen[:MAX_FOLLOWED_ITEMS]
+        entries = self.store.entries([p for p, _ in chosen])
+        return [DigestItem(e, why(m)) for e, (_, m) in zip(entries, chosen, strict=True)]
 
     def _recommend(
         self, user_id: int, profile_id: int | None, start: datetime, digest: DigestContent

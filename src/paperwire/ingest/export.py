@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import IO, Any
 
+from paperwire import upstream
 from paperwire.ingest import jsonl
 from paperwire.models import Paper
 
@@ -50,6 +51,21 @@ def citation_key(paper: Paper) -> str:
     return _KEY_UNSAFE.sub("-", paper.arxiv_id or paper.key[:60])
 
 
+def export_note(paper: Paper) -> str | None:
+    """A BibTeX/CSL ``note``: arXiv's comments, then the code repository and the project
+    page as "Code: URL" / "Project page: URL" (neither format has a standard field for
+    them; ``note`` is where reference managers show such lines)."""
+    parts = [paper.comments] if paper.comments else []
+    code = upstream.value(paper.extras, upstream.CODE)
+    url = code[0]["url"] if code else (paper.code_urls[0] if paper.code_urls else None)
+    if url:
+        parts.append(f"Code: {url}")
+    page = upstream.value(paper.extras, upstream.PROJECT_PAGE)
+    if page:
+        parts.append(f"Project page: {page}")
+    return ". ".join(parts) or None
+
+
 def bibtex_entry(paper: Paper) -> str:
     """One paper as a BibTeX entry: ``@article`` when it has a journal reference, else
     ``@misc``; arXiv's own fields (eprint, archiveprefix, primaryclass) and BibLaTeX's
@@ -78,8 +94,12 @@ def bibtex_entry(paper: Paper) -> str:
         fields.append(("url", paper.url.replace("{", "%7B").replace("}", "%7D")))
     if paper.abstract:
         fields.append(("abstract", tex_escape(paper.abstract)))
-    if paper.comments:
-        fields.append(("note", tex_escape(paper.comments)))
+    note = export_note(paper)
+    if note:
+        fields.append(("note", tex_escape(note)))
+    keywords = upstream.value(paper.extras, upstream.KEYWORDS)
+    if keywords:
+        fields.append(("keywords", tex_escape(", ".join(keywords))))
     kind = "article" if paper.journal_ref else "misc"
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@{kind}{{{citation_key(paper)},\n{body}\n}}\n"
@@ -114,8 +134,12 @@ def csl_item(paper: Paper) -> dict[str, Any]:
         item["URL"] = paper.url
     if paper.abstract:
         item["abstract"] = paper.abstract
-    if paper.comments:
-        item["note"] = paper.comments
+    note = export_note(paper)
+    if note:
+        item["note"] = note
+    keywords = upstream.value(paper.extras, upstream.KEYWORDS)
+    if keywords:
+        item["keyword"] = ", ".join(keywords)
     return item
 
 

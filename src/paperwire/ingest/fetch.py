@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -42,14 +43,70 @@ class FetchError(Exception):
     """An online source could not be read; the message names the URL."""
 
 
+HF_BASE_URL = "https://huggingface.co"
+
+
+def _host_entry(url: str) -> str:
+    """How a configured base URL enters a host allow-list: its host name, with its port
+    when it is not the scheme's usual one ("127.0.0.1:8765")."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams:
+    """Where the online sources are: the Hugging Face site, the arXiv API and arXiv's
+    OAI-PMH interface (settings hf_base_url, arxiv_api_url, arxiv_oai_url), so an
+    operator can point a source at a mirror or a recorded server. A base URL the
+    operator sets is configuration, not input: each source's host allow-list follows it
+    (its host, and its port when it names one), and URLs readers give are still
+    checked against that list."""
+
+    hf_base_url: str = HF_BASE_URL
+    arxiv_api_url: str = API_URL
+    arxiv_oai_url: str = OAI_URL
+
+    @property
+    def hf_daily_url(self) -> str:
+        """The daily-papers API under the Hugging Face base URL."""
+        return self.hf_base_url.rstrip("/") + "/api/daily_papers"
+
+    @property
+    def arxiv_hosts(self) -> frozenset[str]:
+        """arXiv's own hosts and those of the configured arXiv URLs."""
+        return ARXIV_HOSTS | {_host_entry(self.arxiv_api_url), _host_entry(self.arxiv_oai_url)}
+
+    @property
+    def hf_hosts(self) -> frozenset[str]:
+        """The Hugging Face host (and the configured one's)."""
+        return frozenset({"huggingface.co", _host_entry(self.hf_base_url)})
+
+
+def upstreams_of(settings: Any) -> Upstreams:
+    """The Upstreams a Settings object configures."""
+    return Upstreams(settings.hf_base_url, settings.arxiv_api_url, settings.arxiv_oai_url)
+
+
 def check_arxiv_url(url: str, hosts: frozenset[str] = ARXIV_HOSTS) -> str:
     """Refuse any URL that is not https/http on one of arXiv's hosts (no SSRF); a caller
-    that reads another upstream (the Hugging Face source) names its own hosts."""
+    that reads another upstream (the Hugging Face source) names its own hosts. A port
+    other than 80/443 is allowed only where the list names it with the host (a base URL
+    the operator configured, see :class:`Upstreams`); credentials never."""
     parts = urlsplit(url)
-    if parts.scheme not in {"https", "http"} or (parts.hostname or "") not in hosts:
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        raise FetchError(f"{url[:200]}: the port is not a number") from None
+    if parts.scheme not in {"https", "http"} or (
+        host not in hosts and f"{host}:{port}" not in hosts
+    ):
         whose = "arXiv's own hosts" if hosts == ARXIV_HOSTS else "these hosts"
         raise FetchError(f"{url[:200]}: only {whose} are fetched ({', '.join(sorted(hosts))})")
-    if parts.port not in (None, 80, 443) or parts.username or parts.password:
+    if (port not in (None, 80, 443) and f"{host}:{port}" not in hosts) or (
+        parts.username or parts.password
+    ):
         raise FetchError(f"{url[:200]}: ports and credentials are not allowed in fetched URLs")
     return url
 
@@ -63,6 +120,8 @@ class PoliteClient:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     max_retries: int = MAX_RETRIES  # a reader waiting on a page gets one attempt
+    # Where the sources are (settings hf_base_url, arxiv_api_url, arxiv_oai_url).
+    upstreams: Upstreams = field(default_factory=Upstreams)
     connect_retries: int = CONNECT_RETRIES
     # Waits for the host's next slot, shared by every thread and process (paperwire.pacing);
     # without one, only this client's own requests are paced.
@@ -73,11 +132,12 @@ class PoliteClient:
         self,
         url: str,
         params: dict[str, str] | None = None,
-        hosts: frozenset[str] = ARXIV_HOSTS,
+        hosts: frozenset[str] | None = None,
     ) -> bytes:
         """GET an arXiv URL (or one of `hosts`); returns the body. Redirects are followed
         only within those hosts. A host that cannot be connected to fails fast (see
         CONNECT_RETRIES); a server that answers busy is waited out (max_retries)."""
+        hosts = hosts if hosts is not None else self.upstreams.arxiv_hosts
         unreachable = 0
         for attempt in range(self.max_retries):
             check_arxiv_url(url, hosts)
@@ -185,9 +245,10 @@ def fetch_arxiv_api(
         size = page_size if max_results is None else min(page_size, max_results - start)
         if size <= 0:
             break
-        body = http.get(API_URL, {**params, "start": str(start), "max_results": str(size)})
+        api_url = http.upstreams.arxiv_api_url
+        body = http.get(api_url, {**params, "start": str(start), "max_results": str(size)})
         try:
-            items = list(arxiv_atom.parse(body, f"{API_URL}?start={start}"))
+            items = list(arxiv_atom.parse(body, f"{api_url}?start={start}"))
         except ParseError as exc:
             raise FetchError(f"{exc}; run again to resume") from exc
         errors = [i for i in items if arxiv_atom.is_error(i)]
@@ -200,7 +261,7 @@ def fetch_arxiv_api(
             # Whatever parsed is kept; the offset is not advanced, so a rerun fetches
             # this page again.
             raise FetchError(
-                f"{API_URL} (start={start}): page cut off ({exc}); run again to resume"
+                f"{api_url} (start={start}): page cut off ({exc}); run again to resume"
             ) from exc
         start += len(items)  # arXiv's offsets count entries, broken ones included
         store.set_state(state, str(start))
@@ -235,14 +296,16 @@ def harvest_oai(
     http: PoliteClient,
     store: Store,
     harvest: OaiHarvest,
-    base_url: str = OAI_URL,
+    base_url: str | None = None,
     on_batch: Callable[[int], object] | None = None,
     on_page: Callable[[oai_pmh.PageState], object] | None = None,
 ) -> ImportReport:
     """Harvest into the store, following resumption tokens; the token is saved after
     every page, so running the same harvest again resumes after the last stored page.
-    `on_page` sees each page's state (its completeListSize: what upstream says it has)."""
-    check_arxiv_url(base_url)
+    `on_page` sees each page's state (its completeListSize: what upstream says it has).
+    `base_url`: the client's configured OAI-PMH URL unless given."""
+    base_url = base_url or http.upstreams.arxiv_oai_url
+    check_arxiv_url(base_url, http.upstreams.arxiv_hosts)
     first = harvest.params()
     state = _state_name("oai", first)
     token = store.get_state(state)
@@ -274,9 +337,9 @@ def harvest_oai(
     return report
 
 
-def split_url(url: str) -> tuple[str, dict[str, str]]:
+def split_url(url: str, hosts: frozenset[str] = ARXIV_HOSTS) -> tuple[str, dict[str, str]]:
     """A user-given arXiv URL as its base and its query parameters."""
-    parts = urlsplit(check_arxiv_url(url))
+    parts = urlsplit(check_arxiv_url(url, hosts))
     return f"{parts.scheme}://{parts.netloc}{parts.path}", dict(parse_qsl(parts.query))
 
 
@@ -287,11 +350,12 @@ def import_url(
     URL (all its pages) or an OAI-PMH ListRecords URL (the whole harvest)."""
     from paperwire.models import normalise_arxiv_id
 
-    check_arxiv_url(url)
+    hosts = http.upstreams.arxiv_hosts
+    check_arxiv_url(url, hosts)
     arxiv_id = normalise_arxiv_id(url)
     if arxiv_id:
         return fetch_arxiv_api(http, store, ArxivQuery(id_list=[arxiv_id]), on_batch=on_batch)
-    base, params = split_url(url)
+    base, params = split_url(url, hosts)
     if base.rstrip("/").endswith("/api/query"):
         query = ArxivQuery(
             query=params.get("search_query"),
@@ -322,8 +386,10 @@ __all__ = [
     "OaiHarvest",
     "Parsed",
     "PoliteClient",
+    "Upstreams",
     "check_arxiv_url",
     "fetch_arxiv_api",
     "harvest_oai",
     "import_url",
+    "upstreams_of",
 ]

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from paperwire import upstream
 from paperwire.ingest.common import (
     Input,
     Parsed,
@@ -56,10 +57,34 @@ class DailyItem:
     ai_summary: str | None
     ai_keywords: list[str] = field(default_factory=list)
     organization: str | None = None
+    organization_name: str | None = None  # the full name ("Multimedia and Human ...")
+    # Models, datasets and Spaces citing the paper: (count, ids) where the API gives them.
+    linked: dict[str, tuple[int | None, list[str]]] = field(default_factory=dict)
 
-    def to_paper(self) -> Paper:
+    def extras(self, read_at: datetime) -> upstream.Extras:
+        """What HF says beyond the record, stamped with the time it was read."""
+        org = (
+            {"name": self.organization, "fullname": self.organization_name or self.organization}
+            if self.organization
+            else None
+        )
+        fields: dict[str, Any] = {
+            upstream.SUMMARY: self.ai_summary,
+            upstream.KEYWORDS: self.ai_keywords,
+            upstream.ORGANIZATION: org,
+            upstream.PROJECT_PAGE: self.project_page,
+            upstream.SUBMITTER: self.submitted_by,
+        }
+        if self.github_repo:
+            fields[upstream.CODE] = [{"url": self.github_repo, "stars": self.github_stars}]
+        for name, (count, ids) in self.linked.items():
+            fields[name] = {"count": count, "ids": ids}
+        return upstream.make(FORMAT, read_at, **fields)
+
+    def to_paper(self, read_at: datetime | None = None) -> Paper:
         """The paper as paperwire stores it: the upvotes count HF reported, the GitHub
-        repository as a code link."""
+        repository as a code link, and HF's other fields as upstream extras read at
+        `read_at` (now when not given)."""
         code = [self.github_repo] if self.github_repo else []
         for url in extract_code_urls(self.summary):
             if url not in code:
@@ -73,6 +98,7 @@ class DailyItem:
             upvotes=self.upvotes,
             code_urls=code,
             sources=[FORMAT],
+            extras=self.extras(read_at or datetime.now(UTC)),
         )
 
 
@@ -100,6 +126,27 @@ def _user(value: Any) -> str | None:
         name = value.get("user") or value.get("name") or value.get("fullname")
         return str(name) if name else None
     return None
+
+
+def _linked(paper: dict[str, Any], problems: list[str]) -> dict[str, tuple[int | None, list[str]]]:
+    """Models, datasets and Spaces citing the paper (the paper API's ``numTotalModels``
+    and ``linkedModels``, ... ; the daily list leaves them out)."""
+    found: dict[str, tuple[int | None, list[str]]] = {}
+    for name, key in (
+        (upstream.MODELS, "Models"),
+        (upstream.DATASETS, "Datasets"),
+        (upstream.SPACES, "Spaces"),
+    ):
+        count = _count(paper.get(f"numTotal{key}"), f"numTotal{key}", problems)
+        repos = paper.get(f"linked{key}")
+        ids = (
+            [str(r["id"]) for r in repos if isinstance(r, dict) and isinstance(r.get("id"), str)]
+            if isinstance(repos, list)
+            else []
+        )
+        if count is not None or ids:
+            found[name] = (count, ids)
+    return found
 
 
 def item_to_daily(item: Any, problems: list[str]) -> DailyItem:
@@ -143,6 +190,10 @@ def item_to_daily(item: Any, problems: list[str]) -> DailyItem:
         if isinstance(keywords, list)
         else [],
         organization=_user(organization) if isinstance(organization, dict) else None,
+        organization_name=str(organization["fullname"])
+        if isinstance(organization, dict) and organization.get("fullname")
+        else None,
+        linked=_linked(paper, problems),
     )
 
 

@@ -43,11 +43,13 @@ from paperwire.querylang import (
 )
 from paperwire.search.results import SearchHit, highlight, snippet
 from paperwire.store.base import Store
+from paperwire.topics import categories_for, keyword_topics
 
 log = logging.getLogger(__name__)
 
 # 2: one "text" field (title + abstract) in place of the abstract's own.
-SCHEMA_VERSION = 2
+# 3: "topic" (keyword slugs) and "has" ("code") for topic: and has:code (issue 29).
+SCHEMA_VERSION = 3
 # A word is scored by BM25 over the paper's whole text (title + abstract, one document: the
 # word's count saturates once and the length normalises once, as plain BM25 does), plus
 # TITLE_BOOST x its BM25 in the title alone, plus AUTHORS_BOOST x in the author names.
@@ -93,6 +95,9 @@ def _schema() -> Any:
     builder.add_text_field("text", tokenizer_name="pw_stem", index_option="position")
     builder.add_text_field("authors", tokenizer_name="pw_name", index_option="position")
     builder.add_text_field("category", tokenizer_name="raw", index_option="basic")
+    # Keyword topic slugs (paperwire.topics) and "code" when a code link is known.
+    builder.add_text_field("topic", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("has", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("published", fast=True)
     return builder.build()
@@ -115,6 +120,8 @@ def _document(pid: int, paper: Paper) -> Any:
         text=[paper.title, paper.abstract],
         authors=" ; ".join(a.name for a in paper.authors),
         category=_categories(paper),
+        topic=[t.slug for t in keyword_topics(paper)],
+        has=["code"] if paper.code_urls else [],
         year=paper.published.year if paper.published else 0,
         published=(paper.published - _EPOCH).days if paper.published else 0,
     )
@@ -387,6 +394,15 @@ class LexicalIndex:
                 for c in filters.categories
             ]
             clauses.append((must, tantivy.Query.boolean_query(choices)))
+        for slug in filters.topics:  # querylang.matches: topics.topic_matches
+            options = [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "topic", slug))]
+            options += [
+                (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "category", c.lower()))
+                for c in categories_for(slug)
+            ]
+            clauses.append((must, tantivy.Query.boolean_query(options)))
+        if filters.has_code:
+            clauses.append((must, tantivy.Query.term_query(self.schema, "has", "code")))
         return clauses
 
     def _build(self, query: KeywordQuery) -> Any:

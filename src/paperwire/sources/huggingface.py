@@ -8,7 +8,7 @@ garbled: whatever records parsed are kept, and the day is not complete."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import orjson
 
@@ -20,7 +20,7 @@ from paperwire.sources.harvest import DayHarvest
 from paperwire.store.base import Store
 
 HF_HOSTS = frozenset({"huggingface.co"})
-DAILY_URL = "https://huggingface.co/api/daily_papers"
+DAILY_URL = "https://huggingface.co/api/daily_papers"  # under the default hf_base_url
 PAGE_LIMIT = 100  # the most the API lists per request
 SOURCE_NAME = "huggingface"
 
@@ -28,8 +28,12 @@ SOURCE_NAME = "huggingface"
 def harvest_day(http: PoliteClient, store: Store, day: date) -> DayHarvest:
     """Read one day's list and store its papers (FetchError when upstream cannot be
     reached after the client's retries)."""
-    where = f"{DAILY_URL}?date={day.isoformat()}"
-    body = http.get(DAILY_URL, {"date": day.isoformat(), "limit": str(PAGE_LIMIT)}, HF_HOSTS)
+    url = http.upstreams.hf_daily_url  # setting hf_base_url
+    where = f"{url}?date={day.isoformat()}"
+    read_at = datetime.now(UTC)
+    body = http.get(
+        url, {"date": day.isoformat(), "limit": str(PAGE_LIMIT)}, http.upstreams.hf_hosts
+    )
     result = DayHarvest()
     try:
         whole = orjson.loads(body)
@@ -41,7 +45,7 @@ def harvest_day(http: PoliteClient, store: Store, day: date) -> DayHarvest:
     try:
         for item in parse_items(body, where):
             if isinstance(item, DailyItem):
-                paper = item.to_paper()
+                paper = item.to_paper(read_at)
                 papers.append(paper)
                 result.submitters[paper.key] = item.submitted_by
             elif isinstance(item, RecordWarning):

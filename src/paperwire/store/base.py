@@ -23,6 +23,7 @@ from paperwire.store.digests import DigestTables
 from paperwire.store.feed import FeedTables
 from paperwire.store.limits import LimitTables
 from paperwire.store.papers import PaperTables
+from paperwire.store.people import PeopleTables
 from paperwire.store.records import (
     Changes,
     FeedOrder,
@@ -33,6 +34,7 @@ from paperwire.store.records import (
 )
 from paperwire.store.sources import SourceTables
 from paperwire.store.trust import ReaderLink, TrustTables
+from paperwire.store.upstream import UpstreamTables
 
 if TYPE_CHECKING:  # only for the annotations: opening a store needs neither
     import numpy as np
@@ -76,6 +78,8 @@ class Store(
     CollectionTables,
     CommentTables,
     ChannelTables,
+    PeopleTables,
+    UpstreamTables,
 ):
     """Where papers live. Engines: SQLite (default) and PostgreSQL."""
 

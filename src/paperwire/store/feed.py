@@ -219,9 +219,12 @@ class FeedTables(Tables):
         if not include_hidden:
             where += " AND s.hidden = 0"
         params: tuple[object, ...] = (first.isoformat(), last.isoformat())
+        if order == "code":  # the "With code" tab (issue 29)
+            where += " AND p.code_urls != '[]'"
         sort = {
             "upvotes": "total_votes DESC, s.submitted_at DESC, s.id DESC",
             "discussed": "comment_count DESC, total_votes DESC, s.submitted_at DESC, s.id DESC",
+            "code": "COALESCE(p.stars, -1) DESC, total_votes DESC, s.submitted_at DESC, s.id DESC",
         }.get(order, "s.submitted_at DESC, s.id DESC")
         with self.read() as conn:
             rows = conn.execute(

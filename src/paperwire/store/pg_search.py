@@ -22,6 +22,7 @@ import numpy.typing as npt
 from paperwire.querylang import KeywordQuery, Term, ranking_terms
 from paperwire.store.sqlconn import Conn
 from paperwire.store.visibility import PUBLIC
+from paperwire.topics import categories_for
 
 _WORDLIKE = re.compile(r"^\w+$", re.UNICODE)
 # pgvector's HNSW returns at most ef_search (<= 1000) candidates per scan.
@@ -81,6 +82,15 @@ def _filters(query: KeywordQuery) -> tuple[list[str], list[object]]:
                 "OR (' ' || lower(p.categories)) LIKE ? ESCAPE '\\'"
             )
             params += [f"% {value} %", f"% {value}.%"]
+        where.append("(" + " OR ".join(options) + ")")
+    if filters.has_code:
+        where.append("p.code_urls != '[]'")
+    for slug in filters.topics:  # querylang.matches: topics.topic_matches
+        options = ["p.topics LIKE ? ESCAPE '\\'"]
+        params.append(f"%|{_like_escape(slug)}|%")
+        for category in categories_for(slug):
+            options.append("(' ' || p.categories || ' ') LIKE ? ESCAPE '\\'")
+            params.append(f"% {_like_escape(category)} %")
         where.append("(" + " OR ".join(options) + ")")
     for name in filters.authors:
         words = [w.lower() for w in name if _WORDLIKE.match(w)]

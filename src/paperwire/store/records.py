@@ -8,7 +8,8 @@ from typing import Literal
 
 from paperwire.models import Paper
 
-FeedOrder = Literal["upvotes", "newest", "discussed"]
+# "code": the "With code" tab: papers with a code link only, most GitHub stars first.
+FeedOrder = Literal["upvotes", "newest", "discussed", "code"]
 
 
 class StoreError(Exception):

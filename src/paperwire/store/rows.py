@@ -11,7 +11,9 @@ from typing import Any, Protocol
 
 import orjson
 
+from paperwire import upstream
 from paperwire.models import Author, Paper, merge_papers
+from paperwire.topics import topics_column
 
 
 class RowLike(Protocol):
@@ -43,6 +45,10 @@ PAPER_COLUMNS = (
     "journal_ref",
     "comments",
     "confirmed",
+    "extras",
+    "stars",
+    "topics",
+    "organization",
 )
 
 
@@ -74,6 +80,10 @@ def paper_to_row(paper: Paper) -> tuple[Any, ...]:
         paper.journal_ref,
         paper.comments,
         int(paper.confirmed),
+        _dumps(upstream.to_json(paper.extras)),
+        upstream.stars(paper.extras),
+        topics_column(paper),
+        upstream.organization_name(paper.extras),
     )
 
 
@@ -105,6 +115,7 @@ def row_to_paper(row: RowLike) -> Paper:
         journal_ref=row["journal_ref"],
         comments=row["comments"],
         confirmed=bool(row["confirmed"]),
+        extras=upstream.from_json(orjson.loads(row["extras"])) if row["extras"] != "{}" else {},
     )
 
 

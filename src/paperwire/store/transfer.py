@@ -46,6 +46,9 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("comment_reports", ("id",)),
     ("comment_notices", ("id",)),
     ("comment_mail", ("user_id",)),
+    ("follows", ("user_id", "kind", "target")),
+    ("author_claims", ("id",)),
+    ("author_profiles", ("author_key",)),
 ]
 # Tables a move leaves behind, each for a reason: the target keeps its own migrations,
 # and the others hold only what lapses within minutes (leases, rate-limit windows, arXiv's

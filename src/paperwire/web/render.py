@@ -14,8 +14,10 @@ from markupsafe import Markup, escape
 
 from paperwire import texmath
 from paperwire.cite import bibtex
+from paperwire.people.names import author_slug
 from paperwire.presentation import anchor, author_line, paper_url, upstream_name, upvote_source
 from paperwire.search.results import Fragment
+from paperwire.web.paper_extras import extras_view, organization_url, topic_url
 from paperwire.web.security import csrf_token
 
 NOTICES = {
@@ -42,6 +44,11 @@ NOTICES = {
     "created": "Created.",
     "deleted": "Deleted.",
     "changed": "Done.",
+    "followed": "Followed: its new papers come to your Following page.",
+    "unfollowed": "Unfollowed.",
+    "claimed": "Claim sent: a curator will confirm it. Until then only you see it.",
+    "claim-confirmed": "The claim is confirmed.",
+    "claim-rejected": "The claim is rejected.",
     "commented": "Your comment is posted.",
     "comment-edited": "Your comment is saved.",
     "comment-deleted": "Your comment is deleted.",
@@ -98,6 +105,10 @@ _environment.globals.update(
     bibtex=bibtex,
     upstream_name=upstream_name,
     upvote_source=upvote_source,
+    extras_view=extras_view,
+    topic_url=topic_url,
+    organization_url=organization_url,
+    author_slug=author_slug,
 )
 
 

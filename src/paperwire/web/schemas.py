@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from paperwire.models import FeedEntry
 from paperwire.presentation import paper_url
 from paperwire.search.hybrid import Mode
+from paperwire.web.paper_extras import UpstreamOut, upstream_out
 
 PROBLEM = {"content": {"application/problem+json": {}}, "description": "Problem details"}
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -62,6 +63,7 @@ class PaperOut(BaseModel):
     voted: bool = Field(description="Whether the caller has upvoted it")
     listed: Listing | None
     comments: int = Field(default=0, description="Visible comments on it")
+    upstream: UpstreamOut = Field(description="What upstream says beyond the record")
 
 
 class PaperPage(BaseModel):
@@ -169,6 +171,7 @@ def paper_out(base_url: str, entry: FeedEntry) -> PaperOut:
         local_upvotes=entry.upvotes - paper.upvotes,
         voted=entry.voted,
         comments=entry.comments,
+        upstream=upstream_out(paper),
         listed=Listing(
             day=listing.day,
             submitter=listing.submitter,

@@ -12,7 +12,7 @@ import httpx
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
 from paperwire.digest.mailer import Mailer
-from paperwire.ingest.fetch import MIN_INTERVAL_S, PoliteClient
+from paperwire.ingest.fetch import MIN_INTERVAL_S, PoliteClient, Upstreams, upstreams_of
 from paperwire.pacing import StorePacer
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.indexwatch import IndexWatch
@@ -100,14 +100,16 @@ SUBMIT_TIMEOUT_S = 5.0
 
 
 def submission_client(
-    transport: httpx.BaseTransport | None = None, pace: Callable[[str], None] | None = None
+    transport: httpx.BaseTransport | None = None,
+    pace: Callable[[str], None] | None = None,
+    upstreams: Upstreams | None = None,
 ) -> PoliteClient:
     """The arXiv client of the web: a reader is waiting on the page, so one attempt that
     gives up after SUBMIT_TIMEOUT_S seconds without an answer (the page then offers a
     retry and adding the paper by hand), not the importer's five patient retries, and no
     queueing for arXiv's pace (`pace`, shared by every worker, refuses a slot over 5 s away)."""
     client = httpx.Client(timeout=httpx.Timeout(SUBMIT_TIMEOUT_S, connect=3.0), transport=transport)
-    return PoliteClient(client, max_retries=1, pace=pace)
+    return PoliteClient(client, max_retries=1, pace=pace, upstreams=upstreams or Upstreams())
 
 
 def build_services(
@@ -118,6 +120,8 @@ def build_services(
 ) -> Services:
     """Services over one store, with the configured mailer and a polite arXiv client
     unless given. The web embeds queries on one thread per request."""
-    arxiv = arxiv or submission_client(pace=StorePacer(store, MIN_INTERVAL_S, max_wait=5.0))
+    arxiv = arxiv or submission_client(
+        pace=StorePacer(store, MIN_INTERVAL_S, max_wait=5.0), upstreams=upstreams_of(settings)
+    )
     deployment = Deployment(settings, store=store, mailer=mailer, arxiv=arxiv, embed_threads=1)
     return Services(deployment)

@@ -19,6 +19,8 @@ from paperwire.web.routes import (
     feeds,
     health,
     papers,
+    people,
+    people_api,
     subscriptions,
 )
 
@@ -30,9 +32,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     collections_api.router,
     collections.router,
     api.router,
+    people_api.router,
     feeds.router,
     subscriptions.router,
     feed.router,
+    # Before papers: its /papers/{key:path} would take .../claim.
+    people.router,
     papers.router,
     account.router,
     docs.router,

@@ -6,6 +6,7 @@ and works without JavaScript (post, then redirect back)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
@@ -21,6 +22,7 @@ from paperwire.web.responses import back
 from paperwire.web.routes.feeds import atom
 from paperwire.web.services import Services
 from paperwire.web.usecases import collections as cases
+from paperwire.web.usecases import people
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,6 +30,8 @@ Reader = Annotated[User, Depends(signed_in("use collections"))]
 KeyField = Annotated[str, Form(min_length=1, max_length=300)]
 NameField = Annotated[str, Form(min_length=1, max_length=cases.MAX_NAME)]
 FOR_YOU_SIZE = 30
+FOLLOWED_DAYS = 7  # new papers of what the reader follows, shown above (issue 29)
+FOLLOWED_ON_FOR_YOU = 10
 CollectionId = Annotated[int, Path(ge=1, le=cases.MAX_ID)]
 
 
@@ -259,6 +263,7 @@ def for_you(
     recs = cases.recommendations(
         services, user, current, FOR_YOU_SIZE, show_seen=seen, mark_seen=True
     )
+    since = services.clock() - timedelta(days=FOLLOWED_DAYS)
     return render(
         request,
         "for_you.html",
@@ -266,6 +271,7 @@ def for_you(
         current=current,
         show_seen=seen,
         results=cases.recommended_entries(services, recs),
+        followed=people.followed_since(services, user, since, FOLLOWED_ON_FOR_YOU),
     )
 
 

@@ -16,6 +16,7 @@ from paperwire.search.hybrid import Mode
 from paperwire.texmath import html, plain
 from paperwire.web.atom import AtomFeed
 from paperwire.web.deps import CategoryQuery, ServicesDep, YearQuery
+from paperwire.web.paper_extras import atom_extras
 from paperwire.web.render import with_query
 from paperwire.web.schemas import ERRORS
 from paperwire.web.usecases import feed, search
@@ -58,10 +59,11 @@ def atom(
             document.add(item, "link", rel="related", href=paper.arxiv_url, title="arXiv")
         for category in paper.categories:
             document.add(item, "category", term=category)
+        extras = atom_extras(document, item, paper, base)
         # HTML, so that formulas arrive as MathML (escaped once more by ElementTree).
         summary = html(paper.abstract) if paper.abstract else "No abstract known."
         upvotes = f"{entry.upvotes} upvote{'s' if entry.upvotes != 1 else ''}"
-        document.add(item, "summary", f"<p>{summary}</p><p>{upvotes}</p>", type="html")
+        document.add(item, "summary", f"{extras}<p>{summary}</p><p>{upvotes}</p>", type="html")
     return document.response()
 
 

@@ -103,6 +103,7 @@ def paper(
             similar=similar,
             d=discussion,
             body_of=comments.shown_body,
+            confirmed=services.store.confirmed_authors(entry.paper.key),
         )
 
     return cached(request, services, build, page=page)

@@ -13,6 +13,7 @@ from paperwire.querylang import QueryError, parse_query, with_filters
 from paperwire.search.hybrid import Mode, search
 from paperwire.search.results import SearchHit
 from paperwire.search.spelling import did_you_mean
+from paperwire.web.paper_extras import STARS_DEPTH, by_stars
 from paperwire.web.services import Services
 from paperwire.web.usecases.feed import MAX_PAGE, PAGE_SIZE, mark_voted
 
@@ -74,7 +75,11 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
     try:
         query = parse_query(request.query_text())
         try:
-            hits = search(engine, query, request.mode, request.limit + 1, offset)
+            if query.sort == "stars":  # reorder the best STARS_DEPTH by stars
+                ranked = search(engine, query, request.mode, STARS_DEPTH, 0)
+                hits = by_stars(ranked)[offset : offset + request.limit + 1]
+            else:
+                hits = search(engine, query, request.mode, request.limit + 1, offset)
         except OSError as exc:  # an index unreadable just now: keywords answer alone
             log.warning("search fell back to keywords: %s", exc)
             services.indexes.check(engine)
