@@ -90,10 +90,18 @@ class StoreVectorIndex:
         k: int,
         keep: Callable[[list[int]], set[int]] | None = None,
         exclude: set[int] | None = None,
+        where: KeywordQuery | None = None,
     ) -> list[tuple[int, float]]:
-        """(paper id, cosine) of the k nearest papers passing `keep`, best first; the
-        candidate pool grows while filters leave too few."""
+        """(paper id, cosine) of the k nearest papers passing `keep`, best first. `where`,
+        the query whose filters `keep` applies, goes into the database's scan (papers
+        failing it are never candidates; store/pg_search.nearest); without it the
+        candidate pool grows while `keep` leaves too few."""
         exclude = exclude or set()
+        if where is not None:
+            nearest = self.store.nearest(self.model, query, k + len(exclude), where)
+            found = [(pid, score) for pid, score in nearest if pid not in exclude]
+            allowed = keep([pid for pid, _ in found]) if keep is not None else None
+            return [pair for pair in found if allowed is None or pair[0] in allowed][:k]
         # Unfiltered, k (plus what is excluded) is enough: the store re-scores a wider
         # candidate set itself. Filters start wider, as they drop some.
         pool = min(MAX_POOL, k + len(exclude) if keep is None else max(k * 4, 100))
