@@ -72,7 +72,21 @@ def _vectors(n: int, base: np.ndarray, seed: int) -> np.ndarray:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
 
 
-def _build(url: str, folder, n: int, seed: int) -> tuple[SearchEngine, dict[int, Paper], dict]:
+class Built:
+    """The engine, papers by id and stored vectors by id (unpacked in that order), with a
+    short repr for Hypothesis's reports."""
+
+    def __init__(self, engine: SearchEngine, by_id: dict[int, Paper], stored: dict) -> None:
+        self.engine, self.by_id, self.stored = engine, by_id, stored
+
+    def __iter__(self):
+        return iter((self.engine, self.by_id, self.stored))
+
+    def __repr__(self) -> str:
+        return f"<{len(self.by_id)} papers on {type(self.engine.store).__name__}>"
+
+
+def _build(url: str, folder, n: int, seed: int) -> Built:
     """A store of n papers with vectors, both indexes caught up."""
     store = open_store(url, index_root=folder / "indexes")
     papers = _papers(n, seed)
@@ -103,7 +117,7 @@ def _build(url: str, folder, n: int, seed: int) -> tuple[SearchEngine, dict[int,
         ids[p.key]: row.astype(np.float16).astype(np.float32)
         for p, row in zip(papers, matrix, strict=True)
     }
-    return engine, by_id, stored
+    return Built(engine, by_id, stored)
 
 
 def _brute_force(query_text: str, engine, by_id, stored, k: int) -> list[int]:
@@ -171,19 +185,31 @@ PATHS = {"as shipped": (5000, 0.25), "restricted scan": (10, 0.9), "candidates":
     k=st.integers(1, 60),
 )
 def test_a_filtered_search_returns_what_brute_force_does(small, path, spec, words, k):
+    """Beside the store (SQLite), every path is exact at 600 papers: the same papers in
+    the same order as brute force. PostgreSQL's HNSW scan is approximate as an unfiltered
+    one is (exact when the filter leaves k or fewer papers)."""
     engine, by_id, stored = small
+    native = engine.store.native_search is not None
+    if native and path != "as shipped":
+        return  # the thresholds are the vector index's beside the store
     text = _query_text(words, spec)
     query = parse_query(text)
     saved = vectors_module.EXACT_MAX, vectors_module.WIDE_SHARE
     vectors_module.EXACT_MAX, vectors_module.WIDE_SHARE = PATHS[path]
     try:
         vector = engine.embedder.embed([query.free_text])[0]
-        found = _nearest_passing(engine, query, vector, k)
+        pairs = _nearest_passing(engine, query, vector, k)
     finally:
         vectors_module.EXACT_MAX, vectors_module.WIDE_SHARE = saved
+    found = [pid for pid, _ in pairs]
     expected = _brute_force(text, engine, by_id, stored, k)
-    assert [pid for pid, _ in found] == expected
-    for pid, score in found:
+    passing = sum(matches(p, query) for p in by_id.values())
+    assert all(matches(by_id[pid], query) for pid in found)
+    if native and passing > k:
+        assert len(found) == k and len(set(found) & set(expected)) >= 0.9 * k
+    else:
+        assert found == expected
+    for pid, score in pairs:
         assert score == pytest.approx(float(stored[pid] @ vector), abs=2e-3)
 
 
@@ -213,7 +239,7 @@ def _median_seconds(run, rounds: int = 7) -> float:
 def test_a_filter_matching_nothing_answers_well_under_an_unfiltered_search(large):
     """The attack as written: meaning search with a filter nothing passes walked all
     vectors (1.3 s at 50k papers). Now it is a count in the keyword index."""
-    engine = large[0]
+    engine = large.engine
     nothing = "neural graph networks category:astro-ph"
     assert search(engine, nothing, mode="semantic") == []
     assert search(engine, nothing, mode="hybrid") == []
