@@ -133,18 +133,18 @@ def _brute_force(query_text: str, engine, by_id, stored, k: int) -> list[int]:
 def small(request, tmp_path_factory):
     """600 papers: fewer than one unfiltered search re-scores, so every path is exact."""
     folder = tmp_path_factory.mktemp("filtered-small")
-    engine, by_id, stored = _build(engine_url(request, folder), folder, 600, seed=3)
-    yield engine, by_id, stored
-    engine.store.close()
+    built = _build(engine_url(request, folder), folder, 600, seed=3)
+    yield built
+    built.engine.store.close()
 
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory):
     """20,000 papers on SQLite (the vectors beside the store)."""
     folder = tmp_path_factory.mktemp("filtered-large")
-    engine, by_id, stored = _build(f"sqlite:///{folder / 'large.db'}", folder, 20_000, seed=5)
-    yield engine, by_id, stored
-    engine.store.close()
+    built = _build(f"sqlite:///{folder / 'large.db'}", folder, 20_000, seed=5)
+    yield built
+    built.engine.store.close()
 
 
 _filters = st.tuples(
@@ -260,3 +260,26 @@ def test_a_filter_matching_few_at_20k_is_exact_and_no_slower(large):
     unfiltered = _median_seconds(lambda: search(engine, "neural graph networks", mode="semantic"))
     filtered = _median_seconds(lambda: search(engine, text, mode="semantic"))
     assert filtered < unfiltered * 1.2, (filtered, unfiltered)
+
+
+def test_a_filter_asked_again_sees_papers_added_since(tmp_path):
+    """The ids a filter passes are kept for the next query with it, until the store
+    changes: a paper added (and embedded) since is found by the same filter at once."""
+    engine, by_id, stored = _build(f"sqlite:///{tmp_path / 'again.db'}", tmp_path, 300, seed=9)
+    text = "graph networks category:cs.LG year:2019"
+    first = [h.paper.key for h in search(engine, text, mode="semantic", limit=50)]
+    assert first == [by_id[p].key for p in _brute_force(text, engine, by_id, stored, 50)]
+    paper = Paper(
+        title="A late paper on graph networks",
+        arxiv_id="2402.00001",
+        published=date(2019, 5, 1),
+        categories=["cs.LG"],
+    )
+    engine.store.upsert_papers([paper])
+    pid = engine.store.paper_ids([paper.key])[paper.key]
+    vector = engine.embedder.embed([parse_query(text).free_text])[0]  # the query's own
+    engine.store.save_vectors(MODEL, [(pid, paper, to_bytes(vector[None, :])[0])])
+    again = search(engine, text, mode="semantic", limit=50)
+    assert again[0].paper.key == "2402.00001"
+    assert [h.paper.key for h in again[1:]] == first[: len(again) - 1]
+    engine.store.close()

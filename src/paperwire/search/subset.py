@@ -18,3 +18,5 @@ class Subset:
 
     count: int
     ids: Callable[[], npt.NDArray[np.int64]]
+    # True when the ids are at hand already (asked for this filter before): cheap to use.
+    known: bool = False
