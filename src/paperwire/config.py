@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     sources: list[dict[str, Any]] = Field(default_factory=list)
     # /readyz answers 503 when the keyword index is more papers than this behind.
     ready_max_index_lag: int = Field(default=0, ge=0)
+    # /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token);
+    # unset, /metrics is not served (404).
+    metrics_token: str | None = Field(default=None, min_length=16)
     # Log lines as JSON objects (one per line) for log collectors.
     json_logs: bool = False
 
