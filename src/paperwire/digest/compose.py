@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.policy
 import re
 from datetime import datetime
-from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import Policy
 from email.utils import format_datetime, parseaddr
@@ -86,7 +86,7 @@ _URI = re.compile(r"<[^<>\s]+>")
 _UNSUBSCRIBE_LINE = 78
 
 
-class _UriListHeader(UnstructuredHeader):
+class _UriListHeader(UnstructuredHeader, BaseHeader):
     """List-Unsubscribe as RFC 2369 writes it: URIs in angle brackets, printable ASCII,
     folded only between the URIs. The email package folds a long header by turning it into
     RFC 2047 encoded-words (`=?utf-8?q?=3Chttps...`), which hides the links from the
