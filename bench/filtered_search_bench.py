@@ -124,7 +124,7 @@ def choose_filters(db: Path, n: int) -> dict[str, tuple[str, int]]:
 WORDS = "graph neural networks diffusion protein language retrieval robot policy quantum"
 
 
-def child(db: str, filters: str, queries: int, budget: float) -> None:
+def child(db: str, filters: str, queries: int, budget: float, least: int) -> None:
     """Time semantic search per filter level with whichever paperwire is on PYTHONPATH."""
     import numpy as np
 
@@ -157,7 +157,7 @@ def child(db: str, filters: str, queries: int, budget: float) -> None:
             began = time.perf_counter()
             search(engine, f"{query} {text}".strip(), mode="semantic", limit=10)
             times.append((time.perf_counter() - began) * 1000)
-            if time.perf_counter() - started > budget and len(times) >= 3:
+            if time.perf_counter() - started > budget and len(times) >= least:
                 break
         # The first query of a filter is timed apart: it fetches the filter's papers,
         # which the next queries with the same filter find kept.
@@ -182,11 +182,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--budget", type=float, default=20.0, help="seconds a cell at most")
+    parser.add_argument("--least", type=int, default=3, help="queries a cell at least")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--child", nargs=2, metavar=("DB", "FILTERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.queries, args.budget)
+        child(args.child[0], args.child[1], args.queries, args.budget, args.least)
         return
     from benchlib import machine
 
@@ -203,7 +204,8 @@ def main() -> None:
                 env = {**os.environ, "PYTHONPATH": f"{Path(src).resolve()}:{HERE}"}
                 run = subprocess.run(
                     [sys.executable, str(Path(__file__).resolve()), "--queries",
-                     str(args.queries), "--budget", str(args.budget), "--child", str(db),
+                     str(args.queries), "--budget", str(args.budget), "--least",
+                     str(args.least), "--child", str(db),
                      json.dumps(levels)],
                     env=env, capture_output=True, text=True, check=True,
                 )  # fmt: skip
