@@ -155,13 +155,13 @@ def _nearest_passing(
         papers = engine.store.get_papers(ids)
         return {pid for pid, paper in papers.items() if matches(paper, query)}
 
-    if isinstance(engine.vectors, StoreVectorIndex):
-        return engine.vectors.search(vector, depth, keep=keep, where=query)
     subset = None
-    if isinstance(engine.lexical, LexicalIndex):
+    if isinstance(engine.lexical, LexicalIndex):  # the keyword index beside the store
         if not engine.lexical.is_current(engine.store):
             engine.lexical.sync(engine.store)
         subset = engine.lexical.subset(query)
+    if isinstance(engine.vectors, StoreVectorIndex):
+        return engine.vectors.search(vector, depth, keep=keep, where=query, subset=subset)
     return engine.vectors.search(vector, depth, keep=keep, subset=subset)
 
 

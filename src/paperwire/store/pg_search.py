@@ -176,9 +176,13 @@ def nearest(
     vector: npt.NDArray[np.float32],
     k: int,
     where: KeywordQuery | None = None,
+    among: list[int] | None = None,
 ) -> list[tuple[int, float]]:
     """(paper id, cosine similarity) of about the k nearest vectors, best first: HNSW over
     the halfvec copies gives the candidates, the full vectors their exact scores.
+
+    With `among` (the papers a filter passes, as the keyword index beside the store
+    counted them: few), those rows alone are scored exactly, read by their key.
 
     With `where` (a query's filters and exclusions), the filter is part of the scan:
     pgvector's iterative scan walks the graph until enough papers pass (at most
@@ -187,12 +191,22 @@ def nearest(
     query takes). Before, the 1,000 nearest were filtered afterwards: a narrow filter
     found nothing it should have (issue 25)."""
     k = max(1, min(k, MAX_EF_SEARCH))
+    literal = vector_literal(vector)
+    if among is not None:
+        if not among:
+            return []
+        rows = conn.execute(
+            "SELECT paper_id, 1 - (embedding <=> CAST(? AS vector)) AS score "
+            "FROM paper_vectors WHERE model = ? AND embedding IS NOT NULL "
+            "AND paper_id = ANY(?) ORDER BY score DESC, paper_id LIMIT ?",
+            (literal, model, among, k),
+        ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
     candidates = min(MAX_EF_SEARCH, max(2 * k, MIN_CANDIDATES))
     conn.execute(f"SET LOCAL hnsw.ef_search = {candidates}")
     # Rows of another model (and papers the filter drops) are skipped as the scan goes
     # on, not counted against it.
     conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-    literal = vector_literal(vector)
     conditions, params = _where(where) if where is not None else ([], [])
     join = " JOIN papers p ON p.id = v.paper_id" if conditions else ""
     filtered = "".join(f" AND {c}" for c in conditions)

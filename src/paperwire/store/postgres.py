@@ -230,11 +230,13 @@ class PostgresStore(Store):
         vector: npt.NDArray[np.float32],
         k: int,
         where: KeywordQuery | None = None,
+        among: list[int] | None = None,
     ) -> list[tuple[int, float]]:
         """About the k nearest papers by cosine (HNSW), of those passing `where`'s filters
-        and exclusions when given: (paper id, similarity)."""
+        and exclusions when given, or exactly of the papers `among`: (paper id,
+        similarity)."""
         with self.read() as conn:
-            return pg_search.nearest(conn, model, vector, k, where)
+            return pg_search.nearest(conn, model, vector, k, where, among)
 
     def save_vectors(self, model: str, vectors: list[tuple[int, Paper, bytes]]) -> None:
         """Store a batch of embeddings: the float32 bytes (what a move or the SQLite
