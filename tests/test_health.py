@@ -151,11 +151,14 @@ def test_metrics_are_not_served_without_a_token(site):
 
 
 def _problems(site) -> str:
-    """The readiness problems as the curators' /status page shows them."""
-    site.store.get_or_create_user("curator@example.org", site.clock.now)
-    site.store.set_curator("curator@example.org", True)
-    site.sign_in("curator@example.org")
+    """The readiness problems as the curators' /status page shows them (signed in as a
+    curator the first time)."""
     page = site.client.get("/status")
+    if page.status_code != 200:
+        site.store.get_or_create_user("curator@example.org", site.clock.now)
+        site.store.set_curator("curator@example.org", True)
+        site.sign_in("curator@example.org")
+        page = site.client.get("/status")
     assert page.status_code == 200, page.text
     return page.text
 
