@@ -27,6 +27,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []  # each accepted message's bytes, as they arrived
         self.attempts = 0
         self.fault: Callable[[str, int], str | None] = lambda _to, _n: None
         self.on_data: Callable[[int], None] = lambda _n: None
@@ -42,10 +43,15 @@ class Inbox:
             return verdict
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
+        self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
+
+    def raw_to(self, address: str) -> list[bytes]:
+        """The bytes of each message to `address`, as the server received them."""
+        return [r for m, r in zip(self.messages, self.raw, strict=True) if m["To"] == address]
 
     def wait_for(self, address: str, count: int, timeout: float = 20.0):
         deadline = time.monotonic() + timeout
@@ -71,3 +77,24 @@ class SMTPServer:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+def assert_plain_list_unsubscribe(raw: bytes, links: list[str]) -> None:
+    """The List-Unsubscribe header of a message as sent: printable ASCII, no RFC 2047
+    encoded-word, exactly these links in angle brackets, folded (if at all) only between
+    them; and List-Unsubscribe-Post asks for one-click (RFC 8058)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n")
+    lines = head.split(b"\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(b"List-Unsubscribe: "))
+    folded = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith((b" ", b"\t")):
+            break
+        folded.append(line)
+    header = b"\n".join(folded)
+    assert all(32 <= byte < 127 or byte == 10 for byte in header), header
+    assert b"=?" not in header, header
+    value = b" ".join(line.strip() for line in folded)[len(b"List-Unsubscribe:") :].strip()
+    assert value.decode("ascii") == ", ".join(f"<{link}>" for link in links), header
+    assert all(len(line) <= 998 for line in folded)
+    assert b"\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\n" in head + b"\n"

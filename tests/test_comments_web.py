@@ -14,6 +14,7 @@ import feedparser
 import pytest
 
 from paperwire.digest.mailer import SMTPMailer
+from smtp_support import assert_plain_list_unsubscribe
 from support import ENGINES, engine_url, make_site
 
 
@@ -418,6 +419,7 @@ def test_replies_and_mentions_are_mailed_in_one_batch_once(mail_site, smtp):
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     stop = re.search(r"<(https?://[^>]+)>", message["List-Unsubscribe"]).group(1)
     assert stop in text
+    assert_plain_list_unsubscribe(smtp.inbox.raw_to(alice.email)[-1], [stop])
 
     # A new reply within the hour waits; after it, it goes in a second batch.
     reader(site, "bob")

@@ -25,6 +25,7 @@ from paperwire.digest.send import RETRY_DELAYS
 from paperwire.models import Paper, SavedSearch, Subscription
 from paperwire.search.embed import make_embedder
 from paperwire.store import open_store
+from smtp_support import assert_plain_list_unsubscribe
 from support import ENGINES, engine_url, make_site
 
 
@@ -129,6 +130,9 @@ def test_double_opt_in_digest_links_and_one_click_unsubscribe(digest_site, smtp)
     assert digest["Date"] and digest["Message-ID"].endswith("@papers.example.org>")
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     https_link, mailto = re.findall(r"<([^>]+)>", digest["List-Unsubscribe"])
+    # The header as sent: plain ASCII, the links as written, folded only between them
+    # (it was RFC 2047-encoded when long, hiding the one-click link; issue 25).
+    assert_plain_list_unsubscribe(inbox.raw_to("reader@example.org")[-1], [https_link, mailto])
     assert https_link.startswith("http://testserver/subscriptions/") and mailto.startswith(
         "mailto:unsubscribe@papers.example.org"
     )

@@ -24,6 +24,8 @@ from paperwire.web.services import build_services
 from test_sources import NOW, Clock, Upstream, day_list
 
 pytestmark = pytest.mark.timeout(120)
+METRICS_TOKEN = "m-" + "0123456789abcdef" * 2
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,6 +42,7 @@ def served(request, tmp_path: Path):
         mail_dir=str(tmp_path / "mail"),
         page_cache_seconds=0,
         embed_in_background=False,
+        metrics_token=METRICS_TOKEN,
     )
     store = open_store(url, index_root=tmp_path / "indexes")
     upstream = Upstream({"2024-07-22": day_list(0), "2024-07-23": [503, day_list(1)]})
@@ -96,7 +99,11 @@ def test_serve_fills_the_feed_and_the_status_page_and_metrics_show_the_run(serve
     assert "Harvested through 2024-07-23 (1 day behind today)" in status.text
     assert "<td>ok</td><td>2</td><td>2</td><td>3</td>" in status.text
 
-    metrics = client.get("/metrics")
+    # Only the scraper holding the metrics token reads them (issue 25: they were public).
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": METRICS_TOKEN}).status_code == 401
+    metrics = client.get("/metrics", headers=SCRAPER)
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
@@ -107,7 +114,7 @@ def test_serve_fills_the_feed_and_the_status_page_and_metrics_show_the_run(serve
     assert 'paperwire_imported_records_total{via="source"}' in text
     assert 'paperwire_request_seconds_count{method="GET",route="/daily/{day}"}' in text
     client.get("/search", params={"q": "scientific coding", "mode": "lexical"})
-    again = client.get("/metrics").text
+    again = client.get("/metrics", headers=SCRAPER).text
     assert 'paperwire_search_seconds_count{leg="keyword"}' in again
     assert "paperwire_outbox_messages" in again
 
@@ -127,13 +134,33 @@ def test_other_readers_cannot_see_the_status_page(site):
 
 def test_healthz_and_readyz(site):
     assert site.client.get("/healthz").json() == {"status": "ok"}
-    assert site.client.get("/readyz").status_code == 503  # the index has not caught up
+    unready = site.client.get("/readyz")  # the index has not caught up
+    assert (unready.status_code, unready.text) == (503, "not ok\n")
     site.services.deployment.catch_up()  # as `serve` does before it answers
     ready = site.client.get("/readyz")
-    assert ready.status_code == 200, ready.text
-    body = ready.json()
-    assert body["database"] is True and body["missing_migrations"] == []
-    assert body["keyword_index_lag"] == 0
+    assert (ready.status_code, ready.text) == (200, "ok\n")
+    assert ready.headers["content-type"].startswith("text/plain")
+
+
+def test_metrics_are_not_served_without_a_token(site):
+    """Without PAPERWIRE_METRICS_TOKEN, /metrics is not there (no loopback exception:
+    behind a reverse proxy on the same host every client is loopback)."""
+    assert site.client.get("/metrics").status_code == 404
+    assert site.client.get("/metrics", headers={"Authorization": "Bearer x"}).status_code == 404
+    assert "paperwire_" not in site.client.get("/metrics").text
+
+
+def _problems(site) -> str:
+    """The readiness problems as the curators' /status page shows them (signed in as a
+    curator the first time)."""
+    page = site.client.get("/status")
+    if page.status_code != 200:
+        site.store.get_or_create_user("curator@example.org", site.clock.now)
+        site.store.set_curator("curator@example.org", True)
+        site.sign_in("curator@example.org")
+        page = site.client.get("/status")
+    assert page.status_code == 200, page.text
+    return page.text
 
 
 def test_readyz_says_what_is_wrong(site):
@@ -144,8 +171,8 @@ def test_readyz_says_what_is_wrong(site):
 
     site.store.upsert_papers([Paper(title="A paper the index has not seen", arxiv_id="2407.99999")])
     lagging = site.client.get("/readyz")
-    assert lagging.status_code == 503
-    assert "keyword index 1 papers behind" in lagging.json()["problems"]
+    assert (lagging.status_code, lagging.text) == (503, "not ok\n")  # no detail to strangers
+    assert "keyword index 1 papers behind" in _problems(site)
     site.services.deployment.catch_up()
     assert site.client.get("/readyz").status_code == 200
     # Vectors saved in the background change no paper: the keyword index is not behind
@@ -156,5 +183,6 @@ def test_readyz_says_what_is_wrong(site):
     # A migration the code knows and the database lacks.
     with site.store.write() as conn:
         conn.execute("DELETE FROM schema_migrations WHERE version = 8")
-    unready = site.client.get("/readyz").json()
-    assert unready["missing_migrations"] == [8]
+    unready = site.client.get("/readyz")
+    assert (unready.status_code, unready.text) == (503, "not ok\n")
+    assert "migrations not applied: [8]" in _problems(site)

@@ -1,9 +1,11 @@
-"""No token or secret reaches the server's log (issue 19): the real server as a child
-process, signed in, given a token, subscribed, and its log read."""
+"""No token or secret reaches the server's log: the real server as a child process, signed
+in, given a token, subscribed, sent to share, feed and reply-mail links, and its log read;
+and every route that takes a token has it redacted, read from the app's own routes."""
 
 from __future__ import annotations
 
 import re
+import secrets as secrets_module
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from paperwire.logredact import REDACTED, redact
+from paperwire.web.app import route_paths
 from server_support import Served, csrf_of, serving
+from support import make_site
 
 
 @pytest.fixture
@@ -71,9 +76,58 @@ def test_no_token_reaches_the_server_log(served: Served) -> None:
         assert client.get(f"/subscriptions/{manage}").status_code == 200
         assert client.get(f"/subscriptions/{manage}/unsubscribe").status_code == 200
         client.get(f"/subscriptions/{manage}x")  # a 404 is logged too
+    with httpx.Client(base_url=served.base, timeout=30) as client:
+        # share, private-feed and reply-mail links, and a token-shaped query value (these
+        # reached the access log); unknown tokens are logged as 404s all the same
+        share, feed = (
+            f"sh_{secrets_module.token_urlsafe(32)}",
+            f"fd_{secrets_module.token_urlsafe(32)}",
+        )
+        mail = f"7.{secrets_module.token_hex(16)}"
+        opaque = secrets_module.token_urlsafe(24) + "9a"
+        for path in (
+            f"/shared/{share}",
+            f"/feeds/for-you/{feed}.atom",
+            f"/comments/mail/{mail}/unsubscribe",
+            f"/?ref={opaque}",
+            f"/shared/{opaque}",  # the route's segment, whatever its shape
+        ):
+            client.get(path)
+        secrets += [share, feed, mail, opaque]
     time.sleep(0.5)
     text = served.log.read_text()
     assert "[redacted]" in text and "/subscriptions/" in text, text  # the access log is on
     for secret in secrets:
         assert secret not in text
         assert secret.split(".")[-1] not in text
+        assert secret.split("_", 1)[-1] not in text
+    assert '"GET /shared/[redacted] HTTP/1.1" 404' in text, text
+    assert "/feeds/for-you/[redacted].atom" in text and "/comments/mail/[redacted]/" in text
+
+
+def test_every_route_taking_a_token_is_redacted_from_the_log(tmp_path: Path) -> None:
+    """The token-bearing routes are read from the app's own routes: each route with a
+    path parameter named like "token" (today /shared, /feeds/for-you, /subscriptions,
+    /comments/mail) has that segment redacted from an access-log line, whatever the
+    token's shape; its fixed neighbours (/subscriptions/confirm) and other parameters
+    (a paper's key) are left alone."""
+    site = make_site(tmp_path)
+    taking = [
+        path
+        for path in route_paths(site.client.app)
+        if re.search(r"\{[^}:]*token[^}:]*(:[^}]*)?\}", path, re.I)
+    ]
+    assert {
+        "/shared/{token}",
+        "/feeds/for-you/{token}.atom",
+        "/comments/mail/{token}/unsubscribe",
+        "/subscriptions/{token}",
+    } <= set(taking)
+    for template in taking:
+        for token in ("sh_" + secrets_module.token_urlsafe(32), "12.abcdef", "Plain-Looking"):
+            path = re.sub(r"\{[^}]*token[^}]*\}", token, template, flags=re.I)
+            path = re.sub(r"\{[^}]*\}", "2401.00001", path)
+            line = redact(f'127.0.0.1:5 - "GET {path}?page=2 HTTP/1.1" 404')
+            assert token not in line and REDACTED in line, (template, line)
+    kept = '"GET /subscriptions/confirm HTTP/1.1" 200 /papers/2401.00001v2'
+    assert redact(kept) == kept

@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     arxiv_oai_url: str = Field(default="https://oaipmh.arxiv.org/oai", pattern=_UPSTREAM_URL)
     # /readyz answers 503 when the keyword index is more papers than this behind.
     ready_max_index_lag: int = Field(default=0, ge=0)
+    # /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token);
+    # unset, /metrics is not served (404).
+    metrics_token: str | None = Field(default=None, min_length=16)
     # Log lines as JSON objects (one per line) for log collectors.
     json_logs: bool = False
 

@@ -6,8 +6,11 @@ is configured. The result is the exact bytes the outbox keeps and the sender sen
 from __future__ import annotations
 
 import email.policy
+import re
 from datetime import datetime
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
@@ -86,6 +89,39 @@ def _domain(settings: Settings) -> str:
     return address.rsplit("@", 1)[-1] if "@" in address else "paperwire.local"
 
 
+_URI = re.compile(r"<[^<>\s]+>")
+_UNSUBSCRIBE_LINE = 78
+
+
+class _UriListHeader(UnstructuredHeader, BaseHeader):
+    """List-Unsubscribe as RFC 2369 writes it: URIs in angle brackets, printable ASCII,
+    folded only between the URIs. The email package folds a long header by turning it into
+    RFC 2047 encoded-words (`=?utf-8?q?=3Chttps...`), which hides the links from the
+    clients that offer RFC 8058 one-click: a digest's link (~100 characters) was sent so
+    (issue 25). One URI per line when they do not fit on one; a line stays far under the
+    998 characters RFC 5322 allows."""
+
+    @classmethod
+    def parse(cls, value: str, kwds: dict[str, object]) -> None:
+        uris = _URI.findall(value)
+        if not uris or ", ".join(uris) != value.strip() or not value.isascii():
+            raise ValueError(f"List-Unsubscribe: expected <uri>, <uri> in ASCII, got {value!r}")
+        super().parse(value, kwds)
+
+    def fold(self, *, policy: Policy) -> str:
+        uris = _URI.findall(str(self))
+        one_line = f"{self.name}: {', '.join(uris)}"
+        if len(one_line) <= _UNSUBSCRIBE_LINE:
+            return one_line + policy.linesep
+        return f"{self.name}: " + f",{policy.linesep} ".join(uris) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _UriListHeader)
+# The policy list messages are built with: the default, but List-Unsubscribe never encoded.
+LIST_POLICY = email.policy.default.clone(header_factory=_HEADERS)
+
+
 def list_message(
     settings: Settings,
     recipient: str,
@@ -98,10 +134,11 @@ def list_message(
     """The headers of a message from one of the site's lists (digests, reply mail): From,
     To, Subject, Date, a Message-ID `<message_id@domain>` stable per recipient and period
     (a resend after a crash is recognisably the same), one-click List-Unsubscribe
-    (RFC 8058; `unsubscribe` is the header's value) and List-Id (`list_id`: the list's
+    (RFC 8058; `unsubscribe` is the header's value, "<uri>, <uri>" in ASCII, sent as
+    written: never as encoded-words, see _UriListHeader) and List-Id (`list_id`: the list's
     name and its tag, "paperwire NAME <TAG.domain>")."""
     domain = _domain(settings)
-    message = EmailMessage()
+    message = EmailMessage(policy=LIST_POLICY)
     message["From"] = settings.mail_from
     message["To"] = recipient
     message["Subject"] = subject

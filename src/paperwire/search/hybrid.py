@@ -133,14 +133,36 @@ def fuse(
 def _semantic_leg(engine: SearchEngine, query: KeywordQuery, depth: int) -> list[tuple[int, float]]:
     assert engine.vectors is not None and engine.embedder is not None
     vector = engine.embedder.embed([query.free_text])[0]
-    needs_check = query.filters.active or bool(query.negative)
+    return [
+        (pid, score)
+        for pid, score in _nearest_passing(engine, query, vector, depth)
+        if score >= MIN_COSINE
+    ]
+
+
+def _nearest_passing(
+    engine: SearchEngine, query: KeywordQuery, vector: np.ndarray, depth: int
+) -> list[tuple[int, float]]:
+    """The `depth` papers nearest the vector that pass the query's filters and exclusions.
+    ``matches`` stays the rule of what passes; the filter also goes into the vector search
+    itself (the database's scan, or the papers the keyword index says pass), so that a
+    narrow filter is not a walk over every vector (issue 25)."""
+    assert engine.vectors is not None
+    if not (query.filters.active or query.negative):
+        return engine.vectors.search(vector, depth)
 
     def keep(ids: list[int]) -> set[int]:
         papers = engine.store.get_papers(ids)
         return {pid for pid, paper in papers.items() if matches(paper, query)}
 
-    found = engine.vectors.search(vector, depth, keep=keep if needs_check else None)
-    return [(pid, score) for pid, score in found if score >= MIN_COSINE]
+    subset = None
+    if isinstance(engine.lexical, LexicalIndex):  # the keyword index beside the store
+        if not engine.lexical.is_current(engine.store):
+            engine.lexical.sync(engine.store)
+        subset = engine.lexical.subset(query)
+    if isinstance(engine.vectors, StoreVectorIndex):
+        return engine.vectors.search(vector, depth, keep=keep, where=query, subset=subset)
+    return engine.vectors.search(vector, depth, keep=keep, subset=subset)
 
 
 def search(

@@ -23,12 +23,15 @@ import shutil
 import signal
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import tantivy
 
 from paperwire.models import Paper
@@ -42,6 +45,7 @@ from paperwire.querylang import (
     stem,
 )
 from paperwire.search.results import SearchHit, highlight, snippet
+from paperwire.search.subset import Subset
 from paperwire.store.base import Store
 from paperwire.topics import categories_for, keyword_topics
 
@@ -75,6 +79,8 @@ COMMIT_EVERY = 250_000
 # The indexing heap, shared by its two threads. 64 MiB measured at 1M papers: peak RSS 334 MiB
 # and a faster build than 256 MiB (887 MiB peak): bigger buffers only meant bigger merges.
 WRITER_HEAP = 64 * 1024 * 1024
+# Filters whose passing papers (ids) are kept for the next search by meaning with them.
+SUBSET_CACHE = 16
 _EPOCH = date(1970, 1, 1)
 
 
@@ -145,6 +151,8 @@ class LexicalIndex:
         self.path = path
         self._meta_file = path / "paperwire.json"
         self._sync_lock = threading.Lock()
+        self._subset_lock = threading.Lock()
+        self._subsets: OrderedDict[tuple[Any, ...], npt.NDArray[np.int64]] = OrderedDict()
         path.mkdir(parents=True, exist_ok=True)
         self.watermark = self._read_watermark()
         if self.watermark.schema != SCHEMA_VERSION:
@@ -455,6 +463,52 @@ class LexicalIndex:
             )
         ]
         return ranked[offset:want]
+
+    def subset(self, query: KeywordQuery) -> Subset:
+        """The papers passing the query's filters and exclusions (its words aside), for a
+        search by meaning to look among: counted at once (a count collector, well under a
+        millisecond), their ids read from the pid column only when asked (~0.9 us a
+        paper: 9 ms for 10,000) and kept for the next query with the same filters, until
+        the index changes (SUBSET_CACHE filters; a filter from a form's menu is asked
+        again and again)."""
+        filters = query.filters
+        key = (
+            self.watermark.store_id,
+            self.watermark.seq_seen,
+            tuple(filters.authors),
+            filters.year_from,
+            filters.year_to,
+            tuple(c.lower() for c in filters.categories),
+            tuple((t.words, t.prefix) for t in query.negative),
+        )
+        with self._subset_lock:
+            cached = self._subsets.get(key)
+            if cached is not None:
+                self._subsets.move_to_end(key)
+                return Subset(len(cached), lambda: cached, known=True)
+        only_filters = KeywordQuery(text=query.text, terms=query.negative, filters=filters)
+        built = self._build(only_filters)
+        searcher = self.index.searcher()
+        # (the stubs lack SearchResult.count)
+        count = int(searcher.search(built, 1, count=True).count)  # type: ignore[attr-defined]
+
+        def ids() -> npt.NDArray[np.int64]:
+            with self._subset_lock:
+                known = self._subsets.get(key)
+            if known is not None:
+                return known
+            found = np.zeros(0, dtype=np.int64)
+            if count:
+                hits = searcher.search(built, count, count=False).hits
+                found = np.asarray(_pids(searcher, [a for _s, a in hits]), dtype=np.int64)
+                found = found[found >= 0]
+            with self._subset_lock:
+                self._subsets[key] = found
+                while len(self._subsets) > SUBSET_CACHE:
+                    self._subsets.popitem(last=False)
+            return found
+
+        return Subset(count, ids)
 
     def doc_count(self) -> int:
         """How many papers the index holds."""

@@ -20,7 +20,8 @@ import numpy.typing as npt
 from paperwire.config import KeywordPlacement
 from paperwire.querylang import KeywordQuery
 from paperwire.search.lexical import LexicalIndex
-from paperwire.search.vectors import VectorIndex
+from paperwire.search.subset import Subset
+from paperwire.search.vectors import EXACT_MAX, VectorIndex
 from paperwire.store.base import NativeSearch, Store
 
 # Candidates asked of the store's vector index when filters drop some; HNSW scans return
@@ -90,10 +91,26 @@ class StoreVectorIndex:
         k: int,
         keep: Callable[[list[int]], set[int]] | None = None,
         exclude: set[int] | None = None,
+        where: KeywordQuery | None = None,
+        subset: Subset | None = None,
     ) -> list[tuple[int, float]]:
-        """(paper id, cosine) of the k nearest papers passing `keep`, best first; the
-        candidate pool grows while filters leave too few."""
+        """(paper id, cosine) of the k nearest papers passing `keep`, best first. `where`,
+        the query whose filters `keep` applies, goes into the database's scan (papers
+        failing it are never candidates; store/pg_search.nearest); without it the
+        candidate pool grows while `keep` leaves too few. `subset`, the papers the filter
+        passes as the keyword index beside the store counts them, answers a filter none
+        pass without asking the database, and one up to EXACT_MAX pass by scoring those
+        rows exactly."""
         exclude = exclude or set()
+        if subset is not None and subset.count <= EXACT_MAX:
+            among = [int(pid) for pid in subset.ids() if int(pid) not in exclude]
+            nearest = self.store.nearest(self.model, query, k, among=among)
+            return nearest[:k]
+        if where is not None:
+            nearest = self.store.nearest(self.model, query, k + len(exclude), where)
+            found = [(pid, score) for pid, score in nearest if pid not in exclude]
+            allowed = keep([pid for pid, _ in found]) if keep is not None else None
+            return [pair for pair in found if allowed is None or pair[0] in allowed][:k]
         # Unfiltered, k (plus what is excluded) is enough: the store re-scores a wider
         # candidate set itself. Filters start wider, as they drop some.
         pool = min(MAX_POOL, k + len(exclude) if keep is None else max(k * 4, 100))

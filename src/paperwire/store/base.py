@@ -51,9 +51,16 @@ class NativeSearch(Protocol):
         ...
 
     def nearest(
-        self, model: str, vector: npt.NDArray[np.float32], k: int
+        self,
+        model: str,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        where: KeywordQuery | None = None,
+        among: list[int] | None = None,
     ) -> list[tuple[int, float]]:
-        """(paper id, cosine similarity) of about the k nearest papers, best first."""
+        """(paper id, cosine similarity) of about the k nearest papers, best first (of
+        those passing `where`'s filters and exclusions, when given; exactly, of the
+        papers `among`, when given)."""
         ...
 
 

@@ -225,11 +225,18 @@ class PostgresStore(Store):
             return pg_search.fulltext(conn, query, limit, offset)
 
     def nearest(
-        self, model: str, vector: npt.NDArray[np.float32], k: int
+        self,
+        model: str,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        where: KeywordQuery | None = None,
+        among: list[int] | None = None,
     ) -> list[tuple[int, float]]:
-        """About the k nearest papers by cosine (HNSW): (paper id, similarity)."""
+        """About the k nearest papers by cosine (HNSW), of those passing `where`'s filters
+        and exclusions when given, or exactly of the papers `among`: (paper id,
+        similarity)."""
         with self.read() as conn:
-            return pg_search.nearest(conn, model, vector, k)
+            return pg_search.nearest(conn, model, vector, k, where, among)
 
     def save_vectors(self, model: str, vectors: list[tuple[int, Paper, bytes]]) -> None:
         """Store a batch of embeddings: the float32 bytes (what a move or the SQLite

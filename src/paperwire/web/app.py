@@ -11,12 +11,13 @@ from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 
 from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer
 from paperwire.ingest.fetch import PoliteClient
-from paperwire.logredact import install_log_redaction
+from paperwire.logredact import install_log_redaction, protect_routes
 from paperwire.mcp import http as mcp_http
 from paperwire.search.native import check_placement
 from paperwire.store.base import Store
@@ -67,6 +68,14 @@ def create_app(
     app.router.routes.append(mcp_http.route(agents))
     static = resources.files("paperwire.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    # Every route's token parameters are redacted from the logs: read from the routes
+    # themselves, so a new route is covered without being listed anywhere.
+    protect_routes(route_paths(app))
     app.add_middleware(Guard, https=settings.https)
     app.add_middleware(Timing)  # outermost: the time includes the guard
     return app
+
+
+def route_paths(app: FastAPI) -> list[str]:
+    """Every route's path template (``/shared/{token}``), routers' routes included."""
+    return [context.path for context in iter_route_contexts(app.routes) if context.path]
