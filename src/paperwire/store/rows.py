@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import orjson
 
 from paperwire.models import Author, Paper, merge_papers
+from paperwire.store.records import PaperText
 
 
 class RowLike(Protocol):
@@ -105,6 +106,20 @@ def row_to_paper(row: RowLike) -> Paper:
         journal_ref=row["journal_ref"],
         comments=row["comments"],
         confirmed=bool(row["confirmed"]),
+    )
+
+
+def text_from_row(row: Any) -> PaperText:
+    """What the keyword index reads of a papers row: (id, seq, title, abstract,
+    authors_json, categories, published, confirmed) in that order."""
+    return PaperText(
+        id=row[0],
+        title=row[2],
+        abstract=row[3],
+        authors=[author[0] for author in orjson.loads(row[4])],
+        categories=row[5].split() if row[5] else [],
+        published=_day(row[6]),
+        confirmed=bool(row[7]),
     )
 
 
