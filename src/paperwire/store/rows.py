@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
 import orjson
@@ -53,11 +54,12 @@ def _dumps(value: Any) -> str:
 
 def paper_to_row(paper: Paper) -> tuple[Any, ...]:
     """The papers-table values of a Paper, in PAPER_COLUMNS order."""
+    norm = paper.title_norm
     return (
         paper.key,
         paper.arxiv_id,
-        paper.title_norm,
-        title_hash(paper.title_norm),
+        norm,
+        title_hash(norm),
         paper.title,
         paper.abstract,
         "; ".join(a.name for a in paper.authors),
@@ -123,9 +125,11 @@ def text_from_row(row: Any) -> PaperText:
     )
 
 
+@lru_cache(maxsize=1 << 14)
 def title_hash(title_norm: str) -> int:
     """A signed 64-bit hash of a normalised title: the store indexes this instead of the
-    long string (smaller index, cheaper inserts); matches are confirmed on the string."""
+    long string (smaller index, cheaper inserts); matches are confirmed on the string.
+    (Cached: an upsert asks for it twice, to look the title up and to write the row.)"""
     digest = hashlib.blake2b(title_norm.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -159,7 +163,8 @@ def fold_batch(papers: Iterable[Paper]) -> list[Paper]:
         if merged.arxiv_id:
             by_arxiv[merged.arxiv_id] = index
         by_title.setdefault(norm, index)
-        by_title.setdefault(merged.title_norm, index)
+        if merged is not paper:  # a merge may keep the other record's title
+            by_title.setdefault(merged.title_norm, index)
     return folded
 
 
@@ -189,13 +194,14 @@ def plan_upserts(
     """Resolve each (already folded) record against the store: by arXiv id first, then by
     normalised title (never merging two different arXiv ids)."""
     known_ids = by_arxiv([p.arxiv_id for p in batch if p.arxiv_id])
-    known_titles = by_title([p.title_norm for p in batch])
+    norms = [p.title_norm for p in batch]
+    known_titles = by_title(norms)
     plan = Plan(inserts=[], updates=[], unchanged=0)
     claimed: dict[int, int] = {}  # stored id -> index in plan.updates
-    for paper in batch:
+    for paper, norm in zip(batch, norms, strict=True):
         stored = known_ids.get(paper.arxiv_id) if paper.arxiv_id else None
         if stored is None:
-            candidate = known_titles.get(paper.title_norm)
+            candidate = known_titles.get(norm)
             if candidate and not (paper.arxiv_id and candidate.paper.arxiv_id):
                 stored = candidate
         if stored is None:
