@@ -98,6 +98,7 @@ def main() -> None:
             parse = measured([python, "-c", PARSE_ONLY, str(args.corpus)], env)
             full = measured([python, "-c", IMPORT, str(args.corpus), str(db)], env)
             full["ratio"] = parse["wall_s"] / full["wall_s"]
+            full["cpu_ratio"] = parse["cpu_s"] / full["cpu_s"]
             results.setdefault((name, "parse"), []).append(parse)
             results.setdefault((name, "import"), []).append(full)
             load = os.getloadavg()[0]
@@ -110,7 +111,7 @@ def main() -> None:
     print(f"\nmachine: {machine()}; load at the end {os.getloadavg()}\n")
     print(
         "| version | what | N | seconds | papers/s | CPU s | peak RSS MiB | "
-        "stored at s | keyword catch-up s | import / parse |\n" + "|---" * 10 + "|"
+        "stored at s | keyword catch-up s | import / parse (wall) | (CPU) |\n" + "|---" * 11 + "|"
     )
     for (name, what), runs in results.items():
 
@@ -120,9 +121,10 @@ def main() -> None:
         n = int(runs[0]["n"])
         label = "paperwire import" if what == "import" else "parse only"
         extra = (
-            f"{med('stored_s'):.1f} | {med('catch_up_s'):.1f} | {med('ratio'):.2f}x"
+            f"{med('stored_s'):.1f} | {med('catch_up_s'):.1f} | {med('ratio'):.2f}x | "
+            f"{med('cpu_ratio'):.2f}x"
             if what == "import"
-            else "- | - | -"
+            else "- | - | - | -"
         )
         print(
             f"| {name} | {label} | {n:,} | {med('wall_s'):.1f} | {n / med('wall_s'):,.0f} | "
