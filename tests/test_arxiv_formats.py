@@ -129,3 +129,31 @@ def test_same_paper_from_four_sources_is_one_paper(store, fixtures):
     assert paper.authors[0].affiliation == "University of British Columbia"
     # 2302.02607, 1706.03762, 0704.0001, math/0309136: nothing doubled
     assert store.count_papers() == 4
+
+
+def test_snapshot_author_entries_of_every_length():
+    """authors_parsed entries are [last, first, suffix, affiliation...]: the name is
+    "first last suffix" with blanks left out, affiliations joined; an entry with no name
+    is dropped (the written-out form of issue 30 keeps this)."""
+    from paperwire.ingest.snapshot import _authors
+    from paperwire.models import Author
+
+    parsed = [
+        ["Smith", "Jane", "Jr.", "MIT", "", "CMU"],
+        ["Curie"],
+        ["", "Ada"],
+        [" ", " ", "III"],
+        ['M\\"uller', "K.", ""],
+        ["", "", ""],
+        [],
+        "not a list",
+        [42, None],
+    ]
+    assert _authors({"authors_parsed": parsed}) == [
+        Author("Jane Smith Jr.", "MIT, CMU"),
+        Author("Curie"),
+        Author("Ada"),
+        Author("III"),
+        Author("K. Müller"),
+        Author("None 42"),
+    ]

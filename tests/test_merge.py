@@ -98,3 +98,13 @@ def test_the_reported_damage_cannot_happen_again():
     new = Paper(title="T", arxiv_id="0704.0001", categories=["['hep-ph']"], published=None)
     merged = merge_papers(old, new)
     assert merged.categories == ["hep-ph"] and merged.published == date(2007, 4, 2)
+
+
+def test_valid_date_reads_the_clock_past_the_years_known_valid() -> None:
+    """valid_date's fast path (issue 30) keeps the rule: year 1000 to next year."""
+    from paperwire.models import valid_date
+
+    today = date.today()
+    assert valid_date(date(1000, 1, 1)) and valid_date(date(today.year + 1, 12, 31))
+    assert not valid_date(date(999, 12, 31)) and not valid_date(date(today.year + 2, 1, 1))
+    assert valid_date(None)

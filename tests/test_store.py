@@ -205,3 +205,42 @@ def test_store_path_in_home_is_expanded(tmp_path, monkeypatch):
     store = open_store("sqlite:///~/pw/x.db")
     store.close()
     assert (Path(tmp_path) / "pw" / "x.db").exists()
+
+
+def test_text_changes_are_the_change_feed_as_the_keyword_index_reads_it(store):
+    """Store.text_changes (what the keyword index follows since issue 30) lists the same
+    papers, positions and deletions as Store.changes, each with the fields the index
+    holds: names, categories, date and whether the paper is confirmed."""
+    store.upsert_papers(
+        [
+            Paper(
+                title="Dated",
+                arxiv_id="2401.00001",
+                authors=[Author("Ana Díaz", "MIT"), Author("Bo Li")],
+                categories=["cs.LG", "stat.ML"],
+                published=date(2024, 1, 2),
+            ),
+            Paper(title="Undated and uncategorised"),
+        ]
+    )
+    store.upsert_papers([Paper(title="Sent by a reader")], provenance="reader")
+    store.upsert_papers([Paper(title="Gone", arxiv_id="2401.00002")])
+    store.delete_papers(["2401.00002"])
+    for after, tombstones, limit in [((0, 0), 0, 100), ((0, 0), 0, 2), ((2, 0), 0, 100)]:
+        full = store.changes(after, tombstones, limit)
+        text = store.text_changes(after, tombstones, limit)
+        assert (text.position, text.deleted, text.tombstone_seq) == (
+            full.position,
+            full.deleted,
+            full.tombstone_seq,
+        )
+        assert [p.id for p in text.papers] == [pid for pid, _ in full.papers]
+        for light, (_, paper) in zip(text.papers, full.papers, strict=True):
+            assert light.title == paper.title and light.abstract == paper.abstract
+            assert light.authors == [a.name for a in paper.authors]
+            assert light.categories == paper.categories
+            assert light.published == paper.published
+            assert light.confirmed == paper.confirmed
+    first = store.text_changes((0, 0), 0, 100).papers
+    assert first[0].authors == ["Ana Díaz", "Bo Li"] and first[0].published == date(2024, 1, 2)
+    assert [p.confirmed for p in first] == [True, True, False]

@@ -26,8 +26,25 @@ def _optional(text: str | None) -> str | None:
     return None if text is None else xml_safe(text)
 
 
+def _all_text(paper: Paper) -> str:
+    """Every text field of a paper in one string (for one search instead of one a field)."""
+    parts = [paper.title, paper.abstract, *paper.categories, *paper.code_urls]
+    for author in paper.authors:
+        parts.append(author.name)
+        if author.affiliation:
+            parts.append(author.affiliation)
+    for optional in (paper.doi, paper.url, paper.journal_ref, paper.comments):
+        if optional:
+            parts.append(optional)
+    return "\n".join(parts)
+
+
 def xml_safe_paper(paper: Paper) -> Paper:
-    """A paper whose every text field is XML-safe (the same object when it already was)."""
+    """A paper whose every text field is XML-safe (the same object when it already was).
+    Clean papers (nearly all) are found by one search over their text joined: measured
+    on the 100k import, a copy and a comparison per paper took 18 % of its time."""
+    if not _NOT_XML.search(_all_text(paper)):
+        return paper
     authors = [Author(xml_safe(a.name), _optional(a.affiliation)) for a in paper.authors]
     cleaned = dataclasses.replace(
         paper,

@@ -73,9 +73,20 @@ def _authors(record: dict[str, Any]) -> list[Author]:
         for entry in parsed:
             if not isinstance(entry, list) or not entry:
                 continue
-            last, first, suffix = ([*list(map(str, entry)), "", ""])[:3]
-            name = " ".join(p for p in (first.strip(), last.strip(), suffix.strip()) if p)
-            affiliation = ", ".join(str(a) for a in entry[3:] if a) or None
+            # [last, first, suffix, affiliation...]: "first last suffix", blanks left out.
+            # Written out rather than joined from a generator: this runs ~5 times a paper
+            # and was a third of the snapshot parser's time (issue 30's profile).
+            size = len(entry)
+            name = str(entry[0]).strip()
+            if size > 1:
+                first = str(entry[1]).strip()
+                if first:
+                    name = f"{first} {name}" if name else first
+            if size > 2:
+                suffix = str(entry[2]).strip()
+                if suffix:
+                    name = f"{name} {suffix}" if name else suffix
+            affiliation = (", ".join(str(a) for a in entry[3:] if a) or None) if size > 3 else None
             if name:
                 authors.append(Author(detex(name), affiliation))
         return authors

@@ -34,7 +34,6 @@ import numpy as np
 import numpy.typing as npt
 import tantivy
 
-from paperwire.models import Paper
 from paperwire.querylang import (
     NAMES,
     STEMMED,
@@ -47,7 +46,8 @@ from paperwire.querylang import (
 from paperwire.search.results import SearchHit, highlight, snippet
 from paperwire.search.subset import Subset
 from paperwire.store.base import Store
-from paperwire.topics import categories_for, keyword_topics
+from paperwire.store.records import PaperText
+from paperwire.topics import categories_for
 
 log = logging.getLogger(__name__)
 
@@ -109,25 +109,25 @@ def _schema() -> Any:
     return builder.build()
 
 
-def _categories(paper: Paper) -> list[str]:
+def _categories(paper: PaperText) -> list[str]:
     """Each category and its archive ("cs.LG" -> "cs.lg", "cs"), lower case."""
     found: dict[str, None] = {}
     for category in paper.categories:
         lowered = category.lower()
         found[lowered] = None
-        found[re.split(r"[.]", lowered, maxsplit=1)[0]] = None
+        found[lowered.split(".", 1)[0]] = None
     return list(found)
 
 
-def _document(pid: int, paper: Paper) -> Any:
+def _document(paper: PaperText) -> Any:
     return tantivy.Document(
-        pid=pid,
+        pid=paper.id,
         title=paper.title,
         text=[paper.title, paper.abstract],
-        authors=" ; ".join(a.name for a in paper.authors),
+        authors=" ; ".join(paper.authors),
         category=_categories(paper),
-        topic=[t.slug for t in keyword_topics(paper)],
-        has=["code"] if paper.code_urls else [],
+        topic=paper.topics,
+        has=["code"] if paper.has_code else [],
         year=paper.published.year if paper.published else 0,
         published=(paper.published - _EPOCH).days if paper.published else 0,
     )
@@ -288,12 +288,12 @@ class LexicalIndex:
         fresh = mark.position == (0, 0) and (rebuild or self.doc_count() == 0)
         indexed = since_commit = 0
         while True:
-            changes = store.changes(mark.position, mark.tombstone_seq, SYNC_BATCH)
-            for pid, paper in changes.papers:
+            changes = store.text_changes(mark.position, mark.tombstone_seq, SYNC_BATCH)
+            for paper in changes.papers:
                 if not fresh:
-                    writer.delete_documents_by_term("pid", pid)
+                    writer.delete_documents_by_term("pid", paper.id)
                 if paper.confirmed:  # an unconfirmed paper is never found (issue 25)
-                    writer.add_document(_document(pid, paper))
+                    writer.add_document(_document(paper))
             for pid in changes.deleted:
                 writer.delete_documents_by_term("pid", pid)
             mark.position, mark.tombstone_seq = changes.position, changes.tombstone_seq
@@ -309,7 +309,7 @@ class LexicalIndex:
                 finished = done()  # read before the last look, so nothing slips past
                 if finished:
                     target = max(target, store.current_seq())
-                    tail = store.changes(mark.position, mark.tombstone_seq, 1)
+                    tail = store.text_changes(mark.position, mark.tombstone_seq, 1)
                     if not tail.papers and not tail.deleted:
                         break
                 else:

@@ -24,7 +24,13 @@ from paperwire.models import (
     with_provenance,
 )
 from paperwire.paperref import paper_ref
-from paperwire.store.records import Changes, StoreStats, UpsertResult, VectorChanges
+from paperwire.store.records import (
+    Changes,
+    StoreStats,
+    TextChanges,
+    UpsertResult,
+    VectorChanges,
+)
 from paperwire.store.rows import (
     PAPER_COLUMNS,
     Stored,
@@ -32,6 +38,7 @@ from paperwire.store.rows import (
     paper_to_row,
     plan_upserts,
     row_to_paper,
+    text_from_row,
     text_hash,
     title_hash,
 )
@@ -271,6 +278,30 @@ class PaperTables(Tables):
         return Changes(
             papers=[(row["id"], row_to_paper(row)) for row in rows],
             position=(rows[-1]["seq"], rows[-1]["id"]) if rows else after,
+            deleted=[row[1] for row in deleted],
+            tombstone_seq=deleted[-1][0] if deleted else tombstones_after,
+        )
+
+    def text_changes(
+        self, after: tuple[int, int], tombstones_after: int, limit: int
+    ) -> TextChanges:
+        """:meth:`changes` with only what the keyword index reads of each paper: a
+        quarter of the columns and no Paper built (measured at 100k papers, reading the
+        feed back as Papers was half of the indexing process's Python time)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT id, seq, title, abstract, authors_json, categories, published, "
+                "confirmed, topics, code_urls FROM papers WHERE (seq, id) > (?, ?) "
+                "ORDER BY seq, id LIMIT ?",
+                (*after, limit),
+            ).fetchall()
+            deleted = conn.execute(
+                "SELECT seq, paper_id FROM paper_tombstones WHERE seq > ? ORDER BY seq",
+                (tombstones_after,),
+            ).fetchall()
+        return TextChanges(
+            papers=[text_from_row(row) for row in rows],
+            position=(rows[-1][1], rows[-1][0]) if rows else after,
             deleted=[row[1] for row in deleted],
             tombstone_seq=deleted[-1][0] if deleted else tombstones_after,
         )

@@ -4,6 +4,7 @@ table modules that build them need not import the class they make up."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from paperwire.models import Paper
@@ -39,6 +40,31 @@ class Changes:
     position: tuple[int, int]  # (seq, id) of the last paper listed
     deleted: list[int]  # internal ids removed
     tombstone_seq: int  # seq of the last deletion listed
+
+
+@dataclass(slots=True)
+class PaperText:
+    """What the keyword index holds of a paper (read without building a Paper)."""
+
+    id: int
+    title: str
+    abstract: str
+    authors: list[str]  # the names
+    categories: list[str]
+    published: date | None
+    confirmed: bool
+    topics: list[str]  # keyword slugs (the stored topics column; topics.topics_column)
+    has_code: bool  # a code link is known
+
+
+@dataclass(slots=True)
+class TextChanges:
+    """:class:`Changes` with each paper as the keyword index reads it (PaperText)."""
+
+    papers: list[PaperText]
+    position: tuple[int, int]
+    deleted: list[int]
+    tombstone_seq: int
 
 
 @dataclass(slots=True)

@@ -7,12 +7,14 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
 import orjson
 
 from paperwire import upstream
 from paperwire.models import Author, Paper, merge_papers
+from paperwire.store.records import PaperText
 from paperwire.topics import topics_column
 
 
@@ -58,11 +60,12 @@ def _dumps(value: Any) -> str:
 
 def paper_to_row(paper: Paper) -> tuple[Any, ...]:
     """The papers-table values of a Paper, in PAPER_COLUMNS order."""
+    norm = paper.title_norm
     return (
         paper.key,
         paper.arxiv_id,
-        paper.title_norm,
-        title_hash(paper.title_norm),
+        norm,
+        title_hash(norm),
         paper.title,
         paper.abstract,
         "; ".join(a.name for a in paper.authors),
@@ -119,9 +122,27 @@ def row_to_paper(row: RowLike) -> Paper:
     )
 
 
+def text_from_row(row: Any) -> PaperText:
+    """What the keyword index reads of a papers row: (id, seq, title, abstract,
+    authors_json, categories, published, confirmed, topics, code_urls) in that order."""
+    return PaperText(
+        id=row[0],
+        title=row[2],
+        abstract=row[3],
+        authors=[author[0] for author in orjson.loads(row[4])],
+        categories=row[5].split() if row[5] else [],
+        published=_day(row[6]),
+        confirmed=bool(row[7]),
+        topics=[slug for slug in (row[8] or "").split("|") if slug],
+        has_code=bool(row[9]) and row[9] != "[]",
+    )
+
+
+@lru_cache(maxsize=1 << 14)
 def title_hash(title_norm: str) -> int:
     """A signed 64-bit hash of a normalised title: the store indexes this instead of the
-    long string (smaller index, cheaper inserts); matches are confirmed on the string."""
+    long string (smaller index, cheaper inserts); matches are confirmed on the string.
+    (Cached: an upsert asks for it twice, to look the title up and to write the row.)"""
     digest = hashlib.blake2b(title_norm.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -155,7 +176,8 @@ def fold_batch(papers: Iterable[Paper]) -> list[Paper]:
         if merged.arxiv_id:
             by_arxiv[merged.arxiv_id] = index
         by_title.setdefault(norm, index)
-        by_title.setdefault(merged.title_norm, index)
+        if merged is not paper:  # a merge may keep the other record's title
+            by_title.setdefault(merged.title_norm, index)
     return folded
 
 
@@ -185,13 +207,14 @@ def plan_upserts(
     """Resolve each (already folded) record against the store: by arXiv id first, then by
     normalised title (never merging two different arXiv ids)."""
     known_ids = by_arxiv([p.arxiv_id for p in batch if p.arxiv_id])
-    known_titles = by_title([p.title_norm for p in batch])
+    norms = [p.title_norm for p in batch]
+    known_titles = by_title(norms)
     plan = Plan(inserts=[], updates=[], unchanged=0)
     claimed: dict[int, int] = {}  # stored id -> index in plan.updates
-    for paper in batch:
+    for paper, norm in zip(batch, norms, strict=True):
         stored = known_ids.get(paper.arxiv_id) if paper.arxiv_id else None
         if stored is None:
-            candidate = known_titles.get(paper.title_norm)
+            candidate = known_titles.get(norm)
             if candidate and not (paper.arxiv_id and candidate.paper.arxiv_id):
                 stored = candidate
         if stored is None:
