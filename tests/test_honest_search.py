@@ -10,7 +10,6 @@ import pytest
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
 from paperwire.deployment.imports import sample_inputs
-from paperwire.search.lexical import author_clause_for
 
 
 @pytest.fixture(scope="module")
@@ -42,4 +41,13 @@ def test_an_author_search_still_folds_accents(deployment):
 def test_a_word_with_its_accent_finds_the_author(deployment):
     hits = _titles_authors(deployment.search("Löw", mode="lexical", limit=5))
     assert hits and "Ute Löw" in hits[0][1]
-    assert author_clause_for("Löw") and not author_clause_for("low")
+
+
+def test_a_plain_name_still_finds_its_author_below_papers_about_the_word(deployment):
+    """Plain words still meet the names as written: "vincent poor" finds H. Vincent
+    Poor's papers ("vincent" is in no abstract); "poor" alone ranks papers about poor
+    things, not the author, first."""
+    hits = _titles_authors(deployment.search("vincent poor", mode="lexical", limit=5))
+    assert any("H. Vincent Poor" in authors for _t, authors in hits), hits
+    alone = _titles_authors(deployment.search("poor", mode="lexical", limit=3))
+    assert all("H. Vincent Poor" not in authors for _t, authors in alone), alone

@@ -40,13 +40,14 @@ _YEAR_RANGE = re.compile(r"^(?P<a>\d{4})?\s*(?:-|\.\.)\s*(?P<b>\d{4})?$")
 _YEAR_CMP = re.compile(r"^(?P<op>>=|<=|>|<)(?P<y>\d{4})$")
 
 
-def _analyzer(stem: bool) -> Any:
+def _analyzer(stem: bool, fold: bool = True) -> Any:
     builder = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(40))
         .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
     )
+    if fold:
+        builder = builder.filter(tantivy.Filter.ascii_fold())
     if stem:
         builder = builder.filter(tantivy.Filter.stemmer("english"))
     return builder.build()
@@ -56,6 +57,9 @@ def _analyzer(stem: bool) -> Any:
 # always agree.
 STEMMED = _analyzer(stem=True)
 NAMES = _analyzer(stem=False)
+# Author names as written (lower case, accents kept): what a plain query word is matched
+# against, so that "low" does not find Löw; `author:` folds accents (NAMES).
+NAMES_AS_WRITTEN = _analyzer(stem=False, fold=False)
 
 
 @lru_cache(maxsize=1 << 16)

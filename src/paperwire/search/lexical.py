@@ -36,6 +36,7 @@ import tantivy
 
 from paperwire.querylang import (
     NAMES,
+    NAMES_AS_WRITTEN,
     STEMMED,
     KeywordQuery,
     Term,
@@ -53,10 +54,11 @@ log = logging.getLogger(__name__)
 
 # 2: one "text" field (title + abstract) in place of the abstract's own.
 # 3: "topic" (keyword slugs) and "has" ("code") for topic: and has:code (issue 29).
-SCHEMA_VERSION = 3
+# 4: "names", the author names with accents kept, for plain query words (issue 27).
+SCHEMA_VERSION = 4
 # A word is scored by BM25 over the paper's whole text (title + abstract, one document: the
 # word's count saturates once and the length normalises once, as plain BM25 does), plus
-# TITLE_BOOST x its BM25 in the title alone, plus AUTHORS_BOOST x in the author names.
+# TITLE_BOOST x its BM25 in the title alone, plus PLAIN_AUTHORS_BOOST x in the author names.
 # Summing BM25 of the title and the abstract scored separately (as up to schema 1) counts
 # a word twice when it is in both and saturates it per field, the flaw Robertson et al.
 # point at in "Simple BM25 extension to multiple weighted fields" (2004). The weights and
@@ -64,7 +66,18 @@ SCHEMA_VERSION = 3
 # eval/run.py --tune` prints the grid; bench/RESULTS.md §9 the before / after).
 TITLE_BOOST = 0.25
 TEXT_BOOST = 1.0
-AUTHORS_BOOST = 2.0
+# A query word in the author names, accents kept (`author:` is a filter, folded): 2.0 up to
+# schema 3, now below a word of the text, so that an author named Low does not beat the
+# papers about "low rank" (issue 27), yet "vaswani attention" still lifts Vaswani's paper
+# among those about attention. (The judged queries hold no author names: nDCG@10 is the
+# same either way.)
+PLAIN_AUTHORS_BOOST = 0.25
+# A word that holds a letter beyond ASCII ("Löw", "Bölcskei") asks for a name: its match in
+# the names counts as the author fields did up to schema 3.
+ACCENTED_AUTHORS_BOOST = 2.0
+# A query of 2-4 words that stand in that order in one author's name ("vincent poor") asks
+# for that person: the name as a phrase counts this much on top of the words.
+NAME_PHRASE_BOOST = 2.0
 # A paper holding every (non-stop) word of the query scores (1 + bonus) x its BM25: a
 # bonus, never a gate, so a long description still ranks the papers matching most words.
 # 0 since the one text field (schema 2): on dev it moved nDCG@10 by 0.001 at most (0.718
@@ -84,14 +97,11 @@ SUBSET_CACHE = 16
 _EPOCH = date(1970, 1, 1)
 
 
-def author_clause_for(word: str) -> bool:
-    """Whether a plain query word (not `author:`) is also looked for in the author names:
-    only when it holds a letter beyond ASCII ("Löw", "Bölcskei"). Author names are indexed
-    with accents folded (so `author:low` finds Löw, as a reader asking for an author wants),
-    and a plain "low rank" matched them: an author named Löw ranked above the papers about
-    low rank (issue 27). The seed judgments (eval/judgments.json) hold no author names, so
-    nDCG@10 is the same either way (bench/RESULTS.md); `author:` is the way to an author."""
-    return not word.isascii()
+def _names_boost(term: Term) -> float:
+    """How much a term's match in the author names counts: ACCENTED_AUTHORS_BOOST when it
+    holds a letter beyond ASCII, else PLAIN_AUTHORS_BOOST."""
+    accented = not all(word.isascii() for word in term.words)
+    return ACCENTED_AUTHORS_BOOST if accented else PLAIN_AUTHORS_BOOST
 
 
 def _schema() -> Any:
@@ -100,6 +110,8 @@ def _schema() -> Any:
     builder.add_text_field("title", tokenizer_name="pw_stem", index_option="position")
     builder.add_text_field("text", tokenizer_name="pw_stem", index_option="position")
     builder.add_text_field("authors", tokenizer_name="pw_name", index_option="position")
+    # The same names with accents kept: what plain query words match (see _term_query).
+    builder.add_text_field("names", tokenizer_name="pw_name_kept", index_option="position")
     builder.add_text_field("category", tokenizer_name="raw", index_option="basic")
     # Keyword topic slugs (paperwire.topics) and "code" when a code link is known.
     builder.add_text_field("topic", tokenizer_name="raw", index_option="basic")
@@ -125,6 +137,7 @@ def _document(paper: PaperText) -> Any:
         title=paper.title,
         text=[paper.title, paper.abstract],
         authors=" ; ".join(paper.authors),
+        names=" ; ".join(paper.authors),
         category=_categories(paper),
         topic=paper.topics,
         has=["code"] if paper.has_code else [],
@@ -161,6 +174,7 @@ class LexicalIndex:
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         self.index.register_tokenizer("pw_stem", STEMMED)
         self.index.register_tokenizer("pw_name", NAMES)
+        self.index.register_tokenizer("pw_name_kept", NAMES_AS_WRITTEN)
 
     @classmethod
     def for_store(cls, store: Store) -> LexicalIndex:
@@ -360,12 +374,16 @@ class LexicalIndex:
         return tantivy.Query.phrase_query(self.schema, field, tokens)
 
     def _term_query(self, term: Term) -> Any | None:
-        """One term across the fields, boosted by TEXT_BOOST, TITLE_BOOST and, for a word
-        that holds an accent, AUTHORS_BOOST (see :func:`author_clause_for`)."""
+        """One term across the fields, boosted by TEXT_BOOST, TITLE_BOOST and
+        :func:`_names_boost`. A plain word meets the author names as written, accents kept: with
+        them folded (as `author:` has them, so that `author:low` finds Löw), "low rank"
+        ranked an author named Löw above the papers about low rank (issue 27)."""
         clauses = []
-        fields = [("text", STEMMED, TEXT_BOOST), ("title", STEMMED, TITLE_BOOST)]
-        if author_clause_for(" ".join(term.words)):
-            fields.append(("authors", NAMES, AUTHORS_BOOST))
+        fields = [
+            ("text", STEMMED, TEXT_BOOST),
+            ("title", STEMMED, TITLE_BOOST),
+            ("names", NAMES_AS_WRITTEN, _names_boost(term)),
+        ]
         for field, analyzer, boost in fields:
             query = self._field_query(field, term, analyzer) if boost > 0 else None
             if query is not None:
@@ -413,6 +431,16 @@ class LexicalIndex:
             clauses.append((must, tantivy.Query.term_query(self.schema, "has", "code")))
         return clauses
 
+    def _name_query(self, ranked: list[Term]) -> Any | None:
+        """The query's words as one phrase in the author names (NAME_PHRASE_BOOST), when
+        there are 2 to 4 of them: a reader who types a person's name gets that person,
+        while one word that is also a surname ("low") stays a word."""
+        tokens = [t for term in ranked for t in NAMES_AS_WRITTEN.analyze(" ".join(term.words))]
+        if not 2 <= len(tokens) <= 4:
+            return None
+        phrase = tantivy.Query.phrase_query(self.schema, "names", tokens)
+        return tantivy.Query.boost_query(phrase, NAME_PHRASE_BOOST)
+
     def _build(self, query: KeywordQuery) -> Any:
         """The ranking query: every content word a SHOULD clause (BM25 summed over the words
         a paper holds), quoted phrases required, a paper holding every word boosted by
@@ -423,6 +451,9 @@ class LexicalIndex:
         clauses: list[tuple[Any, Any]] = [(tantivy.Occur.Must, q) for q in phrases]
         if words:
             should = [(tantivy.Occur.Should, q) for q in words]
+            name = self._name_query(ranked)
+            if name is not None:
+                should.append((tantivy.Occur.Should, name))
             if len(words) > 1 and ALL_WORDS_BONUS > 0:
                 every = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in words])
                 should.append(
