@@ -20,9 +20,9 @@ import httpx
 import httpx2
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
-from fastapi.testclient import TestClient
 from mcp.client.streamable_http import streamable_http_client
 
 from paperwire.deployment import Deployment

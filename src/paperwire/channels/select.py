@@ -86,9 +86,7 @@ class ChannelSelector:
         recommended = [i.entry for i in got.recommended]
         keys = {e.paper.key for e in recommended}
         followed = [(i.entry, i.reason) for i in got.followed if i.entry.paper.key not in keys]
-        return ChannelContent(
-            "Recommended for you", f"{self.base}/for-you", recommended, followed
-        )
+        return ChannelContent("Recommended for you", f"{self.base}/for-you", recommended, followed)
 
     def _subscription(self, channel: Channel) -> Subscription:
         """The channel as the digests' selector reads a subscriber."""
