@@ -28,7 +28,12 @@ from paperwire.channels.messages import Message, escape_markdown
 from paperwire.channels.targets import TargetError, check_target, label_of
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
+from paperwire.ingest.hf_daily import parse
+from paperwire.ingest.load import load
 from paperwire.logredact import redact
+from paperwire.models import Paper
+from paperwire.people.follows import follows_match
+from paperwire.people.names import name_key
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.native import keyword_index
 from paperwire.store import open_store
@@ -329,6 +334,46 @@ def test_a_collection_channel_gets_what_was_saved_in_the_period(tmp_path, receiv
     assert {p["key"] for p in payload["papers"]} == set(keys)
     with pytest.raises(ChannelError, match="no such collection"):
         site.add_channel("x", receiver.url(), "daily", Choice("collection", collection_id=999999))
+
+
+DAY = timedelta(days=1)
+RICH = Path(__file__).parent / "data" / "hf_daily_papers_rich.json"
+
+
+def test_a_for_you_channel_carries_new_papers_from_what_the_reader_follows(tmp_path, receiver):
+    """Follows feed a reader's for-you channel as they feed the digests: the period's new
+    papers by a followed author, in their own section with why, over a real receiver
+    (signed webhook and apprise json://)."""
+    site = deployment(tmp_path)
+    reader = site.store.get_or_create_user("reader@example.org", site.clock())
+    load(site.store, [p for p in parse(RICH.read_bytes()) if isinstance(p, Paper)])  # new
+    later(site, 60)  # the site's clock stood before the load
+    new = [p for _, _, p in site.store.papers_added(site.clock() - DAY, site.clock(), 10**6)]
+    author = next(p for p in new if p.authors).authors[0].name
+    site.store.follow(reader.id, "author", name_key(author), author, site.clock())
+    expected = {p.key for p in new if follows_match(site.store.follows(reader.id), p)}
+    _, secret = site.add_channel(
+        "mine", receiver.url("/fy"), "daily", Choice("trending"), for_you="reader@example.org"
+    )
+    site.add_channel(
+        "mine-json", f"json://127.0.0.1:{receiver.port}/apprise", "daily", Choice("trending"),
+        for_you="reader@example.org",
+    )  # fmt: skip
+    assert site.run_channels().sent.sent == 2
+    by_path = {got.path: got for got in receiver.got}
+    payload = Webhook(secret).verify(by_path["/fy"].body, by_path["/fy"].headers)
+    followed = payload["followed"]
+    assert {p["key"] for p in followed} == expected and followed
+    assert all(p["why"] == f"you follow {author}" for p in followed)
+    assert not {p["key"] for p in payload["papers"]} & expected  # each paper once
+    message = json.loads(by_path["/apprise"].body)["message"]
+    assert "**New from what you follow**" in message
+    assert f"· you follow {escape_markdown(author)}" in message
+    # A reader who follows nothing gets no such section.
+    site.store.unfollow(reader.id, "author", name_key(author))
+    later(site, 86400)
+    site.run_channels()
+    assert all("followed" not in json.loads(g.body) for g in receiver.got[2:])
 
 
 def test_for_you_needs_an_account_and_a_query_must_parse(tmp_path, receiver):

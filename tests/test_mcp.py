@@ -13,17 +13,23 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import httpx2
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from paperwire.deployment import Deployment
+from paperwire.ingest.hf_daily import parse
+from paperwire.ingest.load import load
+from paperwire.mcp.server import build_server
+from paperwire.models import Paper
 from paperwire.web.app import create_app
 from support import make_site
 
@@ -181,3 +187,59 @@ def test_foreign_host_or_origin_is_refused(served):
         f"{served}/mcp", json=body, headers={**headers, "Origin": "https://evil.example"}
     )
     assert evil_origin.status_code == 403
+
+
+RICH = Path(__file__).parent / "data" / "hf_daily_papers_rich.json"
+RICH_KEY = "2602.23229"
+
+
+def test_the_paper_tool_and_lists_carry_the_rich_fields(site):
+    """A paper imported from a recorded HF daily_papers item: `paper` carries the API's
+    `upstream` block (the same view), search/daily/trending carry the fields in brief."""
+    load(site.store, [p for p in parse(RICH.read_bytes()) if isinstance(p, Paper)])
+    site.store.submit_many([RICH_KEY], site.clock.now.date(), site.clock.now)
+    server = build_server(site.services)
+
+    async def run() -> dict[str, Any]:
+        async with Client(server) as client:
+            calls = {
+                "paper": {"key": f"https://arxiv.org/abs/{RICH_KEY}"},
+                "search": {"query": "CIRCLE in-context learning", "mode": "lexical"},
+                "daily": {},
+                "trending": {"period": "week", "limit": 100},
+            }
+            found = {}
+            for name, arguments in calls.items():
+                result = await client.call_tool(name, arguments)
+                assert not result.is_error, (name, result.content)
+                found[name] = result.structured_content
+            return found
+
+    answers = asyncio.run(run())
+    record = answers["paper"]
+    with TestClient(create_app(site.services.settings, site.store, services=site.services)) as c:
+        api = c.get(f"/api/v1/papers/{RICH_KEY}").json()
+    assert record["upstream"] == api["upstream"]  # one view, not a copy
+    up = record["upstream"]
+    assert up["summary"].startswith("Large Multimodal Models demon")
+    assert "in-context learning" in up["keywords"]
+    assert any(t["kind"] == "keyword" for t in up["topics"])
+    assert up["code"] == [{"url": "https://github.com/marco-garosi/CIRCLE", "stars": 9}]
+    assert up["project_page"] == "https://circle-lmm.github.io/"
+    assert up["organization"]["name"] == "MHUGLab"
+    assert up["provenance"]["summary"]["source"] == "hf-daily"
+    assert "journal_ref" in up and "arxiv_comments" in up and "models" in up
+    assert record["links"]["code"] == ["https://github.com/marco-garosi/CIRCLE"]
+    assert record["links"]["project_page"] == "https://circle-lmm.github.io/"
+    listed = [
+        *answers["search"]["results"], *answers["daily"]["papers"], *answers["trending"]["papers"]
+    ]  # fmt: skip
+    rich = [p for p in listed if p["key"] == RICH_KEY]
+    assert len(rich) == 3, [p["key"] for p in listed]
+    for p in rich:
+        assert p["summary"] == up["summary"] and p["stars"] == 9
+        assert p["code"] == "https://github.com/marco-garosi/CIRCLE"
+        assert p["organization"] == "Multimedia and Human Understanding Group"
+        assert "in-context learning" in p["keywords"]
+    plain = [p for p in listed if p["key"] != RICH_KEY]
+    assert plain and all("summary" not in p and "stars" not in p for p in plain)

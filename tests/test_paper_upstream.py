@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from paperwire.ingest.export import bibtex_entry, csl_item
 from paperwire.ingest.hf_daily import parse, parse_items
 from paperwire.ingest.load import load
 from paperwire.models import Paper, as_reader_record, merge_papers
+from support import make_site
 
 DATA = Path(__file__).parent / "data"
 RICH = DATA / "hf_daily_papers_rich.json"
@@ -219,3 +221,38 @@ def test_sort_stars_puts_papers_by_their_code_stars_first(site):
     assert {h["paper"]["key"] for h in plain} >= {"2603.00001", KEY}
     bad = site.client.get("/api/v1/search", params={"q": "x sort:upvotes"})
     assert bad.status_code == 400 and "sort:upvotes" in bad.text
+
+
+def test_a_reader_hides_and_shows_tldrs_on_cards_without_script(tmp_path):
+    """The TL;DR toggle is a link that sets a cookie (no JavaScript); the cached anonymous
+    feed keeps the two forms apart (the preference is part of the page cache's key)."""
+    site = make_site(tmp_path, page_cache_seconds=600)
+    _listed(site)
+    summary = "Large Multimodal Models demonstrate superior"
+    day = f"/daily/{site.clock.now.date().isoformat()}"
+    with site.client as reader, TestClient(site.client.app) as other:
+        shown = reader.get(day).text
+        assert summary in shown and '<span class="tldr">' in shown
+        assert 'href="/prefs/tldr?show=off&amp;next=' in shown
+        off = reader.get("/prefs/tldr", params={"show": "off", "next": day}, follow_redirects=False)
+        assert off.status_code == 303 and off.headers["location"] == day
+        assert (
+            "pw_tldr=off" in off.headers["set-cookie"] and "HttpOnly" in off.headers["set-cookie"]
+        )
+        hidden = reader.get(day).text
+        assert '<span class="tldr">' not in hidden and "★ 9" in hidden  # the rest stays
+        assert reader.get(f"/papers/{KEY}").text.count(summary) >= 1  # the paper page keeps it
+        # Another anonymous visitor still gets the TL;DRs (not the hidden page from cache).
+        assert '<span class="tldr">' in other.get(day).text
+        assert site.services.pages.builds >= 2
+        # And back on: the cached shown page again.
+        reader.get("/prefs/tldr", params={"show": "on", "next": day})
+        assert '<span class="tldr">' in reader.get(day).text
+        # An open redirect is not possible through `next`.
+        away = reader.get(
+            "/prefs/tldr", params={"show": "off", "next": "https://evil.example/"},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert not away.headers["location"].startswith("https://evil")
+        assert reader.get("/prefs/tldr", params={"show": "maybe"}).status_code in {400, 422}
+    site.store.close()

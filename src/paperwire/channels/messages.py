@@ -4,7 +4,10 @@ Telegram's HTML, plain text where a service takes only text) and, for plain webh
 the JSON body (the bytes that are signed and sent).
 
 Each paper is one short line — its title linking to its page here, and its ▲ count; at
-most `max_papers` lines, then "and 14 more: <link>" to the page that lists them all."""
+most `max_papers` lines, then "and 14 more: <link>" to the page that lists them all. A
+for-you channel's "New from what you follow" follows as its own section (at most
+`max_papers` lines more, each with why; the rest counted in "more", listed on
+/following), as the digests show it."""
 
 from __future__ import annotations
 
@@ -93,6 +96,16 @@ def _paper(entry: FeedEntry, base: str) -> dict[str, Any]:
     }
 
 
+FOLLOWED_HEADING = "New from what you follow"
+
+
+def _line(entry: FeedEntry, base: str) -> str:
+    return (
+        f"- [{escape_markdown(_short(entry.paper.title))}]({base}{paper_url(entry.paper.key)}) "
+        f"▲ {entry.upvotes}"
+    )
+
+
 def compose(
     channel: str,
     selection: str,
@@ -106,13 +119,16 @@ def compose(
     shown = content.entries[:max_papers]
     more = len(content.entries) - len(shown)
     title = f"{content.heading} · {period_label(period)}"
-    lines = [
-        f"- [{escape_markdown(_short(e.paper.title))}]({base}{paper_url(e.paper.key)}) "
-        f"▲ {e.upvotes}"
-        for e in shown
-    ]
+    lines = [_line(e, base) for e in shown]
     if more > 0:
         lines.append(f"and {more} more: {content.more_url}")
+    followed = content.followed[:max_papers]
+    more_followed = len(content.followed) - len(followed)
+    if followed:
+        lines += ["", f"**{FOLLOWED_HEADING}**"]
+        lines += [f"{_line(e, base)} · {escape_markdown(why)}" for e, why in followed]
+        if more_followed > 0:
+            lines.append(f"and {more_followed} more: {base}/following")
     payload = {
         "type": "paperwire.papers",
         "channel": channel,
@@ -123,6 +139,9 @@ def compose(
         "more": max(more, 0),
         "more_url": content.more_url,
     }
+    if content.followed:
+        payload["followed"] = [{**_paper(e, base), "why": why} for e, why in followed]
+        payload["followed_more"] = more_followed
     return Message(title, "\n".join(lines), payload)
 
 

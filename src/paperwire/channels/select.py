@@ -5,7 +5,9 @@ channel and a digest of the same choice carry the same papers:
 - query: the period's new papers matching a saved search, keywords and meaning alike,
   with the digests' relevance floor (at most digest.select.PER_SEARCH);
 - for-you: the period's new papers recommended for a reader (recommend/, their first
-  collection as the profile, with why);
+  collection as the profile, with why), then "New from what you follow": the period's
+  new papers by the authors, organizations and topics the reader follows (the digests'
+  own section, digest.select.Selector's `followed`), those already recommended left out;
 - collection: the papers saved to a collection during the period, newest first.
 
 A period's "new" starts where the channel's last period ended (digest.periods), so a
@@ -35,11 +37,13 @@ class ChannelContent:
     heading: str
     more_url: str
     entries: list[FeedEntry] = field(default_factory=list)
+    # "New from what you follow" (for-you channels): each paper with why ("you follow …").
+    followed: list[tuple[FeedEntry, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         """True when there is nothing to send."""
-        return not self.entries
+        return not self.entries and not self.followed
 
 
 class ChannelSelector:
@@ -79,9 +83,10 @@ class ChannelSelector:
                 f"{self.base}/search?{urlencode({'q': query})}",
                 [i.entry for i in items],
             )
-        return ChannelContent(
-            "Recommended for you", f"{self.base}/for-you", [i.entry for i in got.recommended]
-        )
+        recommended = [i.entry for i in got.recommended]
+        keys = {e.paper.key for e in recommended}
+        followed = [(i.entry, i.reason) for i in got.followed if i.entry.paper.key not in keys]
+        return ChannelContent("Recommended for you", f"{self.base}/for-you", recommended, followed)
 
     def _subscription(self, channel: Channel) -> Subscription:
         """The channel as the digests' selector reads a subscriber."""

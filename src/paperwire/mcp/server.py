@@ -12,16 +12,23 @@ agent can call, over stdio (`paperwire mcp`) and streamable HTTP (`/mcp` inside
   (the SDK's DNS-rebinding protection): a page on another origin cannot drive a local
   server from a browser.
 - Errors are tool results an agent can act on: which id forms a paper tool accepts, how
-  to make a token (tools.NO_TOKEN)."""
+  to make a token (tools.NO_TOKEN).
+- A tool answers its JSON as structured content and, for clients that read only text,
+  the same JSON once more as compact text (:func:`answer`): serialised once by orjson,
+  with no output schema to validate against on either side. The SDK's default for a
+  `dict` result — the text indented, the dict validated against a schema that says only
+  "an object" and dumped again, then re-validated by the client — cost a call about
+  1 ms more at p50 for nothing an agent can use (bench/RESULTS.md §14)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
+import orjson
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from paperwire.deployment import Deployment
@@ -30,7 +37,6 @@ from paperwire.mcp import tools
 from paperwire.models import User
 from paperwire.web.services import Services
 
-_T = TypeVar("_T")
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
 INSTRUCTIONS = (
@@ -55,6 +61,12 @@ CollectionId = Annotated[
 ]
 
 
+def answer(data: dict[str, Any]) -> CallToolResult:
+    """A tool's answer: `data` (JSON-ready) as structured content, and as compact JSON text."""
+    text = orjson.dumps(data).decode()
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
 class _Gate:
     """Who is calling, and whether they may: the token, then the rate limit."""
 
@@ -62,13 +74,15 @@ class _Gate:
         self.services = services
         self.stdio_token = stdio_token
 
-    def run(self, ctx: Context, work: Callable[[User | None], _T], personal: bool = False) -> _T:
+    def run(
+        self, ctx: Context, work: Callable[[User | None], dict[str, Any]], personal: bool = False
+    ) -> CallToolResult:
         try:
             reader = tools.reader_of(self.services, self._token(ctx))
             if personal:
                 tools.need(reader)
             self._limit(ctx, reader)
-            return work(reader)
+            return answer(work(reader))
         except tools.ToolProblemError as exc:
             raise ToolError(str(exc)) from exc
         except UserError as exc:
@@ -128,7 +142,7 @@ def build_server(services: Services, stdio_token: str | None = None) -> MCPServe
         year_from: Annotated[int | None, Field(ge=1900, le=2999, description="First year")] = None,
         year_to: Annotated[int | None, Field(ge=1900, le=2999, description="Last year")] = None,
         limit: Annotated[int, Field(ge=1, le=50, description="How many results")] = 10,
-    ) -> dict[str, Any]:
+    ) -> CallToolResult:
         """Search every paper held here, by keywords and meaning, with filters; best first."""
         return gate.run(
             ctx,
@@ -147,7 +161,7 @@ def build_server(services: Services, stdio_token: str | None = None) -> MCPServe
                 description="YYYY-MM-DD; default: today (or the latest day with papers)",
             ),
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> CallToolResult:
         """The papers listed in the daily feed for one day, most upvoted first."""
         return gate.run(ctx, lambda user: tools.daily(services, user, date))
 
@@ -159,12 +173,12 @@ def build_server(services: Services, stdio_token: str | None = None) -> MCPServe
             Field(description="week: listed in the last 7 days; day: in the last day"),
         ] = "week",
         limit: Annotated[int, Field(ge=1, le=100, description="How many papers")] = 20,
-    ) -> dict[str, Any]:
+    ) -> CallToolResult:
         """Trending papers: upvotes with time decay (the formula is in the answer)."""
         return gate.run(ctx, lambda user: tools.trending(services, user, period, limit))
 
     @server.tool(annotations=READ)
-    def paper(key: Key, ctx: Context) -> dict[str, Any]:
+    def paper(key: Key, ctx: Context) -> CallToolResult:
         """One paper in full: title, authors, abstract, ids, upvotes, BibTeX and links."""
         return gate.run(ctx, lambda user: tools.paper(services, user, key))
 
@@ -173,7 +187,7 @@ def build_server(services: Services, stdio_token: str | None = None) -> MCPServe
         key: Key,
         ctx: Context,
         limit: Annotated[int, Field(ge=1, le=50, description="How many papers")] = 10,
-    ) -> dict[str, Any]:
+    ) -> CallToolResult:
         """The papers nearest in meaning to one paper."""
         return gate.run(ctx, lambda user: tools.similar(services, user, key, limit))
 
@@ -182,7 +196,7 @@ def build_server(services: Services, stdio_token: str | None = None) -> MCPServe
         ctx: Context,
         collection: CollectionId = None,
         limit: Annotated[int, Field(ge=1, le=100, description="How many papers")] = 20,
-    ) -> dict[str, Any]:
+    ) -> CallToolResult:
         """Papers recommended for you (needs a token): for one of your profiles (default:
         your first), each with why."""
         return gate.run(
@@ -192,14 +206,14 @@ def build_server(services: Services, stdio_token: str | None = None) -> MCPServe
         )
 
     @server.tool(annotations=READ)
-    def collections(ctx: Context, collection: CollectionId = None) -> dict[str, Any]:
+    def collections(ctx: Context, collection: CollectionId = None) -> CallToolResult:
         """Your collections (needs a token); with a collection id, its papers and notes."""
         return gate.run(
             ctx, lambda user: tools.collections(services, tools.need(user), collection), True
         )
 
     @server.tool(annotations=WRITE)
-    def save(key: Key, ctx: Context, collection: CollectionId = None) -> dict[str, Any]:
+    def save(key: Key, ctx: Context, collection: CollectionId = None) -> CallToolResult:
         """Save a paper to one of your collections (needs a token; default: Reading list)."""
         return gate.run(
             ctx, lambda user: tools.save(services, tools.need(user), key, collection), True
@@ -213,14 +227,14 @@ def build_server(services: Services, stdio_token: str | None = None) -> MCPServe
             Literal["", "topic", "paper"],
             Field(description="'topic': fewer like it; 'paper': just this one; '': unsaid"),
         ] = "",
-    ) -> dict[str, Any]:
+    ) -> CallToolResult:
         """Not interested (needs a token): the paper is never recommended to you again."""
         return gate.run(
             ctx, lambda user: tools.dismiss(services, tools.need(user), key, reason), True
         )
 
     @server.tool(annotations=READ)
-    def saved_searches(ctx: Context) -> dict[str, Any]:
+    def saved_searches(ctx: Context) -> CallToolResult:
         """The searches your email digests follow (needs a token)."""
         return gate.run(ctx, lambda user: tools.saved_searches(services, tools.need(user)), True)
 

@@ -14,10 +14,11 @@ from urllib.parse import unquote, urlencode, urlsplit
 from paperwire import ranking
 from paperwire.cite import bibtex
 from paperwire.errors import UserError
-from paperwire.models import FeedEntry, User
+from paperwire.models import FeedEntry, Paper, User
 from paperwire.presentation import author_line, paper_url
 from paperwire.search.results import plain
 from paperwire.store.collections import Collection
+from paperwire.web.paper_extras import extras_view
 from paperwire.web.schemas import paper_out
 from paperwire.web.security import API_TOKEN_PREFIX
 from paperwire.web.services import Services
@@ -66,8 +67,28 @@ def _base(services: Services) -> str:
     return services.settings.base_url.rstrip("/")
 
 
+def _rich(paper: Paper) -> dict[str, Any]:
+    """A paper's upstream fields in brief, as its card shows them (the TL;DR, keywords,
+    the top code repository's stars, the organization, "used by N models"): the same
+    view (web.paper_extras.extras_view) the pages, the API's `upstream` block and the
+    Atom entries read. Empty fields are left out, so a list stays short."""
+    view = extras_view(paper)
+    found: dict[str, Any] = {
+        "summary": view.summary,
+        "keywords": [t.name for t in view.keywords] or None,
+        "code": view.code[0].url if view.code else None,
+        "stars": view.stars,
+        "project_page": view.project_page,
+        "organization": view.organization["fullname"] if view.organization else None,
+        "models": view.models,
+        "datasets": view.datasets,
+        "spaces": view.spaces,
+    }
+    return {name: value for name, value in found.items() if value is not None}
+
+
 def brief(services: Services, entry: FeedEntry) -> dict[str, Any]:
-    """A paper as a list shows it."""
+    """A paper as a list shows it (with its upstream fields in brief)."""
     paper = entry.paper
     return {
         "key": paper.key,
@@ -78,6 +99,7 @@ def brief(services: Services, entry: FeedEntry) -> dict[str, Any]:
         "upvotes": entry.upvotes,
         "url": _base(services) + paper_url(paper.key),
         "arxiv_url": paper.arxiv_url,
+        **_rich(paper),
     }
 
 
@@ -178,10 +200,13 @@ def trending(services: Services, user: User | None, period: str, limit: int) -> 
 
 
 def paper(services: Services, user: User | None, key: str) -> dict[str, Any]:
-    """One paper in full: the API's record, its BibTeX and its links."""
+    """One paper in full: the API's record (with its `upstream` block: TL;DR, keywords
+    and topics, code with stars, project page, organization, linked models/datasets/
+    Spaces, arXiv comments and journal ref, each field's source), its BibTeX and links."""
     entry = _entry(services, key, user)
     record = paper_out(services.settings.base_url, entry).model_dump(mode="json")
     found = entry.paper
+    view = extras_view(found)
     return {
         **record,
         "bibtex": bibtex(found),
@@ -189,7 +214,8 @@ def paper(services: Services, user: User | None, key: str) -> dict[str, Any]:
             "page": record["url"],
             "arxiv": found.arxiv_url,
             "pdf": found.pdf_url,
-            "code": list(found.code_urls),
+            "code": [repo.url for repo in view.code],
+            "project_page": view.project_page,
             "doi": f"https://doi.org/{found.doi}" if found.doi else None,
         },
     }

@@ -124,6 +124,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         full_path=getattr(request.state, "page_path", None) or _path_without_notice(request),
         notice=NOTICES.get(notice or ""),
         today=services.clock().date(),
+        tldr=request.cookies.get("pw_tldr") != "off",  # responses.tldr_shown
         banner=request.cookies.get("pw_banner") != "off"
         and not request.url.path.startswith(("/subscribe", "/subscriptions")),
         base_url=services.settings.base_url.rstrip("/"),

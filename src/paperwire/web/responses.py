@@ -15,6 +15,26 @@ from paperwire.web.services import Services
 
 BANNER_COOKIE = "pw_banner"  # "off": the reader dismissed the digest banner or subscribed
 BANNER_DAYS = 365
+TLDR_COOKIE = "pw_tldr"  # "off": the reader hides the one-line TL;DRs on cards
+PREF_DAYS = 365
+
+
+def tldr_shown(request: Request) -> bool:
+    """Whether cards show their TL;DR for this browser (shown unless turned off)."""
+    return request.cookies.get(TLDR_COOKIE) != "off"
+
+
+def set_tldr(response: Response, show: bool, https: bool) -> Response:
+    """Remember in the browser whether cards show their TL;DR."""
+    response.set_cookie(
+        TLDR_COOKIE,
+        "on" if show else "off",
+        max_age=PREF_DAYS * 86400,
+        httponly=True,
+        secure=https,
+        samesite="lax",
+    )
+    return response
 
 
 def hide_banner(response: Response, https: bool) -> Response:
@@ -36,7 +56,9 @@ def cached(
     """Serve an anonymous page from the page cache (signed-in pages, and pages without
     the banner, are personal). `reads`: the query parameters the page reads, as the route
     parsed them: those the request named, with a known notice, are the cache key and the
-    page's own address; any other parameter (``?cb=N``) is part of neither."""
+    page's own address; any other parameter (``?cb=N``) is part of neither. The TL;DR
+    preference (TLDR_COOKIE) changes the cards, so it is part of the key too (not of the
+    address: it is not a parameter)."""
     personal = SESSION_COOKIE in request.cookies or BANNER_COOKIE in request.cookies
     if getattr(request.state, "user", None) is not None or personal:
         return build()
@@ -45,6 +67,8 @@ def cached(
     request.state.page_path = request.url.path + (f"?{urlencode(kept)}" if kept else "")
     notice = request.query_params.get("notice")
     key = request.state.page_path + ("#" + notice if notice in NOTICES else "")
+    if not tldr_shown(request):
+        key += " tldr=off"
     return services.pages.serve(key, build)
 
 

@@ -5,7 +5,7 @@ takes one POST, as RFC 8058 mail clients send it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -22,7 +22,7 @@ from paperwire.web.deps import (
     rate_limit,
 )
 from paperwire.web.render import render
-from paperwire.web.responses import back, hide_banner
+from paperwire.web.responses import back, hide_banner, set_tldr
 from paperwire.web.services import Services
 from paperwire.web.usecases import collections, subscriptions
 
@@ -149,6 +149,17 @@ def subscribe_submit(
 def banner_hide(services: ServicesDep, next: NextQuery = "/") -> Response:
     """Dismiss the digest banner in this browser, and go back."""
     return hide_banner(back(next), services.settings.https)
+
+
+@router.get("/prefs/tldr")
+def tldr_pref(
+    services: ServicesDep,
+    show: Annotated[Literal["on", "off"], Query()] = "on",
+    next: NextQuery = "/",
+) -> Response:
+    """Show or hide the one-line TL;DRs on cards in this browser (a cookie, no script),
+    and go back."""
+    return set_tldr(back(next), show == "on", services.settings.https)
 
 
 @router.get("/subscriptions/confirm", response_class=HTMLResponse)
