@@ -112,6 +112,17 @@ def saved_item(services: Services, reader: User, collection_id: int, key: str) -
     raise UserError(f"{key[:80]!r} is not in collection {collection_id}", 404)
 
 
+def saved_in(services: Services, reader: User, collection_id: int, key: str) -> Collection | None:
+    """The reader's collection `collection_id` if it holds the paper (what the paper
+    page names after a save), else None: an id of another reader's, or a save since
+    undone, names nothing."""
+    try:
+        saved_item(services, reader, collection_id, key)
+    except UserError:
+        return None
+    return owned(services, reader, collection_id)
+
+
 def items(services: Services, collection: Collection) -> list[CollectionItem]:
     """A collection's papers in order (the caller holds the collection: owner or link)."""
     return services.store.collection_items(collection.id)
