@@ -140,9 +140,17 @@ def _path_without_notice(request: Request) -> str:
 
 
 def render_error(request: Request, status: int, detail: str) -> HTMLResponse:
-    """The friendly error page."""
+    """The friendly error page; a 401 (a page that needs a reader) links to sign-in and
+    back here."""
     try:
-        return render(request, "error.html", status, title=HTTPStatus(status).phrase, detail=detail)
+        return render(
+            request,
+            "error.html",
+            status,
+            title=HTTPStatus(status).phrase,
+            detail=detail,
+            needs_signin=status == 401,
+        )
     except Exception:  # the page itself failed (e.g. the store is down): plain text
         return HTMLResponse(
             f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(detail)}</p>",
