@@ -156,6 +156,27 @@ def _download(services: Services, found: Collection, fmt: str) -> Response:
     )
 
 
+@router.get("/collections/{collection_id}/delete", response_class=HTMLResponse)
+def delete_form(
+    request: Request, services: ServicesDep, reader: Reader, collection_id: CollectionId
+) -> Response:
+    """Ask before deleting a collection (a page, so it works without JavaScript)."""
+    found = cases.owned(services, reader, collection_id)
+    count = f"{found.size} paper{'s' if found.size != 1 else ''}"
+    return render(
+        request,
+        "confirm_delete.html",
+        heading=f"Delete “{found.name}”?",
+        explain=(
+            f"The collection, its {count} and your notes on them are deleted; the papers "
+            "stay on paperwire. A public link to it stops working. This cannot be undone."
+        ),
+        action=f"/collections/{found.id}/delete",
+        button="Delete the collection",
+        cancel=f"/collections/{found.id}",
+    )
+
+
 @router.post("/collections/{collection_id}/{action}")
 def collection_action(
     request: Request,
@@ -168,6 +189,7 @@ def collection_action(
     key: Annotated[str, Form(max_length=300)] = "",
     note: Annotated[str, Form(max_length=cases.MAX_NOTE)] = "",
     next: NextField = "",
+    confirmed: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     """The forms of a collection page: rename, delete, profile on/off, reset, share,
     unshare, feed, unfeed, and per paper remove, note, up, down."""
@@ -175,6 +197,9 @@ def collection_action(
     if action == "rename":
         cases.update(services, reader, collection_id, name=name)
     elif action == "delete":
+        if confirmed != "1":  # a stale one-click form: the question first
+            cases.owned(services, reader, collection_id)
+            return RedirectResponse(f"/collections/{collection_id}/delete", status_code=303)
         cases.delete(services, reader, collection_id)
         return back("/collections", "deleted")
     elif action in ("profile", "unprofile"):
