@@ -38,6 +38,7 @@ NOTICES = {
     "voted": "Your upvote is counted.",
     "unvoted": "Your upvote is withdrawn.",
     "saved": "Saved.",
+    "handle-changed": "Your handle is changed.",
     "dismissed": "Dismissed: it will not be recommended again.",
     "marked-seen": "Marked as seen.",
     "feedback-undone": "Undone.",
