@@ -38,6 +38,8 @@ NOTICES = {
     "voted": "Your upvote is counted.",
     "unvoted": "Your upvote is withdrawn.",
     "saved": "Saved.",
+    "shared": "Shared: anyone with the link below can read this collection.",
+    "unshared": "The public link is revoked: it no longer opens this collection.",
     "handle-changed": "Your handle is changed.",
     "dismissed": "Dismissed: it will not be recommended again.",
     "marked-seen": "Marked as seen.",

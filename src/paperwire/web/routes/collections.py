@@ -120,6 +120,7 @@ def _collection_page(
         collection=found,
         items=cases.items(services, found),
         owner=True,
+        share_link=cases.share_link_token(services, found),
         **extra,
     )
 
@@ -207,11 +208,11 @@ def collection_action(
     elif action == "reset":
         cases.reset(services, reader, collection_id)
     elif action == "share":
-        token = cases.share(services, reader, collection_id)
-        found = cases.owned(services, reader, collection_id)
-        return _collection_page(request, services, reader, found, share_token=token)
+        cases.share(services, reader, collection_id)  # listed on the page from now on
+        return back(f"/collections/{collection_id}", "shared", "share-heading")
     elif action == "unshare":
         cases.unshare(services, reader, collection_id)
+        return back(f"/collections/{collection_id}", "unshared", "share-heading")
     elif action == "feed":
         token = cases.new_feed(services, reader, collection_id)
         found = cases.owned(services, reader, collection_id)

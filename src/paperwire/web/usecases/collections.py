@@ -10,8 +10,12 @@ private collections cannot even be probed."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from paperwire.deployment.imports import upload_limits
@@ -256,14 +260,34 @@ def _revoke_token(
     services.store.set_collection_token(reader.id, collection_id, column, None)
 
 
+def share_link_token(services: Services, collection: Collection) -> str | None:
+    """The collection's public link token, derived from the site's secret and the
+    collection's share nonce (HMAC-SHA256), so the owner sees it again on the
+    collection; None when not shared, or shared by a link made before links were
+    derived (only its hash is kept: a new link replaces it)."""
+    if not collection.shared or not collection.share_nonce:
+        return None
+    mac = hmac.new(
+        services.secret.encode(),
+        f"share:{collection.id}:{collection.share_nonce}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return SHARE_PREFIX + base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
 def share(services: Services, reader: User, collection_id: int) -> str:
     """A new public link token for a collection (an earlier link stops working)."""
-    return _new_token(services, reader, collection_id, "share_hash", SHARE_PREFIX)
+    found = owned(services, reader, collection_id)
+    nonce = secrets.token_urlsafe(16)
+    token = share_link_token(services, replace(found, shared=True, share_nonce=nonce)) or ""
+    services.store.set_share_link(reader.id, collection_id, hash_token(token), nonce)
+    return token
 
 
 def unshare(services: Services, reader: User, collection_id: int) -> None:
     """Revoke a collection's public link."""
-    _revoke_token(services, reader, collection_id, "share_hash")
+    owned(services, reader, collection_id)
+    services.store.set_share_link(reader.id, collection_id, None, None)
 
 
 def shared(services: Services, token: str) -> Collection:
