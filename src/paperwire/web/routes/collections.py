@@ -35,6 +35,9 @@ FOLLOWED_ON_FOR_YOU = 10
 CollectionId = Annotated[int, Path(ge=1, le=cases.MAX_ID)]
 
 
+IMPORT_REPORT_COOKIE = "pw_import_report"
+
+
 def _signin(path: str) -> RedirectResponse:
     return RedirectResponse(with_query("/signin", next=path), status_code=303)
 
@@ -129,10 +132,21 @@ def _collection_page(
 def collection_page(
     request: Request, services: ServicesDep, user: ReaderDep, collection_id: CollectionId
 ) -> Response:
-    """One of the reader's collections."""
+    """One of the reader's collections (with the report of an import just made, once)."""
     if user is None:
         return _signin(f"/collections/{collection_id}")
-    return _collection_page(request, services, user, cases.owned(services, user, collection_id))
+    found = cases.owned(services, user, collection_id)
+    carried = request.cookies.get(IMPORT_REPORT_COOKIE)
+    report = cases.shown_report(carried) if carried else None
+    response = _collection_page(request, services, user, found, report=report)
+    if carried is not None:
+        response.delete_cookie(
+            IMPORT_REPORT_COOKIE,
+            path=f"/collections/{collection_id}",
+            httponly=True,
+            samesite="strict",
+        )
+    return response
 
 
 @router.get("/collections/{collection_id}/export")
@@ -251,7 +265,19 @@ async def import_library(
     report = await run_in_threadpool(
         cases.import_library, services, reader, collection_id, data, name
     )
-    return _collection_page(request, services, reader, report.collection, report=report)
+    # post/redirect/get: the report rides a short-lived cookie to the collection page
+    # (a reload of that page imports nothing again).
+    response = back(f"/collections/{report.collection.id}", None, "report-heading")
+    response.set_cookie(
+        IMPORT_REPORT_COOKIE,
+        cases.report_cookie(report),
+        max_age=300,
+        path=f"/collections/{report.collection.id}",
+        httponly=True,
+        secure=services.settings.https,
+        samesite="strict",
+    )
+    return response
 
 
 @router.get("/shared/{token}", response_class=HTMLResponse)

@@ -11,9 +11,11 @@ private collections cannot even be probed."""
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import io
+import json
 import secrets
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -343,6 +345,49 @@ class LibraryReport:
     # unconfirmed (out of the public lists until confirmed).
     imported: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # entries that could not be read
+
+
+REPORT_NAMES_KEPT = 20  # names of each kind an import report carries past its redirect
+
+
+@dataclass(frozen=True)
+class ShownReport:
+    """An import's report as the collection page shows it after the redirect: how many
+    were linked, imported and not read, with the first REPORT_NAMES_KEPT names of each
+    (a cookie carries it: a few KB at most)."""
+
+    counts: tuple[int, int, int]
+    linked: list[str]
+    imported: list[str]
+    failed: list[str]
+
+
+def report_cookie(report: LibraryReport) -> str:
+    """The report as the short JSON (base64url) the redirect's cookie carries."""
+    lists = (report.linked, report.imported, report.failed)
+    text = json.dumps(
+        {
+            "counts": [len(x) for x in lists],
+            "names": [[name[:120] for name in x[:REPORT_NAMES_KEPT]] for x in lists],
+        },
+        separators=(",", ":"),
+    )
+    return base64.urlsafe_b64encode(text.encode()).decode()  # a cookie-safe value
+
+
+def shown_report(text: str) -> ShownReport | None:
+    """The report a cookie carries, or None for anything else (the cookie is the
+    reader's own: a malformed one is ignored, never an error)."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text.encode()))
+        counts = tuple(int(n) for n in data["counts"])
+        names = [[str(name)[:120] for name in x][:REPORT_NAMES_KEPT] for x in data["names"]]
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        return None
+    if len(counts) != 3 or len(names) != 3:
+        return None
+    linked, imported, failed = names
+    return ShownReport((counts[0], counts[1], counts[2]), linked, imported, failed)
 
 
 def _id_list(text: str) -> list[str] | None:
