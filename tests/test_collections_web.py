@@ -261,7 +261,7 @@ def test_pages_save_dismiss_share_and_feed_without_javascript(site):
     )
     client.post(f"/collections/{pid}/reset", data={"csrf_token": csrf})
     assert site.store.get_collection(ada.id, pid).size == 0
-    client.post(f"/collections/{pid}/delete", data={"csrf_token": csrf})
+    client.post(f"/collections/{pid}/delete", data={"csrf_token": csrf, "confirmed": "1"})
     assert site.store.get_collection(ada.id, pid) is None
 
 

@@ -18,7 +18,7 @@ HTML_ALLOWED = {
     "em": set(),
     "strong": set(),
     "code": set(),
-    "pre": set(),
+    "pre": {"tabindex"},  # "0", set by the renderer (checked below)
     "ul": set(),
     "ol": {"start"},
     "li": set(),
@@ -64,6 +64,8 @@ class Checker(HTMLParser):
                 self.problems.append(f"href {href!r}")
             if names.get("rel") != LINK_REL:
                 self.problems.append(f"rel {names.get('rel')!r}")
+        if tag == "pre" and names.get("tabindex") != "0":
+            self.problems.append(f"pre tabindex {names.get('tabindex')!r}")
         if names.get("class") not in (None, "mention", "math-source"):
             self.problems.append(f"class {names.get('class')!r}")
 

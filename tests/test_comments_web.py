@@ -136,7 +136,9 @@ def test_threads_reply_edit_delete_without_javascript(site):
     # Bob deletes his: the thread keeps a placeholder, the reply under it stays.
     reader(site, "bob")
     response = site.client.post(
-        f"/comments/{reply}/delete", data={"csrf_token": site.csrf()}, follow_redirects=False
+        f"/comments/{reply}/delete",
+        data={"csrf_token": site.csrf(), "confirmed": "1"},
+        follow_redirects=False,
     )
     assert response.status_code == 303
     found = articles(site.client.get(f"/papers/{key}").text)

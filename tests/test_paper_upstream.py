@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paperwire import upstream
-from paperwire.ingest.export import bibtex_entry, csl_item
+from paperwire.cite import bibtex as bibtex_entry
+from paperwire.ingest.export import csl_item
 from paperwire.ingest.hf_daily import parse, parse_items
 from paperwire.ingest.load import load
 from paperwire.models import Paper, as_reader_record, merge_papers

@@ -85,7 +85,7 @@ def test_search_page_finds_highlights_and_pages(site):
     assert "<mark>" in page.text
     assert "/feeds/search.atom?" in page.text
     filtered = site.client.get("/search", params={"q": "diffusion", "year_from": 2030})
-    assert "No papers match" in filtered.text
+    assert "No paper matches <q>diffusion</q> with these filters." in filtered.text
 
 
 def test_search_page_reports_bad_queries_without_failing(site):

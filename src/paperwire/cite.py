@@ -1,13 +1,21 @@
 """How a paper is cited: one BibTeX entry (``@misc`` with arXiv's eprint fields, or
 ``@article`` when a journal is known), keyed ``surname`` + year + first title word as
 Google Scholar and arXiv do, so that a reader's bibliography reads the same whichever
-site they copied from."""
+site they copied from.
+
+This is the one rule: the paper page, its ``cite.bib``, a collection's BibTeX export
+and ``paperwire export`` all write :func:`bibtex`, so a paper has the same key and the
+same escaping wherever a reader takes it from. Titles and abstracts are stored as arXiv
+gives them (TeX: ``---`` is an em dash, ``$\\mathcal{O}$`` math), so they are written
+as they are, never escaped a second time. The abstract is left out, as arXiv's and
+Scholar's entries leave it (the JSON lines export is the lossless one)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
+from paperwire import upstream
 from paperwire.models import Paper
 
 _SMALL_WORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "towards"}
@@ -43,8 +51,24 @@ def _field_value(text: str) -> str:
     return re.sub(r"(?<!\\)([&%#])", r"\\\1", text)
 
 
-def bibtex(paper: Paper) -> str:
-    """The paper as one BibTeX entry, ending in a newline."""
+def note(paper: Paper) -> str | None:
+    """A BibTeX/CSL ``note``: arXiv's comments, then the code repository and the project
+    page as "Code: URL" / "Project page: URL" (neither format has a standard field for
+    them; ``note`` is where reference managers show such lines)."""
+    parts = [paper.comments] if paper.comments else []
+    code = upstream.value(paper.extras, upstream.CODE)
+    url = code[0]["url"] if code else (paper.code_urls[0] if paper.code_urls else None)
+    if url:
+        parts.append(f"Code: {url}")
+    page = upstream.value(paper.extras, upstream.PROJECT_PAGE)
+    if page:
+        parts.append(f"Project page: {page}")
+    return ". ".join(parts) or None
+
+
+def bibtex(paper: Paper, key: str | None = None) -> str:
+    """The paper as one BibTeX entry, ending in a newline; `key` replaces
+    :func:`cite_key` where one file would hold the same key twice."""
     fields: list[tuple[str, str]] = [("title", "{" + _field_value(paper.title) + "}")]
     if paper.authors:
         fields.append(("author", " and ".join(_field_value(a.name) for a in paper.authors)))
@@ -63,6 +87,12 @@ def bibtex(paper: Paper) -> str:
     url = paper.arxiv_url or paper.url
     if url:
         fields.append(("url", url.replace("}", "%7D").replace("{", "%7B")))
+    text = note(paper)
+    if text:
+        fields.append(("note", _field_value(text)))
+    keywords = upstream.value(paper.extras, upstream.KEYWORDS)
+    if keywords:
+        fields.append(("keywords", _field_value(", ".join(keywords))))
     kind = "article" if paper.journal_ref else "misc"
     body = ",\n".join(
         f"  {name} = {value}"
@@ -70,4 +100,4 @@ def bibtex(paper: Paper) -> str:
         else f"  {name} = {{{value}}}"
         for name, value in fields
     )
-    return f"@{kind}{{{cite_key(paper)},\n{body}\n}}\n"
+    return f"@{kind}{{{key or cite_key(paper)},\n{body}\n}}\n"

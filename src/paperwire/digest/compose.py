@@ -41,7 +41,7 @@ def text_item(item: DigestItem, index: int, base: str, with_reason: bool) -> str
     upvotes = item.entry.upvotes
     facts = [author_line(paper)]
     facts.append(paper.published.isoformat() if paper.published else "")
-    facts.append(f"{upvotes} upvote{'s' if upvotes != 1 else ''}")
+    facts.append(f"{upvotes} upvote{'s' if upvotes != 1 else ''}" if upvotes else "")
     comments = item.entry.comments
     facts.append(f"{comments} comment{'s' if comments != 1 else ''}" if comments else "")
     facts.append(item.reason if with_reason else "")
@@ -171,6 +171,15 @@ def outbox_item(
     )
 
 
+def heading(frequency: str, now: datetime) -> str:
+    """The digest's date heading: "Daily digest · Sunday 6 December 2026" (the day it
+    is sent, as the reader's calendar reads it; weekly: "Weekly digest · week of ...")."""
+    day = f"{now:%A} {now.day} {now:%B %Y}"
+    if frequency == "weekly":
+        return f"Weekly digest · week of {day}"
+    return f"{frequency.capitalize()} digest · {day}"
+
+
 def compose(
     settings: Settings,
     secret: str,
@@ -191,6 +200,7 @@ def compose(
         "manage_url": manage_url,
         "unsubscribe_url": unsubscribe_url,
         "subject": subject,
+        "heading": heading(subscription.frequency, now),
     }
     unsubscribe = f"<{unsubscribe_url}>"
     if settings.mail_unsubscribe_mailto:

@@ -36,7 +36,7 @@ from paperwire.lru import ByteLRU
 
 # Bumped whenever what render() makes changes: HTML stored by an older version is not
 # used (the page renders the Markdown again).
-VERSION = 1
+VERSION = 2  # 2: a code block is focusable (tabindex="0", issue 27)
 MAX_CHARS = 10_000  # a comment longer than this is refused (discussion/rules.py)
 # A comment whose HTML is larger than this is refused too (discussion/rules.py): 3,331
 # `$x$` (10,000 characters) made 180 KB of MathML, and a page of such comments 10.8 MB
@@ -202,7 +202,10 @@ def render(text: str, handles: Container[str] | None = None) -> Markup:
             return _source(tex, block)
         return _formula(tex, block)
 
-    html = _SLOT.sub(formula, clean)
+    # A code block scrolls sideways on a phone: focusable, so a keyboard can scroll it
+    # (axe's scrollable-region-focusable). After nh3 every "<pre>" is an element: text
+    # that reads "<pre>" is escaped by then.
+    html = _SLOT.sub(formula, clean).replace("<pre>", '<pre tabindex="0">')
     return Markup(html)  # noqa: S704 -- sanitised by nh3; formulas rebuilt by texmath
 
 

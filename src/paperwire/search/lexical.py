@@ -25,7 +25,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -510,6 +510,8 @@ class LexicalIndex:
             filters.year_from,
             filters.year_to,
             tuple(c.lower() for c in filters.categories),
+            tuple(filters.topics),
+            filters.has_code,
             tuple((t.words, t.prefix) for t in query.negative),
         )
         with self._subset_lock:
@@ -541,9 +543,37 @@ class LexicalIndex:
 
         return Subset(count, ids)
 
+    def count(self, query: KeywordQuery) -> int:
+        """How many indexed papers hold the query's words and pass its filters (what
+        "N papers contain ..." says; 0 when no paper holds a word of it)."""
+        if query.positive and not any(self._term_query(t) is not None for t in query.positive):
+            return 0
+        found = self.index.searcher().search(self._build(query), 1, count=True)
+        return _count_of(found)
+
+    def undated_count(self, query: KeywordQuery) -> int:
+        """How many papers a year range left out only for having no date: they hold the
+        words and pass every other filter, and are indexed as year 0."""
+        filters = query.filters
+        if filters.year_from is None and filters.year_to is None:
+            return 0
+        free = replace(query, filters=replace(filters, year_from=None, year_to=None))
+        if free.positive and not any(self._term_query(t) is not None for t in free.positive):
+            return 0
+        undated = tantivy.Query.range_query(self.schema, "year", tantivy.FieldType.Integer, 0, 0)
+        both = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, self._build(free)), (tantivy.Occur.Must, undated)]
+        )
+        return _count_of(self.index.searcher().search(both, 1, count=True))
+
     def doc_count(self) -> int:
         """How many papers the index holds."""
         return int(self.index.searcher().num_docs)
+
+
+def _count_of(result: Any) -> int:
+    """The hit count of a search run with ``count=True`` (tantivy's type stub omits it)."""
+    return int(result.count)
 
 
 def _pids(searcher: Any, addresses: list[Any]) -> list[int]:

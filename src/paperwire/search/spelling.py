@@ -96,7 +96,9 @@ def did_you_mean(index: object, store: Store, q: str) -> str | None:
     """The query with each word no paper holds replaced by the nearest word of the
     keyword index's vocabulary (`correct`), written as the papers write it; None
     when every word is known or nothing is near (and on an index with no vocabulary to
-    walk): `index` is the engine's keyword index, `store` the papers it holds."""
+    walk): `index` is the engine's keyword index, `store` the papers it holds. A
+    suggestion is only ever words the papers hold: when a word no paper holds has
+    nothing near it ("zzqxv flor"), there is no suggestion at all, never "zzqxv floor"."""
     if not isinstance(index, LexicalIndex):
         return None
     try:
@@ -109,6 +111,8 @@ def did_you_mean(index: object, store: Store, q: str) -> str | None:
     for word in sorted(typed):
         correction = correct(index, word)
         if correction is None:
+            if not known(index, word):
+                return None  # an unknown word would stay in the suggestion
             continue
         fix = _surface_word(store, index, correction)
         # The fix is letters only (a word of the papers, or an index term).

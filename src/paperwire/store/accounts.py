@@ -55,6 +55,21 @@ class AccountTables(Tables):
             row = conn.execute("SELECT * FROM users WHERE handle = ?", (handle,)).fetchone()
         return _user(row) if row else None
 
+    def set_handle(self, user_id: int, handle: str) -> User | None:
+        """Give an account a new public handle; None when another account holds it (the
+        check and the change in one write transaction, so two readers cannot both take
+        it)."""
+        with self.write() as conn:
+            taken = conn.execute(
+                "SELECT id FROM users WHERE handle = ? AND id <> ?", (handle, user_id)
+            ).fetchone()
+            if taken is not None:
+                return None
+            row = conn.execute(
+                "UPDATE users SET handle = ? WHERE id = ? RETURNING *", (handle, user_id)
+            ).fetchone()
+        return _user(row) if row else None
+
     def set_curator(self, email: str, is_curator: bool) -> User | None:
         """Grant or take back the curator role; None when no account has that address."""
         with self.write() as conn:

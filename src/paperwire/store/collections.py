@@ -37,6 +37,7 @@ class Collection:
     seed: str
     created: datetime
     size: int = 0
+    share_nonce: str | None = None  # what the public link is derived from (issue 27)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ def _collection(row: Row) -> Collection:
         seed=row["seed"],
         created=required_iso(row["created_at"]),
         size=int(row["size"]),
+        share_nonce=row["share_nonce"],
     )
 
 
@@ -211,6 +213,19 @@ class CollectionTables(Tables):
             changed = conn.execute(
                 f"UPDATE collections SET {column} = ? WHERE id = ? AND user_id = ?",
                 (token_hash, collection_id, user_id),
+            ).rowcount
+        return bool(changed > 0)
+
+    def set_share_link(
+        self, user_id: int, collection_id: int, token_hash: str | None, nonce: str | None
+    ) -> bool:
+        """Set a new public link (its hash, and the nonce it is derived from) or revoke
+        it (both None)."""
+        with self.write() as conn:
+            changed = conn.execute(
+                "UPDATE collections SET share_hash = ?, share_nonce = ? "
+                "WHERE id = ? AND user_id = ?",
+                (token_hash, nonce, collection_id, user_id),
             ).rowcount
         return bool(changed > 0)
 

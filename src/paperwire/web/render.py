@@ -38,6 +38,9 @@ NOTICES = {
     "voted": "Your upvote is counted.",
     "unvoted": "Your upvote is withdrawn.",
     "saved": "Saved.",
+    "shared": "Shared: anyone with the link below can read this collection.",
+    "unshared": "The public link is revoked: it no longer opens this collection.",
+    "handle-changed": "Your handle is changed.",
     "dismissed": "Dismissed: it will not be recommended again.",
     "marked-seen": "Marked as seen.",
     "feedback-undone": "Undone.",
@@ -141,9 +144,17 @@ def _path_without_notice(request: Request) -> str:
 
 
 def render_error(request: Request, status: int, detail: str) -> HTMLResponse:
-    """The friendly error page."""
+    """The friendly error page; a 401 (a page that needs a reader) links to sign-in and
+    back here."""
     try:
-        return render(request, "error.html", status, title=HTTPStatus(status).phrase, detail=detail)
+        return render(
+            request,
+            "error.html",
+            status,
+            title=HTTPStatus(status).phrase,
+            detail=detail,
+            needs_signin=status == 401,
+        )
     except Exception:  # the page itself failed (e.g. the store is down): plain text
         return HTMLResponse(
             f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(detail)}</p>",

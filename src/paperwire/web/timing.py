@@ -31,6 +31,10 @@ class Timing:
 
 
 def _route(scope: Scope) -> str:
-    """The template of the route that answered (the router leaves it in the scope), or
+    """The template of the route that answered (the router leaves it in the scope),
+    "static" for the files under /static (a mount, which leaves no route template), or
     "unmatched" (a 404, or a request refused before routing)."""
-    return str(getattr(scope.get("route"), "path", "unmatched"))
+    route = getattr(scope.get("route"), "path", None)
+    if route is None and str(scope.get("path", "")).startswith("/static/"):
+        return "static"
+    return str(route or "unmatched")

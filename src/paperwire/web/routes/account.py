@@ -222,6 +222,24 @@ def create_token(
     return response
 
 
+@router.post("/account/handle", response_class=HTMLResponse)
+def change_handle(
+    request: Request,
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("choose a handle"))],
+    handle: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Choose one's public handle; an error comes back beside the field, the text kept."""
+    try:
+        accounts.change_handle(services, reader, handle)
+    except UserError as exc:
+        return _account(
+            request, services, reader, status=exc.status, handle_error=str(exc), handle_typed=handle
+        )
+    return back("/account", "handle-changed", "handle-heading")
+
+
 @router.post("/account/tokens/revoke")
 def revoke_token(
     services: ServicesDep,

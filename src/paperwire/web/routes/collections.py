@@ -35,6 +35,9 @@ FOLLOWED_ON_FOR_YOU = 10
 CollectionId = Annotated[int, Path(ge=1, le=cases.MAX_ID)]
 
 
+IMPORT_REPORT_COOKIE = "pw_import_report"
+
+
 def _signin(path: str) -> RedirectResponse:
     return RedirectResponse(with_query("/signin", next=path), status_code=303)
 
@@ -120,6 +123,7 @@ def _collection_page(
         collection=found,
         items=cases.items(services, found),
         owner=True,
+        share_link=cases.share_link_token(services, found),
         **extra,
     )
 
@@ -128,10 +132,21 @@ def _collection_page(
 def collection_page(
     request: Request, services: ServicesDep, user: ReaderDep, collection_id: CollectionId
 ) -> Response:
-    """One of the reader's collections."""
+    """One of the reader's collections (with the report of an import just made, once)."""
     if user is None:
         return _signin(f"/collections/{collection_id}")
-    return _collection_page(request, services, user, cases.owned(services, user, collection_id))
+    found = cases.owned(services, user, collection_id)
+    carried = request.cookies.get(IMPORT_REPORT_COOKIE)
+    report = cases.shown_report(carried) if carried else None
+    response = _collection_page(request, services, user, found, report=report)
+    if carried is not None:
+        response.delete_cookie(
+            IMPORT_REPORT_COOKIE,
+            path=f"/collections/{collection_id}",
+            httponly=True,
+            samesite="strict",
+        )
+    return response
 
 
 @router.get("/collections/{collection_id}/export")
@@ -156,6 +171,27 @@ def _download(services: Services, found: Collection, fmt: str) -> Response:
     )
 
 
+@router.get("/collections/{collection_id}/delete", response_class=HTMLResponse)
+def delete_form(
+    request: Request, services: ServicesDep, reader: Reader, collection_id: CollectionId
+) -> Response:
+    """Ask before deleting a collection (a page, so it works without JavaScript)."""
+    found = cases.owned(services, reader, collection_id)
+    count = f"{found.size} paper{'s' if found.size != 1 else ''}"
+    return render(
+        request,
+        "confirm_delete.html",
+        heading=f"Delete “{found.name}”?",
+        explain=(
+            f"The collection, its {count} and your notes on them are deleted; the papers "
+            "stay on paperwire. A public link to it stops working. This cannot be undone."
+        ),
+        action=f"/collections/{found.id}/delete",
+        button="Delete the collection",
+        cancel=f"/collections/{found.id}",
+    )
+
+
 @router.post("/collections/{collection_id}/{action}")
 def collection_action(
     request: Request,
@@ -168,6 +204,7 @@ def collection_action(
     key: Annotated[str, Form(max_length=300)] = "",
     note: Annotated[str, Form(max_length=cases.MAX_NOTE)] = "",
     next: NextField = "",
+    confirmed: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     """The forms of a collection page: rename, delete, profile on/off, reset, share,
     unshare, feed, unfeed, and per paper remove, note, up, down."""
@@ -175,6 +212,9 @@ def collection_action(
     if action == "rename":
         cases.update(services, reader, collection_id, name=name)
     elif action == "delete":
+        if confirmed != "1":  # a stale one-click form: the question first
+            cases.owned(services, reader, collection_id)
+            return RedirectResponse(f"/collections/{collection_id}/delete", status_code=303)
         cases.delete(services, reader, collection_id)
         return back("/collections", "deleted")
     elif action in ("profile", "unprofile"):
@@ -182,11 +222,11 @@ def collection_action(
     elif action == "reset":
         cases.reset(services, reader, collection_id)
     elif action == "share":
-        token = cases.share(services, reader, collection_id)
-        found = cases.owned(services, reader, collection_id)
-        return _collection_page(request, services, reader, found, share_token=token)
+        cases.share(services, reader, collection_id)  # listed on the page from now on
+        return back(f"/collections/{collection_id}", "shared", "share-heading")
     elif action == "unshare":
         cases.unshare(services, reader, collection_id)
+        return back(f"/collections/{collection_id}", "unshared", "share-heading")
     elif action == "feed":
         token = cases.new_feed(services, reader, collection_id)
         found = cases.owned(services, reader, collection_id)
@@ -225,7 +265,19 @@ async def import_library(
     report = await run_in_threadpool(
         cases.import_library, services, reader, collection_id, data, name
     )
-    return _collection_page(request, services, reader, report.collection, report=report)
+    # post/redirect/get: the report rides a short-lived cookie to the collection page
+    # (a reload of that page imports nothing again).
+    response = back(f"/collections/{report.collection.id}", None, "report-heading")
+    response.set_cookie(
+        IMPORT_REPORT_COOKIE,
+        cases.report_cookie(report),
+        max_age=300,
+        path=f"/collections/{report.collection.id}",
+        httponly=True,
+        secure=services.settings.https,
+        samesite="strict",
+    )
+    return response
 
 
 @router.get("/shared/{token}", response_class=HTMLResponse)

@@ -117,11 +117,38 @@ def edit(
     return _at(services, changed.paper_key, changed.id, "comment-edited")
 
 
+@router.get("/comments/{comment_id}/delete", response_class=HTMLResponse)
+def delete_form(
+    request: Request, services: ServicesDep, reader: Writer, comment_id: CommentId
+) -> Response:
+    """Ask before deleting one's own comment (a page, so it works without JavaScript)."""
+    comment = cases.own(services, reader, comment_id)
+    return render(
+        request,
+        "confirm_delete.html",
+        heading="Delete your comment?",
+        explain=(
+            f"Your comment on “{tex_plain(comment.paper_title)}” is removed; replies to it "
+            "stay, under a note that it was deleted. This cannot be undone."
+        ),
+        action=f"/comments/{comment.id}/delete",
+        button="Delete the comment",
+        cancel=f"{paper_url(comment.paper_key)}#comment-{comment.id}",
+    )
+
+
 @router.post("/comments/{comment_id}/delete")
 def delete(
-    services: ServicesDep, _: CsrfChecked, reader: Writer, comment_id: CommentId
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Writer,
+    comment_id: CommentId,
+    confirmed: Annotated[Literal["", "1"], Form()] = "",
 ) -> Response:
-    """Delete one's own comment."""
+    """Delete one's own comment, once confirmed (else: the question first)."""
+    if confirmed != "1":
+        cases.own(services, reader, comment_id)  # another reader's: 404, as ever
+        return RedirectResponse(f"/comments/{comment_id}/delete", status_code=303)
     comment = cases.delete(services, reader, comment_id)
     return _at(services, comment.paper_key, comment.id, "comment-deleted")
 

@@ -27,7 +27,7 @@ from paperwire.web.deps import (
 )
 from paperwire.web.render import render
 from paperwire.web.responses import back, cached
-from paperwire.web.usecases import comments, feed, papers, search
+from paperwire.web.usecases import collections, comments, feed, papers, search
 from paperwire.web.usecases.search import SearchRequest
 
 router = APIRouter(include_in_schema=False)
@@ -86,13 +86,26 @@ def cite(services: ServicesDep, key: str) -> Response:
 
 @router.get("/papers/{key:path}", response_class=HTMLResponse)
 def paper(
-    request: Request, services: ServicesDep, user: ReaderDep, key: str, page: PageQuery = 1
+    request: Request,
+    services: ServicesDep,
+    user: ReaderDep,
+    key: str,
+    page: PageQuery = 1,
+    saved: Annotated[int | None, Query(ge=1, le=collections.MAX_ID)] = None,
+    unsaved: Annotated[int | None, Query(ge=1, le=collections.MAX_ID)] = None,
 ) -> Response:
-    """One paper: abstract, links, upvotes, listing, similar papers, and a page of its
-    discussion (``?page=``)."""
+    """One paper: abstract, links, upvotes, listing, the reader's Save form (and after
+    saving, ``?saved=ID``: "Saved to <collection>" with Undo; after Undo, ``?unsaved=ID``:
+    "Removed from <collection>"), similar papers, and a page
+    of its discussion (``?page=``)."""
 
     def build() -> HTMLResponse:
         entry = papers.paper_entry(services, key, user)
+        mine = collections.collections(services, user) if user else []
+        saved_to = (
+            collections.saved_in(services, user, saved, entry.paper.key) if user and saved else None
+        )
+        removed_from = next((c for c in mine if c.id == unsaved), None)
         discussion = comments.discussion(services, entry.paper.key, page)
         similar = papers.similar_entries(services, entry.paper.key)
         feed.mark_voted(services, similar, user)
@@ -104,9 +117,43 @@ def paper(
             d=discussion,
             body_of=comments.shown_body,
             confirmed=services.store.confirmed_authors(entry.paper.key),
+            my_collections=mine,
+            saved_to=saved_to,
+            removed_from=removed_from,
         )
 
     return cached(request, services, build, page=page)
+
+
+SAVE_ANCHOR = "save"  # the Save form's place on the paper page: a save returns there
+
+
+@router.post("/papers/{key:path}/save")
+def save(
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("save papers"))],
+    key: str,
+    collection_id: Annotated[int | None, Form(ge=1, le=collections.MAX_ID)] = None,
+) -> Response:
+    """Save the paper from its own page (to the Reading list unless a collection is
+    named), then back to the same place on the page, which says where it went and
+    offers Undo."""
+    found = collections.save(services, reader, collection_id, key)
+    return back(f"{paper_url(key)}?saved={found.id}", None, SAVE_ANCHOR)
+
+
+@router.post("/papers/{key:path}/unsave")
+def unsave(
+    services: ServicesDep,
+    _: CsrfChecked,
+    reader: Annotated[User, Depends(signed_in("save papers"))],
+    key: str,
+    collection_id: Annotated[int, Form(ge=1, le=collections.MAX_ID)],
+) -> Response:
+    """Undo a save: the paper leaves that collection; back to the Save form."""
+    collections.remove(services, reader, collection_id, key)
+    return back(f"{paper_url(key)}?unsaved={collection_id}", None, SAVE_ANCHOR)
 
 
 @router.post("/papers/{key:path}/vote")

@@ -3,6 +3,7 @@ pages and the account page."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -16,6 +17,14 @@ from paperwire.web.security import API_TOKEN_PREFIX, hash_token, new_token
 from paperwire.web.services import Services
 from paperwire.web.usecases.feed import mark_voted
 
+# A handle a reader chooses: 3-30 of a-z, 0-9, "_" and "-" (it is a path segment and an
+# @mention; HANDLE in discussion.markup matches every such handle).
+HANDLE_RULE = re.compile(r"[a-z0-9_-]{3,30}")
+# Words a reader could use to pass for the site or its staff.
+RESERVED_HANDLES = frozenset(
+    {"admin", "administrator", "curator", "curators", "moderator", "paperwire", "root",
+     "staff", "support", "system", "everyone", "here"}
+)  # fmt: skip
 SIGNIN_MINUTES = 15
 SESSION_LIFETIME = timedelta(days=30)
 SIGNIN_PER_ADDRESS = 5  # links per address per SIGNIN_MINUTES, across all workers
@@ -159,3 +168,29 @@ def fresh_api_token(services: Services, reader: User, token: str) -> str | None:
 def revoke_api_token(services: Services, reader: User, token_id: str) -> None:
     """Revoke one of the reader's own tokens (another reader's id changes nothing)."""
     services.store.delete_api_token(reader.id, token_id)
+
+
+def check_handle(wanted: str) -> str:
+    """A handle as typed, folded to lower case, if it keeps HANDLE_RULE and is not
+    reserved; UserError naming it and the rule otherwise."""
+    handle = wanted.strip().lower()
+    if not HANDLE_RULE.fullmatch(handle):
+        raise UserError(f"handle {wanted[:40]!r}: use 3 to 30 of a-z, 0-9, '_' and '-'", 400)
+    if handle in RESERVED_HANDLES:
+        raise UserError(f"handle {handle!r} is reserved; choose another", 400)
+    return handle
+
+
+def change_handle(services: Services, reader: User, wanted: str) -> User:
+    """Give the reader the public handle they chose (folded to lower case, then
+    HANDLE_RULE, not reserved, not another reader's); UserError naming the handle and
+    the rule otherwise. The old handle is free at once and /users/<old> answers 404:
+    no redirect, so a new handle is never tied to the old one in public."""
+    handle = check_handle(wanted)
+    if handle == reader.handle:
+        return reader
+    changed = services.store.set_handle(reader.id, handle)
+    if changed is None:
+        raise UserError(f"handle {handle!r} is taken; choose another", 409)
+    services.pages.clear()  # pages that name the reader show the new handle
+    return changed

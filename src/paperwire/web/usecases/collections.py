@@ -10,8 +10,14 @@ private collections cannot even be probed."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import io
-from dataclasses import dataclass, field
+import json
+import secrets
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from paperwire.deployment.imports import upload_limits
@@ -110,6 +116,17 @@ def saved_item(services: Services, reader: User, collection_id: int, key: str) -
         if item.paper_id == paper_id:
             return item
     raise UserError(f"{key[:80]!r} is not in collection {collection_id}", 404)
+
+
+def saved_in(services: Services, reader: User, collection_id: int, key: str) -> Collection | None:
+    """The reader's collection `collection_id` if it holds the paper (what the paper
+    page names after a save), else None: an id of another reader's, or a save since
+    undone, names nothing."""
+    try:
+        saved_item(services, reader, collection_id, key)
+    except UserError:
+        return None
+    return owned(services, reader, collection_id)
 
 
 def items(services: Services, collection: Collection) -> list[CollectionItem]:
@@ -245,14 +262,34 @@ def _revoke_token(
     services.store.set_collection_token(reader.id, collection_id, column, None)
 
 
+def share_link_token(services: Services, collection: Collection) -> str | None:
+    """The collection's public link token, derived from the site's secret and the
+    collection's share nonce (HMAC-SHA256), so the owner sees it again on the
+    collection; None when not shared, or shared by a link made before links were
+    derived (only its hash is kept: a new link replaces it)."""
+    if not collection.shared or not collection.share_nonce:
+        return None
+    mac = hmac.new(
+        services.secret.encode(),
+        f"share:{collection.id}:{collection.share_nonce}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return SHARE_PREFIX + base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
 def share(services: Services, reader: User, collection_id: int) -> str:
     """A new public link token for a collection (an earlier link stops working)."""
-    return _new_token(services, reader, collection_id, "share_hash", SHARE_PREFIX)
+    found = owned(services, reader, collection_id)
+    nonce = secrets.token_urlsafe(16)
+    token = share_link_token(services, replace(found, shared=True, share_nonce=nonce)) or ""
+    services.store.set_share_link(reader.id, collection_id, hash_token(token), nonce)
+    return token
 
 
 def unshare(services: Services, reader: User, collection_id: int) -> None:
     """Revoke a collection's public link."""
-    _revoke_token(services, reader, collection_id, "share_hash")
+    owned(services, reader, collection_id)
+    services.store.set_share_link(reader.id, collection_id, None, None)
 
 
 def shared(services: Services, token: str) -> Collection:
@@ -308,6 +345,49 @@ class LibraryReport:
     # unconfirmed (out of the public lists until confirmed).
     imported: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # entries that could not be read
+
+
+REPORT_NAMES_KEPT = 20  # names of each kind an import report carries past its redirect
+
+
+@dataclass(frozen=True)
+class ShownReport:
+    """An import's report as the collection page shows it after the redirect: how many
+    were linked, imported and not read, with the first REPORT_NAMES_KEPT names of each
+    (a cookie carries it: a few KB at most)."""
+
+    counts: tuple[int, int, int]
+    linked: list[str]
+    imported: list[str]
+    failed: list[str]
+
+
+def report_cookie(report: LibraryReport) -> str:
+    """The report as the short JSON (base64url) the redirect's cookie carries."""
+    lists = (report.linked, report.imported, report.failed)
+    text = json.dumps(
+        {
+            "counts": [len(x) for x in lists],
+            "names": [[name[:120] for name in x[:REPORT_NAMES_KEPT]] for x in lists],
+        },
+        separators=(",", ":"),
+    )
+    return base64.urlsafe_b64encode(text.encode()).decode()  # a cookie-safe value
+
+
+def shown_report(text: str) -> ShownReport | None:
+    """The report a cookie carries, or None for anything else (the cookie is the
+    reader's own: a malformed one is ignored, never an error)."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text.encode()))
+        counts = tuple(int(n) for n in data["counts"])
+        names = [[str(name)[:120] for name in x][:REPORT_NAMES_KEPT] for x in data["names"]]
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        return None
+    if len(counts) != 3 or len(names) != 3:
+        return None
+    linked, imported, failed = names
+    return ShownReport((counts[0], counts[1], counts[2]), linked, imported, failed)
 
 
 def _id_list(text: str) -> list[str] | None:

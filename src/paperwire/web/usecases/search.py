@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, replace
 
 from paperwire.errors import UserError
 from paperwire.models import FeedEntry, User, normalise_arxiv_id
-from paperwire.querylang import QueryError, parse_query, with_filters
+from paperwire.querylang import KeywordQuery, QueryError, parse_query, with_filters
 from paperwire.search.hybrid import Mode, search
+from paperwire.search.lexical import LexicalIndex
 from paperwire.search.results import SearchHit
 from paperwire.search.spelling import did_you_mean
 from paperwire.web.paper_extras import STARS_DEPTH, by_stars
@@ -57,6 +58,14 @@ class SearchResult:
     has_more: bool = False
     suggestion: str | None = None
     corrected_from: str | None = None
+    # How many papers hold the words and pass the filters (None: the keyword index
+    # cannot count, PostgreSQL's native one); `by_meaning`: none does, and the hits
+    # are the papers closest in meaning, to be shown under their own heading.
+    matched: int | None = None
+    by_meaning: bool = False
+    # Papers a year range left out only for having no date (the page offers them).
+    undated: int = 0
+    filtered: bool = False  # filters were set: "no paper matches", not "contains"
 
 
 def run_search(services: Services, request: SearchRequest, user: User | None) -> SearchResult:
@@ -88,6 +97,7 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
         raise UserError(str(exc)) from exc
     more = len(hits) > request.limit
     hits = hits[: request.limit]
+    matched, undated = _counts(services, query)
     suggestion = (
         did_you_mean(engine.lexical, services.store, request.q)
         if request.mode != "semantic"
@@ -102,7 +112,20 @@ def run_search(services: Services, request: SearchRequest, user: User | None) ->
             return rescued
     entries = services.store.entries([hit.paper for hit in hits])
     mark_voted(services, entries, user)
-    return SearchResult(hits, entries, more, suggestion)
+    by_meaning = matched == 0 and bool(hits) and query.free_text != ""
+    filtered = query.filters.active
+    return SearchResult(
+        hits, entries, more, suggestion, None, matched, by_meaning, undated, filtered
+    )
+
+
+def _counts(services: Services, query: KeywordQuery) -> tuple[int | None, int]:
+    """(papers holding the words, undated papers a year range left out) from the
+    tantivy keyword index; (None, 0) from an index that cannot count."""
+    index = services.engine.lexical
+    if not isinstance(index, LexicalIndex):
+        return None, 0
+    return index.count(query), index.undated_count(query)
 
 
 @dataclass
