@@ -253,7 +253,10 @@ def test_an_arxiv_id_in_the_search_box_goes_to_the_paper_or_offers_to_add_it(sit
 def test_home_shows_the_latest_day_with_papers_and_no_empty_future(site):
     site.clock.now += timedelta(days=3)  # nothing listed since
     home = site.client.get("/")
-    assert "Papers of Monday 23 November 2026" in home.text and "245 papers" in home.text
+    assert (
+        'Papers of <span class="weekday">Monday </span>23 November 2026' in home.text
+        and "245 papers" in home.text
+    )
     week = site.client.get("/daily/2026-11-25?view=week").text
     assert "Previous week" in week and "Next week" not in week
     month = site.client.get("/daily/2026-11-25?view=month").text

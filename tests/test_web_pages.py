@@ -24,7 +24,7 @@ def entries(html: str) -> int:
 def test_daily_lists_the_day_with_paging_and_sorting(site):
     page = site.client.get("/")
     assert page.status_code == 200
-    assert "Papers of Monday 23 November 2026" in page.text
+    assert 'Papers of <span class="weekday">Monday </span>23 November 2026' in page.text
     assert "245 papers" in page.text and "page 1 of 9" in page.text
     assert entries(page.text) == 30
     last = site.client.get(f"/daily/{TODAY}?page=9")
