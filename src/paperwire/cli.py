@@ -883,23 +883,45 @@ def channels() -> None:
 @click.option("--daily", "frequency", flag_value="daily", default=True, help="Each day (default).")
 @click.option("--weekly", "frequency", flag_value="weekly", help="Each ISO week.")
 @click.option("--query", metavar="Q", help="The period's new papers matching this search.")
-@click.option("--collection", type=click.IntRange(1), metavar="ID",
-              help="The papers saved to this collection during the period.")  # fmt: skip
+@click.option(
+    "--collection",
+    type=click.IntRange(1),
+    metavar="ID",
+    help="The papers saved to this collection during the period.",
+)
 @click.option("--trending", is_flag=True, help="The papers trending now (the default).")
-@click.option("--for-you", "for_you", metavar="EMAIL",
-              help="The period's new papers recommended for this reader.")  # fmt: skip
+@click.option(
+    "--for-you",
+    "for_you",
+    metavar="EMAIL",
+    help="The period's new papers recommended for this reader.",
+)
 @pass_deployment
 def channels_add(
-    deployment: _Deployment, target: str, name: str, frequency: str, query: str | None,
-    collection: int | None, trending: bool, for_you: str | None,
-) -> None:  # fmt: skip
+    deployment: _Deployment,
+    target: str,
+    name: str,
+    frequency: str,
+    query: str | None,
+    collection: int | None,
+    trending: bool,
+    for_you: str | None,
+) -> None:
     """Add a channel sending to TARGET (an apprise URL or an https:// webhook URL). Its
     current period is due at once: `channels run` sends it. A webhook's signing secret
     is printed once here (`channels show NAME --secret` shows it again)."""
     from paperwire.channels.manage import ChannelError, Choice
 
-    chosen = [o for o, v in (("--query", query), ("--collection", collection),
-                             ("--trending", trending), ("--for-you", for_you)) if v]  # fmt: skip
+    chosen = [
+        o
+        for o, v in (
+            ("--query", query),
+            ("--collection", collection),
+            ("--trending", trending),
+            ("--for-you", for_you),
+        )
+        if v
+    ]
     if len(chosen) > 1:
         raise click.UsageError(f"choose one of {', '.join(chosen)}")
     if query is not None:
@@ -914,8 +936,10 @@ def channels_add(
         raise click.BadParameter(str(exc)) from exc
     from paperwire.channels.manage import describe
 
-    click.echo(f"added channel {channel.name}: {channel.frequency} {describe(channel)} "
-               f"→ {channel.target_label}; due now (`paperwire channels run`)")  # fmt: skip
+    click.echo(
+        f"added channel {channel.name}: {channel.frequency} {describe(channel)} "
+        f"→ {channel.target_label}; due now (`paperwire channels run`)"
+    )
     if secret:
         click.echo(f"signing secret (shown once; verify webhook-signature with it): {secret}")
 
@@ -932,20 +956,35 @@ def channels_list(deployment: _Deployment, as_json: bool, everyone: bool) -> Non
     for status in deployment.channels(everyone=everyone):
         c, d = status.channel, status.deliveries
         if as_json:
-            click.echo(json.dumps({
-                "name": c.name, "owner_id": c.owner_id, "frequency": c.frequency,
-                "selection": c.selection, "query": c.query, "collection": c.collection_id,
-                "reader_id": c.reader_id, "target": c.target_label, "kind": c.target_kind,
-                "last_period": c.last_period, "sent": d.sent, "waiting": d.queued,
-                "dead": d.dead, "last_error": d.last_error,
-                "last_sent_at": d.last_sent_at.isoformat() if d.last_sent_at else None,
-            }))  # fmt: skip
+            click.echo(
+                json.dumps(
+                    {
+                        "name": c.name,
+                        "owner_id": c.owner_id,
+                        "frequency": c.frequency,
+                        "selection": c.selection,
+                        "query": c.query,
+                        "collection": c.collection_id,
+                        "reader_id": c.reader_id,
+                        "target": c.target_label,
+                        "kind": c.target_kind,
+                        "last_period": c.last_period,
+                        "sent": d.sent,
+                        "waiting": d.queued,
+                        "dead": d.dead,
+                        "last_error": d.last_error,
+                        "last_sent_at": d.last_sent_at.isoformat() if d.last_sent_at else None,
+                    }
+                )
+            )
             continue
         state = "DEAD LETTERS" if d.dead else ("retrying" if d.last_error and d.queued else "ok")
         owner = f" (reader {c.owner_id})" if c.owner_id is not None else ""
         click.echo(f"{c.name}{owner}: {c.frequency} {describe(c)} → {c.target_label}  {state}")
-        click.echo(f"  last period {c.last_period or '-'}; sent {d.sent}, waiting {d.queued}, "
-                   f"dead {d.dead}")  # fmt: skip
+        click.echo(
+            f"  last period {c.last_period or '-'}; sent {d.sent}, waiting {d.queued}, "
+            f"dead {d.dead}"
+        )
         if d.last_error:
             click.echo(f"  last error: {d.last_error[:300]}")
 
@@ -999,8 +1038,13 @@ def channels_test(deployment: _Deployment, name: str) -> None:
 
 
 @channels.command("run")
-@click.option("--period", type=click.Choice(["daily", "weekly", "all"]), default="all",
-              show_default=True, help="Which channels to compose.")  # fmt: skip
+@click.option(
+    "--period",
+    type=click.Choice(["daily", "weekly", "all"]),
+    default="all",
+    show_default=True,
+    help="Which channels to compose.",
+)
 @quiet_option
 @pass_deployment
 def channels_run(deployment: _Deployment, period: str, quiet: bool) -> None:
@@ -1011,20 +1055,28 @@ def channels_run(deployment: _Deployment, period: str, quiet: bool) -> None:
     run = deployment.run_channels(frequencies, progress=bars(quiet))  # type: ignore[arg-type]
     for report in run.composed:
         elsewhere = f", {report.elsewhere} taken by another run" if report.elsewhere else ""
-        click.echo(f"{report.period}: {report.due} due, {report.queued} queued, "
-                   f"{report.empty} empty (nothing to send){elsewhere}")  # fmt: skip
+        click.echo(
+            f"{report.period}: {report.due} due, {report.queued} queued, "
+            f"{report.empty} empty (nothing to send){elsewhere}"
+        )
     sent = run.sent
     counts = ", ".join(f"{k} {v}" for k, v in sorted(run.outbox.items())) or "none"
-    click.echo(f"delivered {sent.sent}, to retry {sent.retried}, dead letters {sent.dead}; "
-               f"channel messages: {counts}")  # fmt: skip
+    click.echo(
+        f"delivered {sent.sent}, to retry {sent.retried}, dead letters {sent.dead}; "
+        f"channel messages: {counts}"
+    )
     if sent.retried or sent.dead:
         sys.exit(EXIT_PARTIAL)
 
 
 @cli.command("mcp")
-@click.option("--token", envvar="PAPERWIRE_TOKEN", metavar="pw_…",
-              help="A personal API token (default: $PAPERWIRE_TOKEN) for the personal tools: "
-              "recommendations, collections, save, dismiss, saved_searches.")  # fmt: skip
+@click.option(
+    "--token",
+    envvar="PAPERWIRE_TOKEN",
+    metavar="pw_…",
+    help="A personal API token (default: $PAPERWIRE_TOKEN) for the personal tools: "
+    "recommendations, collections, save, dismiss, saved_searches.",
+)
 @pass_deployment
 def mcp_command(deployment: _Deployment, token: str | None) -> None:
     """Serve MCP over stdio for an agent (Claude Desktop, VS Code, Cursor, …): tools to

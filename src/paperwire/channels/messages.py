@@ -151,7 +151,11 @@ def test_message(channel: str, base_url: str) -> Message:
     title = f"paperwire: channel {channel} is connected"
     text = f"Papers will arrive here on this channel's schedule. The feed: {base}/"
     payload = {
-        "type": "paperwire.test", "channel": channel, "title": title, "papers": [],
-        "more": 0, "more_url": f"{base}/",
-    }  # fmt: skip
+        "type": "paperwire.test",
+        "channel": channel,
+        "title": title,
+        "papers": [],
+        "more": 0,
+        "more_url": f"{base}/",
+    }
     return Message(title, text, payload)

@@ -58,9 +58,13 @@ def compose_channels(
             queued = None
             if not content.empty:
                 message = compose(
-                    channel.name, channel.selection, period, content, settings.base_url,
+                    channel.name,
+                    channel.selection,
+                    period,
+                    content,
+                    settings.base_url,
                     settings.channel_max_papers,
-                )  # fmt: skip
+                )
                 queued = (message_id(channel.id, period), message.to_bytes())
             composed.append((channel.id, queued))
         for (_, queued), recorded in zip(

@@ -204,13 +204,22 @@ def deliver_channels(
                     wait = retry_delay(settings, item.attempts)
                     store.mark_channel_retry(item.id, clock() + wait, outcome.error)
                     report.retried += 1
-                    log.info("channel %s: attempt %d failed, retry in %s: %s",
-                             channel.name, item.attempts, wait, outcome.error)  # fmt: skip
+                    log.info(
+                        "channel %s: attempt %d failed, retry in %s: %s",
+                        channel.name,
+                        item.attempts,
+                        wait,
+                        outcome.error,
+                    )
                 else:
                     store.mark_channel_dead(item.id, outcome.error)
                     report.dead += 1
-                    log.warning("channel %s: dead letter after %d attempts: %s",
-                                channel.name, item.attempts, outcome.error)  # fmt: skip
+                    log.warning(
+                        "channel %s: dead letter after %d attempts: %s",
+                        channel.name,
+                        item.attempts,
+                        outcome.error,
+                    )
                 if progress:
                     progress(1)
     finally:

@@ -174,9 +174,11 @@ def _webhook(url: str, label: str, allow_private: bool, resolver: Resolver) -> T
         raise TargetError(f"{label}: the port is not a number from 1 to 65535")
     try:
         checked_addresses(
-            parts.hostname, port or (443 if parts.scheme == "https" else 80), allow_private,
+            parts.hostname,
+            port or (443 if parts.scheme == "https" else 80),
+            allow_private,
             resolver,
-        )  # fmt: skip
+        )
     except TargetRefusedError as exc:
         raise TargetError(f"{label}: {exc}") from exc
     return Target("webhook", url, label)

@@ -186,9 +186,10 @@ def trending(services: Services, user: User | None, period: str, limit: int) -> 
     if period == "day":
         since = services.clock().date()
         ranked = [
-            (e, s) for e, s in ranked
+            (e, s)
+            for e, s in ranked
             if e.submission is not None and (since - e.submission.day).days <= 1
-        ]  # fmt: skip
+        ]
     return {
         "period": period,
         "papers": [
@@ -317,10 +318,16 @@ def saved_searches(services: Services, reader: User) -> dict[str, Any]:
     for subscription in services.store.subscriptions_of(reader.email):
         for s in subscription.searches:
             link = f"{_base(services)}/search?{urlencode({'q': s.query, 'mode': s.mode})}"
-            found.append({
-                "query": s.query, "mode": s.mode, "category": s.category,
-                "year_from": s.year_from, "year_to": s.year_to,
-                "frequency": subscription.frequency, "status": subscription.status,
-                "search_url": link,
-            })  # fmt: skip
+            found.append(
+                {
+                    "query": s.query,
+                    "mode": s.mode,
+                    "category": s.category,
+                    "year_from": s.year_from,
+                    "year_to": s.year_to,
+                    "frequency": subscription.frequency,
+                    "status": subscription.status,
+                    "search_url": link,
+                }
+            )
     return {"saved_searches": found, "manage_url": f"{_base(services)}/account"}

@@ -146,11 +146,20 @@ class ChannelTables(Tables):
                 "secret_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING *",
                 (
-                    new.name, new.owner_id, new.frequency, new.selection, new.query,
-                    new.collection_id, new.reader_id, new.target_kind, new.target_label,
-                    new.target_sealed, new.secret_sealed, iso(now),
+                    new.name,
+                    new.owner_id,
+                    new.frequency,
+                    new.selection,
+                    new.query,
+                    new.collection_id,
+                    new.reader_id,
+                    new.target_kind,
+                    new.target_label,
+                    new.target_sealed,
+                    new.secret_sealed,
+                    iso(now),
                 ),
-            ).fetchone()  # fmt: skip
+            ).fetchone()
         return _channel(row)
 
     def get_channel(self, name: str, owner_id: int | None = None) -> Channel | None:

@@ -243,9 +243,14 @@ class PeopleTables(Tables):
         if row is None:
             return None
         return AuthorProfile(
-            row["author_key"], row["user_id"], row["handle"], row["body"], row["html"],
-            row["status"], required_iso(row["updated_at"]),
-        )  # fmt: skip
+            row["author_key"],
+            row["user_id"],
+            row["handle"],
+            row["body"],
+            row["html"],
+            row["status"],
+            required_iso(row["updated_at"]),
+        )
 
     def hide_profile(self, author_key: str, hidden: bool) -> bool:
         """A curator hides (or shows again) an author's page text."""

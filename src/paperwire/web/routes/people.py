@@ -28,9 +28,12 @@ def topic_feed(request: Request, services: ServicesDep, slug: str) -> Response:
     """A topic's newest papers as Atom."""
     page = people.topic_page(services, slug, None)
     return atom(
-        request, f"paperwire: {page.name}", f"/topics/{page.slug}.atom", f"/topics/{page.slug}",
+        request,
+        f"paperwire: {page.name}",
+        f"/topics/{page.slug}.atom",
+        f"/topics/{page.slug}",
         page.entries,
-    )  # fmt: skip
+    )
 
 
 @router.get("/topics/{slug}", response_class=HTMLResponse)

@@ -22,9 +22,21 @@ from paperwire.web.usecases.feed import mark_voted
 HANDLE_RULE = re.compile(r"[a-z0-9_-]{3,30}")
 # Words a reader could use to pass for the site or its staff.
 RESERVED_HANDLES = frozenset(
-    {"admin", "administrator", "curator", "curators", "moderator", "paperwire", "root",
-     "staff", "support", "system", "everyone", "here"}
-)  # fmt: skip
+    {
+        "admin",
+        "administrator",
+        "curator",
+        "curators",
+        "moderator",
+        "paperwire",
+        "root",
+        "staff",
+        "support",
+        "system",
+        "everyone",
+        "here",
+    }
+)
 SIGNIN_MINUTES = 15
 SESSION_LIFETIME = timedelta(days=30)
 SIGNIN_PER_ADDRESS = 5  # links per address per SIGNIN_MINUTES, across all workers
