@@ -1,4 +1,5 @@
-"""Characters XML cannot hold: feeds parse whatever text was stored."""
+"""Characters XML cannot hold: feeds parse whatever text was stored, and xml_safe_paper
+(one search over a paper's text) finds what the field-by-field cleaning would change."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from paperwire.models import Author, Paper
+from paperwire.xmltext import xml_safe, xml_safe_paper
 
 # -- characters XML cannot hold ------------------------------------------------------------
 
@@ -67,3 +71,64 @@ def test_feeds_parse_whatever_text_was_stored(site, title, abstract, author, que
         fromstring(response.content)
     else:
         assert response.status_code == 400, response.text
+
+
+# -- xml_safe_paper: one search over a paper's text -------------------------------------
+
+# Mostly ordinary text, with the characters XML cannot hold mixed in.
+_TEXT = st.text(
+    alphabet=st.sampled_from(["a", "Z", " ", "é", "\n", "\t", "\x00", "\x0b", "\x0c", "\ufffe"]),
+    max_size=12,
+)
+_OPTIONAL = st.none() | _TEXT
+
+
+@given(
+    title=_TEXT,
+    abstract=_TEXT,
+    authors=st.lists(st.tuples(_TEXT, _OPTIONAL), max_size=3),
+    categories=st.lists(_TEXT, max_size=2),
+    code_urls=st.lists(_TEXT, max_size=2),
+    doi=_OPTIONAL,
+    url=_OPTIONAL,
+    journal_ref=_OPTIONAL,
+    comments=_OPTIONAL,
+)
+def test_every_field_is_cleaned_and_a_clean_paper_is_kept_as_is(
+    title, abstract, authors, categories, code_urls, doi, url, journal_ref, comments
+) -> None:
+    paper = Paper(
+        title=title,
+        abstract=abstract,
+        authors=[Author(n, a) for n, a in authors],
+        categories=categories,
+        code_urls=code_urls,
+        doi=doi,
+        url=url,
+        journal_ref=journal_ref,
+        comments=comments,
+    )
+
+    def opt(text: str | None) -> str | None:
+        return None if text is None else xml_safe(text)
+
+    expected = Paper(
+        title=xml_safe(title),
+        abstract=xml_safe(abstract),
+        authors=[Author(xml_safe(n), opt(a)) for n, a in authors],
+        categories=[xml_safe(c) for c in categories],
+        code_urls=[xml_safe(u) for u in code_urls],
+        doi=opt(doi),
+        url=opt(url),
+        journal_ref=opt(journal_ref),
+        comments=opt(comments),
+    )
+    cleaned = xml_safe_paper(paper)
+    assert cleaned == expected
+    if expected == paper:
+        assert cleaned is paper
+
+
+def test_a_form_feed_in_an_affiliation_alone_is_found() -> None:
+    paper = Paper(title="T", authors=[Author("A", "Lab\x0cone")])
+    assert xml_safe_paper(paper).authors == [Author("A", "Lab one")]
