@@ -339,3 +339,66 @@ def test_garbage_behind_a_compression_magic_fails_cleanly(body, magic):
         list(parse_any(magic + body, "junk"))
     except ParseError as exc:
         assert exc.source.startswith("junk")
+
+
+# -- upstream responses: Content-Encoding bombs ------------------------------------------
+
+
+def _serve_gzip(body: bytes) -> tuple[object, str]:
+    """A real local HTTP server answering every GET with `body`, Content-Encoding: gzip."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/atom+xml")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/api/query"
+
+
+def test_a_gzip_bombed_upstream_response_is_refused_at_the_cap_not_unpacked_whole(monkeypatch):
+    """An upstream answering with 64 MiB of zeros gzip-encoded into 64 KB: the client stops
+    reading at the cap (here 1 MiB) with a clear error, memory flat; `response.content`
+    unpacked all of it first and checked the size afterwards."""
+    import httpx
+
+    from paperwire.ingest import fetch
+
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+    server, url = _serve_gzip(bomb)
+    try:
+        monkeypatch.setattr(fetch, "MAX_RESPONSE_BYTES", 1024 * 1024)
+        client = fetch.PoliteClient(
+            httpx.Client(timeout=10),
+            min_interval=0,
+            max_retries=1,
+            upstreams=fetch.Upstreams(arxiv_api_url=url),
+        )
+        tracemalloc.start()
+        started = time.monotonic()
+        with pytest.raises(fetch.FetchError, match="larger than 1,048,576 bytes"):
+            client.get(url)
+        elapsed = time.monotonic() - started
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert elapsed < 5 and peak < 24 * 1024 * 1024, (elapsed, peak)
+        small = gzip.compress(b"<feed/>")
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]
+        server, url = _serve_gzip(small)
+        client.upstreams = fetch.Upstreams(arxiv_api_url=url)
+        assert client.get(url) == b"<feed/>"  # an ordinary encoded answer is decoded
+        client.client.close()
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,8 @@ CONNECT_TIMEOUT_S = 3.0
 CONNECT_RETRIES = 1
 CONNECT_RETRY_S = 1.0
 MAX_RESPONSE_BYTES = 200 * 1024 * 1024
+# How much of a compressed body is inflated at a time (read_capped).
+DECODE_STEP = 1024 * 1024
 USER_AGENT = "paperwire/0.1 (self-hosted paper discovery; +https://pypi.org/project/paperwire/)"
 
 
@@ -111,6 +114,42 @@ def check_arxiv_url(url: str, hosts: frozenset[str] = ARXIV_HOSTS) -> str:
     return url
 
 
+def read_capped(response: httpx.Response, url: str) -> bytes:
+    """A response's body, refused once past MAX_RESPONSE_BYTES decoded: a compressed bomb
+    stops at the cap instead of being unpacked whole into memory first, as
+    `response.content` did. gzip and deflate are inflated here, DECODE_STEP bytes at a time
+    (httpx inflates a whole network chunk at once: 64 KB of gzip can be 64 MB); other
+    encodings through httpx's decoders. A body that fails to decode is a FetchError."""
+    chunks: list[bytes] = []
+    size = 0
+
+    def keep(piece: bytes) -> None:
+        nonlocal size
+        size += len(piece)
+        if size > MAX_RESPONSE_BYTES:
+            raise FetchError(
+                f"{url[:200]}: response larger than {MAX_RESPONSE_BYTES:,} bytes (decoded); refused"
+            )
+        chunks.append(piece)
+
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    try:
+        if encoding in {"gzip", "x-gzip", "deflate"}:
+            inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or zlib header
+            for raw in response.iter_raw():
+                data = raw
+                while data:
+                    keep(inflater.decompress(data, DECODE_STEP))
+                    data = inflater.unconsumed_tail
+            keep(inflater.flush())
+        else:
+            for piece in response.iter_bytes():
+                keep(piece)
+    except (httpx.HTTPError, zlib.error) as exc:
+        raise FetchError(f"{url[:200]}: {exc}") from exc
+    return b"".join(chunks)
+
+
 @dataclass
 class PoliteClient:
     """An HTTP client that keeps arXiv's pace and retries what arXiv asks to retry."""
@@ -147,9 +186,10 @@ class PoliteClient:
                 else:
                     self._wait()
             try:
-                response = self.client.get(
-                    url, params=params, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+                request = self.client.build_request(
+                    "GET", url, params=params, headers={"User-Agent": USER_AGENT}
                 )
+                response = self.client.send(request, stream=True, follow_redirects=False)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as exc:
                 unreachable += 1
                 if unreachable > self.connect_retries or attempt == self.max_retries - 1:
@@ -165,26 +205,27 @@ class PoliteClient:
                     raise FetchError(f"{url}: {exc}") from exc
                 self.sleep(self.min_interval * 2**attempt)
                 continue
-            if response.is_redirect:
-                url = str(response.next_request.url) if response.next_request else url
-                params = None
-                continue
-            if response.status_code in {429, 500, 502, 503, 504}:
-                if attempt == self.max_retries - 1:  # no point waiting for a retry not made
-                    break
-                retry_after = response.headers.get("Retry-After", "")
-                delay = (
-                    float(retry_after)
-                    if retry_after.isascii() and retry_after.isdecimal()
-                    else self.min_interval * 2**attempt
-                )
-                self.sleep(min(delay, 600.0))
-                continue
-            if response.status_code >= 400:
-                raise FetchError(f"{response.request.url}: HTTP {response.status_code}")
-            if len(response.content) > MAX_RESPONSE_BYTES:
-                raise FetchError(f"{url}: response larger than {MAX_RESPONSE_BYTES:,} bytes")
-            return response.content
+            try:  # closed on every way out: the body is read only when wanted
+                if response.is_redirect:
+                    url = str(response.next_request.url) if response.next_request else url
+                    params = None
+                    continue
+                if response.status_code in {429, 500, 502, 503, 504}:
+                    if attempt == self.max_retries - 1:  # no point waiting for a retry not made
+                        break
+                    retry_after = response.headers.get("Retry-After", "")
+                    delay = (
+                        float(retry_after)
+                        if retry_after.isascii() and retry_after.isdecimal()
+                        else self.min_interval * 2**attempt
+                    )
+                    self.sleep(min(delay, 600.0))
+                    continue
+                if response.status_code >= 400:
+                    raise FetchError(f"{response.request.url}: HTTP {response.status_code}")
+                return read_capped(response, url)
+            finally:
+                response.close()
         raise FetchError(f"{url}: still failing after {self.max_retries} attempts")
 
     def _wait(self) -> None:
