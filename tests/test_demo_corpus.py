@@ -6,6 +6,7 @@ feed days stay the seed papers'."""
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Iterator
 from datetime import date
 from importlib import resources
@@ -97,7 +98,9 @@ def test_a_demo_paper_page_shows_its_authors_and_categories(tmp_path):
         site.services.deployment.import_sources([DemoInput()])
         page = client.get("/papers/1512.03385")
         assert page.status_code == 200
-        assert "Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun" in page.text
+        shown = re.sub(r"<[^>]+>", "", page.text)  # each author links to their page
+        assert "Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun" in shown
+        assert '<a class="quiet" href="/authors/kaiming-he">Kaiming He</a>' in page.text
         assert "<dt>Categories</dt><dd>cs.CV</dd>" in page.text
         snapshot = client.get("/papers/0704.0001")  # a Kaggle snapshot record
         assert "P. M. Nadolsky" in snapshot.text and "hep-ph" in snapshot.text
