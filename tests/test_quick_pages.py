@@ -15,6 +15,7 @@ from paperwire.digest.compose import compose
 from paperwire.digest.select import DigestContent, DigestItem
 from paperwire.discussion.markup import render
 from paperwire.models import FeedEntry, Paper, Subscription
+from support import make_site
 
 
 def test_status_without_a_session_links_to_sign_in(site):
@@ -23,10 +24,12 @@ def test_status_without_a_session_links_to_sign_in(site):
     assert '<a href="/signin?next=%2Fstatus">Sign in</a> to see this page.' in answer.text
 
 
-def test_metrics_label_static_files(site):
+def test_metrics_label_static_files(tmp_path):
+    token = "m-" + "0123456789abcdef" * 2
+    site = make_site(tmp_path, metrics_token=token)
     assert site.client.get("/static/style.css").status_code == 200
     site.client.get("/no-such-page")
-    metrics = site.client.get("/metrics").text
+    metrics = site.client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
     assert re.search(
         r'paperwire_request_seconds_count\{method="GET",route="static"\} [1-9]', metrics
     )
