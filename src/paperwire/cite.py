@@ -75,6 +75,8 @@ def bibtex(paper: Paper, key: str | None = None) -> str:
     if paper.published:
         fields.append(("year", str(paper.published.year)))
         fields.append(("month", paper.published.strftime("%b").lower()))
+        # biblatex's full date: the day too, so an export reads back to the same paper
+        fields.append(("date", paper.published.isoformat()))
     if paper.journal_ref:
         fields.append(("journal", _field_value(paper.journal_ref)))
     if paper.arxiv_id:
@@ -93,6 +95,8 @@ def bibtex(paper: Paper, key: str | None = None) -> str:
     keywords = upstream.value(paper.extras, upstream.KEYWORDS)
     if keywords:
         fields.append(("keywords", _field_value(", ".join(keywords))))
+    if paper.abstract:  # as Zotero and Better BibTeX export it; paperwire reads it back
+        fields.append(("abstract", _field_value(paper.abstract)))
     kind = "article" if paper.journal_ref else "misc"
     body = ",\n".join(
         f"  {name} = {value}"
