@@ -114,7 +114,7 @@ def test_formula_finding_and_folding_are_linear(unit):
         ("segments", lambda text: texmath.segments(text, None)),
     ]:
         ratio = best_of(5, lambda w=work: w(large)) / best_of(5, lambda w=work: w(small))
-        assert ratio < 6, (name, ratio)
+        assert ratio < 8, (name, ratio)  # linear: ~4; the quadratic finder was ~16
     assert best_of(1, lambda: texmath.split_words(large)) < 0.25
 
 
@@ -316,7 +316,7 @@ def test_every_spelling_of_a_link_is_refused_or_shows_no_link(text):
         assert rules.links(html), (text, html)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.one_of(st.text(max_size=200), st.lists(st.sampled_from(
     ["[", "]", "(", ")", ":", "<", ">", "http", "s", "//", "&#58;", "&#47;", "www.", " ", "\n",
      "@ada", "x.org", "mailto", "[1]: ", "&colon;", "`"]), max_size=30).map("".join)))  # fmt: skip
