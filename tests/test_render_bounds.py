@@ -303,7 +303,8 @@ def shows_a_link(html: str) -> bool:
     shown.close()
     text = "".join(shown.text)
     return any(not href.startswith("/users/") for href in shown.hrefs) or bool(
-        re.search(r"(?i)https?://|mailto:|\bwww\.", text)
+        # ("@mailto:" is a mention of the reader "mailto" and a colon, not an address)
+        re.search(r"(?i)https?://|(?<![@\w])mailto:|\bwww\.", text)
     )
 
 
