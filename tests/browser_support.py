@@ -72,3 +72,19 @@ def serving(app: Any, port: int) -> Iterator[None]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's violations on the whole page, as "rule: selectors" lines (the context
+    must bypass the site's CSP for the injected script: `new_context(bypass_csp=True)`)."""
+    page.add_script_tag(path=str(AXE))
+    return list(
+        page.evaluate(
+            """async () => (await axe.run(document, {resultTypes: ["violations"]}))
+                .violations.map(v => v.id + ": " + v.nodes.map(n => n.target).join(", "))"""
+        )
+    )

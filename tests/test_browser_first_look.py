@@ -6,11 +6,10 @@ test-artifacts/screenshots/first-look-*.png."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from browser_support import SHOTS, chromium, require_chromium, serving
+from browser_support import AXE, SHOTS, SIZES, axe_violations, chromium, require_chromium, serving
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
 from paperwire.deployment.imports import sample_inputs
@@ -19,8 +18,6 @@ from support import make_site
 
 require_chromium()
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 PAGES = {
     "home": "/",
     "day": "/daily/2025-03-18",
@@ -55,11 +52,7 @@ def test_first_look_at_both_widths(base):
             for name, url in PAGES.items():
                 page.goto(base + url)
                 page.screenshot(path=str(SHOTS / f"first-look-{name}-{size_name}.png"))
-                page.add_script_tag(path=str(AXE))
-                found = page.evaluate(
-                    """async () => (await axe.run(document, {resultTypes: ["violations"]}))
-                        .violations.map(v => v.id + ": " + v.nodes.map(n => n.target).join(", "))"""
-                )
+                found = axe_violations(page)
                 if found:
                     failures[f"{name} {size_name}"] = found
                 if name == "paper":

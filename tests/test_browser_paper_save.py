@@ -8,19 +8,16 @@ Screenshots: test-artifacts/screenshots/paper-save-*.png."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
-from browser_support import SHOTS, chromium, require_chromium, serving
+from browser_support import AXE, SHOTS, SIZES, axe_violations, chromium, require_chromium, serving
 from paperwire.models import Author, Paper
 from smtp_support import free_port
 from support import make_site
 
 require_chromium()
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 KEY = "2501.00009"
 PAPER = Paper(
     title="A paper a reader keeps: saving from its own page",
@@ -51,11 +48,7 @@ def live(tmp_path_factory):
 
 
 def _axe(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ["violations"]}))
-            .violations.map(v => v.id + ": " + v.nodes.map(n => n.target).join(", "))"""
-    )
+    return axe_violations(page)
 
 
 def test_save_undo_and_copy_at_both_widths(live):

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from browser_support import SHOTS, chromium, require_chromium, serving
+from browser_support import AXE, SHOTS, SIZES, axe_violations, chromium, require_chromium, serving
 from smtp_support import free_port
 from support import make_site
 
 require_chromium()
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +79,7 @@ def test_quick_pages_at_both_widths(live):
             for name, url in pages.items():
                 page.goto(base + url)
                 page.screenshot(path=str(SHOTS / f"quick-{name}-{size_name}.png"))
-                page.add_script_tag(path=str(AXE))
-                found = page.evaluate(
-                    """async () => (await axe.run(document, {resultTypes: ["violations"]}))
-                        .violations.map(v => v.id + ": " + v.nodes.map(n => n.target).join(", "))"""
-                )
+                found = axe_violations(page)
                 if found:
                     failures[f"{name} {size_name}"] = found
             page.goto(f"{base}/collections/{cid}")

@@ -5,18 +5,15 @@ out; axe reports nothing. Screenshots: test-artifacts/screenshots/search-honest-
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from browser_support import SHOTS, chromium, require_chromium, serving
+from browser_support import AXE, SHOTS, SIZES, axe_violations, chromium, require_chromium, serving
 from smtp_support import free_port
 from support import make_site
 
 require_chromium()
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 PAGES = {
     "nothing": "/search?q=zzqxv",
     "counted": "/search?q=diffusion&mode=lexical",
@@ -57,11 +54,7 @@ def test_search_page_reads_honestly_at_both_widths(base):
                     assert " papers match " in count.inner_text()
                 else:
                     assert "with these filters" in count.inner_text()
-                page.add_script_tag(path=str(AXE))
-                found = page.evaluate(
-                    """async () => (await axe.run(document, {resultTypes: ["violations"]}))
-                        .violations.map(v => v.id + ": " + v.nodes.map(n => n.target).join(", "))"""
-                )
+                found = axe_violations(page)
                 if found:
                     failures[f"{name} {size_name}"] = found
         context.close()
