@@ -34,6 +34,7 @@ from paperwire.recommend.profile import profile_recommendations
 from paperwire.store.collections import SIGNALS, Collection, CollectionItem, Feedback, Signal
 from paperwire.web.security import hash_token, new_token
 from paperwire.web.services import Services
+from paperwire.web.usecases.feed import mark_voted
 
 MAX_NAME = 100
 # Ids past this are refused before they reach the store (both engines take 63 bits).
@@ -575,20 +576,78 @@ def recommendations(
     collection: Collection,
     limit: int,
     show_seen: bool = False,
-    mark_seen: bool = False,
 ) -> list[Recommendation]:
     """The best papers for a profile (any of the reader's collections; the Reading list
     also takes the reader's upvotes), explained; never one in the profile or dismissed,
-    nor one seen unless `show_seen`. `mark_seen`: the papers returned are marked seen
-    (shown on /for-you), so the next visit shows others."""
+    nor one seen unless `show_seen`. Showing marks nothing seen (issue 27: a reload
+    used to empty the list); opening or dismissing a paper does (`open_recommended`)."""
     if collection.user_id != reader.id:
         raise UserError(f"you have no collection {collection.id}", 404)
     limit = max(1, min(limit, MAX_RECOMMENDATIONS))
     store = services.store
     corpus = cached_corpus(store, services.settings.embedding_model)
-    recs = profile_recommendations(
+    return profile_recommendations(
         store, corpus, reader.id, collection.id, limit, show_seen=show_seen
     )
-    if mark_seen and recs:
-        store.mark_seen(reader.id, [r.paper_id for r in recs], "for-you", services.clock())
-    return recs
+
+
+@dataclass(frozen=True, slots=True)
+class DayPick:
+    """One paper of a profile's list for the day, and whether the reader has seen it
+    (opened it from the list, or was mailed it)."""
+
+    rec: Recommendation
+    seen: bool
+
+
+def day_recommendations(
+    services: Services, reader: User, collection: Collection, limit: int
+) -> list[DayPick]:
+    """The profile's list for today: on the reader's first visit of the day the best
+    `limit` unseen papers are kept (store.keep_day_list), and every visit that day shows
+    that list in that order — a reload, an opened paper or a paper saved elsewhere
+    changes nothing. A paper leaves it only when the reader dismisses it ("not
+    interested") or adds it to this profile; papers opened stay, marked seen, and make
+    way for others the next day."""
+    if collection.user_id != reader.id:
+        raise UserError(f"you have no collection {collection.id}", 404)
+    store = services.store
+    today = services.clock().date()
+    kept = store.day_list(reader.id, collection.id, today)
+    if kept is None:
+        fresh = recommendations(services, reader, collection, limit)
+        kept = store.keep_day_list(reader.id, collection.id, today, [r.paper_id for r in fresh])
+    if not kept:
+        return []
+    corpus = cached_corpus(store, services.settings.embedding_model)
+    recs = profile_recommendations(
+        store, corpus, reader.id, collection.id, len(kept), among_ids=kept, show_seen=True
+    )
+    place = {pid: i for i, pid in enumerate(kept)}
+    recs.sort(key=lambda r: place[r.paper_id])
+    signals = store.feedback_ids(reader.id)
+    return [DayPick(r, "seen" in signals.get(r.paper_id, ())) for r in recs]
+
+
+OPENED = "opened"  # the reason of a "seen" mark made by opening a paper from /for-you
+
+
+def open_recommended(services: Services, reader: User, key: str) -> str:
+    """The reader opens a paper from their /for-you list: it is marked seen (it stays on
+    today's list, and is not recommended again after today) and its key is returned for
+    the redirect. Only a paper on one of the reader's kept lists is marked, so a link
+    made elsewhere cannot mark arbitrary papers seen."""
+    paper_id = _paper_id(services, reader, key)
+    if services.store.on_day_list(reader.id, paper_id):
+        services.store.mark_seen(reader.id, [paper_id], OPENED, services.clock())
+        _changed(services)
+    return key
+
+
+def reading_list(services: Services, reader: User) -> tuple[Collection, list[FeedEntry]]:
+    """The reader's Reading list (their first collection: where Save puts a paper) and
+    its papers as feed entries, in the collection's order."""
+    first = collections(services, reader)[0]
+    entries = services.store.entries([item.paper for item in items(services, first)])
+    mark_voted(services, entries, reader)
+    return first, entries
