@@ -204,14 +204,17 @@ def collection_action(
     name: Annotated[str, Form(max_length=cases.MAX_NAME)] = "",
     key: Annotated[str, Form(max_length=300)] = "",
     note: Annotated[str, Form(max_length=cases.MAX_NOTE)] = "",
+    description: Annotated[str, Form(max_length=cases.MAX_DESCRIPTION + 200)] = "",
     next: NextField = "",
     confirmed: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
-    """The forms of a collection page: rename, delete, profile on/off, reset, share,
+    """The forms of a collection page: rename, describe, delete, profile on/off, reset, share,
     unshare, feed, unfeed, and per paper remove, note, up, down."""
     here = next or f"/collections/{collection_id}"
     if action == "rename":
         cases.update(services, reader, collection_id, name=name)
+    elif action == "describe":
+        cases.update(services, reader, collection_id, description=description)
     elif action == "delete":
         if confirmed != "1":  # a stale one-click form: the question first
             cases.owned(services, reader, collection_id)
@@ -283,15 +286,9 @@ async def import_library(
 
 @router.get("/shared/{token}", response_class=HTMLResponse)
 def shared_page(request: Request, services: ServicesDep, user: ReaderDep, token: str) -> Response:
-    """A collection its owner shared by link (notes stay private)."""
-    found = cases.shared(services, token)
-    return render(
-        request,
-        "collection.html",
-        collection=found,
-        items=cases.items(services, found),
-        owner=False,
-    )
+    """A collection its owner shared by link, as a page: its name, description and
+    papers as cards (cases.SharedView: nothing private of the owner's)."""
+    return render(request, "shared.html", view=cases.shared_view(services, token, user))
 
 
 # -- for you --------------------------------------------------------------------------

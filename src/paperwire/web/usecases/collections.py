@@ -40,6 +40,7 @@ MAX_NAME = 100
 # Ids past this are refused before they reach the store (both engines take 63 bits).
 MAX_ID = 2**53
 MAX_NOTE = 2000
+MAX_DESCRIPTION = 2000
 MAX_LIBRARY_BYTES = 5 * 1024 * 1024
 MAX_LIBRARY_ENTRIES = 5000
 # Unknown arXiv ids in a pasted list are fetched from arXiv, at most this many per import.
@@ -67,6 +68,17 @@ def check_name(name: str) -> str:
     if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
         raise UserError(f"a collection name is 1 to {MAX_NAME} printable characters")
     return name
+
+
+def check_description(text: str) -> str:
+    """A collection's description: at most MAX_DESCRIPTION characters, spaces at the ends
+    trimmed, line breaks kept (paragraphs), no other control characters; '' for none."""
+    text = text.replace("\r\n", "\n").strip()
+    if len(text) > MAX_DESCRIPTION or any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise UserError(
+            f"description: at most {MAX_DESCRIPTION} printable characters (line breaks allowed)"
+        )
+    return text
 
 
 # -- collections --------------------------------------------------------------------
@@ -152,8 +164,9 @@ def update(
     collection_id: int,
     name: str | None = None,
     profile: bool | None = None,
+    description: str | None = None,
 ) -> Collection:
-    """Rename a collection, or make it a profile or not."""
+    """Rename a collection, describe it, or make it a profile or not."""
     owned(services, reader, collection_id)
     try:
         services.store.update_collection(
@@ -161,6 +174,7 @@ def update(
             collection_id,
             name=check_name(name) if name is not None else None,
             is_profile=profile,
+            description=check_description(description) if description is not None else None,
         )
     except ValueError as exc:
         raise UserError(str(exc), 409) from exc
@@ -301,6 +315,38 @@ def shared(services: Services, token: str) -> Collection:
     if found is None:
         raise UserError("this link is not (or no longer) shared", 404)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class SharedView:
+    """What a shared link shows anyone: the collection's name, description and papers
+    (as cards, the viewer's own upvotes marked). Never the owner's notes, who they are,
+    their other collections or signals, nor whether it is a profile."""
+
+    name: str
+    description: str
+    entries: list[FeedEntry]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The description's paragraphs (blank lines part them)."""
+        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+
+
+def shared_view(services: Services, token: str, viewer: User | None) -> SharedView:
+    """The page a public link opens (404 for a revoked or unknown link). Papers the
+    viewer may not see (an unconfirmed record of another reader's) are left out."""
+    found = shared(services, token)
+    papers = [item.paper for item in items(services, found)]
+    shown = [
+        p
+        for p in papers
+        if p.confirmed
+        or (viewer is not None and services.store.find_paper_id(p.key, viewer) is not None)
+    ]
+    entries = services.store.entries(shown)
+    mark_voted(services, entries, viewer)
+    return SharedView(found.name, found.description, entries)
 
 
 def new_feed(services: Services, reader: User, collection_id: int) -> str:
