@@ -518,3 +518,24 @@ def test_a_reader_downloads_their_own_data_and_no_one_elses(site):
     assert "ada" not in site.client.get("/account/export.json").text
     site.client.cookies.clear()
     assert site.client.get("/account/export.json").status_code == 401
+
+
+def test_a_mention_added_by_editing_is_told_once(site):
+    """Issue 27: editing a comment to mention a reader tells them as a new comment's
+    mention would; saving the edit again (or another edit keeping the mention) does not
+    tell them twice."""
+    key = first_key(site)
+    dora = reader(site, "dora")
+    reader(site, "eli")
+    mine = comment_id(post(site, key, "A first thought."))
+    assert site.store.pending_notices(dora.id) == []
+    for body in (f"A first thought, cc @{dora.handle}.", f"Still, @{dora.handle}: see."):
+        edited = site.client.post(
+            f"/comments/{mine}/edit",
+            data={"body": body, "csrf_token": site.csrf()},
+            follow_redirects=False,
+        )
+        assert edited.status_code == 303, edited.text
+        assert [(n.kind, n.comment.id) for n in site.store.pending_notices(dora.id)] == [
+            ("mention", mine)
+        ]
