@@ -257,6 +257,12 @@ def test_curators_hide_restore_and_see_the_reports(site):
         and "bob says rude" in queue.text
         and "carol says rude" in queue.text
     )
+    # Issue 27: the reasons are shown as reasons, under their own label, not as comment.
+    body = re.search(r'<div class="comment-body reported"[^>]*>(.*?)</div>', queue.text, re.S)
+    reasons = re.search(r'<section class="report-reasons".*?</section>', queue.text, re.S)
+    assert "rude words" in body.group(1) and "says rude" not in body.group(1)
+    assert "Reasons given by the reporting readers" in reasons.group(0)
+    assert "<q>bob says rude</q>" in reasons.group(0) and "rude words" not in reasons.group(0)
     response = site.client.post(
         f"/comments/{target}/hide", data={"hidden": "1", "csrf_token": site.csrf()},
         follow_redirects=False,
