@@ -47,6 +47,8 @@ def test_a_shared_link_shows_name_description_and_papers_as_cards(site):
     # The owner's page shows the description and lets them edit it.
     own = site.client.get(f"/collections/{cid}").text
     assert "Optimal transport for the reading group." in own and 'id="description"' in own
+    mine = site.client.get("/account/export.json").json()["collections"]
+    assert [c["description"] for c in mine if c["name"] == "Reading group"] == [description]
 
     anonymous = TestClient(site.client.app)
     page = anonymous.get(link)
