@@ -8,8 +8,12 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from paperwire.errors import UserError
 from paperwire.models import Paper
+from paperwire.web.usecases import collections as collection_cases
 
 
 def _share(site, name: str, description: str, notes: dict[str, str]) -> tuple[int, str]:
@@ -108,3 +112,23 @@ def test_a_description_is_checked(site):
         f"/collections/{cid}/describe", data={"csrf_token": site.csrf(), "description": "mine"}
     )
     assert theirs.status_code == 404
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=2100))
+def test_any_description_is_kept_as_text_or_refused_by_name(text):
+    try:
+        kept = collection_cases.check_description(text)
+    except UserError as exc:
+        assert str(exc).startswith("description:") and exc.status == 400
+        return
+    assert len(kept) <= collection_cases.MAX_DESCRIPTION and kept == kept.strip()
+    assert all(ord(c) >= 32 or c in "\n\t" for c in kept)
+
+
+def test_a_description_is_text_on_the_shared_page_not_markup(site):
+    keys = [p.key for p in site.store.iter_papers()][:1]
+    _, link = _share(site, "Hostile", "<script>alert(1)</script> & <b>bold</b>", {keys[0]: ""})
+    text = TestClient(site.client.app).get(link).text
+    assert "<script>alert(1)</script>" not in text and "<b>bold</b>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in text
