@@ -685,8 +685,9 @@ def open_recommended(services: Services, reader: User, key: str) -> str:
     made elsewhere cannot mark arbitrary papers seen."""
     paper_id = _paper_id(services, reader, key)
     if services.store.on_day_list(reader.id, paper_id):
+        # Only this reader's pages change, and those are never cached (web.responses):
+        # the page cache is left alone, as a click is frequent.
         services.store.mark_seen(reader.id, [paper_id], OPENED, services.clock())
-        _changed(services)
     return key
 
 
