@@ -637,10 +637,13 @@ def recommendations(
     )
 
 
+OPENED = "opened"  # the reason of a "seen" mark made by opening a paper from /for-you
+
+
 @dataclass(frozen=True, slots=True)
 class DayPick:
-    """One paper of a profile's list for the day, and whether the reader has seen it
-    (opened it from the list, or was mailed it)."""
+    """One paper of a profile's list for the day, and whether the reader has opened it
+    from the list (`seen`)."""
 
     rec: Recommendation
     seen: bool
@@ -671,11 +674,8 @@ def day_recommendations(
     )
     place = {pid: i for i, pid in enumerate(kept)}
     recs.sort(key=lambda r: place[r.paper_id])
-    signals = store.feedback_ids(reader.id)
-    return [DayPick(r, "seen" in signals.get(r.paper_id, ())) for r in recs]
-
-
-OPENED = "opened"  # the reason of a "seen" mark made by opening a paper from /for-you
+    opened = {f.paper_id for f in store.feedback_of(reader.id) if f.reason == OPENED}
+    return [DayPick(r, r.paper_id in opened) for r in recs]
 
 
 def open_recommended(services: Services, reader: User, key: str) -> str:
