@@ -139,3 +139,37 @@ def test_library_records_match_by_arxiv_id_doi_and_title(store):
     assert store.papers_by_author("kaiming he", 10) == [b]
     rows = store.candidate_rows(0, 10)
     assert [r.id for r in rows] == sorted([a, b, c])
+
+
+def test_a_profiles_list_for_the_day_is_kept_once_and_replaced_the_next_day(store):
+    """/for-you's day list (migration 0017): the first list kept for a day is the day's
+    (a second first visit gets it back), only the reader who owns the profile reaches
+    it, and a new day's list drops the old one."""
+    from datetime import date
+
+    a, b, c = _papers(store)
+    ada = store.get_or_create_user("ada@example.org", NOW)
+    bob = store.get_or_create_user("bob@example.org", NOW)
+    reading = store.collections_of(ada.id, NOW)[0]
+    day, next_day = date(2026, 11, 23), date(2026, 11, 24)
+    assert store.day_list(ada.id, reading.id, day) is None
+    assert store.keep_day_list(ada.id, reading.id, day, [b, a, b]) == [b, a]
+    assert store.keep_day_list(ada.id, reading.id, day, [c]) == [b, a]  # kept first wins
+    assert store.day_list(ada.id, reading.id, day) == [b, a]
+    assert store.day_list(bob.id, reading.id, day) is None  # not bob's profile
+    assert store.keep_day_list(bob.id, reading.id, day, [c]) == []
+    assert store.on_day_list(ada.id, a) and not store.on_day_list(ada.id, c)
+    assert not store.on_day_list(bob.id, a)
+    assert store.keep_day_list(ada.id, reading.id, next_day, [c]) == [c]
+    assert store.day_list(ada.id, reading.id, day) is None  # the old day is gone
+    assert store.day_list(ada.id, reading.id, next_day) == [c]
+    store.delete_collection(ada.id, reading.id)
+    assert not store.on_day_list(ada.id, c)
+
+
+def test_a_collection_has_a_description(store):
+    ada = store.get_or_create_user("ada@example.org", NOW)
+    reading = store.collections_of(ada.id, NOW)[0]
+    assert reading.description == ""
+    assert store.update_collection(ada.id, reading.id, description="Papers on transport.")
+    assert store.get_collection(ada.id, reading.id).description == "Papers on transport."

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import feedparser
 import pytest
@@ -342,10 +343,18 @@ def test_cli_prints_a_working_personal_token(site):
     assert bad.exit_code != 0
 
 
-def test_upvotes_are_positives_and_for_you_marks_what_it_shows_seen(site):
-    """Upvoting is saving for the Reading list's recommendations; a paper shown on
-    /for-you is not shown again (whatever version or source of it arrives later) unless
-    the reader asks for the papers seen; another reader's profile stays 404."""
+def listed(page: str) -> list[str]:
+    """The keys of the papers a page lists, in order (each card links its comments)."""
+    return re.findall(r'href="/papers/([^"#]+)#comments"', page)
+
+
+def test_upvotes_are_positives_and_for_you_stays_the_same_all_day(site):
+    """Upvoting is saving for the Reading list's recommendations. /for-you shows one list
+    a day (issue 27: it changed on every reload, counting papers seen just by showing
+    them): a reload shows the same papers in the same order; a paper opened from it is
+    marked seen, stays on today's list marked so, and is not recommended the next day
+    (whatever version or source of it arrives later) unless the reader asks for the papers
+    seen; another reader's profile stays 404."""
     client = site.client
     voter = bearer(token_for(site, "voter@example.org"))
     assert client.get("/api/v1/recommendations", headers=voter).json()["data"] == []
@@ -364,16 +373,23 @@ def test_upvotes_are_positives_and_for_you_marks_what_it_shows_seen(site):
     site.sign_in("voter@example.org")
     first = client.get("/for-you")
     assert first.status_code == 200 and "Why: close to" in first.text
-    shown = [k for k in keys_with(site, "") if f'href="/papers/{k}"' in first.text]
+    shown = listed(first.text)
     assert shown and not set(shown) & set(transport[:3])
-    second = client.get("/for-you").text
-    assert not any(f'href="/papers/{k}"' in second for k in shown)
-    # The account lists the feedback the reader gave, not every paper shown to them.
+    assert listed(client.get("/for-you").text) == shown  # a reload: the same list
+    assert "Seen: you opened it" not in first.text
+    # Opening a paper from the list: its page, and it is marked seen (still listed today).
+    opened = client.get("/for-you/open", params={"key": shown[0]}, follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"/papers/{shown[0]}"
+    today = client.get("/for-you").text
+    assert listed(today) == shown and today.count("Seen: you opened it") == 1
+    # The account lists what the reader opened (undoable), not every paper shown.
     account = client.get("/account").text
-    assert "show them" in account and not any(f'href="/papers/{k}"' in account for k in shown)
-    everything = client.get("/for-you", params={"seen": "true"}).text
-    assert "Hide the papers you have seen" in everything
-    assert all(f'href="/papers/{k}"' in everything for k in shown[:5])
+    assert "show them" in account and f'href="/papers/{shown[0]}"' in account
+    assert not any(f'href="/papers/{k}"' in account for k in shown[1:])
+    # A paper not on the reader's list is not marked by the link (made elsewhere).
+    stranger = next(k for k in keys_with(site, "") if k not in shown and k not in transport)
+    client.get("/for-you/open", params={"key": stranger}, follow_redirects=False)
+    assert f'href="/papers/{stranger}"' not in client.get("/account").text
     # The same paper from another source, now with an arXiv id: one paper, still seen.
     seen_paper = site.store.get_paper(shown[0])
     before = site.store.paper_ids([seen_paper.key])[seen_paper.key]
@@ -382,8 +398,14 @@ def test_upvotes_are_positives_and_for_you_marks_what_it_shows_seen(site):
                sources=["bibtex"])]
     )  # fmt: skip
     assert site.store.find_paper_id("2411.99999") == before
-    third = client.get("/for-you").text
-    assert f'href="/papers/{seen_paper.key}"' not in third
+    # The next day: the opened paper has made way; the others are still recommended.
+    site.clock.now += timedelta(days=1)
+    merged = site.store.get_paper("2411.99999").key  # its key now names the arXiv id
+    tomorrow = listed(client.get("/for-you").text)
+    assert merged not in tomorrow and seen_paper.key not in tomorrow
+    assert set(shown[1:]) <= set(tomorrow)
+    everything = client.get("/for-you", params={"seen": "true"}).text
+    assert "Back to today’s list" in everything and merged in listed(everything)
     # Another reader's profile: 404 on the page and the API, as no profile at all.
     other = bearer(token_for(site, "other@example.org"))
     theirs = client.get("/api/v1/collections", headers=other).json()["data"][0]["id"]

@@ -229,3 +229,36 @@ def test_upgrading_a_sqlite_store_keeps_its_outbox(tmp_path):
             assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         store.close()
+
+
+def test_a_mention_added_by_an_edit_is_a_notice_once(store):
+    """Issue 27: a mention added by editing a comment notifies like a new one; a reader
+    already told of the comment (mentioned before, or its reply's parent author) is not
+    told twice, and an edit never tells the writer."""
+    keys = papers(store)
+    alice, bob, carol, dan = users(store, "alice", "bob", "carol", "dan")
+    top = store.add_comment(keys[0], alice.id, "top", NOW)
+    reply = store.add_comment(keys[0], bob.id, "plain reply", NOW, top.id, [])
+    assert [n.kind for n in store.pending_notices(alice.id)] == ["reply"]
+    assert store.pending_notices(carol.id) == []
+    later = NOW + timedelta(minutes=5)
+    store.edit_comment(reply.id, bob.id, "@carol @alice @bob see", later, ("", 0),
+                       [carol.id, alice.id, bob.id])  # fmt: skip
+    assert [(n.kind, n.comment.id) for n in store.pending_notices(carol.id)] == [
+        ("mention", reply.id)
+    ]
+    assert [n.kind for n in store.pending_notices(alice.id)] == ["reply"]  # not twice
+    assert store.pending_notices(bob.id) == []
+    # Mailed, then edited again with the same mention and a new one: only the new one.
+    ids = [n.id for n in store.pending_notices(carol.id)]
+    assert store.record_notice_batch(
+        carol.id, ids, message(carol.id, "comments:h1"), later - timedelta(hours=1), later
+    )
+    store.edit_comment(reply.id, bob.id, "@carol and @dan see", later, ("", 0),
+                       [carol.id, dan.id])  # fmt: skip
+    assert store.pending_notices(carol.id) == []
+    assert [n.kind for n in store.pending_notices(dan.id)] == ["mention"]
+    # Another reader's comment: nothing changes, nobody is told.
+    eve = users(store, "eve")[0]
+    assert store.edit_comment(top.id, bob.id, "@eve", later, ("", 0), [eve.id]) is None
+    assert store.pending_notices(eve.id) == []

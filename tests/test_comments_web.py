@@ -257,6 +257,12 @@ def test_curators_hide_restore_and_see_the_reports(site):
         and "bob says rude" in queue.text
         and "carol says rude" in queue.text
     )
+    # Issue 27: the reasons are shown as reasons, under their own label, not as comment.
+    body = re.search(r'<div class="comment-body reported"[^>]*>(.*?)</div>', queue.text, re.S)
+    reasons = re.search(r'<section class="report-reasons".*?</section>', queue.text, re.S)
+    assert "rude words" in body.group(1) and "says rude" not in body.group(1)
+    assert "Reasons given by the reporting readers" in reasons.group(0)
+    assert "<q>bob says rude</q>" in reasons.group(0) and "rude words" not in reasons.group(0)
     response = site.client.post(
         f"/comments/{target}/hide", data={"hidden": "1", "csrf_token": site.csrf()},
         follow_redirects=False,
@@ -518,3 +524,24 @@ def test_a_reader_downloads_their_own_data_and_no_one_elses(site):
     assert "ada" not in site.client.get("/account/export.json").text
     site.client.cookies.clear()
     assert site.client.get("/account/export.json").status_code == 401
+
+
+def test_a_mention_added_by_editing_is_told_once(site):
+    """Issue 27: editing a comment to mention a reader tells them as a new comment's
+    mention would; saving the edit again (or another edit keeping the mention) does not
+    tell them twice."""
+    key = first_key(site)
+    dora = reader(site, "dora")
+    reader(site, "eli")
+    mine = comment_id(post(site, key, "A first thought."))
+    assert site.store.pending_notices(dora.id) == []
+    for body in (f"A first thought, cc @{dora.handle}.", f"Still, @{dora.handle}: see."):
+        edited = site.client.post(
+            f"/comments/{mine}/edit",
+            data={"body": body, "csrf_token": site.csrf()},
+            follow_redirects=False,
+        )
+        assert edited.status_code == 303, edited.text
+        assert [(n.kind, n.comment.id) for n in site.store.pending_notices(dora.id)] == [
+            ("mention", mine)
+        ]

@@ -289,7 +289,22 @@ _STOP_WORDS = """a about above after again against all am an and any are as at b
     paper papers same she should so some such than that the their theirs them then there
     these they this those through to too under until up using very was we were what when
     where which while who whom why will with would you your"""
-STOP_WORDS = frozenset(_STOP_WORDS.split())
+# What a contraction leaves when a tokenizer splits it at the apostrophe ("won't" ->
+# "won", "isn't" -> "isn"): stop words as much as the words they stand for (NLTK's
+# English list holds them too).
+_CONTRACTED = """aren couldn didn doesn don hadn hasn haven isn ll mightn mustn needn re
+    shan shouldn ve wasn weren won wouldn"""
+STOP_WORDS = frozenset(_STOP_WORDS.split() + _CONTRACTED.split())
+"""The project's one list of English stop words: query ranking drops them, and a
+recommendation's reasons never cite one (recommend.model)."""
+# Shorter than this, a word is a fragment ("et" of "et al.", "fo", "bo"), not a topic.
+MIN_CONTENT_CHARS = 3
+
+
+def content_word(word: str) -> bool:
+    """Whether a (lower-case) word says what a text is about: at least MIN_CONTENT_CHARS
+    characters and not a stop word. A term of several words must have each one so."""
+    return all(len(part) >= MIN_CONTENT_CHARS and part not in STOP_WORDS for part in word.split())
 
 
 def ranking_terms(query: KeywordQuery) -> tuple[list[Term], list[Term]]:

@@ -6,7 +6,9 @@ reader's "not interested" papers (negative, weighted NEGATIVE_WEIGHT) and a fixe
 other papers (weak negatives, as arxiv-sanity-lite trains its SVM against every other
 paper); with fewer, the centroid (Rocchio): closeness to the positives' mean less a share
 of closeness to the negatives' mean. Never a positive, a dismissed or a seen paper. Each
-result names the profile paper it is closest to and the shared terms that weigh most.
+result names the profile paper it is closest to and the shared terms that weigh most
+(content words only: never a stop word of querylang.STOP_WORDS nor a fragment shorter
+than querylang.MIN_CONTENT_CHARS, issue 27).
 
 Speed (issue 16: p95 <= 50 ms over 100k candidates on 2 cores): the regression is solved
 over its ~315 training rows (recommend.kernel) against a background whose kernel is kept
@@ -18,6 +20,7 @@ explained. Measured in bench/RESULTS.md §12."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from paperwire.querylang import content_word
 from paperwire.recommend.corpus import Corpus
 from paperwire.recommend.kernel import class_weights, fit_dual, one_thread
 
@@ -259,8 +263,9 @@ def _explain(
         cols = corpus.terms.indices[start:stop]
         weight = corpus.terms.data[start:stop] * scorer.w[:n_terms][cols]
         keep = (weight > 0) & in_profile[cols]
-        order = np.argsort(-weight[keep])[:TOP_TERMS]
-        terms = [str(corpus.vocabulary[c]) for c in cols[keep][order]]
+        order = np.argsort(-weight[keep])
+        named = (str(corpus.vocabulary[c]) for c in cols[keep][order])
+        terms = list(itertools.islice((t for t in named if content_word(t)), TOP_TERMS))
         results.append(
             Recommendation(
                 paper_id=int(corpus.ids[row]),

@@ -9,7 +9,7 @@ route cannot leak one by forgetting a check."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from paperwire.models import Paper
@@ -38,6 +38,7 @@ class Collection:
     created: datetime
     size: int = 0
     share_nonce: str | None = None  # what the public link is derived from (issue 27)
+    description: str = ""  # shown on its page and its shared page (migration 0017)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ def _collection(row: Row) -> Collection:
         created=required_iso(row["created_at"]),
         size=int(row["size"]),
         share_nonce=row["share_nonce"],
+        description=row["description"],
     )
 
 
@@ -172,12 +174,13 @@ class CollectionTables(Tables):
         name: str | None = None,
         is_profile: bool | None = None,
         seed: str | None = None,
+        description: str | None = None,
     ) -> bool:
-        """Rename a collection or make it a profile (or not); False when the reader owns
-        no such collection, ValueError for a name already taken."""
+        """Rename a collection, describe it, or make it a profile (or not); False when
+        the reader owns no such collection, ValueError for a name already taken."""
         sets: list[str] = []
         params: list[object] = []
-        for column, value in (("name", name), ("seed", seed)):
+        for column, value in (("name", name), ("seed", seed), ("description", description)):
             if value is not None:
                 sets.append(f"{column} = ?")
                 params.append(value)
@@ -369,6 +372,64 @@ class CollectionTables(Tables):
                     )
                 )
         return found
+
+    # -- the day's recommendations ----------------------------------------------------
+
+    def day_list(self, user_id: int, collection_id: int, day: date) -> list[int] | None:
+        """The papers kept as this profile's recommendations for `day`, in order; None
+        when none were kept for that day (or the reader owns no such collection)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                "SELECT d.paper_id FROM for_you_days d JOIN collections c "
+                "ON c.id = d.collection_id WHERE d.collection_id = ? AND c.user_id = ? "
+                "AND d.day = ? ORDER BY d.position",
+                (collection_id, user_id, day.isoformat()),
+            ).fetchall()
+        return [int(row[0]) for row in rows] or None
+
+    def keep_day_list(
+        self, user_id: int, collection_id: int, day: date, paper_ids: list[int]
+    ) -> list[int]:
+        """Keep `paper_ids` as the profile's list for `day` unless one was kept first
+        (two first visits at once: the list kept first is the day's, and is returned);
+        the lists of earlier days are dropped. Nothing is kept for a collection the
+        reader does not own, nor for an empty list."""
+        with self.write() as conn:
+            if not owns_collection(conn, user_id, collection_id):
+                return []
+            held = [
+                int(row[0])
+                for row in conn.execute(
+                    "SELECT paper_id FROM for_you_days WHERE collection_id = ? AND day = ? "
+                    "ORDER BY position",
+                    (collection_id, day.isoformat()),
+                )
+            ]
+            if held:
+                return held
+            conn.execute(
+                "DELETE FROM for_you_days WHERE collection_id = ? AND day != ?",
+                (collection_id, day.isoformat()),
+            )
+            ordered = list(dict.fromkeys(paper_ids))
+            conn.executemany(
+                "INSERT INTO for_you_days (collection_id, day, position, paper_id) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(collection_id, day.isoformat(), i, pid) for i, pid in enumerate(ordered)],
+            )
+        return ordered
+
+    def on_day_list(self, user_id: int, paper_id: int) -> bool:
+        """Whether the paper is on one of the reader's kept /for-you lists."""
+        with self.read() as conn:
+            return (
+                conn.execute(
+                    "SELECT 1 FROM for_you_days d JOIN collections c ON c.id = d.collection_id "
+                    "WHERE c.user_id = ? AND d.paper_id = ?",
+                    (user_id, paper_id),
+                ).fetchone()
+                is not None
+            )
 
     # -- feedback -----------------------------------------------------------------
 

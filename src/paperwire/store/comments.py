@@ -279,9 +279,13 @@ class CommentTables(Tables):
         body: str,
         now: datetime,
         rendered: tuple[str, int] = ("", 0),
+        mentioned: list[int] | None = None,
     ) -> Comment | None:
         """Replace the text of the reader's own live comment, keeping the old text as a
-        revision; None when it is not theirs, or is deleted or hidden."""
+        revision; None when it is not theirs, or is deleted or hidden. A reader the new
+        text mentions is told as a new comment's mention would be (issue 27), once: a
+        reader already told of this comment (a mention before, or the reply) is not told
+        again — comment_notices holds one notice per reader and comment."""
         with self.write() as conn:
             old = conn.execute(
                 "SELECT body FROM comments WHERE id = ? AND user_id = ? AND status = 'visible'",
@@ -300,6 +304,9 @@ class CommentTables(Tables):
                     "WHERE id = ? AND user_id = ?",
                     (body, *rendered, iso(now), comment_id, user_id),
                 )
+                for reader in dict.fromkeys(mentioned or []):
+                    if reader != user_id:
+                        self._notice(conn, reader, comment_id, "mention", now)
             return self._one(conn, comment_id)
 
     def delete_comment(self, comment_id: int, user_id: int) -> bool:

@@ -34,6 +34,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("collections", ("id",)),  # before subscriptions: a digest's profile_id names one
     ("collection_items", ("collection_id", "paper_id")),
     ("feedback", ("user_id", "paper_id", "signal")),
+    ("for_you_days", ("collection_id", "day", "paper_id")),
     ("subscriptions", ("id",)),
     ("saved_searches", ("id",)),
     ("channels", ("id",)),  # before the outbox: a channel's messages name it

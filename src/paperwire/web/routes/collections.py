@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from paperwire.errors import UserError
 from paperwire.models import User
+from paperwire.presentation import paper_url
 from paperwire.store.collections import Collection
 from paperwire.web.deps import CsrfChecked, NextField, ReaderDep, ServicesDep, rate_limit, signed_in
 from paperwire.web.render import render, with_query
@@ -203,14 +204,17 @@ def collection_action(
     name: Annotated[str, Form(max_length=cases.MAX_NAME)] = "",
     key: Annotated[str, Form(max_length=300)] = "",
     note: Annotated[str, Form(max_length=cases.MAX_NOTE)] = "",
+    description: Annotated[str, Form(max_length=cases.MAX_DESCRIPTION + 200)] = "",
     next: NextField = "",
     confirmed: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
-    """The forms of a collection page: rename, delete, profile on/off, reset, share,
+    """The forms of a collection page: rename, describe, delete, profile on/off, reset, share,
     unshare, feed, unfeed, and per paper remove, note, up, down."""
     here = next or f"/collections/{collection_id}"
     if action == "rename":
         cases.update(services, reader, collection_id, name=name)
+    elif action == "describe":
+        cases.update(services, reader, collection_id, description=description)
     elif action == "delete":
         if confirmed != "1":  # a stale one-click form: the question first
             cases.owned(services, reader, collection_id)
@@ -282,15 +286,9 @@ async def import_library(
 
 @router.get("/shared/{token}", response_class=HTMLResponse)
 def shared_page(request: Request, services: ServicesDep, user: ReaderDep, token: str) -> Response:
-    """A collection its owner shared by link (notes stay private)."""
-    found = cases.shared(services, token)
-    return render(
-        request,
-        "collection.html",
-        collection=found,
-        items=cases.items(services, found),
-        owner=False,
-    )
+    """A collection its owner shared by link, as a page: its name, description and
+    papers as cards (cases.SharedView: nothing private of the owner's)."""
+    return render(request, "shared.html", view=cases.shared_view(services, token, user))
 
 
 # -- for you --------------------------------------------------------------------------
@@ -304,27 +302,63 @@ def for_you(
     profile: Annotated[int | None, Query(ge=1, le=cases.MAX_ID)] = None,
     seen: Annotated[bool, Query()] = False,
 ) -> Response:
-    """Recommendations, a tab per profile (the Reading list when there is none); the
-    papers shown are marked seen and not shown again unless `seen` is asked for."""
+    """Recommendations, a tab per profile (the Reading list's when there is none) and a
+    Reading list tab: today's list, the same all day (cases.day_recommendations); with
+    `seen`, the papers seen on earlier days too (live, not kept)."""
     if user is None:
         return _signin("/for-you")
     tabs = cases.profile_tabs(services, user)
     current = cases.owned(services, user, profile) if profile is not None else tabs[0]
     if current not in tabs:
         tabs.append(current)
-    recs = cases.recommendations(
-        services, user, current, FOR_YOU_SIZE, show_seen=seen, mark_seen=True
-    )
+    if seen:
+        recs = cases.recommendations(services, user, current, FOR_YOU_SIZE, show_seen=True)
+        picks = [cases.DayPick(r, False) for r in recs]
+    else:
+        picks = cases.day_recommendations(services, user, current, FOR_YOU_SIZE)
     since = services.clock() - timedelta(days=FOLLOWED_DAYS)
+    entries = cases.recommended_entries(services, [p.rec for p in picks])
+    seen_ids = {p.rec.paper_id for p in picks if p.seen}
     return render(
         request,
         "for_you.html",
         tabs=tabs,
         current=current,
+        reading_list_id=cases.collections(services, user)[0].id,
         show_seen=seen,
-        results=cases.recommended_entries(services, recs),
+        results=[(e, rec, rec.paper_id in seen_ids) for e, rec in entries],
         followed=people.followed_since(services, user, since, FOLLOWED_ON_FOR_YOU),
     )
+
+
+@router.get("/for-you/reading-list", response_class=HTMLResponse)
+def for_you_reading_list(request: Request, services: ServicesDep, user: ReaderDep) -> Response:
+    """The Reading list tab: the papers the reader saved, as cards."""
+    if user is None:
+        return _signin("/for-you/reading-list")
+    saved_to, entries = cases.reading_list(services, user)
+    return render(
+        request,
+        "for_you.html",
+        tabs=cases.profile_tabs(services, user),
+        current=None,
+        reading_list_id=saved_to.id,
+        saved_to=saved_to,
+        saved=entries,
+    )
+
+
+@router.get("/for-you/open")
+def for_you_open(
+    services: ServicesDep,
+    user: ReaderDep,
+    key: Annotated[str, Query(min_length=1, max_length=300)],
+) -> Response:
+    """A paper opened from /for-you: marked seen (cases.open_recommended), then its
+    page. Signed out, or a key not on the reader's list, it is just the page."""
+    if user is not None:
+        cases.open_recommended(services, user, key)
+    return RedirectResponse(paper_url(key), status_code=303)
 
 
 @router.get("/feeds/for-you/{token}.atom", response_class=Response)

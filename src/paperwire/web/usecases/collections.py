@@ -34,11 +34,13 @@ from paperwire.recommend.profile import profile_recommendations
 from paperwire.store.collections import SIGNALS, Collection, CollectionItem, Feedback, Signal
 from paperwire.web.security import hash_token, new_token
 from paperwire.web.services import Services
+from paperwire.web.usecases.feed import mark_voted
 
 MAX_NAME = 100
 # Ids past this are refused before they reach the store (both engines take 63 bits).
 MAX_ID = 2**53
 MAX_NOTE = 2000
+MAX_DESCRIPTION = 2000
 MAX_LIBRARY_BYTES = 5 * 1024 * 1024
 MAX_LIBRARY_ENTRIES = 5000
 # Unknown arXiv ids in a pasted list are fetched from arXiv, at most this many per import.
@@ -66,6 +68,17 @@ def check_name(name: str) -> str:
     if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
         raise UserError(f"a collection name is 1 to {MAX_NAME} printable characters")
     return name
+
+
+def check_description(text: str) -> str:
+    """A collection's description: at most MAX_DESCRIPTION characters, spaces at the ends
+    trimmed, line breaks kept (paragraphs), no other control characters; '' for none."""
+    text = text.replace("\r\n", "\n").strip()
+    if len(text) > MAX_DESCRIPTION or any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise UserError(
+            f"description: at most {MAX_DESCRIPTION} printable characters (line breaks allowed)"
+        )
+    return text
 
 
 # -- collections --------------------------------------------------------------------
@@ -151,8 +164,9 @@ def update(
     collection_id: int,
     name: str | None = None,
     profile: bool | None = None,
+    description: str | None = None,
 ) -> Collection:
-    """Rename a collection, or make it a profile or not."""
+    """Rename a collection, describe it, or make it a profile or not."""
     owned(services, reader, collection_id)
     try:
         services.store.update_collection(
@@ -160,6 +174,7 @@ def update(
             collection_id,
             name=check_name(name) if name is not None else None,
             is_profile=profile,
+            description=check_description(description) if description is not None else None,
         )
     except ValueError as exc:
         raise UserError(str(exc), 409) from exc
@@ -300,6 +315,38 @@ def shared(services: Services, token: str) -> Collection:
     if found is None:
         raise UserError("this link is not (or no longer) shared", 404)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class SharedView:
+    """What a shared link shows anyone: the collection's name, description and papers
+    (as cards, the viewer's own upvotes marked). Never the owner's notes, who they are,
+    their other collections or signals, nor whether it is a profile."""
+
+    name: str
+    description: str
+    entries: list[FeedEntry]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The description's paragraphs (blank lines part them)."""
+        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+
+
+def shared_view(services: Services, token: str, viewer: User | None) -> SharedView:
+    """The page a public link opens (404 for a revoked or unknown link). Papers the
+    viewer may not see (an unconfirmed record of another reader's) are left out."""
+    found = shared(services, token)
+    papers = [item.paper for item in items(services, found)]
+    shown = [
+        p
+        for p in papers
+        if p.confirmed
+        or (viewer is not None and services.store.find_paper_id(p.key, viewer) is not None)
+    ]
+    entries = services.store.entries(shown)
+    mark_voted(services, entries, viewer)
+    return SharedView(found.name, found.description, entries)
 
 
 def new_feed(services: Services, reader: User, collection_id: int) -> str:
@@ -575,20 +622,79 @@ def recommendations(
     collection: Collection,
     limit: int,
     show_seen: bool = False,
-    mark_seen: bool = False,
 ) -> list[Recommendation]:
     """The best papers for a profile (any of the reader's collections; the Reading list
     also takes the reader's upvotes), explained; never one in the profile or dismissed,
-    nor one seen unless `show_seen`. `mark_seen`: the papers returned are marked seen
-    (shown on /for-you), so the next visit shows others."""
+    nor one seen unless `show_seen`. Showing marks nothing seen (issue 27: a reload
+    used to empty the list); opening or dismissing a paper does (`open_recommended`)."""
     if collection.user_id != reader.id:
         raise UserError(f"you have no collection {collection.id}", 404)
     limit = max(1, min(limit, MAX_RECOMMENDATIONS))
     store = services.store
     corpus = cached_corpus(store, services.settings.embedding_model)
-    recs = profile_recommendations(
+    return profile_recommendations(
         store, corpus, reader.id, collection.id, limit, show_seen=show_seen
     )
-    if mark_seen and recs:
-        store.mark_seen(reader.id, [r.paper_id for r in recs], "for-you", services.clock())
-    return recs
+
+
+OPENED = "opened"  # the reason of a "seen" mark made by opening a paper from /for-you
+
+
+@dataclass(frozen=True, slots=True)
+class DayPick:
+    """One paper of a profile's list for the day, and whether the reader has opened it
+    from the list (`seen`)."""
+
+    rec: Recommendation
+    seen: bool
+
+
+def day_recommendations(
+    services: Services, reader: User, collection: Collection, limit: int
+) -> list[DayPick]:
+    """The profile's list for today: on the reader's first visit of the day the best
+    `limit` unseen papers are kept (store.keep_day_list), and every visit that day shows
+    that list in that order — a reload, an opened paper or a paper saved elsewhere
+    changes nothing. A paper leaves it only when the reader dismisses it ("not
+    interested") or adds it to this profile; papers opened stay, marked seen, and make
+    way for others the next day."""
+    if collection.user_id != reader.id:
+        raise UserError(f"you have no collection {collection.id}", 404)
+    store = services.store
+    today = services.clock().date()
+    kept = store.day_list(reader.id, collection.id, today)
+    if kept is None:
+        fresh = recommendations(services, reader, collection, limit)
+        kept = store.keep_day_list(reader.id, collection.id, today, [r.paper_id for r in fresh])
+    if not kept:
+        return []
+    corpus = cached_corpus(store, services.settings.embedding_model)
+    recs = profile_recommendations(
+        store, corpus, reader.id, collection.id, len(kept), among_ids=kept, show_seen=True
+    )
+    place = {pid: i for i, pid in enumerate(kept)}
+    recs.sort(key=lambda r: place[r.paper_id])
+    opened = {f.paper_id for f in store.feedback_of(reader.id) if f.reason == OPENED}
+    return [DayPick(r, r.paper_id in opened) for r in recs]
+
+
+def open_recommended(services: Services, reader: User, key: str) -> str:
+    """The reader opens a paper from their /for-you list: it is marked seen (it stays on
+    today's list, and is not recommended again after today) and its key is returned for
+    the redirect. Only a paper on one of the reader's kept lists is marked, so a link
+    made elsewhere cannot mark arbitrary papers seen."""
+    paper_id = _paper_id(services, reader, key)
+    if services.store.on_day_list(reader.id, paper_id):
+        # Only this reader's pages change, and those are never cached (web.responses):
+        # the page cache is left alone, as a click is frequent.
+        services.store.mark_seen(reader.id, [paper_id], OPENED, services.clock())
+    return key
+
+
+def reading_list(services: Services, reader: User) -> tuple[Collection, list[FeedEntry]]:
+    """The reader's Reading list (their first collection: where Save puts a paper) and
+    its papers as feed entries, in the collection's order."""
+    first = collections(services, reader)[0]
+    entries = services.store.entries([item.paper for item in items(services, first)])
+    mark_voted(services, entries, reader)
+    return first, entries

@@ -125,17 +125,20 @@ def own(services: Services, reader: User, comment_id: int) -> Comment:
 
 
 def edit(services: Services, reader: User, comment_id: int, body: str, address: str) -> Comment:
-    """Replace the text of the reader's own comment (the old text is kept)."""
+    """Replace the text of the reader's own comment (the old text is kept); a reader the
+    new text mentions is told like a new comment's mention, once per comment."""
     own(services, reader, comment_id)
     text = rules.check_text(body)
     now = services.clock()
     writer = rules.Writer(reader.id, address)
     rules.check_rate(services.store, writer, now)
-    known = set(services.store.handles_to_ids(markup.mentions(text)[:20]))
-    rendered = markup.stored(text, known)
+    mentioned = services.store.handles_to_ids(markup.mentions(text)[:20])
+    rendered = markup.stored(text, set(mentioned))
     rules.check_rendered(rendered[0])
     rules.check_writer(services.store, writer, text, rendered[0], now, True)
-    changed = services.store.edit_comment(comment_id, reader.id, text, now, rendered)
+    changed = services.store.edit_comment(
+        comment_id, reader.id, text, now, rendered, list(mentioned.values())
+    )
     if changed is None:
         raise UserError(f"comment {comment_id} cannot be edited (hidden by a curator?)", 409)
     services.pages.clear()

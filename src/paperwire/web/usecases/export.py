@@ -30,6 +30,7 @@ def _collections(services: Services, reader: User) -> list[dict[str, Any]]:
     return [
         {
             "name": collection.name,
+            "description": collection.description,
             "shared": collection.shared,
             "profile": collection.is_profile,
             "created": _when(collection.created),
