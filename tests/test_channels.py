@@ -70,7 +70,14 @@ def listed(path: Path) -> str:
     return listed_store(path, SAMPLE)
 
 
-def deployment(tmp_path: Path, url: str | None = None, **overrides) -> Deployment:
+# Today at 09:00 UTC, for a test that moves the clock hours on within one day's period (run
+# after 23:00 UTC from the real time, it crossed midnight into the next day's period).
+MORNING = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+def deployment(
+    tmp_path: Path, url: str | None = None, now: datetime | None = None, **overrides
+) -> Deployment:
     url = url or listed(tmp_path / "site.db")
     values = {
         "database_url": url,
@@ -82,7 +89,7 @@ def deployment(tmp_path: Path, url: str | None = None, **overrides) -> Deploymen
     settings = Settings(**{**values, **overrides})
     store = open_store(url, index_root=tmp_path / "indexes")
     made = Deployment(
-        settings, store=store, clock=Clock(datetime.now(UTC)),
+        settings, store=store, clock=Clock(now or datetime.now(UTC)),
         engine_factory=lambda: SearchEngine(store, keyword_index(store, "beside")),
     )  # fmt: skip
     _OPEN.append(made)
@@ -158,7 +165,7 @@ def test_a_receiver_that_fails_first_then_succeeds(tmp_path, receiver):
 
 def test_dead_letter_after_the_last_attempt(tmp_path, receiver):
     receiver.statuses = [500] * 10
-    site = deployment(tmp_path, channel_attempts=3, channel_retry_seconds=10.0)
+    site = deployment(tmp_path, now=MORNING, channel_attempts=3, channel_retry_seconds=10.0)
     site.add_channel("lab", receiver.url(), "daily", Choice("trending"))
     reports = []
     for wait in (0, 11, 41):  # 10 s, then 40 s of backoff
