@@ -620,6 +620,31 @@ def keyword_search(
     return hits
 
 
+PASSING_CHUNK = 5000
+
+
+def passing_ids(store: Store, index: Any, query: KeywordQuery) -> list[int]:
+    """Every paper a query of filters only lets through, newest first (undated last),
+    with no cap: what a page that counts and pages a set (an author's, a topic's papers)
+    needs, where keyword_search stops at MAX_LIMIT. Ids only (the papers are fetched for
+    the page shown); asked of the index PASSING_CHUNK at a time, so any keyword index
+    that lists a filters-only query newest first (tantivy's, the database's) serves it.
+    Brings the index up to date with the store first."""
+    if query.positive:
+        raise ValueError("passing_ids takes a query of filters only")
+    if not index.is_current(store):
+        index.sync(store)
+    found: dict[int, None] = {}
+    asked = 0
+    while True:
+        chunk = index.search(query, limit=PASSING_CHUNK, offset=asked)
+        asked += PASSING_CHUNK
+        for pid, _score in chunk:
+            found.setdefault(pid, None)
+        if len(chunk) < PASSING_CHUNK:
+            return list(found)
+
+
 class IndexBusyError(Exception):
     """Another live process is writing the keyword index."""
 

@@ -76,15 +76,24 @@ class PeopleTables(Tables):
 
     # -- organizations --------------------------------------------------------------
 
-    def organization_papers(self, name: str, limit: int = 200) -> list[Paper]:
-        """Confirmed papers upstream files under an organization, newest first."""
+    def organization_papers(self, name: str, limit: int = 200, offset: int = 0) -> list[Paper]:
+        """Confirmed papers upstream files under an organization, newest first (undated
+        last), `limit` of them from `offset`."""
         with self.read() as conn:
             rows = conn.execute(
                 f"SELECT * FROM papers p WHERE p.organization = ? AND {PUBLIC} "
-                "ORDER BY p.published DESC, p.id DESC LIMIT ?",
-                (name, limit),
+                "ORDER BY p.published IS NULL, p.published DESC, p.id DESC LIMIT ? OFFSET ?",
+                (name, limit, offset),
             ).fetchall()
         return [row_to_paper(row) for row in rows]
+
+    def count_organization_papers(self, name: str) -> int:
+        """How many confirmed papers upstream files under an organization."""
+        with self.read() as conn:
+            row = conn.execute(
+                f"SELECT count(*) FROM papers p WHERE p.organization = ? AND {PUBLIC}", (name,)
+            ).fetchone()
+        return int(row[0])
 
     # -- follows --------------------------------------------------------------------
 
