@@ -13,9 +13,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from paperwire import upstream
 from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
+from paperwire.querylang import parse_query
+from paperwire.search.lexical import LexicalIndex, passing_ids
+from paperwire.search.native import StoreKeywordIndex
 
 N = 1205  # 24 full pages and 5 papers
 UNDATED = 2  # the last two have no date: listed after every dated one
@@ -126,3 +131,33 @@ def test_a_topic_and_an_organization_with_more_than_a_thousand_papers_page_whole
     assert api["total"] == N and api["next"]
     api = site.client.get("/api/v1/organizations/BabbageLab").json()
     assert api["total"] == N and api["next"]
+
+
+def test_passing_ids_walks_every_chunk_of_either_keyword_index(store, tmp_path):
+    # A chunk of 7 over 32 papers: five chunks, the last one short. Both indexes a store
+    # may search with (tantivy beside it; PostgreSQL's own) list the same ids.
+    papers = [
+        Paper(
+            title=f"Letters, part {i}",
+            arxiv_id=f"2103.{i:05d}",
+            authors=[Author("Ada Lovelace")],
+            published=None if i >= 30 else date(2001, 1, 1) + timedelta(days=i),
+        )
+        for i in range(32)
+    ]
+    load(store, papers)
+    store.upsert_papers(
+        [Paper(title="Unconfirmed letter", authors=[Author("Ada Lovelace")])], provenance="reader"
+    )
+    query = parse_query('author:"lovelace"')
+    indexes = [LexicalIndex(tmp_path / "keyword-index")]
+    if store.native_search is not None:
+        indexes.append(StoreKeywordIndex(store.native_search))
+    for index in indexes:
+        ids = passing_ids(store, index, query, chunk=7)
+        found = store.get_papers(ids)
+        keys = [found[i].key for i in ids]
+        assert keys[:30] == [f"2103.{i:05d}" for i in reversed(range(30))], type(index)
+        assert set(keys[30:]) == {"2103.00030", "2103.00031"}, type(index)
+    with pytest.raises(ValueError, match="filters only"):
+        passing_ids(store, indexes[0], parse_query("letters"))

@@ -623,11 +623,13 @@ def keyword_search(
 PASSING_CHUNK = 5000
 
 
-def passing_ids(store: Store, index: Any, query: KeywordQuery) -> list[int]:
+def passing_ids(
+    store: Store, index: Any, query: KeywordQuery, chunk: int = PASSING_CHUNK
+) -> list[int]:
     """Every paper a query of filters only lets through, newest first (undated last),
     with no cap: what a page that counts and pages a set (an author's, a topic's papers)
     needs, where keyword_search stops at MAX_LIMIT. Ids only (the papers are fetched for
-    the page shown); asked of the index PASSING_CHUNK at a time, so any keyword index
+    the page shown); asked of the index `chunk` at a time, so any keyword index
     that lists a filters-only query newest first (tantivy's, the database's) serves it.
     Brings the index up to date with the store first."""
     if query.positive:
@@ -637,11 +639,11 @@ def passing_ids(store: Store, index: Any, query: KeywordQuery) -> list[int]:
     found: dict[int, None] = {}
     asked = 0
     while True:
-        chunk = index.search(query, limit=PASSING_CHUNK, offset=asked)
-        asked += PASSING_CHUNK
-        for pid, _score in chunk:
+        got = index.search(query, limit=chunk, offset=asked)
+        asked += chunk
+        for pid, _score in got:
             found.setdefault(pid, None)
-        if len(chunk) < PASSING_CHUNK:
+        if len(got) < chunk:
             return list(found)
 
 
