@@ -25,7 +25,7 @@ from paperwire.people.follows import Follow, FollowKind, follows_match
 from paperwire.people.names import author_slug, key_of_slug, name_key, several_people
 from paperwire.querylang import QueryError, parse_query
 from paperwire.search.lexical import passing_ids
-from paperwire.store.people import AuthorClaim, AuthorProfile
+from paperwire.store.people import AuthorClaim, AuthorProfile, Byline
 from paperwire.topics import CATEGORY_NAMES, categories_for, category_label, slugify, topic_matches
 from paperwire.web.services import Services
 from paperwire.web.usecases import feed
@@ -204,22 +204,27 @@ class AuthorPage:
     pages: int = 1
 
 
-def author_papers(services: Services, key: str) -> tuple[list[Paper], Counter[str]]:
-    """Every paper with an author of name key `key`, newest first (undated last), and
-    the names written. The candidates are all the papers holding the family name (the
-    keyword index, no cap: a common family name has thousands), sifted by key
-    FETCH_CHUNK at a time."""
+def author_papers(services: Services, key: str) -> tuple[list[Byline], Counter[str]]:
+    """The bylines of every paper with an author of name key `key`, newest first
+    (undated last), and the names written. The candidates are all the papers holding the
+    family name (the keyword index, no cap: a common family name has thousands), sifted
+    by key on their bylines alone (store.bylines: three columns, not whole papers)."""
     family = key.split()[-1]
     candidates = _matching_ids(services, f'author:"{family}"')
-    papers: list[Paper] = []
+    found: list[Byline] = []
     written: Counter[str] = Counter()
     for start in range(0, len(candidates), FETCH_CHUNK):
-        for paper in _in_order(services, candidates[start : start + FETCH_CHUNK]):
-            names = [a.name for a in paper.authors if name_key(a.name) == key]
+        ids = candidates[start : start + FETCH_CHUNK]
+        bylines = services.store.bylines(ids)
+        for pid in ids:
+            byline = bylines.get(pid)
+            if byline is None:  # gone, or unconfirmed, since it was indexed
+                continue
+            names = [a.name for a in byline.authors if name_key(a.name) == key]
             if names:
-                papers.append(paper)
+                found.append(byline)
                 written.update(names)
-    return papers, written
+    return found, written
 
 
 def author_page(services: Services, slug: str, user: User | None, page: int = 1) -> AuthorPage:
@@ -229,24 +234,30 @@ def author_page(services: Services, slug: str, user: User | None, page: int = 1)
     key = key_of_slug(slug)
     if not key:
         raise UserError(f"author {slug[:60]!r}: not a name", 404)
-    papers, written = author_papers(services, key)
-    if not papers:
+    bylines, written = author_papers(services, key)
+    if not bylines:
         raise UserError(f"no paper here has an author named like {slug[:60]!r}", 404)
-    _check_page(page, len(papers), f"the author {slug[:60]!r}")
+    _check_page(page, len(bylines), f"the author {slug[:60]!r}")
     names = [n for n, _ in written.most_common()]
     coauthors: Counter[str] = Counter()
-    orgs: dict[str, str] = {}
+    newest_of_org: dict[str, int] = {}
     affiliations: Counter[str] = Counter()
-    for paper in papers:
-        for author in paper.authors:
+    for byline in bylines:
+        for author in byline.authors:
             if name_key(author.name) == key:
                 if author.affiliation:
                     affiliations[author.affiliation] += 1
             else:
                 coauthors[author.name] += 1
-        org = upstream.value(paper.extras, upstream.ORGANIZATION)
-        if org:
-            orgs.setdefault(org["name"], org["fullname"])
+        if byline.organization:
+            newest_of_org.setdefault(byline.organization, byline.id)
+    # An organization's full name as its newest paper here gives it.
+    newest = services.store.get_papers(list(newest_of_org.values()))
+    orgs: dict[str, str] = {}
+    for name, pid in newest_of_org.items():
+        org = upstream.value(newest[pid].extras, upstream.ORGANIZATION) if pid in newest else None
+        orgs[name] = org["fullname"] if org else name
+    shown = _in_order(services, [b.id for b in bylines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]])
     profile = services.store.profile(key)
     if profile is not None and profile.status == "hidden" and not (user and user.is_curator):
         profile = None
@@ -259,16 +270,16 @@ def author_page(services: Services, slug: str, user: User | None, page: int = 1)
         name=max(names, key=len),
         names=names,
         several=several_people(names),
-        entries=_entries(services, papers[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], user),
+        entries=_entries(services, shown, user),
         coauthors=[(n, author_slug(n), c) for n, c in coauthors.most_common(20)],
         organizations=sorted(orgs.items()),
         affiliations=[a for a, _ in affiliations.most_common(10)],
         claimants=sorted({c.handle for c in services.store.confirmed_claimants(key)}),
         profile=profile,
         following=following,
-        total=len(papers),
+        total=len(bylines),
         page=page,
-        pages=_pages(len(papers)),
+        pages=_pages(len(bylines)),
     )
 
 
