@@ -19,7 +19,7 @@ from paperwire import upstream
 from paperwire.ingest.load import load
 from paperwire.models import Author, Paper
 from paperwire.querylang import parse_query
-from paperwire.search.lexical import LexicalIndex, passing_ids
+from paperwire.search.lexical import LexicalIndex, passing_ids, passing_page
 from paperwire.search.native import StoreKeywordIndex
 
 N = 1205  # 24 full pages and 5 papers
@@ -133,7 +133,7 @@ def test_a_topic_and_an_organization_with_more_than_a_thousand_papers_page_whole
     assert api["total"] == N and api["next"]
 
 
-def test_passing_ids_walks_every_chunk_of_either_keyword_index(store, tmp_path):
+def test_passing_ids_and_pages_walk_every_chunk_of_either_keyword_index(store, tmp_path):
     # A chunk of 7 over 32 papers: five chunks, the last one short. Both indexes a store
     # may search with (tantivy beside it; PostgreSQL's own) list the same ids.
     papers = [
@@ -159,5 +159,7 @@ def test_passing_ids_walks_every_chunk_of_either_keyword_index(store, tmp_path):
         keys = [found[i].key for i in ids]
         assert keys[:30] == [f"2103.{i:05d}" for i in reversed(range(30))], type(index)
         assert set(keys[30:]) == {"2103.00030", "2103.00031"}, type(index)
+        # One page of them with the count (tantivy counts; the database lists them all).
+        assert passing_page(store, index, query, 7, 14) == (32, ids[14:21]), type(index)
     with pytest.raises(ValueError, match="filters only"):
         passing_ids(store, indexes[0], parse_query("letters"))

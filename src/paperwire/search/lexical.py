@@ -647,6 +647,23 @@ def passing_ids(
             return list(found)
 
 
+def passing_page(
+    store: Store, index: Any, query: KeywordQuery, limit: int, offset: int
+) -> tuple[int, list[int]]:
+    """How many papers a query of filters only lets through, and the ids of one page of
+    them, newest first: counted by the index where it counts (tantivy: under a
+    millisecond, then one page at its offset, where listing every id of a topic on 55k of
+    100k papers takes ~0.5 s), else from every id (passing_ids)."""
+    if query.positive:
+        raise ValueError("passing_page takes a query of filters only")
+    if not isinstance(index, LexicalIndex):
+        every = passing_ids(store, index, query)
+        return len(every), every[offset : offset + limit]
+    if not index.is_current(store):
+        index.sync(store)
+    return index.count(query), [pid for pid, _ in index.search(query, limit, offset)]
+
+
 class IndexBusyError(Exception):
     """Another live process is writing the keyword index."""
 

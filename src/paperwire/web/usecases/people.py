@@ -23,8 +23,8 @@ from paperwire.errors import UserError
 from paperwire.models import FeedEntry, Paper, User
 from paperwire.people.follows import Follow, FollowKind, follows_match
 from paperwire.people.names import author_slug, key_of_slug, name_key, several_people
-from paperwire.querylang import QueryError, parse_query
-from paperwire.search.lexical import passing_ids
+from paperwire.querylang import KeywordQuery, QueryError, parse_query
+from paperwire.search.lexical import passing_ids, passing_page
 from paperwire.store.people import AuthorClaim, AuthorProfile, Byline
 from paperwire.topics import CATEGORY_NAMES, categories_for, category_label, slugify, topic_matches
 from paperwire.web.services import Services
@@ -35,16 +35,20 @@ TRENDING_SIZE = 10
 FETCH_CHUNK = 2000  # papers read at once while an author's candidates are sifted
 
 
-def _matching_ids(services: Services, query: str) -> list[int]:
-    """Every paper a filters-only query lets through, newest first (the keyword index;
-    no cap: a page counts and pages them all)."""
+def _filters(services: Services, query: str) -> KeywordQuery:
+    """A filters-only query, its keyword index checked (UserError for a bad query)."""
     try:
         parsed = parse_query(query)
     except QueryError as exc:
         raise UserError(str(exc)) from exc
-    engine = services.engine
-    services.indexes.check(engine)
-    return passing_ids(services.store, engine.lexical, parsed)
+    services.indexes.check(services.engine)
+    return parsed
+
+
+def _matching_ids(services: Services, query: str) -> list[int]:
+    """Every paper a filters-only query lets through, newest first (the keyword index;
+    no cap)."""
+    return passing_ids(services.store, services.engine.lexical, _filters(services, query))
 
 
 def _in_order(services: Services, ids: list[int]) -> list[Paper]:
@@ -114,11 +118,13 @@ def topic_page(services: Services, raw: str, user: User | None, page: int = 1) -
     slug = slugify(raw)
     if not slug:
         raise UserError(f"topic {raw[:60]!r}: not a topic", 404)
-    ids = _matching_ids(services, f"topic:{slug}")
-    if not ids and not categories_for(slug):
+    query = _filters(services, f"topic:{slug}")
+    offset = (page - 1) * PAGE_SIZE
+    total, ids = passing_page(services.store, services.engine.lexical, query, PAGE_SIZE, offset)
+    if not total and not categories_for(slug):
         raise UserError(f"no paper has the topic {raw[:60]!r}", 404)
-    _check_page(page, len(ids), f"the topic {slug!r}")
-    papers = _in_order(services, ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    _check_page(page, total, f"the topic {slug!r}")
+    papers = _in_order(services, ids)
     today = services.clock().date()
     listed, _ = services.store.feed(today, today, "upvotes", 500, 0)
     trending = [e for e, _ in feed.trending(services, 500, user) if topic_matches(e.paper, slug)]
@@ -132,9 +138,9 @@ def topic_page(services: Services, raw: str, user: User | None, page: int = 1) -
         [e for e in listed if topic_matches(e.paper, slug)],
         trending[:TRENDING_SIZE],
         following,
-        total=len(ids),
+        total=total,
         page=page,
-        pages=_pages(len(ids)),
+        pages=_pages(total),
     )
 
 
