@@ -620,6 +620,50 @@ def keyword_search(
     return hits
 
 
+PASSING_CHUNK = 5000
+
+
+def passing_ids(
+    store: Store, index: Any, query: KeywordQuery, chunk: int = PASSING_CHUNK
+) -> list[int]:
+    """Every paper a query of filters only lets through, newest first (undated last),
+    with no cap: what a page that counts and pages a set (an author's, a topic's papers)
+    needs, where keyword_search stops at MAX_LIMIT. Ids only (the papers are fetched for
+    the page shown); asked of the index `chunk` at a time, so any keyword index
+    that lists a filters-only query newest first (tantivy's, the database's) serves it.
+    Brings the index up to date with the store first."""
+    if query.positive:
+        raise ValueError("passing_ids takes a query of filters only")
+    if not index.is_current(store):
+        index.sync(store)
+    found: dict[int, None] = {}
+    asked = 0
+    while True:
+        got = index.search(query, limit=chunk, offset=asked)
+        asked += chunk
+        for pid, _score in got:
+            found.setdefault(pid, None)
+        if len(got) < chunk:
+            return list(found)
+
+
+def passing_page(
+    store: Store, index: Any, query: KeywordQuery, limit: int, offset: int
+) -> tuple[int, list[int]]:
+    """How many papers a query of filters only lets through, and the ids of one page of
+    them, newest first: counted by the index where it counts (tantivy: under a
+    millisecond, then one page at its offset, where listing every id of a topic on 55k of
+    100k papers takes ~0.5 s), else from every id (passing_ids)."""
+    if query.positive:
+        raise ValueError("passing_page takes a query of filters only")
+    if not isinstance(index, LexicalIndex):
+        every = passing_ids(store, index, query)
+        return len(every), every[offset : offset + limit]
+    if not index.is_current(store):
+        index.sync(store)
+    return index.count(query), [pid for pid, _ in index.search(query, limit, offset)]
+
+
 class IndexBusyError(Exception):
     """Another live process is writing the keyword index."""
 

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from paperwire.models import Paper
+import orjson
+
+from paperwire.models import Author, Paper
 from paperwire.people.follows import Follow, FollowKind
 from paperwire.people.names import name_key
 from paperwire.store.papers import find_row
 from paperwire.store.rows import row_to_paper
-from paperwire.store.sqlconn import Conn, Row, Tables, iso, required_iso
+from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso, required_iso
 from paperwire.store.visibility import PUBLIC
 
 ClaimStatus = Literal["pending", "confirmed", "rejected"]
@@ -51,6 +53,16 @@ class AuthorProfile:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Byline:
+    """What an author page needs of a candidate paper: its authors (with affiliations)
+    and the organization upstream files it under."""
+
+    id: int
+    authors: list[Author]
+    organization: str | None
+
+
 _CLAIM_SELECT = (
     "SELECT c.*, u.handle, p.key AS paper_key, p.title AS paper_title FROM author_claims c "
     "JOIN users u ON u.id = c.user_id JOIN papers p ON p.id = c.paper_id"
@@ -76,15 +88,43 @@ class PeopleTables(Tables):
 
     # -- organizations --------------------------------------------------------------
 
-    def organization_papers(self, name: str, limit: int = 200) -> list[Paper]:
-        """Confirmed papers upstream files under an organization, newest first."""
+    def organization_papers(self, name: str, limit: int = 200, offset: int = 0) -> list[Paper]:
+        """Confirmed papers upstream files under an organization, newest first (undated
+        last), `limit` of them from `offset`."""
         with self.read() as conn:
             rows = conn.execute(
                 f"SELECT * FROM papers p WHERE p.organization = ? AND {PUBLIC} "
-                "ORDER BY p.published DESC, p.id DESC LIMIT ?",
-                (name, limit),
+                "ORDER BY p.published IS NULL, p.published DESC, p.id DESC LIMIT ? OFFSET ?",
+                (name, limit, offset),
             ).fetchall()
         return [row_to_paper(row) for row in rows]
+
+    def count_organization_papers(self, name: str) -> int:
+        """How many confirmed papers upstream files under an organization."""
+        with self.read() as conn:
+            row = conn.execute(
+                f"SELECT count(*) FROM papers p WHERE p.organization = ? AND {PUBLIC}", (name,)
+            ).fetchone()
+        return int(row[0])
+
+    def bylines(self, ids: list[int]) -> dict[int, Byline]:
+        """The bylines of the confirmed papers among `ids` (missing ids left out): an
+        author page sifts every paper holding a family name by these, reading three
+        columns instead of whole papers (a family name on 22k of 100k synthetic papers:
+        the whole sift ~0.9 s against ~1.7 s with whole papers, on a loaded machine)."""
+        found: dict[int, Byline] = {}
+        with self.read() as conn:
+            for start in range(0, len(ids), IN_CHUNK):
+                chunk = ids[start : start + IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    "SELECT p.id, p.authors_json, p.organization FROM papers p "
+                    f"WHERE p.id IN ({marks}) AND {PUBLIC}",
+                    chunk,
+                ):
+                    authors = [Author(n, a) for n, a in orjson.loads(row["authors_json"])]
+                    found[row["id"]] = Byline(row["id"], authors, row["organization"])
+        return found
 
     # -- follows --------------------------------------------------------------------
 

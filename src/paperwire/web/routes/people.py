@@ -12,7 +12,14 @@ from fastapi.responses import HTMLResponse, Response
 from paperwire.models import User
 from paperwire.people.follows import Follow
 from paperwire.presentation import paper_url
-from paperwire.web.deps import CsrfChecked, ReaderDep, ServicesDep, client_id, signed_in
+from paperwire.web.deps import (
+    CsrfChecked,
+    PageQuery,
+    ReaderDep,
+    ServicesDep,
+    client_id,
+    signed_in,
+)
 from paperwire.web.paper_extras import organization_url
 from paperwire.web.render import render
 from paperwire.web.responses import back
@@ -37,9 +44,11 @@ def topic_feed(request: Request, services: ServicesDep, slug: str) -> Response:
 
 
 @router.get("/topics/{slug}", response_class=HTMLResponse)
-def topic(request: Request, services: ServicesDep, user: ReaderDep, slug: str) -> HTMLResponse:
-    """A topic: today's list, trending, newest papers."""
-    return render(request, "topic.html", page=people.topic_page(services, slug, user))
+def topic(
+    request: Request, services: ServicesDep, user: ReaderDep, slug: str, page: PageQuery = 1
+) -> HTMLResponse:
+    """A topic: today's list, trending, its papers newest first (paged)."""
+    return render(request, "topic.html", page=people.topic_page(services, slug, user, page))
 
 
 @router.get("/organizations/{name}.atom", response_class=Response)
@@ -52,11 +61,11 @@ def organization_feed(request: Request, services: ServicesDep, name: str) -> Res
 
 @router.get("/organizations/{name}", response_class=HTMLResponse)
 def organization(
-    request: Request, services: ServicesDep, user: ReaderDep, name: str
+    request: Request, services: ServicesDep, user: ReaderDep, name: str, page: PageQuery = 1
 ) -> HTMLResponse:
-    """An organization and its papers."""
-    page = people.organization_page(services, name, user)
-    return render(request, "organization.html", page=page)
+    """An organization and its papers, newest first (paged)."""
+    shown = people.organization_page(services, name, user, page)
+    return render(request, "organization.html", page=shown)
 
 
 @router.get("/authors/{slug}.atom", response_class=Response)
@@ -68,9 +77,11 @@ def author_feed(request: Request, services: ServicesDep, slug: str) -> Response:
 
 
 @router.get("/authors/{slug}", response_class=HTMLResponse)
-def author(request: Request, services: ServicesDep, user: ReaderDep, slug: str) -> HTMLResponse:
-    """An author: papers newest first, co-authors, organizations."""
-    return render(request, "author.html", page=people.author_page(services, slug, user))
+def author(
+    request: Request, services: ServicesDep, user: ReaderDep, slug: str, page: PageQuery = 1
+) -> HTMLResponse:
+    """An author: papers newest first (paged), co-authors, organizations."""
+    return render(request, "author.html", page=people.author_page(services, slug, user, page))
 
 
 @router.post("/follow")

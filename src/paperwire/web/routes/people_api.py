@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from paperwire.models import FeedEntry
+from paperwire.web.cursors import CursorQuery, decode_cursor, encode_cursor
 from paperwire.web.deps import ApiUserDep, ServicesDep
 from paperwire.web.schemas import ERRORS, PaperOut, paper_out
 from paperwire.web.usecases import people
@@ -20,6 +21,8 @@ class TopicPageOut(BaseModel):
     slug: str
     name: str
     data: list[PaperOut]
+    total: int = Field(description="All its papers here (data holds one page of them)")
+    next: str | None = Field(description="The cursor of the next page (none after the last)")
 
 
 class OrganizationPageOut(BaseModel):
@@ -28,6 +31,8 @@ class OrganizationPageOut(BaseModel):
     name: str
     fullname: str
     data: list[PaperOut]
+    total: int = Field(description="All its papers here (data holds one page of them)")
+    next: str | None = Field(description="The cursor of the next page (none after the last)")
 
 
 class CoauthorOut(BaseModel):
@@ -51,6 +56,8 @@ class AuthorPageOut(BaseModel):
     organizations: list[str]
     coauthors: list[CoauthorOut]
     data: list[PaperOut]
+    total: int = Field(description="All its papers here (data holds one page of them)")
+    next: str | None = Field(description="The cursor of the next page (none after the last)")
 
 
 def _out(request: Request, entries: list[FeedEntry]) -> list[PaperOut]:
@@ -58,28 +65,59 @@ def _out(request: Request, entries: list[FeedEntry]) -> list[PaperOut]:
     return [paper_out(base, e) for e in entries]
 
 
+def _next(page: int, pages: int) -> str | None:
+    return encode_cursor(page) if page < pages else None
+
+
 @router.get("/topics/{slug}", response_model=TopicPageOut, responses=ERRORS)
-def topic(request: Request, services: ServicesDep, user: ApiUserDep, slug: str) -> TopicPageOut:
-    """A topic's newest papers."""
-    page = people.topic_page(services, slug, user)
-    return TopicPageOut(slug=page.slug, name=page.name, data=_out(request, page.entries))
+def topic(
+    request: Request,
+    services: ServicesDep,
+    user: ApiUserDep,
+    slug: str,
+    cursor: CursorQuery = None,
+) -> TopicPageOut:
+    """A topic's papers, newest first, a page at a time (follow `next`)."""
+    page = people.topic_page(services, slug, user, decode_cursor(cursor) + 1)
+    return TopicPageOut(
+        slug=page.slug,
+        name=page.name,
+        data=_out(request, page.entries),
+        total=page.total,
+        next=_next(page.page, page.pages),
+    )
 
 
 @router.get("/organizations/{name}", response_model=OrganizationPageOut, responses=ERRORS)
 def organization(
-    request: Request, services: ServicesDep, user: ApiUserDep, name: str
+    request: Request,
+    services: ServicesDep,
+    user: ApiUserDep,
+    name: str,
+    cursor: CursorQuery = None,
 ) -> OrganizationPageOut:
-    """An organization's newest papers."""
-    page = people.organization_page(services, name, user)
+    """An organization's papers, newest first, a page at a time (follow `next`)."""
+    page = people.organization_page(services, name, user, decode_cursor(cursor) + 1)
     return OrganizationPageOut(
-        name=page.name, fullname=page.fullname, data=_out(request, page.entries)
+        name=page.name,
+        fullname=page.fullname,
+        data=_out(request, page.entries),
+        total=page.total,
+        next=_next(page.page, page.pages),
     )
 
 
 @router.get("/authors/{slug}", response_model=AuthorPageOut, responses=ERRORS)
-def author(request: Request, services: ServicesDep, user: ApiUserDep, slug: str) -> AuthorPageOut:
-    """An author's papers, newest first, with co-authors and organizations."""
-    page = people.author_page(services, slug, user)
+def author(
+    request: Request,
+    services: ServicesDep,
+    user: ApiUserDep,
+    slug: str,
+    cursor: CursorQuery = None,
+) -> AuthorPageOut:
+    """An author's papers, newest first, a page at a time (follow `next`), with
+    co-authors and organizations over all of them."""
+    page = people.author_page(services, slug, user, decode_cursor(cursor) + 1)
     return AuthorPageOut(
         slug=page.slug,
         name=page.name,
@@ -89,4 +127,6 @@ def author(request: Request, services: ServicesDep, user: ApiUserDep, slug: str)
         organizations=[full for _, full in page.organizations],
         coauthors=[CoauthorOut(name=n, slug=s, papers=c) for n, s, c in page.coauthors],
         data=_out(request, page.entries),
+        total=page.total,
+        next=_next(page.page, page.pages),
     )

@@ -23,31 +23,53 @@ from paperwire.errors import UserError
 from paperwire.models import FeedEntry, Paper, User
 from paperwire.people.follows import Follow, FollowKind, follows_match
 from paperwire.people.names import author_slug, key_of_slug, name_key, several_people
-from paperwire.querylang import QueryError, parse_query
-from paperwire.search.lexical import MAX_LIMIT, keyword_search
-from paperwire.store.people import AuthorClaim, AuthorProfile
+from paperwire.querylang import KeywordQuery, QueryError, parse_query
+from paperwire.search.lexical import passing_ids, passing_page
+from paperwire.store.people import AuthorClaim, AuthorProfile, Byline
 from paperwire.topics import CATEGORY_NAMES, categories_for, category_label, slugify, topic_matches
 from paperwire.web.services import Services
 from paperwire.web.usecases import feed
 
 PAGE_SIZE = 50
 TRENDING_SIZE = 10
+FETCH_CHUNK = 2000  # papers read at once while an author's candidates are sifted
 
 
-def _newest_first(papers: list[Paper]) -> list[Paper]:
-    return sorted(papers, key=lambda p: (p.published is not None, p.published), reverse=True)
-
-
-def _matching(services: Services, query: str) -> list[Paper]:
-    """Confirmed papers a filters-only query lets through (the keyword index; at most
-    MAX_LIMIT)."""
+def _filters(services: Services, query: str) -> KeywordQuery:
+    """A filters-only query, its keyword index checked (UserError for a bad query)."""
     try:
         parsed = parse_query(query)
     except QueryError as exc:
         raise UserError(str(exc)) from exc
-    engine = services.engine
-    services.indexes.check(engine)
-    return [h.paper for h in keyword_search(services.store, engine.lexical, parsed, MAX_LIMIT)]
+    services.indexes.check(services.engine)
+    return parsed
+
+
+def _matching_ids(services: Services, query: str) -> list[int]:
+    """Every paper a filters-only query lets through, newest first (the keyword index;
+    no cap)."""
+    return passing_ids(services.store, services.engine.lexical, _filters(services, query))
+
+
+def _in_order(services: Services, ids: list[int]) -> list[Paper]:
+    """The confirmed papers of `ids`, in that order (one gone or unconfirmed since it was
+    indexed is left out)."""
+    found = services.store.get_papers(ids)
+    return [found[i] for i in ids if i in found and found[i].confirmed]
+
+
+def _pages(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def _check_page(page: int, total: int, what: str) -> None:
+    """UserError 404 for a page past the last, naming how many there are."""
+    pages = _pages(total)
+    if page > pages:
+        raise UserError(
+            f"There is no page {page} of {what}: it has {pages} page{'s' if pages != 1 else ''}.",
+            404,
+        )
 
 
 def _entries(services: Services, papers: list[Paper], user: User | None) -> list[FeedEntry]:
@@ -69,6 +91,9 @@ class TopicPage:
     today: list[FeedEntry]
     trending: list[FeedEntry]
     following: bool = False
+    total: int = 0  # papers with the topic (all of them, counted)
+    page: int = 1
+    pages: int = 1
 
 
 def topic_name(slug: str, papers: list[Paper]) -> str:
@@ -87,14 +112,19 @@ def topic_name(slug: str, papers: list[Paper]) -> str:
     return slug.replace("-", " ")
 
 
-def topic_page(services: Services, raw: str, user: User | None) -> TopicPage:
-    """A topic's page (UserError 404 for a slug no paper has)."""
+def topic_page(services: Services, raw: str, user: User | None, page: int = 1) -> TopicPage:
+    """A topic's page: its papers newest first, PAGE_SIZE a page, all of them counted
+    (UserError 404 for a slug no paper has, or a page past the last)."""
     slug = slugify(raw)
     if not slug:
         raise UserError(f"topic {raw[:60]!r}: not a topic", 404)
-    papers = _newest_first(_matching(services, f"topic:{slug}"))
-    if not papers and not categories_for(slug):
+    query = _filters(services, f"topic:{slug}")
+    offset = (page - 1) * PAGE_SIZE
+    total, ids = passing_page(services.store, services.engine.lexical, query, PAGE_SIZE, offset)
+    if not total and not categories_for(slug):
         raise UserError(f"no paper has the topic {raw[:60]!r}", 404)
+    _check_page(page, total, f"the topic {slug!r}")
+    papers = _in_order(services, ids)
     today = services.clock().date()
     listed, _ = services.store.feed(today, today, "upvotes", 500, 0)
     trending = [e for e, _ in feed.trending(services, 500, user) if topic_matches(e.paper, slug)]
@@ -104,10 +134,13 @@ def topic_page(services: Services, raw: str, user: User | None) -> TopicPage:
     return TopicPage(
         slug,
         topic_name(slug, papers),
-        _entries(services, papers[:PAGE_SIZE], user),
+        _entries(services, papers, user),
         [e for e in listed if topic_matches(e.paper, slug)],
         trending[:TRENDING_SIZE],
         following,
+        total=total,
+        page=page,
+        pages=_pages(total),
     )
 
 
@@ -122,18 +155,35 @@ class OrganizationPage:
     fullname: str
     entries: list[FeedEntry]
     following: bool = False
+    total: int = 0  # its papers (all of them, counted)
+    page: int = 1
+    pages: int = 1
 
 
-def organization_page(services: Services, name: str, user: User | None) -> OrganizationPage:
-    """An organization's page (UserError 404 when no paper names it)."""
-    papers = services.store.organization_papers(name[:200], PAGE_SIZE)
-    if not papers:
+def organization_page(
+    services: Services, name: str, user: User | None, page: int = 1
+) -> OrganizationPage:
+    """An organization's page: its papers newest first, PAGE_SIZE a page, all counted
+    (UserError 404 when no paper names it, or for a page past the last)."""
+    name = name[:200]
+    total = services.store.count_organization_papers(name)
+    if not total:
         raise UserError(f"no paper here is filed under the organization {name[:60]!r}", 404)
+    _check_page(page, total, f"the organization {name[:60]!r}")
+    papers = services.store.organization_papers(name, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     org = upstream.value(papers[0].extras, upstream.ORGANIZATION) or {"fullname": name}
     following = user is not None and any(
         f.kind == "organization" and f.target == name for f in services.store.follows(user.id)
     )
-    return OrganizationPage(name, org["fullname"], _entries(services, papers, user), following)
+    return OrganizationPage(
+        name,
+        org["fullname"],
+        _entries(services, papers, user),
+        following,
+        total=total,
+        page=page,
+        pages=_pages(total),
+    )
 
 
 # -- authors ------------------------------------------------------------------------
@@ -155,44 +205,65 @@ class AuthorPage:
     claimants: list[str] = field(default_factory=list)  # confirmed readers' handles
     profile: AuthorProfile | None = None
     following: bool = False
+    total: int = 0  # papers with the name (all of them, counted)
+    page: int = 1
+    pages: int = 1
 
 
-def author_papers(services: Services, key: str) -> tuple[list[Paper], Counter[str]]:
-    """Papers with an author of name key `key` (newest first) and the names written."""
+def author_papers(services: Services, key: str) -> tuple[list[Byline], Counter[str]]:
+    """The bylines of every paper with an author of name key `key`, newest first
+    (undated last), and the names written. The candidates are all the papers holding the
+    family name (the keyword index, no cap: a common family name has thousands), sifted
+    by key on their bylines alone (store.bylines: three columns, not whole papers)."""
     family = key.split()[-1]
-    candidates = _matching(services, f'author:"{family}"')
-    papers: list[Paper] = []
+    candidates = _matching_ids(services, f'author:"{family}"')
+    found: list[Byline] = []
     written: Counter[str] = Counter()
-    for paper in candidates:
-        names = [a.name for a in paper.authors if name_key(a.name) == key]
-        if names:
-            papers.append(paper)
-            written.update(names)
-    return _newest_first(papers), written
+    for start in range(0, len(candidates), FETCH_CHUNK):
+        ids = candidates[start : start + FETCH_CHUNK]
+        bylines = services.store.bylines(ids)
+        for pid in ids:
+            byline = bylines.get(pid)
+            if byline is None:  # gone, or unconfirmed, since it was indexed
+                continue
+            names = [a.name for a in byline.authors if name_key(a.name) == key]
+            if names:
+                found.append(byline)
+                written.update(names)
+    return found, written
 
 
-def author_page(services: Services, slug: str, user: User | None) -> AuthorPage:
-    """An author's page (UserError 404 when no paper has the name)."""
+def author_page(services: Services, slug: str, user: User | None, page: int = 1) -> AuthorPage:
+    """An author's page: their papers newest first, PAGE_SIZE a page, all of them
+    counted, with co-authors and organizations over all of them (UserError 404 when no
+    paper has the name, or for a page past the last)."""
     key = key_of_slug(slug)
     if not key:
         raise UserError(f"author {slug[:60]!r}: not a name", 404)
-    papers, written = author_papers(services, key)
-    if not papers:
+    bylines, written = author_papers(services, key)
+    if not bylines:
         raise UserError(f"no paper here has an author named like {slug[:60]!r}", 404)
+    _check_page(page, len(bylines), f"the author {slug[:60]!r}")
     names = [n for n, _ in written.most_common()]
     coauthors: Counter[str] = Counter()
-    orgs: dict[str, str] = {}
+    newest_of_org: dict[str, int] = {}
     affiliations: Counter[str] = Counter()
-    for paper in papers:
-        for author in paper.authors:
+    for byline in bylines:
+        for author in byline.authors:
             if name_key(author.name) == key:
                 if author.affiliation:
                     affiliations[author.affiliation] += 1
             else:
                 coauthors[author.name] += 1
-        org = upstream.value(paper.extras, upstream.ORGANIZATION)
-        if org:
-            orgs.setdefault(org["name"], org["fullname"])
+        if byline.organization:
+            newest_of_org.setdefault(byline.organization, byline.id)
+    # An organization's full name as its newest paper here gives it.
+    newest = services.store.get_papers(list(newest_of_org.values()))
+    orgs: dict[str, str] = {}
+    for name, pid in newest_of_org.items():
+        org = upstream.value(newest[pid].extras, upstream.ORGANIZATION) if pid in newest else None
+        orgs[name] = org["fullname"] if org else name
+    shown = _in_order(services, [b.id for b in bylines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]])
     profile = services.store.profile(key)
     if profile is not None and profile.status == "hidden" and not (user and user.is_curator):
         profile = None
@@ -205,13 +276,16 @@ def author_page(services: Services, slug: str, user: User | None) -> AuthorPage:
         name=max(names, key=len),
         names=names,
         several=several_people(names),
-        entries=_entries(services, papers[:PAGE_SIZE], user),
+        entries=_entries(services, shown, user),
         coauthors=[(n, author_slug(n), c) for n, c in coauthors.most_common(20)],
         organizations=sorted(orgs.items()),
         affiliations=[a for a, _ in affiliations.most_common(10)],
         claimants=sorted({c.handle for c in services.store.confirmed_claimants(key)}),
         profile=profile,
         following=following,
+        total=len(bylines),
+        page=page,
+        pages=_pages(len(bylines)),
     )
 
 
