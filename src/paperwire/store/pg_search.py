@@ -19,7 +19,8 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from paperwire.querylang import KeywordQuery, Term, ranking_terms
+from paperwire.acronyms import MAX_LONG_WORDS, AcronymDictionary, Expansion, expand
+from paperwire.querylang import STOP_WORDS, KeywordQuery, Term, ranking_terms
 from paperwire.store.sqlconn import Conn
 from paperwire.store.visibility import PUBLIC
 from paperwire.topics import categories_for
@@ -56,6 +57,84 @@ def _term(term: Term) -> tuple[str, list[str]]:
     if len(words) > 1:
         return "phraseto_tsquery('english', ?)", [" ".join(words)]
     return "plainto_tsquery('english', ?)", [words[0]]
+
+
+_ACRONYM_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,9}$")
+# Papers read for "Long Form (ACRONYM)" pairs a query (paperwire.acronyms), at most.
+ACRONYM_ROWS = 200
+# Long forms are looked for in queries of at most this many words (each run of 2 or more
+# of them is a phrase the database is asked about).
+ACRONYM_QUERY_WORDS = 8
+
+
+def _windows(words: list[str]) -> list[list[str]]:
+    """Runs of 2..MAX_LONG_WORDS query words neither starting nor ending with a stop word
+    (where a long form may stand)."""
+    runs = []
+    for n in range(2, min(MAX_LONG_WORDS, len(words)) + 1):
+        for start in range(len(words) - n + 1):
+            run = words[start : start + n]
+            if run[0] not in STOP_WORDS and run[-1] not in STOP_WORDS:
+                runs.append(run)
+    return runs
+
+
+def _acronym_pairs(conn: Conn, singles: list[str], words: list[str]) -> AcronymDictionary:
+    """The "Long Form (ACRONYM)" pairs that bear on a query, read at query time from the
+    papers the database's own index says hold them (no dictionary kept outside it): papers
+    holding a query word in parentheses ("(GAN)", "(GANs)"), and, for a query of at most
+    ACRONYM_QUERY_WORDS words, papers holding a run of its words before a parenthesis;
+    at most ACRONYM_ROWS papers of each, their pairs found by paperwire.acronyms."""
+    dictionary = AcronymDictionary()
+    words_like = {w.lower() for w in singles if _ACRONYM_LIKE.match(w)}
+    # A plural ("gans") stands for its acronym (AcronymDictionary.long_forms).
+    candidates = sorted(words_like | {w[:-1] for w in words_like if len(w) > 2 and w[-1] == "s"})
+    if candidates:
+        found = " || ".join("plainto_tsquery('english', ?)" for _ in candidates)
+        pattern = r"\(\s*(" + "|".join(candidates) + r")s?\s*[),;]"
+        rows = conn.execute(
+            f"SELECT p.title, p.abstract FROM papers p WHERE p.search @@ ({found}) "
+            f"AND (p.title || ' ' || p.abstract) ~* ? AND {PUBLIC} LIMIT {ACRONYM_ROWS}",
+            (*candidates, pattern),
+        ).fetchall()
+        for title, abstract in rows:
+            dictionary.add_text(f"{title}. {abstract}")
+    plain = [w.lower() for w in words if _WORDLIKE.match(w)]
+    runs = _windows(plain) if len(plain) <= ACRONYM_QUERY_WORDS else []
+    if runs:
+        found = " || ".join("phraseto_tsquery('english', ?)" for _ in runs)
+        pattern = "(" + "|".join(r"\W+".join(run) for run in runs) + r")\w*\s*\("
+        rows = conn.execute(
+            f"SELECT p.title, p.abstract FROM papers p WHERE p.search @@ ({found}) "
+            f"AND (p.title || ' ' || p.abstract) ~* ? AND {PUBLIC} LIMIT {ACRONYM_ROWS}",
+            (*[" ".join(run) for run in runs], pattern),
+        ).fetchall()
+        for title, abstract in rows:
+            dictionary.add_text(f"{title}. {abstract}")
+    return dictionary
+
+
+def _expanded(
+    conn: Conn, query: KeywordQuery, words: list[Term]
+) -> tuple[list[tuple[str, list[str]]], Expansion]:
+    """The ranked words as tsquery expressions, each known acronym OR its long forms
+    (phrases), then the acronyms of long forms the query holds, as tantivy's index
+    expands them (paperwire.acronyms.expand)."""
+    singles = [t.words if len(t.words) == 1 and not t.prefix else () for t in words]
+    query_words = [w for t in query.positive if not t.prefix for w in t.words]
+    dictionary = _acronym_pairs(conn, [s[0] for s in singles if s], query_words)
+    expansion = expand(singles, query_words, dictionary)
+    ranked: list[tuple[str, list[str]]] = []
+    for position, term in enumerate(words):
+        expression, values = _term(term)
+        if not expression:
+            continue
+        for form in expansion.long_forms.get(position, []):
+            expression = f"({expression} || phraseto_tsquery('english', ?))"
+            values = [*values, " ".join(form)]
+        ranked.append((expression, values))
+    ranked += [_term(Term(words=(acronym,))) for acronym in expansion.acronyms]
+    return [t for t in ranked if t[0]], expansion
 
 
 def _like_escape(text: str) -> str:
@@ -105,7 +184,7 @@ def fulltext(conn: Conn, query: KeywordQuery, limit: int, offset: int) -> list[t
     quoted phrase), ranked by _bm25_like_rank, as tantivy ranks them. A query of filters
     only lists the newest papers passing them."""
     words, phrases = ranking_terms(query)
-    ranked = [t for t in map(_term, words) if t[0]]
+    ranked, _expansion = _expanded(conn, query, words) if words else ([], None)
     required = [t for t in map(_term, phrases) if t[0]]
     negative = [n for n in map(_term, query.negative) if n[0]]
     where, filter_params = _filters(query)
