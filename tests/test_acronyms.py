@@ -63,7 +63,8 @@ def test_a_query_expands_both_ways():
     assert found.long_forms == {0: dictionary.long_forms("gan")} and found.acronyms == []
     words = ["a", "generative", "adversarial", "network", "for", "faces"]
     found = expand([("generative",), ("adversarial",), ("network",), ("faces",)], words, dictionary)
-    assert found.acronyms == ["gan"]
+    # The acronym stands for the ranked words 0-2 (the engines score the better of them).
+    assert found.acronyms == [("gan", (0, 1, 2))]
     # Not added when the query holds the acronym already.
     assert expand([("gan",)], ["gan", *words], dictionary).acronyms == []
 

@@ -190,17 +190,33 @@ def _stemmed(words: Sequence[str]) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True)
 class Expansion:
     """What a query's acronyms and long forms add: for a ranked word (by its position
-    among the ranked words), the long forms it also searches; and the acronyms of long
-    forms the query holds, searched as extra words."""
+    among the ranked words), the long forms it also searches; and, for a run of ranked
+    words that is a known long form, its acronym with the positions of those words (the
+    engine scores the better of "the words" and "the acronym", never both)."""
 
     long_forms: dict[int, list[tuple[str, ...]]]
-    acronyms: list[str]
+    acronyms: list[tuple[str, tuple[int, ...]]]
 
     def __bool__(self) -> bool:
         return bool(self.long_forms or self.acronyms)
 
 
 NO_EXPANSION = Expansion({}, [])
+
+
+def _positions(ranked_words: Sequence[Sequence[str]], query_words: Sequence[str]) -> list[int]:
+    """For each query word, its position among the ranked words (-1: not ranked, e.g. a
+    stop word); the ranked words are the query's in order, some left out."""
+    found, j = [], 0
+    for word in query_words:
+        while j < len(ranked_words) and len(ranked_words[j]) != 1:
+            j += 1
+        if j < len(ranked_words) and ranked_words[j][0] == word.lower():
+            found.append(j)
+            j += 1
+        else:
+            found.append(-1)
+    return found
 
 
 def expand(
@@ -212,24 +228,33 @@ def expand(
     each; a prefix or phrase term passes an empty tuple), `query_words` all its positive
     words in order (stop words kept, for long forms such as "mixture of experts").
     A ranked word equal to a known acronym gets its long forms; a run of query words whose
-    stems equal a known long form's adds its acronym (unless the query holds it already)."""
+    stems equal a known long form's gets its acronym (unless the query holds it already),
+    longest runs first, a word in one run at most."""
     long_forms: dict[int, list[tuple[str, ...]]] = {}
     for position, words in enumerate(ranked_words):
         if len(words) == 1:
             forms = dictionary.long_forms(words[0])
             if forms:
                 long_forms[position] = forms
-    acronyms: list[str] = []
+    acronyms: list[tuple[str, tuple[int, ...]]] = []
     present = {w.lower() for w in query_words}
     if len(query_words) >= 2 and dictionary.pairs:
         by_stems = dictionary.by_stems()
-        stems = _stemmed([w.lower() for w in query_words])
+        lowered = [w.lower() for w in query_words]
+        stems = _stemmed(lowered)
+        where = _positions(ranked_words, lowered)
+        taken: set[int] = set()
         for n in range(min(MAX_LONG_WORDS, len(stems)), 1, -1):
             for start in range(len(stems) - n + 1):
-                key = by_stems.get(stems[start : start + n])
-                if key is None or key in present or key in acronyms:
+                run = stems[start : start + n]
+                key = by_stems.get(run)
+                if key is None or key in present or any(key == k for k, _ in acronyms):
+                    continue
+                covered = tuple(p for p in where[start : start + n] if p >= 0)
+                if not covered or taken.intersection(covered):
                     continue
                 # Only a long form the acronym is kept for (its most frequent ones).
-                if stems[start : start + n] in {_stemmed(f) for f in dictionary.long_forms(key)}:
-                    acronyms.append(key)
+                if run in {_stemmed(f) for f in dictionary.long_forms(key)}:
+                    acronyms.append((key, covered))
+                    taken.update(covered)
     return Expansion(long_forms, acronyms)

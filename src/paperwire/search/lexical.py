@@ -491,12 +491,14 @@ class LexicalIndex:
     def _ranked_queries(self, query: KeywordQuery) -> tuple[list[Any], list[Any], list[Term]]:
         """(a query per ranked word, a query per required phrase, the ranked words). A word
         that is a known acronym matches it or its long forms (the better of them counts);
-        a known long form in the query adds its acronym as one more word."""
+        a run of words that is a known long form matches them or its acronym (the better:
+        measured on dev, adding the acronym as one more word cost the keyword leg 0.009,
+        "pruning neural networks" counting "NN" on top of the words)."""
         ranked, required, expansion = self.expansion(query)
-        words = []
+        built: dict[int, Any] = {}
         for position, term in enumerate(ranked):
-            built = self._term_query(term)
-            if built is None:
+            query_ = self._term_query(term)
+            if query_ is None:
                 continue
             alternatives = [
                 q
@@ -504,12 +506,18 @@ class LexicalIndex:
                 if q is not None
             ]
             if alternatives:
-                built = tantivy.Query.disjunction_max_query([built, *alternatives])
-            words.append(built)
-        for acronym in expansion.acronyms:
-            built = self._term_query(Term(words=(acronym,)))
-            if built is not None:
-                words.append(built)
+                query_ = tantivy.Query.disjunction_max_query([query_, *alternatives])
+            built[position] = query_
+        for acronym, positions in expansion.acronyms:
+            acronym_query = self._term_query(Term(words=(acronym,)))
+            run = [built.pop(p) for p in positions if p in built]
+            if acronym_query is None or not run:
+                continue
+            # The long form's words or the acronym, whichever scores more (a paper
+            # holding both counts the concept once).
+            long_form = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in run])
+            built[positions[0]] = tantivy.Query.disjunction_max_query([long_form, acronym_query])
+        words = [built[p] for p in sorted(built)]
         phrases = [q for q in map(self._term_query, required) if q is not None]
         return words, phrases, ranked
 

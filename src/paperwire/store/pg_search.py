@@ -19,7 +19,7 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from paperwire.acronyms import MAX_LONG_WORDS, AcronymDictionary, Expansion, expand
+from paperwire.acronyms import MAX_LONG_WORDS, AcronymDictionary, expand
 from paperwire.querylang import STOP_WORDS, KeywordQuery, Term, ranking_terms
 from paperwire.store.sqlconn import Conn
 from paperwire.store.visibility import PUBLIC
@@ -114,17 +114,21 @@ def _acronym_pairs(conn: Conn, singles: list[str], words: list[str]) -> AcronymD
     return dictionary
 
 
-def _expanded(
-    conn: Conn, query: KeywordQuery, words: list[Term]
-) -> tuple[list[tuple[str, list[str]]], Expansion]:
+TsTerm = tuple[str, list[str]]
+# What one query word (or one long form) scores: the greatest of its alternatives, each
+# the sum of its terms' scores.
+Scored = list[list[TsTerm]]
+
+
+def _expanded(conn: Conn, query: KeywordQuery, words: list[Term]) -> list[Scored]:
     """The ranked words as tsquery expressions, each known acronym OR its long forms
-    (phrases), then the acronyms of long forms the query holds, as tantivy's index
-    expands them (paperwire.acronyms.expand)."""
+    (phrases), and each run of words that is a known long form scored as the better of
+    the words and its acronym, as tantivy's index expands them (paperwire.acronyms)."""
     singles = [t.words if len(t.words) == 1 and not t.prefix else () for t in words]
     query_words = [w for t in query.positive if not t.prefix for w in t.words]
     dictionary = _acronym_pairs(conn, [s[0] for s in singles if s], query_words)
     expansion = expand(singles, query_words, dictionary)
-    ranked: list[tuple[str, list[str]]] = []
+    built: dict[int, Scored] = {}
     for position, term in enumerate(words):
         expression, values = _term(term)
         if not expression:
@@ -132,9 +136,13 @@ def _expanded(
         for form in expansion.long_forms.get(position, []):
             expression = f"({expression} || phraseto_tsquery('english', ?))"
             values = [*values, " ".join(form)]
-        ranked.append((expression, values))
-    ranked += [_term(Term(words=(acronym,))) for acronym in expansion.acronyms]
-    return [t for t in ranked if t[0]], expansion
+        built[position] = [[(expression, values)]]
+    for acronym, positions in expansion.acronyms:
+        acronym_term = _term(Term(words=(acronym,)))
+        run = [built.pop(p)[0][0] for p in positions if p in built]
+        if acronym_term[0] and run:
+            built[positions[0]] = [run, [acronym_term]]
+    return [built[p] for p in sorted(built)]
 
 
 def _like_escape(text: str) -> str:
@@ -184,7 +192,8 @@ def fulltext(conn: Conn, query: KeywordQuery, limit: int, offset: int) -> list[t
     quoted phrase), ranked by _bm25_like_rank, as tantivy ranks them. A query of filters
     only lists the newest papers passing them."""
     words, phrases = ranking_terms(query)
-    ranked, _expansion = _expanded(conn, query, words) if words else ([], None)
+    scored = _expanded(conn, query, words) if words else []
+    ranked = [term for item in scored for alternative in item for term in alternative]
     required = [t for t in map(_term, phrases) if t[0]]
     negative = [n for n in map(_term, query.negative) if n[0]]
     where, filter_params = _filters(query)
@@ -212,7 +221,7 @@ def fulltext(conn: Conn, query: KeywordQuery, limit: int, offset: int) -> list[t
     for expression, values in negative:
         tsquery = f"({tsquery} && !!{expression})"
         params += values
-    score_sql, score_params = _bm25_like_rank(conn, ranked + required)
+    score_sql, score_params = _bm25_like_rank(conn, scored + [[[t]] for t in required])
     sql = (
         f"WITH q AS (SELECT {tsquery} AS query) "
         f"SELECT p.id, {score_sql} AS score FROM papers p, q "
@@ -224,10 +233,12 @@ def fulltext(conn: Conn, query: KeywordQuery, limit: int, offset: int) -> list[t
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
-def _bm25_like_rank(conn: Conn, terms: list[tuple[str, list[str]]]) -> tuple[str, list[object]]:
-    """A score expression summing, over the terms, idf x r / (r + 1), where r is the
-    term's ts_rank_cd (RANK_WEIGHTS, RANK_NORMALISATION) and idf = log(1 + papers /
-    papers holding it), the count capped at RARITY_COUNT_CAP."""
+def _bm25_like_rank(conn: Conn, items: list[Scored]) -> tuple[str, list[object]]:
+    """A score expression summing, over the items (a word, a phrase, or a long form with
+    its acronym), the greatest of the item's alternatives, each the sum over its terms of
+    idf x r / (r + 1), where r is the term's ts_rank_cd (RANK_WEIGHTS,
+    RANK_NORMALISATION) and idf = log(1 + papers / papers holding it), the count capped
+    at RARITY_COUNT_CAP."""
     papers = int(
         conn.execute(
             "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint "
@@ -237,18 +248,26 @@ def _bm25_like_rank(conn: Conn, terms: list[tuple[str, list[str]]]) -> tuple[str
     )
     parts: list[str] = []
     params: list[object] = []
-    for expression, values in terms:
-        holding = int(
-            conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM papers p WHERE p.search @@ {expression} "
-                f"LIMIT {RARITY_COUNT_CAP}) s",
-                values,
-            ).fetchone()[0]
-        )
-        parts.append(
-            f"? * ts_rank_cd('{RANK_WEIGHTS}', p.search, {expression}, {RANK_NORMALISATION})"
-        )
-        params += [math.log(1 + max(papers, 1) / max(holding, 1)), *values]
+    for item in items:
+        alternatives = []
+        for alternative in item:
+            sums = []
+            for expression, values in alternative:
+                holding = int(
+                    conn.execute(
+                        "SELECT count(*) FROM (SELECT 1 FROM papers p WHERE p.search @@ "
+                        f"{expression} LIMIT {RARITY_COUNT_CAP}) s",
+                        values,
+                    ).fetchone()[0]
+                )
+                sums.append(
+                    f"? * ts_rank_cd('{RANK_WEIGHTS}', p.search, {expression}, "
+                    f"{RANK_NORMALISATION})"
+                )
+                params += [math.log(1 + max(papers, 1) / max(holding, 1)), *values]
+            alternatives.append("(" + " + ".join(sums) + ")")
+        best = ", ".join(alternatives)
+        parts.append(alternatives[0] if len(alternatives) == 1 else f"GREATEST({best})")
     return "(" + " + ".join(parts) + ")", params
 
 
