@@ -305,7 +305,8 @@ def acronym_cost(args: argparse.Namespace) -> None:
     for name, texts in sets.items():
         parsed = [hybrid.parse_query(t) for t in texts]
         per_query: dict[str, list[list[float]]] = {"without": [], "with": []}
-        expanded = sum(1 for q in parsed if _expanded_with(index, with_pairs, q))
+        flags = [_expanded_with(index, with_pairs, q) for q in parsed]
+        expanded = sum(flags)
         for q in parsed:
             runs: dict[str, list[float]] = {"without": [], "with": []}
             for rounds in range(args.rounds + 1):
@@ -325,6 +326,15 @@ def acronym_cost(args: argparse.Namespace) -> None:
             for k in ("without", "with", "diff")
         ]
         print(f"| {name} | {expanded} of {len(texts)} | " + " | ".join(cells) + " |", flush=True)
+        for flag, what in ((True, "expanded"), (False, "not expanded")):
+            mine = [i for i, f in enumerate(flags) if f == flag]
+            if mine:
+                means = {k: np.mean([medians[k][i] for i in mine]) for k in ("without", "with")}
+                print(
+                    f"|   {what} ({len(mine)}), mean ms | | {means['without']:.2f} | "
+                    f"{means['with']:.2f} | {means['with'] - means['without']:+.2f} |",
+                    flush=True,
+                )
     store.close()
 
 

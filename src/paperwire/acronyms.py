@@ -35,6 +35,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_LONG_FORMS = 3
 # A long form of more words than this is not looked for in queries.
 MAX_LONG_WORDS = 8
+# Characters read before a parenthesis for its long form (20 words at most are searched):
+# bounded, so a text with thousands of parentheses costs time in proportion to its length.
+_LOOK_BACK = 400
 
 
 def _short_key(short: str) -> str | None:
@@ -80,7 +83,8 @@ def definitions(text: str) -> list[tuple[str, str]]:
             continue
         # The words before the parenthesis, within the sentence: at most
         # min(|A| + 5, 2|A|) of them, as Schwartz & Hearst bound the search.
-        head = re.split(r"[.;:!?()\[\]]", text[: match.start()])[-1].rstrip(" ,-")
+        before = text[max(0, match.start() - _LOOK_BACK) : match.start()]
+        head = re.split(r"[.;:!?()\[\]]", before)[-1].rstrip(" ,-")
         letters = len(key)
         words = head.split()[-min(letters + 5, 2 * letters) :]
         if not words:
@@ -102,7 +106,7 @@ class AcronymDictionary:
     """Acronym -> {long form (lower-case words joined by spaces): papers defining it}."""
 
     pairs: dict[str, dict[str, int]] = field(default_factory=dict)
-    # Stemmed long form -> acronym, built on first use after a change (a query reads it).
+    # Stemmed long form -> acronym: built on first use, then kept up to date by add_text.
     _reverse: dict[tuple[str, ...], str] | None = field(default=None, repr=False, compare=False)
 
     def add_text(self, text: str) -> None:
