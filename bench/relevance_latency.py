@@ -65,6 +65,11 @@ def child(db: str, label: str) -> None:
         vectors = VectorIndex(path.with_name(path.name + ".vectors-bench"), MODEL)
     if not lexical.is_current(store):
         lexical.sync(store)
+    extra = os.environ.get("BENCH_ACRONYMS")
+    if extra and hasattr(lexical, "acronyms"):  # versions with acronym expansion (issue 27)
+        from paperwire.acronyms import AcronymDictionary
+
+        lexical.acronyms.merge(AcronymDictionary.load(Path(extra)))
     # One thread, as the web server's embedder (web/services.py, in every version timed):
     # the keyword leg runs on the other core meanwhile.
     models = ROOT / "bench" / "out" / "models"
@@ -143,6 +148,11 @@ def main() -> None:
         help="an older checkout's src folder to time beside this one (repeatable)",
     )
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--acronyms",
+        help="an acronym dictionary (JSON, paperwire.acronyms) added to the keyword index of "
+        "each version that expands acronyms: synthetic text defines none",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not _is_url(args.db):
@@ -162,6 +172,8 @@ def main() -> None:
     for round_ in range(args.rounds):
         for version, src in versions.items():
             env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}"}
+            if args.acronyms:
+                env["BENCH_ACRONYMS"] = str(Path(args.acronyms).resolve())
             done = subprocess.run(
                 [sys.executable, __file__, "--child", version, "--db", args.db],
                 env=env,

@@ -19,6 +19,8 @@ Embedders:
   22f8ac9 (09ae585's export), quantised the same way;
 - ``minilm-float``: sentence-transformers on PyTorch (the reference);
 - ``mpnet-float``: all-mpnet-base-v2 from a folder (--mpnet DIR), on PyTorch;
+- ``onnx:DIR``: any graph of the shipped weights in DIR/minilm-int8.onnx (eval/round4.py
+  writes quantisation variants so);
 - ``tuned-int8:DIR``: a model tuned on the sample corpus's titles and abstracts
   (``round3.py tune ROOT``, eval/tune_corpus.py), in DIR."""
 
@@ -176,6 +178,8 @@ def raw_embedder(name: str, cache: Path, args: argparse.Namespace, threads: int 
         return TorchEmbedder(threads=threads)
     if name == "mpnet-float":
         return SentenceTransformerEmbedder(Path(args.mpnet), threads=threads)
+    if name.startswith("onnx:"):  # a folder holding a graph as minilm-int8.onnx (round4.py)
+        return OnnxEmbedder(Path(name.split(":", 1)[1]), threads=threads)
     if name.startswith("tuned-int8:"):
         from tune_corpus import TunedEmbedder
 

@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import tantivy
 
+from paperwire.acronyms import NO_EXPANSION, AcronymDictionary, Expansion, expand
 from paperwire.querylang import (
     NAMES,
     NAMES_AS_WRITTEN,
@@ -55,7 +56,11 @@ log = logging.getLogger(__name__)
 # 2: one "text" field (title + abstract) in place of the abstract's own.
 # 3: "topic" (keyword slugs) and "has" ("code") for topic: and has:code (issue 29).
 # 4: "names", the author names with accents kept, for plain query words (issue 27).
-SCHEMA_VERSION = 4
+# 5: the acronym dictionary (acronyms.json) kept beside the index, filled as it indexes
+#    (issue 27): an older index has none, so it is rebuilt.
+SCHEMA_VERSION = 5
+# The corpus's "Long Form (ACRONYM)" pairs (paperwire.acronyms), in the index's folder.
+ACRONYMS_FILE = "acronyms.json"
 # A word is scored by BM25 over the paper's whole text (title + abstract, one document: the
 # word's count saturates once and the length normalises once, as plain BM25 does), plus
 # TITLE_BOOST x its BM25 in the title alone, plus PLAIN_AUTHORS_BOOST x in the author names.
@@ -163,6 +168,7 @@ class LexicalIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._meta_file = path / "paperwire.json"
+        self._acronyms_file = path / ACRONYMS_FILE
         self._sync_lock = threading.Lock()
         self._subset_lock = threading.Lock()
         self._subsets: OrderedDict[tuple[Any, ...], npt.NDArray[np.int64]] = OrderedDict()
@@ -170,6 +176,8 @@ class LexicalIndex:
         self.watermark = self._read_watermark()
         if self.watermark.schema != SCHEMA_VERSION:
             self._wipe()
+        self.acronyms = AcronymDictionary.load(self._acronyms_file)
+        self._acronyms_dirty = False
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         self.index.register_tokenizer("pw_stem", STEMMED)
@@ -197,6 +205,9 @@ class LexicalIndex:
             return Watermark()
 
     def _save_watermark(self) -> None:
+        if self._acronyms_dirty:  # saved first: the watermark says it covers the papers
+            self.acronyms.save(self._acronyms_file)
+            self._acronyms_dirty = False
         temporary = self._meta_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(self.watermark.__dict__), "utf-8")
         os.replace(temporary, self._meta_file)
@@ -220,6 +231,7 @@ class LexicalIndex:
         if on_disk.store_id == store_id and on_disk.seq_seen > self.watermark.seq_seen:
             self.watermark = on_disk
             self.index.reload()
+            self.acronyms = AcronymDictionary.load(self._acronyms_file)
         return self.watermark.seq_seen >= target and self.watermark.store_id == store_id
 
     def sync(self, store: Store, progress: Callable[[int], object] | None = None) -> int:
@@ -295,8 +307,11 @@ class LexicalIndex:
             on_disk = self._read_watermark()
             if on_disk.store_id == store_id and on_disk.position > mark.position:
                 mark = self.watermark = on_disk
+                self.acronyms = AcronymDictionary.load(self._acronyms_file)
         if rebuild:
             writer.delete_all_documents()
+            self.acronyms = AcronymDictionary()
+            self._acronyms_dirty = True
         # A fresh index holds none of these papers: no deletes to look for. (One that was
         # committed by a process killed before it saved its watermark is not fresh.)
         fresh = mark.position == (0, 0) and (rebuild or self.doc_count() == 0)
@@ -308,6 +323,10 @@ class LexicalIndex:
                     writer.delete_documents_by_term("pid", paper.id)
                 if paper.confirmed:  # an unconfirmed paper is never found (issue 25)
                     writer.add_document(_document(paper))
+                    # A paper changed since it was indexed counts its pairs again: the
+                    # counts only order an acronym's long forms.
+                    self.acronyms.add_text(f"{paper.title}. {paper.abstract}")
+                    self._acronyms_dirty = True
             for pid in changes.deleted:
                 writer.delete_documents_by_term("pid", pid)
             mark.position, mark.tombstone_seq = changes.position, changes.tombstone_seq
@@ -441,13 +460,73 @@ class LexicalIndex:
         phrase = tantivy.Query.phrase_query(self.schema, "names", tokens)
         return tantivy.Query.boost_query(phrase, NAME_PHRASE_BOOST)
 
+    def expansion(self, query: KeywordQuery) -> tuple[list[Term], list[Term], Expansion]:
+        """The query's ranked words and required phrases (querylang.ranking_terms) and
+        what its acronyms and long forms add (paperwire.acronyms.expand, from this
+        index's dictionary)."""
+        ranked, required = ranking_terms(query)
+        if not self.acronyms.pairs:
+            return ranked, required, NO_EXPANSION
+        singles = [t.words if len(t.words) == 1 and not t.prefix else () for t in ranked]
+        words = [w for t in query.positive if not t.prefix for w in t.words]
+        return ranked, required, expand(singles, words, self.acronyms)
+
+    def _long_form_query(self, words: tuple[str, ...]) -> Any | None:
+        """A long form as a phrase in the text and the title, weighted as one word (BM25
+        sums a phrase's idf over its words: divided by their count)."""
+        tokens = STEMMED.analyze(" ".join(words))
+        if len(tokens) < 2:
+            return None
+        clauses = [
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.boost_query(
+                    tantivy.Query.phrase_query(self.schema, field, tokens), boost / len(tokens)
+                ),
+            )
+            for field, boost in (("text", TEXT_BOOST), ("title", TITLE_BOOST))
+        ]
+        return tantivy.Query.boolean_query(clauses)
+
+    def _ranked_queries(self, query: KeywordQuery) -> tuple[list[Any], list[Any], list[Term]]:
+        """(a query per ranked word, a query per required phrase, the ranked words). A word
+        that is a known acronym matches it or its long forms (the better of them counts);
+        a run of words that is a known long form matches them or its acronym (the better:
+        measured on dev, adding the acronym as one more word cost the keyword leg 0.009,
+        "pruning neural networks" counting "NN" on top of the words)."""
+        ranked, required, expansion = self.expansion(query)
+        built: dict[int, Any] = {}
+        for position, term in enumerate(ranked):
+            query_ = self._term_query(term)
+            if query_ is None:
+                continue
+            alternatives = [
+                q
+                for q in map(self._long_form_query, expansion.long_forms.get(position, []))
+                if q is not None
+            ]
+            if alternatives:
+                query_ = tantivy.Query.disjunction_max_query([query_, *alternatives])
+            built[position] = query_
+        for acronym, positions in expansion.acronyms:
+            acronym_query = self._term_query(Term(words=(acronym,)))
+            run = [built.pop(p) for p in positions if p in built]
+            if acronym_query is None or not run:
+                continue
+            # The long form's words or the acronym, whichever scores more (a paper
+            # holding both counts the concept once).
+            long_form = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in run])
+            built[positions[0]] = tantivy.Query.disjunction_max_query([long_form, acronym_query])
+        words = [built[p] for p in sorted(built)]
+        phrases = [q for q in map(self._term_query, required) if q is not None]
+        return words, phrases, ranked
+
     def _build(self, query: KeywordQuery) -> Any:
         """The ranking query: every content word a SHOULD clause (BM25 summed over the words
-        a paper holds), quoted phrases required, a paper holding every word boosted by
-        ALL_WORDS_BONUS; filters and exclusions as MUST / MUST_NOT clauses."""
-        ranked, required = ranking_terms(query)
-        words = [q for q in map(self._term_query, ranked) if q is not None]
-        phrases = [q for q in map(self._term_query, required) if q is not None]
+        a paper holds; acronyms and long forms as _ranked_queries says), quoted phrases
+        required, a paper holding every word boosted by ALL_WORDS_BONUS; filters and
+        exclusions as MUST / MUST_NOT clauses."""
+        words, phrases, ranked = self._ranked_queries(query)
         clauses: list[tuple[Any, Any]] = [(tantivy.Occur.Must, q) for q in phrases]
         if words:
             should = [(tantivy.Occur.Should, q) for q in words]

@@ -19,7 +19,8 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from paperwire.querylang import KeywordQuery, Term, ranking_terms
+from paperwire.acronyms import MAX_LONG_WORDS, AcronymDictionary, expand
+from paperwire.querylang import STOP_WORDS, KeywordQuery, Term, ranking_terms
 from paperwire.store.sqlconn import Conn
 from paperwire.store.visibility import PUBLIC
 from paperwire.topics import categories_for
@@ -56,6 +57,92 @@ def _term(term: Term) -> tuple[str, list[str]]:
     if len(words) > 1:
         return "phraseto_tsquery('english', ?)", [" ".join(words)]
     return "plainto_tsquery('english', ?)", [words[0]]
+
+
+_ACRONYM_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,9}$")
+# Papers read for "Long Form (ACRONYM)" pairs a query (paperwire.acronyms), at most.
+ACRONYM_ROWS = 200
+# Long forms are looked for in queries of at most this many words (each run of 2 or more
+# of them is a phrase the database is asked about).
+ACRONYM_QUERY_WORDS = 8
+
+
+def _windows(words: list[str]) -> list[list[str]]:
+    """Runs of 2..MAX_LONG_WORDS query words neither starting nor ending with a stop word
+    (where a long form may stand)."""
+    runs = []
+    for n in range(2, min(MAX_LONG_WORDS, len(words)) + 1):
+        for start in range(len(words) - n + 1):
+            run = words[start : start + n]
+            if run[0] not in STOP_WORDS and run[-1] not in STOP_WORDS:
+                runs.append(run)
+    return runs
+
+
+def _acronym_pairs(conn: Conn, singles: list[str], words: list[str]) -> AcronymDictionary:
+    """The "Long Form (ACRONYM)" pairs that bear on a query, read at query time from the
+    papers the database's own index says hold them (no dictionary kept outside it): papers
+    holding a query word in parentheses ("(GAN)", "(GANs)"), and, for a query of at most
+    ACRONYM_QUERY_WORDS words, papers holding a run of its words before a parenthesis;
+    at most ACRONYM_ROWS papers of each, their pairs found by paperwire.acronyms."""
+    dictionary = AcronymDictionary()
+    words_like = {w.lower() for w in singles if _ACRONYM_LIKE.match(w)}
+    # A plural ("gans") stands for its acronym (AcronymDictionary.long_forms).
+    candidates = sorted(words_like | {w[:-1] for w in words_like if len(w) > 2 and w[-1] == "s"})
+    if candidates:
+        found = " || ".join("plainto_tsquery('english', ?)" for _ in candidates)
+        pattern = r"\(\s*(" + "|".join(candidates) + r")s?\s*[),;]"
+        rows = conn.execute(
+            f"SELECT p.title, p.abstract FROM papers p WHERE p.search @@ ({found}) "
+            f"AND (p.title || ' ' || p.abstract) ~* ? AND {PUBLIC} LIMIT {ACRONYM_ROWS}",
+            (*candidates, pattern),
+        ).fetchall()
+        for title, abstract in rows:
+            dictionary.add_text(f"{title}. {abstract}")
+    plain = [w.lower() for w in words if _WORDLIKE.match(w)]
+    runs = _windows(plain) if len(plain) <= ACRONYM_QUERY_WORDS else []
+    if runs:
+        found = " || ".join("phraseto_tsquery('english', ?)" for _ in runs)
+        pattern = "(" + "|".join(r"\W+".join(run) for run in runs) + r")\w*\s*\("
+        rows = conn.execute(
+            f"SELECT p.title, p.abstract FROM papers p WHERE p.search @@ ({found}) "
+            f"AND (p.title || ' ' || p.abstract) ~* ? AND {PUBLIC} LIMIT {ACRONYM_ROWS}",
+            (*[" ".join(run) for run in runs], pattern),
+        ).fetchall()
+        for title, abstract in rows:
+            dictionary.add_text(f"{title}. {abstract}")
+    return dictionary
+
+
+TsTerm = tuple[str, list[str]]
+# What one query word (or one long form) scores: the greatest of its alternatives, each
+# the sum of its terms' scores.
+Scored = list[list[TsTerm]]
+
+
+def _expanded(conn: Conn, query: KeywordQuery, words: list[Term]) -> list[Scored]:
+    """The ranked words as tsquery expressions, each known acronym OR its long forms
+    (phrases), and each run of words that is a known long form scored as the better of
+    the words and its acronym, as tantivy's index expands them (paperwire.acronyms)."""
+    singles = [t.words if len(t.words) == 1 and not t.prefix else () for t in words]
+    query_words = [w for t in query.positive if not t.prefix for w in t.words]
+    dictionary = _acronym_pairs(conn, [s[0] for s in singles if s], query_words)
+    expansion = expand(singles, query_words, dictionary)
+    built: dict[int, Scored] = {}
+    for position, term in enumerate(words):
+        expression, values = _term(term)
+        if not expression:
+            continue
+        for form in expansion.long_forms.get(position, []):
+            expression = f"({expression} || phraseto_tsquery('english', ?))"
+            values = [*values, " ".join(form)]
+        built[position] = [[(expression, values)]]
+    for acronym, positions in expansion.acronyms:
+        acronym_term = _term(Term(words=(acronym,)))
+        run = [built.pop(p)[0][0] for p in positions if p in built]
+        if acronym_term[0] and run:
+            built[positions[0]] = [run, [acronym_term]]
+    return [built[p] for p in sorted(built)]
 
 
 def _like_escape(text: str) -> str:
@@ -105,7 +192,8 @@ def fulltext(conn: Conn, query: KeywordQuery, limit: int, offset: int) -> list[t
     quoted phrase), ranked by _bm25_like_rank, as tantivy ranks them. A query of filters
     only lists the newest papers passing them."""
     words, phrases = ranking_terms(query)
-    ranked = [t for t in map(_term, words) if t[0]]
+    scored = _expanded(conn, query, words) if words else []
+    ranked = [term for item in scored for alternative in item for term in alternative]
     required = [t for t in map(_term, phrases) if t[0]]
     negative = [n for n in map(_term, query.negative) if n[0]]
     where, filter_params = _filters(query)
@@ -133,7 +221,7 @@ def fulltext(conn: Conn, query: KeywordQuery, limit: int, offset: int) -> list[t
     for expression, values in negative:
         tsquery = f"({tsquery} && !!{expression})"
         params += values
-    score_sql, score_params = _bm25_like_rank(conn, ranked + required)
+    score_sql, score_params = _bm25_like_rank(conn, scored + [[[t]] for t in required])
     sql = (
         f"WITH q AS (SELECT {tsquery} AS query) "
         f"SELECT p.id, {score_sql} AS score FROM papers p, q "
@@ -145,10 +233,12 @@ def fulltext(conn: Conn, query: KeywordQuery, limit: int, offset: int) -> list[t
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
-def _bm25_like_rank(conn: Conn, terms: list[tuple[str, list[str]]]) -> tuple[str, list[object]]:
-    """A score expression summing, over the terms, idf x r / (r + 1), where r is the
-    term's ts_rank_cd (RANK_WEIGHTS, RANK_NORMALISATION) and idf = log(1 + papers /
-    papers holding it), the count capped at RARITY_COUNT_CAP."""
+def _bm25_like_rank(conn: Conn, items: list[Scored]) -> tuple[str, list[object]]:
+    """A score expression summing, over the items (a word, a phrase, or a long form with
+    its acronym), the greatest of the item's alternatives, each the sum over its terms of
+    idf x r / (r + 1), where r is the term's ts_rank_cd (RANK_WEIGHTS,
+    RANK_NORMALISATION) and idf = log(1 + papers / papers holding it), the count capped
+    at RARITY_COUNT_CAP."""
     papers = int(
         conn.execute(
             "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint "
@@ -158,18 +248,26 @@ def _bm25_like_rank(conn: Conn, terms: list[tuple[str, list[str]]]) -> tuple[str
     )
     parts: list[str] = []
     params: list[object] = []
-    for expression, values in terms:
-        holding = int(
-            conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM papers p WHERE p.search @@ {expression} "
-                f"LIMIT {RARITY_COUNT_CAP}) s",
-                values,
-            ).fetchone()[0]
-        )
-        parts.append(
-            f"? * ts_rank_cd('{RANK_WEIGHTS}', p.search, {expression}, {RANK_NORMALISATION})"
-        )
-        params += [math.log(1 + max(papers, 1) / max(holding, 1)), *values]
+    for item in items:
+        alternatives = []
+        for alternative in item:
+            sums = []
+            for expression, values in alternative:
+                holding = int(
+                    conn.execute(
+                        "SELECT count(*) FROM (SELECT 1 FROM papers p WHERE p.search @@ "
+                        f"{expression} LIMIT {RARITY_COUNT_CAP}) s",
+                        values,
+                    ).fetchone()[0]
+                )
+                sums.append(
+                    f"? * ts_rank_cd('{RANK_WEIGHTS}', p.search, {expression}, "
+                    f"{RANK_NORMALISATION})"
+                )
+                params += [math.log(1 + max(papers, 1) / max(holding, 1)), *values]
+            alternatives.append("(" + " + ".join(sums) + ")")
+        best = ", ".join(alternatives)
+        parts.append(alternatives[0] if len(alternatives) == 1 else f"GREATEST({best})")
     return "(" + " + ".join(parts) + ")", params
 
 
