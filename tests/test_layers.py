@@ -45,6 +45,7 @@ LAYERS: list[set[str]] = [
         "texrepair",
         "topics",
         "people",
+        "acronyms",
     },
     # the store: the only place that writes SQL
     {"store", "data"},
