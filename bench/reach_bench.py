@@ -11,12 +11,20 @@
    over the wall time of both, and the check that exactly N distinct messages arrived.
 
     python bench/reach_bench.py [--rounds 5] [--channels 10000]
+
+Before and after in one run (each version's `src` first on the path of its own child
+processes, the versions alternated round by round; the receiver is the same):
+
+    git archive main src | tar -x -C /tmp/reach-main
+    python bench/reach_bench.py --version before=/tmp/reach-main/src --version after=src \
+        --runs 3 --rounds 5 --channels 10000
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -153,12 +161,58 @@ def bench_channels(folder: Path, count: int) -> dict[str, float]:
     }
 
 
+def one(part: str, rounds: int, channels: int) -> dict[str, object]:
+    """One part in this process (with whatever `paperwire` is first on the path)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if part == "search":
+            search = bench_search(folder, rounds)
+            return {
+                **{f"{side}_{k}": round(v, 2) for side, f in search.items() for k, v in f.items()},
+                "over_p95": round(search["mcp"]["p95"] / search["api"]["p95"] - 1, 3),
+                "over_p50_ms": round(search["mcp"]["p50"] - search["api"]["p50"], 2),
+            }
+        return bench_channels(folder, channels)
+
+
+def versions(args: argparse.Namespace) -> None:
+    """Each version's parts in its own child processes, alternated run by run."""
+    chosen = dict(v.split("=", 1) for v in args.version)
+    parts = [p for p, on in (("search", args.rounds > 0), ("channels", args.channels > 0)) if on]
+    for run in range(1, args.runs + 1):
+        order = list(chosen.items()) if run % 2 else list(reversed(chosen.items()))
+        for part in parts:
+            for name, src in order:
+                env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+                got = subprocess.run(
+                    [sys.executable, __file__, "--part", part, "--rounds", str(args.rounds),
+                     "--channels", str(args.channels)],
+                    env=env, capture_output=True, text=True, check=False,
+                )  # fmt: skip
+                if got.returncode != 0:
+                    print(got.stderr[-2000:], file=sys.stderr)
+                    continue
+                figures = json.loads(got.stdout.strip().splitlines()[-1])
+                print(
+                    json.dumps({"run": run, "version": name, "part": part, **figures}), flush=True
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--channels", type=int, default=10_000)
+    parser.add_argument("--version", action="append", metavar="NAME=SRC")
+    parser.add_argument("--runs", type=int, default=3, help="With --version: runs of each.")
+    parser.add_argument("--part", choices=("search", "channels"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.part:
+        print(json.dumps(one(args.part, args.rounds, args.channels)))
+        return
     print(machine())
+    if args.version:
+        versions(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         search = bench_search(folder, args.rounds)
