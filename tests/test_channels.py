@@ -173,6 +173,45 @@ def test_dead_letter_after_the_last_attempt(tmp_path, receiver):
     assert site.run_channels().sent.sent == 0 and len(receiver.got) == 3  # dead stays dead
 
 
+def test_channels_retry_queues_dead_letters_again(tmp_path, receiver):
+    """`channels retry NAME` (and --all): a dead letter goes back to waiting with a
+    fresh round of attempts, `channels list` says so, and the next run delivers it."""
+    receiver.statuses = [500, 500, 410]
+    url = listed(tmp_path / "site.db")
+    site = deployment(tmp_path, url=url, channel_attempts=1)
+    site.add_channel("lab", receiver.url("/lab"), "daily", Choice("trending"))
+    site.add_channel("other", receiver.url("/other"), "daily", Choice("trending"))
+    assert site.run_channels().sent.dead == 2
+    site.close()
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        run = _cli(url, tmp_path, "channels", *args)
+        out, err = run.communicate(timeout=60)
+        return run.returncode, out, err
+
+    code, out, _ = cli("retry", "--help")
+    assert code == 0 and "dead-lettered" in out and "--all" in out
+    assert cli("retry")[0] == 2 and "NAME or --all" in cli("retry")[2]
+    assert cli("retry", "lab", "--all")[0] == 2
+    code, _, err = cli("retry", "nope")
+    assert code == 2 and "no channel named 'nope'" in err
+    code, out, _ = cli("retry", "lab")
+    assert code == 0 and "channel lab: 1 dead-lettered message queued again" in out
+    assert cli("retry", "lab")[1].startswith("channel lab: 0 dead-lettered messages")
+    listing = json.loads(
+        next(line for line in cli("list", "--json")[1].splitlines() if '"lab"' in line)
+    )
+    assert (listing["waiting"], listing["dead"]) == (1, 0)
+    code, out, _ = cli("run", "-q")  # lab: 410 (refused at once, dead again)
+    assert code == 1 and "dead letters 1" in out
+    code, out, _ = cli("retry", "--all")
+    assert code == 0 and "all channels: 2 dead-lettered messages queued again" in out
+    code, out, _ = cli("run", "-q")
+    assert code == 0 and "delivered 2" in out and "channel messages: sent 2" in out
+    assert sorted(r.path for r in receiver.got) == ["/lab", "/lab", "/lab", "/other", "/other"]
+    assert len({r.headers["webhook-id"] for r in receiver.got if r.path == "/lab"}) == 1
+
+
 def test_a_refusing_receiver_is_final_at_once(tmp_path, receiver):
     receiver.statuses = [410]
     site = deployment(tmp_path)
@@ -359,8 +398,17 @@ def test_a_for_you_channel_carries_new_papers_from_what_the_reader_follows(tmp_p
         "mine-json", f"json://127.0.0.1:{receiver.port}/apprise", "daily", Choice("trending"),
         for_you="reader@example.org",
     )  # fmt: skip
-    assert site.run_channels().sent.sent == 2
+    # The reader's other kinds of channel carry no follows (only --for-you does).
+    words = " ".join(next(p for p in new if p.key in expected).title.split()[:2])
+    site.add_channel("mine-trending", receiver.url("/tr"), "daily", Choice("trending"),
+                     owner_id=reader.id)  # fmt: skip
+    site.add_channel("mine-query", receiver.url("/q"), "daily", Choice("query", query=words),
+                     owner_id=reader.id)  # fmt: skip
+    assert site.run_channels().sent.sent == 4
     by_path = {got.path: got for got in receiver.got}
+    for path in ("/tr", "/q"):
+        other = json.loads(by_path[path].body)
+        assert "followed" not in other and other["papers"], path
     payload = Webhook(secret).verify(by_path["/fy"].body, by_path["/fy"].headers)
     followed = payload["followed"]
     assert {p["key"] for p in followed} == expected and followed
@@ -373,7 +421,7 @@ def test_a_for_you_channel_carries_new_papers_from_what_the_reader_follows(tmp_p
     site.store.unfollow(reader.id, "author", name_key(author))
     later(site, 86400)
     site.run_channels()
-    assert all("followed" not in json.loads(g.body) for g in receiver.got[2:])
+    assert all("followed" not in json.loads(g.body) for g in receiver.got[4:])
 
 
 def test_for_you_needs_an_account_and_a_query_must_parse(tmp_path, receiver):

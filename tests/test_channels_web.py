@@ -78,3 +78,11 @@ def test_status_shows_dead_letters(tmp_path, receiver):
         and 'data-channel="lab"' in page.text
         and "HTTP 500" in page.text
     )
+    assert "paperwire channels retry NAME" in page.text
+    # Retried: waiting again, not a dead letter; then delivered.
+    assert site.services.deployment.retry_channel("lab") == 1
+    page = site.client.get("/status")
+    assert "queued 1" in page.text and "dead letters" not in page.text
+    assert 'data-channel="lab"' not in page.text and "1 channel, none failing" in page.text
+    assert site.services.deployment.run_channels().sent.sent == 1
+    assert "sent 1" in site.client.get("/status").text
