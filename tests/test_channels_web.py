@@ -9,7 +9,7 @@ import pytest
 
 from channel_support import Receiver, start_receiver
 from paperwire.channels.manage import Choice
-from support import make_site
+from support import ENGINES, engine_url, make_site
 
 
 @pytest.fixture
@@ -62,10 +62,16 @@ def test_reader_channels_are_guarded_capped_and_their_own(tmp_path, receiver):
     assert {c.name for c in site.store.list_channels(reader.id)} == {"two"}
 
 
-def test_status_shows_dead_letters(tmp_path, receiver):
+@pytest.fixture(params=ENGINES)
+def url(request, tmp_path) -> str:
+    return engine_url(request, tmp_path, sample=True)
+
+
+def test_status_shows_dead_letters(tmp_path, receiver, url):
     site = make_site(
-        tmp_path, allow_private_targets=True, channel_attempts=1, channels_schedule=False
-    )
+        tmp_path, database_url=url, sample_loaded=True, allow_private_targets=True,
+        channel_attempts=1, channels_schedule=False,
+    )  # fmt: skip
     receiver.statuses = [500]
     site.services.deployment.add_channel("lab", receiver.url(), "daily", Choice("trending"))
     site.services.deployment.run_channels()

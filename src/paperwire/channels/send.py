@@ -14,7 +14,8 @@ its target, record the outcome.
 A run sends `channel_concurrency` messages at a time, each on a worker thread (the
 targets' answers are what a run waits for: a chat service takes 100-500 ms); the run's
 own thread claims the batches and records every outcome, one write per message as it
-comes back, so the outbox is written by one thread only.
+comes back, so the outbox is written by one thread only, and hands a worker its next
+message only after recording the last one.
 
 A retried message waits `channel_retry_seconds` × 4^(attempt-1) (at most six hours); after
 `channel_attempts` attempts it is dead-lettered: kept in the outbox as failed, with its last
@@ -25,10 +26,11 @@ kill fell between the target's acceptance and the database's record of it (at mo
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -202,18 +204,28 @@ def deliver_channels(
                 if not claimed:
                     return report
                 channels = store.channels_by_id(sorted({m.channel_id for m in claimed}))
-                sending = {
-                    pool.submit(
-                        sender.send, channel, item.message_id, Message.from_bytes(item.message)
-                    ): (item, channel)
+                waiting = iter(
+                    (item, channel)
                     for item in claimed
                     if (channel := channels.get(item.channel_id)) is not None
-                }  # a channel removed meanwhile took its rows with it
-                for done in as_completed(sending):
-                    item, channel = sending[done]
-                    _record(store, sender.settings, clock, report, item, channel, done.result())
-                    if progress:
-                        progress(1)
+                )  # a channel removed meanwhile took its rows with it
+                sending: dict[Future[Outcome], tuple[ChannelMessage, Channel]] = {}
+                while True:
+                    # A message is handed to a worker only once the outcome before it is
+                    # recorded: at any moment at most `workers` messages are sent and not
+                    # yet recorded (what a kill can make a later run send again).
+                    for item, channel in itertools.islice(waiting, workers - len(sending)):
+                        message = Message.from_bytes(item.message)
+                        job = pool.submit(sender.send, channel, item.message_id, message)
+                        sending[job] = (item, channel)
+                    if not sending:
+                        break
+                    finished, _ = wait(sending, return_when=FIRST_COMPLETED)
+                    for job in finished:
+                        item, channel = sending.pop(job)
+                        _record(store, sender.settings, clock, report, item, channel, job.result())
+                        if progress:
+                            progress(1)
     finally:
         sender.close()
 
