@@ -72,23 +72,26 @@ def test_status_shows_dead_letters(tmp_path, receiver, url):
         tmp_path, database_url=url, sample_loaded=True, allow_private_targets=True,
         channel_attempts=1, channels_schedule=False,
     )  # fmt: skip
-    receiver.statuses = [500]
-    site.services.deployment.add_channel("lab", receiver.url(), "daily", Choice("trending"))
-    site.services.deployment.run_channels()
-    site.services.deployment.set_curator("curator@example.org", True)
-    site.sign_in("curator@example.org")
-    page = site.client.get("/status")
-    assert page.status_code == 200
-    assert (
-        "dead letters 1" in page.text
-        and 'data-channel="lab"' in page.text
-        and "HTTP 500" in page.text
-    )
-    assert "paperwire channels retry NAME" in page.text
-    # Retried: waiting again, not a dead letter; then delivered.
-    assert site.services.deployment.retry_channel("lab") == 1
-    page = site.client.get("/status")
-    assert "queued 1" in page.text and "dead letters" not in page.text
-    assert 'data-channel="lab"' not in page.text and "1 channel, none failing" in page.text
-    assert site.services.deployment.run_channels().sent.sent == 1
-    assert "sent 1" in site.client.get("/status").text
+    try:
+        receiver.statuses = [500]
+        site.services.deployment.add_channel("lab", receiver.url(), "daily", Choice("trending"))
+        site.services.deployment.run_channels()
+        site.services.deployment.set_curator("curator@example.org", True)
+        site.sign_in("curator@example.org")
+        page = site.client.get("/status")
+        assert page.status_code == 200
+        assert (
+            "dead letters 1" in page.text
+            and 'data-channel="lab"' in page.text
+            and "HTTP 500" in page.text
+        )
+        assert "paperwire channels retry NAME" in page.text
+        # Retried: waiting again, not a dead letter; then delivered.
+        assert site.services.deployment.retry_channel("lab") == 1
+        page = site.client.get("/status")
+        assert "queued 1" in page.text and "dead letters" not in page.text
+        assert 'data-channel="lab"' not in page.text and "1 channel, none failing" in page.text
+        assert site.services.deployment.run_channels().sent.sent == 1
+        assert "sent 1" in site.client.get("/status").text
+    finally:
+        site.store.close()  # no lifespan ran to close it (PostgreSQL: its pool)
