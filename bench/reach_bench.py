@@ -11,12 +11,22 @@
    over the wall time of both, and the check that exactly N distinct messages arrived.
 
     python bench/reach_bench.py [--rounds 5] [--channels 10000]
+
+Before and after in one run (each version's `src` first on the path of its own child
+processes, the versions alternated round by round; the receiver is the same):
+
+    git archive main src | tar -x -C /tmp/reach-main
+    python bench/reach_bench.py --version before=/tmp/reach-main/src --version after=src \
+        --runs 3 --rounds 5 --channels 10000
+    # a receiver that takes 100 ms to answer, as a chat service does:
+    python bench/reach_bench.py --version ... --rounds 0 --channels 1000 --delay 0.1
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -67,11 +77,12 @@ def bench_search(folder: Path, rounds: int) -> dict[str, dict[str, float]]:
     )  # fmt: skip
     store = open_store(url, index_root=folder / "indexes")
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, store), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
+    app = create_app(settings, store)
+    # Every call of both sides counts against the limiter; a long run is over its minute's
+    # allowance: lift it (the limiter's own cost stays in both figures).
+    limits = app.state.services.limiter.limits
+    limits.update({action: (10**9, window) for action, (_, window) in limits.items()})
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
@@ -113,8 +124,8 @@ def bench_search(folder: Path, rounds: int) -> dict[str, dict[str, float]]:
     return {"api": summary_ms(api), "mcp": summary_ms(mcp)}
 
 
-def bench_channels(folder: Path, count: int) -> dict[str, float]:
-    receiver = Receiver()
+def bench_channels(folder: Path, count: int, delay: float = 0.0) -> dict[str, float]:
+    receiver = Receiver(delay=delay)
     http_server = start_receiver(receiver)
     url = listed_store(folder / "channels.db")
     settings = Settings(
@@ -143,6 +154,7 @@ def bench_channels(folder: Path, count: int) -> dict[str, float]:
     ids = {r.headers["webhook-id"] for r in receiver.got}
     return {
         "channels": count,
+        "receiver_delay_ms": round(delay * 1000),
         "add_seconds": round(added, 1),
         "run_wall_seconds": round(wall, 1),
         "messages_per_second": round(len(receiver.got) / wall, 1),
@@ -153,12 +165,61 @@ def bench_channels(folder: Path, count: int) -> dict[str, float]:
     }
 
 
+def one(part: str, rounds: int, channels: int, delay: float = 0.0) -> dict[str, object]:
+    """One part in this process (with whatever `paperwire` is first on the path)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if part == "search":
+            search = bench_search(folder, rounds)
+            return {
+                **{f"{side}_{k}": round(v, 2) for side, f in search.items() for k, v in f.items()},
+                "over_p95": round(search["mcp"]["p95"] / search["api"]["p95"] - 1, 3),
+                "over_p50_ms": round(search["mcp"]["p50"] - search["api"]["p50"], 2),
+            }
+        return bench_channels(folder, channels, delay)
+
+
+def versions(args: argparse.Namespace) -> None:
+    """Each version's parts in its own child processes, alternated run by run."""
+    chosen = dict(v.split("=", 1) for v in args.version)
+    parts = [p for p, on in (("search", args.rounds > 0), ("channels", args.channels > 0)) if on]
+    for run in range(1, args.runs + 1):
+        order = list(chosen.items()) if run % 2 else list(reversed(chosen.items()))
+        for part in parts:
+            for name, src in order:
+                env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+                got = subprocess.run(
+                    [sys.executable, __file__, "--part", part, "--rounds", str(args.rounds),
+                     "--channels", str(args.channels), "--delay", str(args.delay)],
+                    env=env, capture_output=True, text=True, check=False,
+                )  # fmt: skip
+                if got.returncode != 0:
+                    print(got.stderr[-2000:], file=sys.stderr)
+                    continue
+                figures = json.loads(got.stdout.strip().splitlines()[-1])
+                print(
+                    json.dumps({"run": run, "version": name, "part": part, **figures}), flush=True
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--channels", type=int, default=10_000)
+    parser.add_argument("--version", action="append", metavar="NAME=SRC")
+    parser.add_argument("--runs", type=int, default=3, help="With --version: runs of each.")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="Seconds the receiver takes to answer each."
+    )
+    parser.add_argument("--part", choices=("search", "channels"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.part:
+        print(json.dumps(one(args.part, args.rounds, args.channels, args.delay)))
+        return
     print(machine())
+    if args.version:
+        versions(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         search = bench_search(folder, args.rounds)
@@ -168,7 +229,7 @@ def main() -> None:
                   f"p95 {figures['p95']:.1f} ms, mean {figures['mean']:.1f} ms")  # fmt: skip
         added = search["mcp"]["p95"] / search["api"]["p95"] - 1
         print(f"MCP over the JSON API at p95: {added:+.0%} (goal: at most +20%)")
-        print(bench_channels(folder, args.channels))
+        print(bench_channels(folder, args.channels, args.delay))
 
 
 if __name__ == "__main__":

@@ -27,10 +27,12 @@ class Received:
 @dataclass
 class Receiver:
     """A local HTTP receiver: `statuses` answers the requests in turn (then 200);
-    `hold` makes the request numbered so wait (seconds) before answering."""
+    `hold` makes the request numbered so wait (seconds) before answering; `delay`, every
+    request (a chat service's answer takes 100-500 ms)."""
 
     statuses: list[int] = field(default_factory=list)
     hold: dict[int, float] = field(default_factory=dict)
+    delay: float = 0.0
     got: list[Received] = field(default_factory=list)
     port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -47,6 +49,10 @@ class Receiver:
 def start_receiver(receiver: Receiver) -> http.server.ThreadingHTTPServer:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in one segment, as a production server sends them: with
+        # Nagle on, the body's two bytes waited for the client's delayed ACK (~40 ms a
+        # request), which is what the first channel benchmark measured.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
@@ -56,6 +62,8 @@ def start_receiver(receiver: Receiver) -> http.server.ThreadingHTTPServer:
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
             if number in receiver.hold:
                 time.sleep(receiver.hold[number])
+            elif receiver.delay:
+                time.sleep(receiver.delay)
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()

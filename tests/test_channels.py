@@ -37,7 +37,7 @@ from paperwire.people.names import name_key
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.native import keyword_index
 from paperwire.store import open_store
-from support import Clock
+from support import ENGINES, Clock, engine_url, sample_papers
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -66,18 +66,25 @@ def _sample(sqlite_sample):
 SAMPLE: Path | None = None
 
 
+@pytest.fixture(params=ENGINES)
+def url(request, tmp_path) -> str:
+    """A store holding the sample corpus listed today, on each engine (the end-to-end
+    tests run on both: PostgreSQL claims the outbox with SKIP LOCKED)."""
+    if request.param == "sqlite":
+        return listed(tmp_path / "site.db")
+    found = engine_url(request, tmp_path, sample=True)
+    store = open_store(found)
+    now = datetime.now(UTC)
+    store.submit_many([p.key for p in sample_papers()], now.date(), now)
+    store.close()
+    return found
+
+
 def listed(path: Path) -> str:
     return listed_store(path, SAMPLE)
 
 
-# Today at 09:00 UTC, for a test that moves the clock hours on within one day's period (run
-# after 23:00 UTC from the real time, it crossed midnight into the next day's period).
-MORNING = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
-
-
-def deployment(
-    tmp_path: Path, url: str | None = None, now: datetime | None = None, **overrides
-) -> Deployment:
+def deployment(tmp_path: Path, url: str | None = None, **overrides) -> Deployment:
     url = url or listed(tmp_path / "site.db")
     values = {
         "database_url": url,
@@ -89,7 +96,7 @@ def deployment(
     settings = Settings(**{**values, **overrides})
     store = open_store(url, index_root=tmp_path / "indexes")
     made = Deployment(
-        settings, store=store, clock=Clock(now or datetime.now(UTC)),
+        settings, store=store, clock=Clock(datetime.now(UTC)),
         engine_factory=lambda: SearchEngine(store, keyword_index(store, "beside")),
     )  # fmt: skip
     _OPEN.append(made)
@@ -103,8 +110,8 @@ def later(site: Deployment, seconds: float) -> None:
 # -- delivery ---------------------------------------------------------------------------
 
 
-def test_a_signed_webhook_is_delivered_once_and_verifies(tmp_path, receiver):
-    site = deployment(tmp_path)
+def test_a_signed_webhook_is_delivered_once_and_verifies(tmp_path, receiver, url):
+    site = deployment(tmp_path, url=url)
     _, secret = site.add_channel("lab", receiver.url("/hook/t0k3n"), "daily", Choice("trending"))
     assert secret is not None and secret.startswith("whsec_")
     run = site.run_channels()
@@ -128,8 +135,8 @@ def test_a_signed_webhook_is_delivered_once_and_verifies(tmp_path, receiver):
     assert status.deliveries.sent == 1 and status.deliveries.dead == 0
 
 
-def test_apprise_json_target_gets_markdown_lines_with_upvotes(tmp_path, receiver):
-    site = deployment(tmp_path, channel_max_papers=3)
+def test_apprise_json_target_gets_markdown_lines_with_upvotes(tmp_path, receiver, url):
+    site = deployment(tmp_path, url=url, channel_max_papers=3)
     site.add_channel(
         "json", f"json://127.0.0.1:{receiver.port}/apprise", "daily", Choice("trending")
     )
@@ -147,9 +154,9 @@ def test_apprise_json_target_gets_markdown_lines_with_upvotes(tmp_path, receiver
     )
 
 
-def test_a_receiver_that_fails_first_then_succeeds(tmp_path, receiver):
+def test_a_receiver_that_fails_first_then_succeeds(tmp_path, receiver, url):
     receiver.statuses = [503]
-    site = deployment(tmp_path)
+    site = deployment(tmp_path, url=url)
     _, secret = site.add_channel("lab", receiver.url(), "daily", Choice("trending"))
     first = site.run_channels()
     assert (first.sent.sent, first.sent.retried) == (0, 1)
@@ -163,9 +170,9 @@ def test_a_receiver_that_fails_first_then_succeeds(tmp_path, receiver):
     assert status.deliveries.sent == 1 and status.deliveries.queued == 0
 
 
-def test_dead_letter_after_the_last_attempt(tmp_path, receiver):
+def test_dead_letter_after_the_last_attempt(tmp_path, receiver, url):
     receiver.statuses = [500] * 10
-    site = deployment(tmp_path, now=MORNING, channel_attempts=3, channel_retry_seconds=10.0)
+    site = deployment(tmp_path, url=url, channel_attempts=3, channel_retry_seconds=10.0)
     site.add_channel("lab", receiver.url(), "daily", Choice("trending"))
     reports = []
     for wait in (0, 11, 41):  # 10 s, then 40 s of backoff
@@ -176,8 +183,46 @@ def test_dead_letter_after_the_last_attempt(tmp_path, receiver):
     [status] = site.channels()
     assert status.deliveries.dead == 1 and "HTTP 500" in (status.deliveries.last_error or "")
     assert site.store.channel_outbox_counts() == {"failed": 1}
-    later(site, 3600)
-    assert site.run_channels().sent.sent == 0 and len(receiver.got) == 3  # dead stays dead
+    later(site, 3600)  # (delivery only: an hour on may be the next day, with a new period)
+    assert site.deliver_channels().sent == 0 and len(receiver.got) == 3  # dead stays dead
+
+
+def test_channels_retry_queues_dead_letters_again(tmp_path, receiver, url):
+    """`channels retry NAME` (and --all): a dead letter goes back to waiting with a
+    fresh round of attempts, `channels list` says so, and the next run delivers it."""
+    receiver.statuses = [500, 500, 410]
+    site = deployment(tmp_path, url=url, channel_attempts=1)
+    site.add_channel("lab", receiver.url("/lab"), "daily", Choice("trending"))
+    site.add_channel("other", receiver.url("/other"), "daily", Choice("trending"))
+    assert site.run_channels().sent.dead == 2
+    site.close()
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        run = _cli(url, tmp_path, "channels", *args)
+        out, err = run.communicate(timeout=60)
+        return run.returncode, out, err
+
+    code, out, _ = cli("retry", "--help")
+    assert code == 0 and "dead-lettered" in out and "--all" in out
+    assert cli("retry")[0] == 2 and "NAME or --all" in cli("retry")[2]
+    assert cli("retry", "lab", "--all")[0] == 2
+    code, _, err = cli("retry", "nope")
+    assert code == 2 and "no channel named 'nope'" in err
+    code, out, _ = cli("retry", "lab")
+    assert code == 0 and "channel lab: 1 dead-lettered message queued again" in out
+    assert cli("retry", "lab")[1].startswith("channel lab: 0 dead-lettered messages")
+    listing = json.loads(
+        next(line for line in cli("list", "--json")[1].splitlines() if '"lab"' in line)
+    )
+    assert (listing["waiting"], listing["dead"]) == (1, 0)
+    code, out, _ = cli("run", "-q")  # lab: 410 (refused at once, dead again)
+    assert code == 1 and "dead letters 1" in out
+    code, out, _ = cli("retry", "--all")
+    assert code == 0 and "all channels: 2 dead-lettered messages queued again" in out
+    code, out, _ = cli("run", "-q")
+    assert code == 0 and "delivered 2" in out and "channel messages: sent 2" in out
+    assert sorted(r.path for r in receiver.got) == ["/lab", "/lab", "/lab", "/other", "/other"]
+    assert len({r.headers["webhook-id"] for r in receiver.got if r.path == "/lab"}) == 1
 
 
 def test_a_refusing_receiver_is_final_at_once(tmp_path, receiver):
@@ -324,8 +369,8 @@ def test_a_changed_instance_key_fails_clearly(tmp_path, receiver):
 # -- what a channel gets -----------------------------------------------------------------
 
 
-def test_a_collection_channel_gets_what_was_saved_in_the_period(tmp_path, receiver):
-    site = deployment(tmp_path)
+def test_a_collection_channel_gets_what_was_saved_in_the_period(tmp_path, receiver, url):
+    site = deployment(tmp_path, url=url)
     reader = site.store.get_or_create_user("reader@example.org", site.clock())
     [reading] = site.store.collections_of(reader.id, site.clock())
     site.add_channel(
@@ -347,11 +392,11 @@ DAY = timedelta(days=1)
 RICH = Path(__file__).parent / "data" / "hf_daily_papers_rich.json"
 
 
-def test_a_for_you_channel_carries_new_papers_from_what_the_reader_follows(tmp_path, receiver):
+def test_a_for_you_channel_carries_new_papers_from_what_the_reader_follows(tmp_path, receiver, url):
     """Follows feed a reader's for-you channel as they feed the digests: the period's new
     papers by a followed author, in their own section with why, over a real receiver
     (signed webhook and apprise json://)."""
-    site = deployment(tmp_path)
+    site = deployment(tmp_path, url=url)
     reader = site.store.get_or_create_user("reader@example.org", site.clock())
     load(site.store, [p for p in parse(RICH.read_bytes()) if isinstance(p, Paper)])  # new
     later(site, 60)  # the site's clock stood before the load
@@ -366,8 +411,17 @@ def test_a_for_you_channel_carries_new_papers_from_what_the_reader_follows(tmp_p
         "mine-json", f"json://127.0.0.1:{receiver.port}/apprise", "daily", Choice("trending"),
         for_you="reader@example.org",
     )  # fmt: skip
-    assert site.run_channels().sent.sent == 2
+    # The reader's other kinds of channel carry no follows (only --for-you does).
+    words = " ".join(next(p for p in new if p.key in expected).title.split()[:2])
+    site.add_channel("mine-trending", receiver.url("/tr"), "daily", Choice("trending"),
+                     owner_id=reader.id)  # fmt: skip
+    site.add_channel("mine-query", receiver.url("/q"), "daily", Choice("query", query=words),
+                     owner_id=reader.id)  # fmt: skip
+    assert site.run_channels().sent.sent == 4
     by_path = {got.path: got for got in receiver.got}
+    for path in ("/tr", "/q"):
+        other = json.loads(by_path[path].body)
+        assert "followed" not in other and other["papers"], path
     payload = Webhook(secret).verify(by_path["/fy"].body, by_path["/fy"].headers)
     followed = payload["followed"]
     assert {p["key"] for p in followed} == expected and followed
@@ -380,7 +434,7 @@ def test_a_for_you_channel_carries_new_papers_from_what_the_reader_follows(tmp_p
     site.store.unfollow(reader.id, "author", name_key(author))
     later(site, 86400)
     site.run_channels()
-    assert all("followed" not in json.loads(g.body) for g in receiver.got[2:])
+    assert all("followed" not in json.loads(g.body) for g in receiver.got[4:])
 
 
 def test_for_you_needs_an_account_and_a_query_must_parse(tmp_path, receiver):
@@ -404,13 +458,16 @@ def test_markdown_in_titles_is_escaped():
 # -- exactly once across processes --------------------------------------------------------
 
 
-def _cli(url: str, tmp_path: Path, *args: str, lease: str = "600") -> subprocess.Popen[str]:
+def _cli(
+    url: str, tmp_path: Path, *args: str, lease: str = "600", concurrency: int = 8
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "PAPERWIRE_DATABASE_URL": url,
         "PAPERWIRE_CACHE_DIR": str(tmp_path / "cache"),
         "PAPERWIRE_ALLOW_PRIVATE_TARGETS": "true",
         "PAPERWIRE_OUTBOX_LEASE_SECONDS": lease,
+        "PAPERWIRE_CHANNEL_CONCURRENCY": str(concurrency),
         "PAPERWIRE_BASE_URL": "https://papers.example.org",
     }
     return subprocess.Popen(
@@ -419,8 +476,7 @@ def _cli(url: str, tmp_path: Path, *args: str, lease: str = "600") -> subprocess
     )  # fmt: skip
 
 
-def test_two_concurrent_runs_deliver_each_channel_exactly_once(tmp_path, receiver):
-    url = listed(tmp_path / "site.db")
+def test_two_concurrent_runs_deliver_each_channel_exactly_once(tmp_path, receiver, url):
     site = deployment(tmp_path, url=url)
     for n in range(40):
         site.add_channel(f"c{n}", receiver.url(f"/c{n}"), "daily", Choice("trending"))
@@ -436,16 +492,21 @@ def test_two_concurrent_runs_deliver_each_channel_exactly_once(tmp_path, receive
     assert "delivered 0" in out and len(receiver.got) == 40
 
 
-def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path, receiver):
-    url = listed(tmp_path / "site.db")
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path, receiver, concurrency, url):
+    """Killed while a message hangs: nothing lost, and a message is sent twice only if
+    it was in flight at the kill (at most `channel_concurrency` of them), with its id."""
     site = deployment(tmp_path, url=url)
     for n in range(12):
         site.add_channel(f"c{n}", receiver.url(f"/c{n}"), "daily", Choice("trending"))
     site.close()
     receiver.hold = {5: 30.0}  # the fifth message hangs: the sender is killed while it waits
-    killed = _cli(url, tmp_path, "channels", "run", "-q", lease="1")
+    killed = _cli(url, tmp_path, "channels", "run", "-q", lease="1", concurrency=concurrency)
     receiver.wait_for(5)
-    assert len(receiver.got) == 5
+    if concurrency == 1:
+        assert len(receiver.got) == 5
+    else:
+        time.sleep(0.5)  # the other workers go on past the hanging one
     os.kill(killed.pid, signal.SIGKILL)
     killed.communicate(timeout=10)
     assert killed.returncode == -signal.SIGKILL
@@ -456,7 +517,7 @@ def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path, receiver):
     paths = [r.path for r in receiver.got]
     assert set(paths) == {f"/c{n}" for n in range(12)}  # nothing lost
     repeats = {p for p in paths if paths.count(p) > 1}
-    assert len(repeats) <= 1  # only the message in flight at the kill, and with its id
+    assert len(repeats) <= concurrency  # only messages in flight at the kill, with their id
     for path in repeats:
         assert len({r.headers["webhook-id"] for r in receiver.got if r.path == path}) == 1
     store = open_store(url)
@@ -466,8 +527,7 @@ def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path, receiver):
         store.close()
 
 
-def test_channels_cli_add_prints_the_secret_once_and_lists_without_it(tmp_path, receiver):
-    url = listed(tmp_path / "site.db")
+def test_channels_cli_add_prints_the_secret_once_and_lists_without_it(tmp_path, receiver, url):
     add = _cli(
         url,
         tmp_path,

@@ -9,7 +9,7 @@ import pytest
 
 from channel_support import Receiver, start_receiver
 from paperwire.channels.manage import Choice
-from support import make_site
+from support import ENGINES, engine_url, make_site
 
 
 @pytest.fixture
@@ -62,19 +62,36 @@ def test_reader_channels_are_guarded_capped_and_their_own(tmp_path, receiver):
     assert {c.name for c in site.store.list_channels(reader.id)} == {"two"}
 
 
-def test_status_shows_dead_letters(tmp_path, receiver):
+@pytest.fixture(params=ENGINES)
+def url(request, tmp_path) -> str:
+    return engine_url(request, tmp_path, sample=True)
+
+
+def test_status_shows_dead_letters(tmp_path, receiver, url):
     site = make_site(
-        tmp_path, allow_private_targets=True, channel_attempts=1, channels_schedule=False
-    )
-    receiver.statuses = [500]
-    site.services.deployment.add_channel("lab", receiver.url(), "daily", Choice("trending"))
-    site.services.deployment.run_channels()
-    site.services.deployment.set_curator("curator@example.org", True)
-    site.sign_in("curator@example.org")
-    page = site.client.get("/status")
-    assert page.status_code == 200
-    assert (
-        "dead letters 1" in page.text
-        and 'data-channel="lab"' in page.text
-        and "HTTP 500" in page.text
-    )
+        tmp_path, database_url=url, sample_loaded=True, allow_private_targets=True,
+        channel_attempts=1, channels_schedule=False,
+    )  # fmt: skip
+    try:
+        receiver.statuses = [500]
+        site.services.deployment.add_channel("lab", receiver.url(), "daily", Choice("trending"))
+        site.services.deployment.run_channels()
+        site.services.deployment.set_curator("curator@example.org", True)
+        site.sign_in("curator@example.org")
+        page = site.client.get("/status")
+        assert page.status_code == 200
+        assert (
+            "dead letters 1" in page.text
+            and 'data-channel="lab"' in page.text
+            and "HTTP 500" in page.text
+        )
+        assert "paperwire channels retry NAME" in page.text
+        # Retried: waiting again, not a dead letter; then delivered.
+        assert site.services.deployment.retry_channel("lab") == 1
+        page = site.client.get("/status")
+        assert "queued 1" in page.text and "dead letters" not in page.text
+        assert 'data-channel="lab"' not in page.text and "1 channel, none failing" in page.text
+        assert site.services.deployment.run_channels().sent.sent == 1
+        assert "sent 1" in site.client.get("/status").text
+    finally:
+        site.store.close()  # no lifespan ran to close it (PostgreSQL: its pool)

@@ -31,7 +31,7 @@ from paperwire.ingest.load import load
 from paperwire.mcp.server import build_server
 from paperwire.models import Paper
 from paperwire.web.app import create_app
-from support import make_site
+from support import ENGINES, engine_url, make_site
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -39,10 +39,12 @@ PUBLIC = {"search", "daily", "trending", "paper", "similar"}
 PERSONAL = {"recommendations", "collections", "save", "dismiss", "saved_searches"}
 
 
-@pytest.fixture
-def site(tmp_path):
+@pytest.fixture(params=ENGINES)
+def site(request, tmp_path):
+    """The app over the sample corpus on each engine."""
     made = make_site(
         tmp_path, now=datetime.now(UTC),  # the stdio server's clock is the real one
+        database_url=engine_url(request, tmp_path, sample=True), sample_loaded=True,
         embed_in_background=False, sources_schedule=False, channels_schedule=False,
     )  # fmt: skip
     yield made
@@ -243,3 +245,30 @@ def test_the_paper_tool_and_lists_carry_the_rich_fields(site):
         assert "in-context learning" in p["keywords"]
     plain = [p for p in listed if p["key"] != RICH_KEY]
     assert plain and all("summary" not in p and "stars" not in p for p in plain)
+
+
+def test_mcp_answers_set_no_csrf_cookie_and_match_first(site, served):
+    """/mcp is for agents (bearer tokens, no forms): the guard makes and sets no CSRF
+    cookie there (a page still gets one), and the route is the app's first, so a call
+    is not matched against every page's route before it."""
+    body = {
+        "jsonrpc": "2.0", "id": 1, "method": "tools/list",
+        "params": {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }},
+    }  # fmt: skip
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/list",
+    }
+    listed = httpx.post(f"{served}/mcp", json=body, headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert {t["name"] for t in listed.json()["result"]["tools"]} == PUBLIC | PERSONAL
+    assert "set-cookie" not in listed.headers
+    assert listed.headers["x-content-type-options"] == "nosniff"  # still guarded
+    assert "pw_csrf=" in httpx.get(f"{served}/").headers.get("set-cookie", "")
+    app = create_app(site.services.settings, site.store, services=site.services)
+    assert getattr(app.router.routes[0], "path", None) == "/mcp"

@@ -894,7 +894,8 @@ def channels() -> None:
     "--for-you",
     "for_you",
     metavar="EMAIL",
-    help="The period's new papers recommended for this reader.",
+    help="The period's new papers recommended for this reader, then the new papers by "
+    "the authors, organizations and topics they follow (only --for-you carries follows).",
 )
 @pass_deployment
 def channels_add(
@@ -909,7 +910,9 @@ def channels_add(
 ) -> None:
     """Add a channel sending to TARGET (an apprise URL or an https:// webhook URL). Its
     current period is due at once: `channels run` sends it. A webhook's signing secret
-    is printed once here (`channels show NAME --secret` shows it again)."""
+    is printed once here (`channels show NAME --secret` shows it again). Only a
+    --for-you channel carries the reader's follows ("New from what you follow");
+    --trending, --query and --collection send what they name and nothing more."""
     from paperwire.channels.manage import ChannelError, Choice
 
     chosen = [
@@ -1035,6 +1038,30 @@ def channels_test(deployment: _Deployment, name: str) -> None:
         return
     click.echo(f"{name}: not delivered: {outcome.error}", err=True)
     sys.exit(EXIT_PARTIAL)
+
+
+@channels.command("retry")
+@click.argument("name", required=False)
+@click.option(
+    "--all", "everyone", is_flag=True, help="Every channel's dead letters (readers' too)."
+)
+@pass_deployment
+def channels_retry(deployment: _Deployment, name: str | None, everyone: bool) -> None:
+    """Give channel NAME's dead-lettered messages (`channels list`: dead) another full
+    round of attempts: they are queued again, due now, and the next `channels run` (or
+    the schedule) sends them. `channels list` and /status show them as waiting."""
+    if (name is None) == (not everyone):
+        raise click.UsageError("give a channel NAME or --all (not both)")
+    try:
+        count = deployment.retry_channel(None if everyone else name)
+    except KeyError as exc:
+        raise click.BadParameter(f"no channel named {name!r}", param_hint="NAME") from exc
+    where = "all channels" if everyone else f"channel {name}"
+    plural = "" if count == 1 else "s"
+    click.echo(
+        f"{where}: {count} dead-lettered message{plural} queued again"
+        + ("; `paperwire channels run` sends them" if count else "")
+    )
 
 
 @channels.command("run")

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     channel_attempts: int = Field(default=6, ge=1, le=20)
     channel_retry_seconds: float = Field(default=60.0, ge=0)
     channel_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Messages one run sends at the same time (each to its own target): a chat service
+    # answers in 100-500 ms, so one at a time would take an hour for 10,000 channels.
+    channel_concurrency: int = Field(default=8, ge=1, le=64)
     # Channels a reader may add on /account (the operator's own, from the CLI, are not capped).
     channels_per_reader: int = Field(default=5, ge=0, le=100)
     # Run the channels inside `serve` and `worker` (daily ones from digest_hour on, weekly

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from paperwire.channels.messages import compose, message_id
+from paperwire.channels.messages import PaperParts, compose, message_id
 from paperwire.channels.select import ChannelSelector
 from paperwire.config import Settings
 from paperwire.digest.periods import Frequency, period_key
@@ -44,6 +44,7 @@ def compose_channels(
     period = period_key(frequency, now)
     report = ChannelComposeReport(period)
     selector: ChannelSelector | None = None
+    parts = PaperParts(settings.base_url)
     after = 0
     while True:
         due = store.due_channels(frequency, period, after, PAGE)
@@ -64,6 +65,7 @@ def compose_channels(
                     content,
                     settings.base_url,
                     settings.channel_max_papers,
+                    parts,
                 )
                 queued = (message_id(channel.id, period), message.to_bytes())
             composed.append((channel.id, queued))

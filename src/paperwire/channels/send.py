@@ -11,18 +11,26 @@ its target, record the outcome.
 - Every connection is checked as it is made (channels.guard): a host that resolves to a
   private address is refused, and that is final.
 
+A run sends `channel_concurrency` messages at a time, each on a worker thread (the
+targets' answers are what a run waits for: a chat service takes 100-500 ms); the run's
+own thread claims the batches and records every outcome, one write per message as it
+comes back, so the outbox is written by one thread only, and hands a worker its next
+message only after recording the last one.
+
 A retried message waits `channel_retry_seconds` × 4^(attempt-1) (at most six hours); after
 `channel_attempts` attempts it is dead-lettered: kept in the outbox as failed, with its last
 error, shown by `channels list` and on /status. A sender killed mid-batch leaves claimed
 rows that the next run takes over when the lease ends: a message is sent again only if the
-kill fell between the target's acceptance and the database's record of it, and then with
-the same webhook-id."""
+kill fell between the target's acceptance and the database's record of it (at most the
+`channel_concurrency` messages in flight), and then with the same webhook-id."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -41,7 +49,7 @@ from paperwire.channels.sealing import Sealer, SealError
 from paperwire.channels.targets import MAIL_SCHEMES, apprise_module, label_of, network_host
 from paperwire.config import Settings
 from paperwire.store.base import Store
-from paperwire.store.channels import Channel
+from paperwire.store.channels import Channel, ChannelMessage
 
 log = logging.getLogger(__name__)
 # apprise logs the URLs it posts to (with their tokens) at DEBUG: keep it to warnings.
@@ -79,6 +87,8 @@ class Sender:
         self.sealer = sealer
         self.resolver = resolver
         self.http = urllib3.PoolManager(
+            # A kept connection per worker: a run's messages to one host reuse them.
+            maxsize=settings.channel_concurrency,
             timeout=urllib3.Timeout(total=settings.channel_timeout_seconds),
             retries=False,
             headers={"User-Agent": USER_AGENT},
@@ -182,45 +192,74 @@ def deliver_channels(
     batch: int = BATCH,
     progress: Callable[[int], object] | None = None,
 ) -> ChannelSendReport:
-    """Send every channel message that is due now; returns the counts."""
+    """Send every channel message that is due now, `channel_concurrency` at a time;
+    returns the counts."""
     report = ChannelSendReport()
-    settings = sender.settings
+    workers = sender.settings.channel_concurrency
     try:
-        while True:
-            now = clock()
-            claimed = store.claim_channel_messages(now, now + lease, batch)
-            if not claimed:
-                return report
-            channels = store.channels_by_id(sorted({m.channel_id for m in claimed}))
-            for item in claimed:
-                channel = channels.get(item.channel_id)
-                if channel is None:  # removed meanwhile: its rows went with it
-                    continue
-                outcome = sender.send(channel, item.message_id, Message.from_bytes(item.message))
-                if outcome.delivered:
-                    store.mark_channel_sent(item.id, clock())
-                    report.sent += 1
-                elif outcome.retry and item.attempts < settings.channel_attempts:
-                    wait = retry_delay(settings, item.attempts)
-                    store.mark_channel_retry(item.id, clock() + wait, outcome.error)
-                    report.retried += 1
-                    log.info(
-                        "channel %s: attempt %d failed, retry in %s: %s",
-                        channel.name,
-                        item.attempts,
-                        wait,
-                        outcome.error,
-                    )
-                else:
-                    store.mark_channel_dead(item.id, outcome.error)
-                    report.dead += 1
-                    log.warning(
-                        "channel %s: dead letter after %d attempts: %s",
-                        channel.name,
-                        item.attempts,
-                        outcome.error,
-                    )
-                if progress:
-                    progress(1)
+        with ThreadPoolExecutor(workers, thread_name_prefix="channel-send") as pool:
+            while True:
+                now = clock()
+                claimed = store.claim_channel_messages(now, now + lease, max(batch, workers))
+                if not claimed:
+                    return report
+                channels = store.channels_by_id(sorted({m.channel_id for m in claimed}))
+                waiting = iter(
+                    (item, channel)
+                    for item in claimed
+                    if (channel := channels.get(item.channel_id)) is not None
+                )  # a channel removed meanwhile took its rows with it
+                sending: dict[Future[Outcome], tuple[ChannelMessage, Channel]] = {}
+                while True:
+                    # A message is handed to a worker only once the outcome before it is
+                    # recorded: at any moment at most `workers` messages are sent and not
+                    # yet recorded (what a kill can make a later run send again).
+                    for item, channel in itertools.islice(waiting, workers - len(sending)):
+                        message = Message.from_bytes(item.message)
+                        job = pool.submit(sender.send, channel, item.message_id, message)
+                        sending[job] = (item, channel)
+                    if not sending:
+                        break
+                    finished, _ = wait(sending, return_when=FIRST_COMPLETED)
+                    for job in finished:
+                        item, channel = sending.pop(job)
+                        _record(store, sender.settings, clock, report, item, channel, job.result())
+                        if progress:
+                            progress(1)
     finally:
         sender.close()
+
+
+def _record(
+    store: Store,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    report: ChannelSendReport,
+    item: ChannelMessage,
+    channel: Channel,
+    outcome: Outcome,
+) -> None:
+    """Write one attempt's outcome to the outbox (sent, retry later, or dead letter)."""
+    if outcome.delivered:
+        store.mark_channel_sent(item.id, clock())
+        report.sent += 1
+    elif outcome.retry and item.attempts < settings.channel_attempts:
+        wait = retry_delay(settings, item.attempts)
+        store.mark_channel_retry(item.id, clock() + wait, outcome.error)
+        report.retried += 1
+        log.info(
+            "channel %s: attempt %d failed, retry in %s: %s",
+            channel.name,
+            item.attempts,
+            wait,
+            outcome.error,
+        )
+    else:
+        store.mark_channel_dead(item.id, outcome.error)
+        report.dead += 1
+        log.warning(
+            "channel %s: dead letter after %d attempts: %s",
+            channel.name,
+            item.attempts,
+            outcome.error,
+        )

@@ -74,6 +74,18 @@ class ChannelPipelines(DigestPipelines):
         """Forget a channel and its queued messages."""
         return self.store.remove_channel(name, owner_id)
 
+    def retry_channel(self, name: str | None, owner_id: int | None = None) -> int:
+        """Put a channel's dead-lettered messages back in the outbox, due now, with all
+        their attempts (`name` None: every channel's, readers' too); returns how many.
+        KeyError for an unknown name."""
+        channel_id = None
+        if name is not None:
+            channel = self.store.get_channel(name, owner_id)
+            if channel is None:
+                raise KeyError(name)
+            channel_id = channel.id
+        return self.store.requeue_dead_channel_messages(channel_id, self.clock())
+
     def channels(self, owner_id: int | None = None, everyone: bool = False) -> list[ChannelStatus]:
         """The operator's channels (or a reader's; `everyone`: all) with their deliveries."""
         deliveries = self.store.channel_deliveries()

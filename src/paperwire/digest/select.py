@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -38,12 +39,13 @@ from paperwire.querylang import (
     words_of,
 )
 from paperwire.ranking import rank_trending, window_start
-from paperwire.recommend.corpus import Corpus, cached_corpus
-from paperwire.recommend.profile import profile_recommendations
 from paperwire.search.embed import Embedder
 from paperwire.search.hybrid import embed_and_save
 from paperwire.search.vectors import from_bytes
 from paperwire.store.base import Store
+
+if TYPE_CHECKING:
+    from paperwire.recommend.corpus import Corpus
 
 # MiniLM cosines: unrelated texts 0.0-0.15, same topic 0.3-0.5, near paraphrase > 0.6.
 MIN_COSINE = 0.40
@@ -219,6 +221,11 @@ class Selector:
         new = self._new_papers(start)
         if not new.ids:
             return
+        # Imported here: the recommender loads scikit-learn and SciPy (6 s of a loaded
+        # 2-core machine's time), which a run without a For-you reader never needs.
+        from paperwire.recommend.corpus import cached_corpus
+        from paperwire.recommend.profile import profile_recommendations
+
         if self._corpus is None:
             self._corpus = cached_corpus(self.store, self.model or "", wait=True)
         recs = profile_recommendations(

@@ -314,15 +314,18 @@ class ChannelTables(Tables):
                 (error[:500], outbox_id),
             )
 
-    def requeue_channel_message(self, outbox_id: int, now: datetime) -> bool:
-        """Give a dead-lettered message another try now (`channels retry`)."""
+    def requeue_dead_channel_messages(self, channel_id: int | None, now: datetime) -> int:
+        """Give dead-lettered messages another full round of attempts from now
+        (`channels retry`): one channel's (`channel_id`), or every channel's (None).
+        Their last error stays until an attempt succeeds. Returns how many."""
+        where, args = ("", ()) if channel_id is None else (" AND channel_id = ?", (channel_id,))
         with self.write() as conn:
             changed = conn.execute(
-                "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ? "
-                "WHERE id = ? AND channel_id IS NOT NULL AND status = 'failed'",
-                (iso(now), outbox_id),
+                "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, "
+                "claimed_until = NULL WHERE channel_id IS NOT NULL AND status = 'failed'" + where,
+                (iso(now), *args),
             ).rowcount
-        return bool(changed)
+        return int(changed)
 
     def channel_deliveries(self) -> dict[int, ChannelDeliveries]:
         """Per channel: messages sent, waiting (queued or being sent) and dead, the last

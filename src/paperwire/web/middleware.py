@@ -29,6 +29,10 @@ MAX_HEADER_BYTES = 16 * 1024  # all request headers together (8 MB were accepted
 # Pages whose answers must never be kept by a browser or proxy cache: they show tokens,
 # signed links or a reader's own account.
 NO_STORE_PREFIXES = ("/account", "/subscriptions/", "/subscribe", "/signin", "/api/v1/me")
+# Paths no browser form posts to (agents over MCP, with bearer tokens): no CSRF cookie is
+# made or set there. An agent's HTTP client kept the cookie and sent it back on every
+# call, work for nothing on both sides (bench/RESULTS.md §14, round 2).
+NO_CSRF_PATHS = frozenset({"/mcp"})
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
@@ -59,13 +63,15 @@ class Guard:
         if not length.isdigit() or int(length) > limit:
             await _plain(send, 413, f"request body over {limit} bytes")
             return
-        cookies = headers.get(b"cookie", b"").decode("latin-1")
-        cookie = _cookie(cookies, CSRF_COOKIE)
-        fresh = cookie is None
-        csrf_cookie = cookie or new_token()
-        state = scope.setdefault("state", {})
-        state["csrf_cookie"] = csrf_cookie
-        state["csrf_binding"] = csrf_binding(csrf_cookie, _cookie(cookies, SESSION_COOKIE))
+        fresh = False
+        if scope.get("path", "") not in NO_CSRF_PATHS:
+            cookies = headers.get(b"cookie", b"").decode("latin-1")
+            cookie = _cookie(cookies, CSRF_COOKIE)
+            fresh = cookie is None
+            csrf_cookie = cookie or new_token()
+            state = scope.setdefault("state", {})
+            state["csrf_cookie"] = csrf_cookie
+            state["csrf_binding"] = csrf_binding(csrf_cookie, _cookie(cookies, SESSION_COOKIE))
         no_store = scope.get("path", "").startswith(NO_STORE_PREFIXES)
         received = 0
         head = scope["method"] == "HEAD"
