@@ -41,7 +41,8 @@ IMPORT = """
 import json, resource, sys, time
 from pathlib import Path
 from paperwire.config import load_settings
-from paperwire.deployment import Deployment, FileInput
+from paperwire.deployment import Deployment
+from paperwire.deployment.imports import FileInput
 deployment = Deployment(load_settings(None, database_url='sqlite:///' + sys.argv[2]))
 stored = []
 started = time.perf_counter()
