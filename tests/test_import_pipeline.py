@@ -5,7 +5,8 @@
   sizes; a batch refused by the store stops both the same way.
 - A `paperwire import` killed while its writer thread commits leaves whole batches in a
   store that passes SQLite's integrity check, and running it again finishes the job.
-- The ASCII fast path of normalise_title folds exactly as the regex does.
+- The ASCII fast path of normalise_title folds exactly as the regex does; the cached
+  category check answers as the rule.
 - Building a Deployment (what every command does) imports neither scipy nor scikit-learn.
 """
 
@@ -27,7 +28,15 @@ from hypothesis import strategies as st
 
 from paperwire.ingest import Deleted, RecordError
 from paperwire.ingest.load import ImportReport, load
-from paperwire.models import _NON_WORD, Author, Paper, normalise_title
+from paperwire.models import (
+    _CATEGORY_RE,
+    _NON_WORD,
+    Author,
+    Paper,
+    _category_shape,
+    normalise_title,
+    valid_category,
+)
 from paperwire.store.sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,6 +234,21 @@ def test_a_killed_pipelined_import_leaves_whole_batches_and_finishes_when_run_ag
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
 def test_the_ascii_title_fold_is_the_regex_fold(title):
     assert normalise_title.__wrapped__(title) == _NON_WORD.sub("-", title.lower()).strip("-")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.sampled_from(["cs.LG", "hep-ph", "math.GT", "x" * 41])))
+def test_the_cached_category_check_is_the_rule(value):
+    expected = len(value) <= 40 and bool(_CATEGORY_RE.match(value))
+    assert valid_category(value) is expected
+    assert valid_category(value) is expected  # from the cache the second time
+
+
+def test_long_category_values_never_reach_the_cache():
+    """A hostile record's 4 MB "category" is refused by its length, not kept."""
+    before = _category_shape.cache_info().currsize
+    assert not valid_category("cs." + "x" * 4_000_000)
+    assert _category_shape.cache_info().currsize == before
 
 
 def test_building_a_deployment_imports_neither_scipy_nor_sklearn(tmp_path):

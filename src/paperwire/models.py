@@ -262,7 +262,14 @@ _VALID_UNTIL = date.today().year + 1
 def valid_category(value: str) -> bool:
     """True when `value` has the shape of an arXiv category ("cs.LG", "hep-ph",
     "cond-mat.mes-hall"); "['hep-ph']" or "Computer Science - Databases" are not."""
-    return len(value) <= 40 and bool(_CATEGORY_RE.match(value))
+    return len(value) <= 40 and _category_shape(value)
+
+
+@lru_cache(maxsize=4096)
+def _category_shape(value: str) -> bool:
+    """The regex of valid_category, cached: arXiv has ~150 categories and an import asks
+    twice a category (parse_any's check, then load.cleaned). Only short values get here."""
+    return bool(_CATEGORY_RE.match(value))
 
 
 def valid_date(value: date | None) -> bool:
