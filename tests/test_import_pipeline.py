@@ -268,3 +268,31 @@ def test_building_a_deployment_imports_neither_scipy_nor_sklearn(tmp_path):
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert not loaded & {"scipy", "sklearn"}
+
+
+_MIX = [
+    ("paper", 1, True, 0),
+    ("paper", 6, False, 1),  # title "Paper number 1": meets paper 1 by title
+    ("deleted", 2, True, 0),
+    ("paper", 2, True, 2),
+    ("error", 0, True, 0),
+    ("paper", 1, True, 3),  # paper 1 again: a longer abstract, another author
+    ("paper", 7, True, 1),
+    ("deleted", 7, True, 0),
+    ("paper", 3, False, 0),
+    ("paper", 8, True, 2),
+]
+
+
+def test_a_pipelined_load_on_either_engine_stores_what_the_in_line_load_stores(store, tmp_path):
+    """The writer thread uses the engine's own connections (PostgreSQL's pool too): the
+    same papers come back, with the same report."""
+    reference = SQLiteStore(f"sqlite:///{tmp_path / 'reference.db'}")
+    try:
+        expected = load(reference, _parsed(_MIX * 3), batch_size=4)
+        wanted = sorted(reference.iter_papers(), key=lambda p: p.key)
+    finally:
+        reference.close()
+    report = load(store, _parsed(_MIX * 3), batch_size=4, pipelined=True)
+    assert _counts(report) == _counts(expected)
+    assert sorted(store.iter_papers(), key=lambda p: p.key) == wanted
