@@ -96,8 +96,8 @@ def main() -> None:
     for round_ in range(args.rounds):
         for name, src in versions.items():
             env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
-            db = OUT / f"import-versions-{name}.db"
-            for path in OUT.glob(f"import-versions-{name}.db*"):
+            db = OUT / f"import-versions-{name}-{args.corpus.stem}.db"
+            for path in OUT.glob(f"{db.name}*"):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
             parse = measured([python, "-c", PARSE_ONLY, str(args.corpus)], env)
             full = measured([python, "-c", IMPORT, str(args.corpus), str(db)], env)
