@@ -59,6 +59,8 @@ print(json.dumps({"n": outcome.total.read, "new": outcome.total.papers.inserted,
                   "to_embed": outcome.index.to_embed,
                   "cpu_self_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
                   "cpu_main_thread_s": time.thread_time(),
+                  "peak_importer_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_indexer_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "cpu_indexer_s": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])}))
 """
 
