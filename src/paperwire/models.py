@@ -33,6 +33,10 @@ _MAX_TITLE_KEY = 100
 # operator's `paperwire import`) or a reader (a submission, a library import on the web).
 Provenance = Literal["trusted", "reader"]
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# Each ASCII byte folded for normalise_title: letters lowered, digits kept, the rest a space.
+_ASCII_FOLD = bytes(ord(chr(i).lower()) if chr(i).isalnum() else 32 for i in range(128)) + (
+    b" " * 128
+)
 
 
 def normalise_arxiv_id(raw: str) -> str | None:
@@ -72,7 +76,11 @@ def normalise_title(title: str) -> str:
     spaces collapsed to single hyphens. "Target-based  Surrogates!" -> "target-based-surrogates".
     (Cached: an import asks for each title's form several times.)"""
     if title.isascii():
-        return _NON_WORD.sub("-", title.lower()).strip("-")
+        # The same as the regex below for ASCII, ~4x faster (an import folds every title;
+        # issue 30): letters are lowered, every other byte but a digit becomes a space,
+        # and the words left are joined by hyphens.
+        folded = title.encode("ascii").translate(_ASCII_FOLD).split()
+        return b"-".join(folded).decode("ascii")
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -254,7 +262,14 @@ _VALID_UNTIL = date.today().year + 1
 def valid_category(value: str) -> bool:
     """True when `value` has the shape of an arXiv category ("cs.LG", "hep-ph",
     "cond-mat.mes-hall"); "['hep-ph']" or "Computer Science - Databases" are not."""
-    return len(value) <= 40 and bool(_CATEGORY_RE.match(value))
+    return len(value) <= 40 and _category_shape(value)
+
+
+@lru_cache(maxsize=4096)
+def _category_shape(value: str) -> bool:
+    """The regex of valid_category, cached: arXiv has ~150 categories and an import asks
+    twice a category (parse_any's check, then load.cleaned). Only short values get here."""
+    return bool(_CATEGORY_RE.match(value))
 
 
 def valid_date(value: date | None) -> bool:

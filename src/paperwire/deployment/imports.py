@@ -252,7 +252,11 @@ class ImportPipelines(SearchPipelines):
         with open_counted(item.path, progress) as stream:
             items = tap(parse_any(stream, item.name, item.fmt, import_limits(self.settings)))
             return load(
-                self.store, items, batch_size=self.settings.import_batch_size, report=report
+                self.store,
+                items,
+                batch_size=self.settings.import_batch_size,
+                report=report,
+                pipelined=True,
             )
 
     def _import_demo(self) -> ImportReport:

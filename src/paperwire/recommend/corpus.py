@@ -9,14 +9,19 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from paperwire.search.vectors import DIMENSIONS, from_bytes
 from paperwire.store.base import Store
+
+if TYPE_CHECKING:
+    # Imported where used: scipy and scikit-learn take ~1.5 s CPU to import, and every
+    # command that builds a Deployment (an import too) imported them through here
+    # (issue 30's profile: start-up was 16 µs a paper of a 100k import).
+    from scipy import sparse
 
 PAGE = 5000
 # The vocabulary is capped so a corpus of a million papers keeps a bounded matrix.
@@ -90,6 +95,8 @@ class Background:
     @classmethod
     def of(cls, corpus: Corpus, vector_weight: float) -> Background:
         """Draw and compute."""
+        from scipy import sparse
+
         rng = np.random.default_rng(len(corpus))
         rows = np.sort(rng.permutation(len(corpus))[:BACKGROUND]).astype(np.int64)
         listed = [int(r) for r in rows]
@@ -116,6 +123,9 @@ def build_corpus(
 ) -> Corpus:
     """Features of papers given in hand (the store's loader and the offline evaluation
     both come here)."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(
         sublinear_tf=True,
         stop_words="english",

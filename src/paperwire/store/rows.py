@@ -58,9 +58,35 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
+# The extras columns of a paper without upstream fields (nearly every imported paper):
+# (extras, stars, topics, organization) as paper_to_row would compute them.
+_NO_EXTRAS = ("{}", None, "", None)
+
+
+def _extras_columns(paper: Paper) -> tuple[str, int | None, str, str | None]:
+    extras = paper.extras
+    if not extras:
+        return _NO_EXTRAS
+    return (
+        _dumps(upstream.to_json(extras)),
+        upstream.stars(extras),
+        topics_column(paper),
+        upstream.organization_name(extras),
+    )
+
+
+def _list_json(values: list[str]) -> str:
+    return _dumps(values) if values else "[]"
+
+
 def paper_to_row(paper: Paper) -> tuple[Any, ...]:
-    """The papers-table values of a Paper, in PAPER_COLUMNS order."""
+    """The papers-table values of a Paper, in PAPER_COLUMNS order. (Written for speed:
+    an import converts every paper, and this was 11 µs of a paper's ~113; issue 30.)"""
     norm = paper.title_norm
+    authors = paper.authors
+    names = [a.name for a in authors]
+    published = paper.published
+    extras, stars, topics, organization = _extras_columns(paper)
     return (
         paper.key,
         paper.arxiv_id,
@@ -68,25 +94,25 @@ def paper_to_row(paper: Paper) -> tuple[Any, ...]:
         title_hash(norm),
         paper.title,
         paper.abstract,
-        "; ".join(a.name for a in paper.authors),
-        _dumps([[a.name, a.affiliation] for a in paper.authors]),
-        paper.author_count if not paper.authors else len(paper.authors),
-        paper.published.isoformat() if paper.published else None,
+        "; ".join(names),
+        _dumps([[a.name, a.affiliation] for a in authors]) if authors else "[]",
+        len(authors) if authors else paper.author_count,
+        published.isoformat() if published else None,
         paper.updated.isoformat() if paper.updated else None,
-        paper.published.year if paper.published else None,
+        published.year if published else None,
         " ".join(paper.categories),
         paper.doi,
         paper.url,
-        _dumps(paper.code_urls),
+        _list_json(paper.code_urls),
         paper.upvotes,
-        _dumps(paper.sources),
+        _list_json(paper.sources),
         paper.journal_ref,
         paper.comments,
         int(paper.confirmed),
-        _dumps(upstream.to_json(paper.extras)),
-        upstream.stars(paper.extras),
-        topics_column(paper),
-        upstream.organization_name(paper.extras),
+        extras,
+        stars,
+        topics,
+        organization,
     )
 
 
