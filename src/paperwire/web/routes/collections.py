@@ -122,6 +122,7 @@ def _collection_page(
         request,
         "collection.html",
         collection=found,
+        paragraphs=cases.paragraphs(found.description),
         items=cases.items(services, found),
         owner=True,
         share_link=cases.share_link_token(services, found),

@@ -329,8 +329,15 @@ class SharedView:
 
     @property
     def paragraphs(self) -> list[str]:
-        """The description's paragraphs (blank lines part them)."""
-        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+        """The description's paragraphs (`paragraphs`)."""
+        return paragraphs(self.description)
+
+
+def paragraphs(description: str) -> list[str]:
+    """A collection description's paragraphs, as its page and its shared page show them:
+    a blank line parts two, each is trimmed, an empty one is dropped (a single line break
+    stays inside its paragraph)."""
+    return [p.strip() for p in description.split("\n\n") if p.strip()]
 
 
 def shared_view(services: Services, token: str, viewer: User | None) -> SharedView:
