@@ -312,14 +312,7 @@ def for_you(
     current = cases.owned(services, user, profile) if profile is not None else tabs[0]
     if current not in tabs:
         tabs.append(current)
-    if seen:
-        recs = cases.recommendations(services, user, current, FOR_YOU_SIZE, show_seen=True)
-        picks = [cases.DayPick(r, False) for r in recs]
-    else:
-        picks = cases.day_recommendations(services, user, current, FOR_YOU_SIZE)
     since = services.clock() - timedelta(days=FOLLOWED_DAYS)
-    entries = cases.recommended_entries(services, [p.rec for p in picks])
-    seen_ids = {p.rec.paper_id for p in picks if p.seen}
     return render(
         request,
         "for_you.html",
@@ -327,7 +320,7 @@ def for_you(
         current=current,
         reading_list_id=cases.collections(services, user)[0].id,
         show_seen=seen,
-        results=[(e, rec, rec.paper_id in seen_ids) for e, rec in entries],
+        results=cases.for_you_list(services, user, current, FOR_YOU_SIZE, show_seen=seen),
         followed=people.followed_since(services, user, since, FOLLOWED_ON_FOR_YOU),
     )
 

@@ -685,6 +685,23 @@ def day_recommendations(
     return [DayPick(r, r.paper_id in opened) for r in recs]
 
 
+def for_you_list(
+    services: Services, reader: User, collection: Collection, limit: int, show_seen: bool = False
+) -> list[tuple[FeedEntry, Recommendation, bool]]:
+    """What /for-you lists for a profile: each paper's entry, its recommendation, and
+    whether the reader opened it from today's list. Today's list (day_recommendations);
+    with `show_seen`, every recommendation, the seen ones included, live (not kept, and
+    none marked opened)."""
+    if show_seen:
+        recs = recommendations(services, reader, collection, limit, show_seen=True)
+        picks = [DayPick(r, False) for r in recs]
+    else:
+        picks = day_recommendations(services, reader, collection, limit)
+    opened = {p.rec.paper_id for p in picks if p.seen}
+    entries = recommended_entries(services, [p.rec for p in picks])
+    return [(entry, rec, rec.paper_id in opened) for entry, rec in entries]
+
+
 def open_recommended(services: Services, reader: User, key: str) -> str:
     """The reader opens a paper from their /for-you list: it is marked seen (it stays on
     today's list, and is not recommended again after today) and its key is returned for
