@@ -24,6 +24,7 @@ from paperwire.querylang import parse_query
 from paperwire.search.lexical import LexicalIndex, passing_ids, passing_page
 from paperwire.search.native import StoreKeywordIndex
 from paperwire.web.cursors import encode_cursor
+from paperwire.web.usecases import people
 
 N = 1205  # 24 full pages and 5 papers
 UNDATED = 2  # the last two have no date: listed after every dated one
@@ -183,6 +184,24 @@ def test_a_crafted_cursor_far_past_the_last_page_is_a_404_not_a_dead_server(site
             assert got.status_code == 404, (path, value)
             assert "it has 25 pages" in got.json()["detail"], (path, value)
     assert site.client.get("/api/v1/topics/analytical-engines").json()["total"] == N
+
+
+def test_page_numbers_past_the_feeds_cap_are_answered_by_the_lists_own_count(site):
+    # A topic on 55k papers has 1,100 pages and its pager links to the last: the page
+    # parameter was capped at the feed's 1,000, so page 1,001 was a 422 however many
+    # pages there were. Now any page past the last is the 404 naming how many there
+    # are; only a page under 1 or past MAX_PAGE (or not a number) is refused as input.
+    _setup(site)
+    for path in (
+        "/topics/analytical-engines",
+        "/organizations/BabbageLab",
+        "/authors/ada-lovelace",
+    ):
+        for page in (1001, people.MAX_PAGE):
+            got = site.client.get(path, params={"page": page})
+            assert got.status_code == 404 and "has 25 pages" in got.text, (path, page)
+        for page in ("0", "-1", str(people.MAX_PAGE + 1), "1" * 40, "two"):
+            assert site.client.get(path, params={"page": page}).status_code == 422, (path, page)
 
 
 @settings(max_examples=40, deadline=None)
