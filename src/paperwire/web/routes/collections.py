@@ -205,7 +205,8 @@ def collection_action(
     name: Annotated[str, Form(max_length=cases.MAX_NAME)] = "",
     key: Annotated[str, Form(max_length=300)] = "",
     note: Annotated[str, Form(max_length=cases.MAX_NOTE)] = "",
-    description: Annotated[str, Form(max_length=cases.MAX_DESCRIPTION + 200)] = "",
+    # Twice the limit: a browser sends each line break as CRLF, which the rule reads as one.
+    description: Annotated[str, Form(max_length=2 * cases.MAX_DESCRIPTION)] = "",
     next: NextField = "",
     confirmed: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
