@@ -319,7 +319,7 @@ def for_you(
         "for_you.html",
         tabs=tabs,
         current=current,
-        reading_list_id=cases.collections(services, user)[0].id,
+        reading_list_id=cases.reading_list_of(services, user).id,
         show_seen=seen,
         results=cases.for_you_list(services, user, current, FOR_YOU_SIZE, show_seen=seen),
         followed=people.followed_since(services, user, since, FOLLOWED_ON_FOR_YOU),

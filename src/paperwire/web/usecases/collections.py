@@ -89,6 +89,12 @@ def collections(services: Services, reader: User) -> list[Collection]:
     return services.store.collections_of(reader.id, services.clock())
 
 
+def reading_list_of(services: Services, reader: User) -> Collection:
+    """The reader's Reading list: their first collection, where Save puts a paper and
+    whose recommendations /for-you shows when they have no profile."""
+    return collections(services, reader)[0]
+
+
 def owned(services: Services, reader: User, collection_id: int) -> Collection:
     """One of the reader's collections; 404 for any other id (theirs or nobody's)."""
     found = services.store.get_collection(reader.id, collection_id)
@@ -207,7 +213,7 @@ def _paper_id(services: Services, reader: User, key: str) -> int:
 def save(services: Services, reader: User, collection_id: int | None, key: str) -> Collection:
     """Save a paper to a collection (None: the Reading list); saving twice keeps one."""
     if collection_id is None:
-        collection_id = collections(services, reader)[0].id
+        collection_id = reading_list_of(services, reader).id
     paper_id = _paper_id(services, reader, key)
     if services.store.add_items(reader.id, collection_id, [paper_id], services.clock()) is None:
         raise UserError(f"you have no collection {collection_id}", 404)
@@ -716,9 +722,9 @@ def open_recommended(services: Services, reader: User, key: str) -> str:
 
 
 def reading_list(services: Services, reader: User) -> tuple[Collection, list[FeedEntry]]:
-    """The reader's Reading list (their first collection: where Save puts a paper) and
-    its papers as feed entries, in the collection's order."""
-    first = collections(services, reader)[0]
+    """The reader's Reading list (reading_list_of) and its papers as feed entries, in
+    the collection's order."""
+    first = reading_list_of(services, reader)
     entries = services.store.entries([item.paper for item in items(services, first)])
     mark_voted(services, entries, reader)
     return first, entries
