@@ -455,20 +455,25 @@ def report(refs: list[str], args: argparse.Namespace) -> None:
             print(f"| {ref} | {split} | " + " | ".join(cells) + " |")
 
 
-def speed(names: list[str], args: argparse.Namespace) -> None:
-    """Papers embedded a second (the first --texts sample papers, 64 a batch, all cores, best of
-    `--rounds`) and one query's embedding time on one thread (the 120 judged queries,
-    p50 / p95), each variant in turn, rounds interleaved."""
+def sample_texts() -> list[str]:
+    """What the 245 sample papers are embedded from, in store order."""
     from paperwire.search.embed import paper_text
 
-    cache = Path(args.cache)
     data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 's.db'}")
         load(store, parse_any(data, "sample", "paperwire"))
         texts = [paper_text(p) for _, p in store.changes((0, 0), 0, 1_000_000).papers]
         store.close()
-    texts = texts[: args.texts]
+    return texts
+
+
+def speed(names: list[str], args: argparse.Namespace) -> None:
+    """Papers embedded a second (the first --texts sample papers, 64 a batch, all cores, best of
+    `--rounds`) and one query's embedding time on one thread (the 120 judged queries,
+    p50 / p95), each variant in turn, rounds interleaved."""
+    cache = Path(args.cache)
+    texts = sample_texts()[: args.texts]
     queries = [q["text"] for q in load_queries()]
     batch = {n: raw_embedder(n, cache, args, threads=2) for n in names}
     single = {n: raw_embedder(n, cache, args, threads=1) for n in names}

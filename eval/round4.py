@@ -25,7 +25,6 @@ import json
 import logging
 import sys
 import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,25 +32,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from round3 import load_queries, per_query, save_results, variant_key
+from round3 import load_queries, per_query, sample_texts, save_results, variant_key
 from run import KINDS, mean, randomization_test, split_of
 
-from paperwire.ingest import parse_any
-from paperwire.ingest.load import load
 from paperwire.search import bert_onnx, hybrid
-from paperwire.search.embed import OnnxEmbedder, _model_dir, paper_text
+from paperwire.search.embed import OnnxEmbedder, _model_dir
 from paperwire.store import open_store
-
-
-def sample_texts() -> list[str]:
-    """What the 245 sample papers are embedded from, in store order."""
-    data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{Path(tmp) / 's.db'}")
-        load(store, parse_any(data, "sample", "paperwire"))
-        texts = [paper_text(p) for _, p in store.changes((0, 0), 0, 1_000_000).papers]
-        store.close()
-    return texts
 
 
 def named_float_graph(target: Path) -> tuple[Path, dict[str, str]]:

@@ -173,3 +173,41 @@ def test_a_collection_has_a_description(store):
     assert reading.description == ""
     assert store.update_collection(ada.id, reading.id, description="Papers on transport.")
     assert store.get_collection(ada.id, reading.id).description == "Papers on transport."
+
+
+def test_two_first_visits_at_once_keep_one_list_for_the_day(store):
+    """Two first visits of a day at once (two tabs, a reload while the first is built),
+    each with its own fresh list: both get the list kept first, and the day holds it
+    alone, in its order. On PostgreSQL each visit is its own transaction: without a lock
+    both read "nothing kept", and their inserts merged into one list of both, with two
+    papers at each position, while each visit was told its own."""
+    import threading
+    from datetime import date, timedelta
+
+    papers = [
+        Paper(f"Paper {i}", "Text.", arxiv_id=f"2601.{i:05d}", authors=[Author("Ada")])
+        for i in range(8)
+    ]
+    store.upsert_papers(papers)
+    ids = list(store.paper_ids([p.key for p in papers]).values())
+    ada = store.get_or_create_user("ada@example.org", NOW)
+    reading = store.collections_of(ada.id, NOW)[0]
+    lists = [ids[:4], ids[4:]]
+    for n in range(25):
+        day = date(2026, 1, 1) + timedelta(days=n)
+        start = threading.Barrier(2)
+        got: list[list[int]] = [[], []]
+
+        def visit(
+            i: int, day: date = day, start: threading.Barrier = start, got: list = got
+        ) -> None:
+            start.wait()
+            got[i] = store.keep_day_list(ada.id, reading.id, day, lists[i])
+
+        threads = [threading.Thread(target=visit, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert got[0] == got[1] in lists, (n, got)
+        assert store.day_list(ada.id, reading.id, day) == got[0], n

@@ -14,6 +14,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paperwire import upstream
 from paperwire.ingest.load import load
@@ -21,6 +23,8 @@ from paperwire.models import Author, Paper
 from paperwire.querylang import parse_query
 from paperwire.search.lexical import LexicalIndex, passing_ids, passing_page
 from paperwire.search.native import StoreKeywordIndex
+from paperwire.web.cursors import encode_cursor
+from paperwire.web.usecases import people
 
 N = 1205  # 24 full pages and 5 papers
 UNDATED = 2  # the last two have no date: listed after every dated one
@@ -163,3 +167,78 @@ def test_passing_ids_and_pages_walk_every_chunk_of_either_keyword_index(store, t
         assert passing_page(store, index, query, 7, 14) == (32, ids[14:21]), type(index)
     with pytest.raises(ValueError, match="filters only"):
         passing_ids(store, indexes[0], parse_query("letters"))
+
+
+def test_a_crafted_cursor_far_past_the_last_page_is_a_404_not_a_dead_server(site):
+    # The attack as written: an API cursor naming page 10**12 of a topic. tantivy made
+    # room for `limit + offset` hits up front (2.4 PB) and aborted the whole process;
+    # 2**63 - 1 overflowed into a 500. Each is now the 404 that names the pages there are.
+    _setup(site)
+    for value in (10**12, 2**63 - 1):
+        for path in (
+            "topics/analytical-engines",
+            "organizations/BabbageLab",
+            "authors/ada-lovelace",
+        ):
+            got = site.client.get(f"/api/v1/{path}", params={"cursor": encode_cursor(value)})
+            assert got.status_code == 404, (path, value)
+            assert "it has 25 pages" in got.json()["detail"], (path, value)
+    assert site.client.get("/api/v1/topics/analytical-engines").json()["total"] == N
+
+
+def test_page_numbers_past_the_feeds_cap_are_answered_by_the_lists_own_count(site):
+    # A topic on 55k papers has 1,100 pages and its pager links to the last: the page
+    # parameter was capped at the feed's 1,000, so page 1,001 was a 422 however many
+    # pages there were. Now any page past the last is the 404 naming how many there
+    # are; only a page under 1 or past MAX_PAGE (or not a number) is refused as input.
+    _setup(site)
+    for path in (
+        "/topics/analytical-engines",
+        "/organizations/BabbageLab",
+        "/authors/ada-lovelace",
+    ):
+        for page in (1001, people.MAX_PAGE):
+            got = site.client.get(path, params={"page": page})
+            assert got.status_code == 404 and "has 25 pages" in got.text, (path, page)
+        for page in ("0", "-1", str(people.MAX_PAGE + 1), "1" * 40, "two"):
+            assert site.client.get(path, params={"page": page}).status_code == 422, (path, page)
+
+
+@settings(max_examples=40, deadline=None)
+@given(offset=st.integers(min_value=0, max_value=2**80), limit=st.integers(0, 10**6))
+def test_the_keyword_index_answers_any_offset_without_reserving_room_for_it(
+    keyword_index, offset, limit
+):
+    # Any offset and limit, however large: the hits there are (none past the last), at
+    # once, never an overflow or an allocation the size of the offset.
+    index, query, every = keyword_index
+    assert index.search(query, limit, offset) == every[offset : offset + limit]
+
+
+@pytest.fixture(scope="module")
+def keyword_index(tmp_path_factory):
+    """A tantivy index of 12 dated papers by one author, the filters-only query that
+    lists them, and what it lists (all of them, newest first)."""
+    from paperwire.store import open_store
+
+    folder = tmp_path_factory.mktemp("offsets")
+    store = open_store(f"sqlite:///{folder / 's.db'}")
+    load(
+        store,
+        [
+            Paper(
+                title=f"Letters, part {i}",
+                arxiv_id=f"2104.{i:05d}",
+                authors=[Author("Ada Lovelace")],
+                published=date(2001, 1, 1) + timedelta(days=i),
+            )
+            for i in range(12)
+        ],
+    )
+    index = LexicalIndex(folder / "keyword-index")
+    index.sync(store)
+    query = parse_query('author:"lovelace"')
+    every = index.search(query, 100)
+    assert len(every) == 12
+    yield index, query, every
+    store.close()

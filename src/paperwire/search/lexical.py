@@ -552,9 +552,14 @@ class LexicalIndex:
     def search(self, query: KeywordQuery, limit: int, offset: int = 0) -> list[tuple[int, float]]:
         """(paper id, score) best first: BM25 summed over the query words each paper holds
         (any of them), with the all-words bonus. A query of filters only lists the newest
-        papers that pass them."""
+        papers that pass them. No more hits are asked of tantivy than the index holds
+        papers: it makes room for `limit + offset` hits up front, and an offset from a
+        crafted API cursor (page 10**12) made it reserve petabytes and abort the process
+        (review of issues 27/29)."""
         searcher = self.index.searcher()
-        want = limit + offset
+        want = min(limit + offset, int(searcher.num_docs))
+        if offset >= want:
+            return []
         has_words = any(self._term_query(t) is not None for t in query.positive)
         if not has_words:
             if query.positive and not query.filters.active:

@@ -393,9 +393,15 @@ class CollectionTables(Tables):
         """Keep `paper_ids` as the profile's list for `day` unless one was kept first
         (two first visits at once: the list kept first is the day's, and is returned);
         the lists of earlier days are dropped. Nothing is kept for a collection the
-        reader does not own, nor for an empty list."""
+        reader does not own, nor for an empty list. The collection's row is locked first
+        (dialect.lock_rows): on PostgreSQL two first visits at once both read "nothing
+        kept" otherwise, and merged their lists into one."""
         with self.write() as conn:
-            if not owns_collection(conn, user_id, collection_id):
+            owned = conn.execute(
+                "SELECT 1 FROM collections WHERE id = ? AND user_id = ?" + self.dialect.lock_rows,
+                (collection_id, user_id),
+            ).fetchone()
+            if owned is None:
                 return []
             held = [
                 int(row[0])

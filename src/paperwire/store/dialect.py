@@ -34,6 +34,11 @@ class Dialect:
     # Columns only this engine has, derived by it from the others (PostgreSQL's
     # generated tsvector and its pgvector copy of each vector): never moved or compared.
     derived_columns: frozenset[str]
+    # Appended to a SELECT that reads a row the transaction then decides on: PostgreSQL
+    # locks it, so a second transaction deciding on the same row waits for the first
+    # (two first visits of a day keep one /for-you list); SQLite's one writer already
+    # serialises them.
+    lock_rows: str = ""
 
     def native(self, sql: str) -> str:
         """Shared SQL ('?' placeholders) as this engine's driver takes it (for '%s', a
@@ -66,6 +71,7 @@ POSTGRESQL = Dialect(
         "coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table}"
     ),
     derived_columns=frozenset({"search", "embedding"}),
+    lock_rows=" FOR UPDATE",
 )
 
 DIALECTS = (SQLITE, POSTGRESQL)

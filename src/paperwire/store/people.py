@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import orjson
-
 from paperwire.models import Author, Paper
 from paperwire.people.follows import Follow, FollowKind
 from paperwire.people.names import name_key
 from paperwire.store.papers import find_row
-from paperwire.store.rows import row_to_paper
+from paperwire.store.rows import authors_of, row_to_paper
 from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso, required_iso
 from paperwire.store.visibility import PUBLIC
 
@@ -122,7 +120,7 @@ class PeopleTables(Tables):
                     f"WHERE p.id IN ({marks}) AND {PUBLIC}",
                     chunk,
                 ):
-                    authors = [Author(n, a) for n, a in orjson.loads(row["authors_json"])]
+                    authors = authors_of(row["authors_json"])
                     found[row["id"]] = Byline(row["id"], authors, row["organization"])
         return found
 

@@ -124,9 +124,14 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
+def authors_of(authors_json: str | bytes) -> list[Author]:
+    """The authors a papers row's authors_json holds ([[name, affiliation], ...])."""
+    return [Author(name, affiliation) for name, affiliation in orjson.loads(authors_json)]
+
+
 def row_to_paper(row: RowLike) -> Paper:
     """A Paper from a papers-table row (mapping by column name)."""
-    authors = [Author(name, affiliation) for name, affiliation in orjson.loads(row["authors_json"])]
+    authors = authors_of(row["authors_json"])
     return Paper(
         title=row["title"],
         abstract=row["abstract"],

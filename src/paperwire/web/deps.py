@@ -13,13 +13,14 @@ from paperwire.errors import UserError
 from paperwire.models import User
 from paperwire.web.security import API_TOKEN_PREFIX, CSRF_HEADER, SESSION_COOKIE, csrf_valid
 from paperwire.web.services import Services
-from paperwire.web.usecases import accounts, feed
+from paperwire.web.usecases import accounts, feed, people
 
 # Fields several routes take.
 CsrfField = Annotated[str, Form(max_length=128)]
 NextField = Annotated[str, Form(max_length=2000)]
 NextQuery = Annotated[str, Query(max_length=2000)]
 PageQuery = Annotated[int, Query(ge=1, le=feed.MAX_PAGE)]
+ListPageQuery = Annotated[int, Query(ge=1, le=people.MAX_PAGE)]  # a person's, topic's list
 CategoryQuery = Annotated[str | None, Query(max_length=30)]
 YearQuery = Annotated[int | None, Query(ge=1900, le=2999)]
 

@@ -122,6 +122,7 @@ def _collection_page(
         request,
         "collection.html",
         collection=found,
+        paragraphs=cases.paragraphs(found.description),
         items=cases.items(services, found),
         owner=True,
         share_link=cases.share_link_token(services, found),
@@ -204,7 +205,8 @@ def collection_action(
     name: Annotated[str, Form(max_length=cases.MAX_NAME)] = "",
     key: Annotated[str, Form(max_length=300)] = "",
     note: Annotated[str, Form(max_length=cases.MAX_NOTE)] = "",
-    description: Annotated[str, Form(max_length=cases.MAX_DESCRIPTION + 200)] = "",
+    # Twice the limit: a browser sends each line break as CRLF, which the rule reads as one.
+    description: Annotated[str, Form(max_length=2 * cases.MAX_DESCRIPTION)] = "",
     next: NextField = "",
     confirmed: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
@@ -311,22 +313,15 @@ def for_you(
     current = cases.owned(services, user, profile) if profile is not None else tabs[0]
     if current not in tabs:
         tabs.append(current)
-    if seen:
-        recs = cases.recommendations(services, user, current, FOR_YOU_SIZE, show_seen=True)
-        picks = [cases.DayPick(r, False) for r in recs]
-    else:
-        picks = cases.day_recommendations(services, user, current, FOR_YOU_SIZE)
     since = services.clock() - timedelta(days=FOLLOWED_DAYS)
-    entries = cases.recommended_entries(services, [p.rec for p in picks])
-    seen_ids = {p.rec.paper_id for p in picks if p.seen}
     return render(
         request,
         "for_you.html",
         tabs=tabs,
         current=current,
-        reading_list_id=cases.collections(services, user)[0].id,
+        reading_list_id=cases.reading_list_of(services, user).id,
         show_seen=seen,
-        results=[(e, rec, rec.paper_id in seen_ids) for e, rec in entries],
+        results=cases.for_you_list(services, user, current, FOR_YOU_SIZE, show_seen=seen),
         followed=people.followed_since(services, user, since, FOLLOWED_ON_FOR_YOU),
     )
 

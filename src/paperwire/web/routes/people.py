@@ -14,7 +14,7 @@ from paperwire.people.follows import Follow
 from paperwire.presentation import paper_url
 from paperwire.web.deps import (
     CsrfChecked,
-    PageQuery,
+    ListPageQuery,
     ReaderDep,
     ServicesDep,
     client_id,
@@ -45,7 +45,7 @@ def topic_feed(request: Request, services: ServicesDep, slug: str) -> Response:
 
 @router.get("/topics/{slug}", response_class=HTMLResponse)
 def topic(
-    request: Request, services: ServicesDep, user: ReaderDep, slug: str, page: PageQuery = 1
+    request: Request, services: ServicesDep, user: ReaderDep, slug: str, page: ListPageQuery = 1
 ) -> HTMLResponse:
     """A topic: today's list, trending, its papers newest first (paged)."""
     return render(request, "topic.html", page=people.topic_page(services, slug, user, page))
@@ -61,7 +61,7 @@ def organization_feed(request: Request, services: ServicesDep, name: str) -> Res
 
 @router.get("/organizations/{name}", response_class=HTMLResponse)
 def organization(
-    request: Request, services: ServicesDep, user: ReaderDep, name: str, page: PageQuery = 1
+    request: Request, services: ServicesDep, user: ReaderDep, name: str, page: ListPageQuery = 1
 ) -> HTMLResponse:
     """An organization and its papers, newest first (paged)."""
     shown = people.organization_page(services, name, user, page)
@@ -78,7 +78,7 @@ def author_feed(request: Request, services: ServicesDep, slug: str) -> Response:
 
 @router.get("/authors/{slug}", response_class=HTMLResponse)
 def author(
-    request: Request, services: ServicesDep, user: ReaderDep, slug: str, page: PageQuery = 1
+    request: Request, services: ServicesDep, user: ReaderDep, slug: str, page: ListPageQuery = 1
 ) -> HTMLResponse:
     """An author: papers newest first (paged), co-authors, organizations."""
     return render(request, "author.html", page=people.author_page(services, slug, user, page))

@@ -89,6 +89,12 @@ def collections(services: Services, reader: User) -> list[Collection]:
     return services.store.collections_of(reader.id, services.clock())
 
 
+def reading_list_of(services: Services, reader: User) -> Collection:
+    """The reader's Reading list: their first collection, where Save puts a paper and
+    whose recommendations /for-you shows when they have no profile."""
+    return collections(services, reader)[0]
+
+
 def owned(services: Services, reader: User, collection_id: int) -> Collection:
     """One of the reader's collections; 404 for any other id (theirs or nobody's)."""
     found = services.store.get_collection(reader.id, collection_id)
@@ -207,7 +213,7 @@ def _paper_id(services: Services, reader: User, key: str) -> int:
 def save(services: Services, reader: User, collection_id: int | None, key: str) -> Collection:
     """Save a paper to a collection (None: the Reading list); saving twice keeps one."""
     if collection_id is None:
-        collection_id = collections(services, reader)[0].id
+        collection_id = reading_list_of(services, reader).id
     paper_id = _paper_id(services, reader, key)
     if services.store.add_items(reader.id, collection_id, [paper_id], services.clock()) is None:
         raise UserError(f"you have no collection {collection_id}", 404)
@@ -329,8 +335,15 @@ class SharedView:
 
     @property
     def paragraphs(self) -> list[str]:
-        """The description's paragraphs (blank lines part them)."""
-        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+        """The description's paragraphs (`paragraphs`)."""
+        return paragraphs(self.description)
+
+
+def paragraphs(description: str) -> list[str]:
+    """A collection description's paragraphs, as its page and its shared page show them:
+    a blank line parts two, each is trimmed, an empty one is dropped (a single line break
+    stays inside its paragraph)."""
+    return [p.strip() for p in description.split("\n\n") if p.strip()]
 
 
 def shared_view(services: Services, token: str, viewer: User | None) -> SharedView:
@@ -678,6 +691,23 @@ def day_recommendations(
     return [DayPick(r, r.paper_id in opened) for r in recs]
 
 
+def for_you_list(
+    services: Services, reader: User, collection: Collection, limit: int, show_seen: bool = False
+) -> list[tuple[FeedEntry, Recommendation, bool]]:
+    """What /for-you lists for a profile: each paper's entry, its recommendation, and
+    whether the reader opened it from today's list. Today's list (day_recommendations);
+    with `show_seen`, every recommendation, the seen ones included, live (not kept, and
+    none marked opened)."""
+    if show_seen:
+        recs = recommendations(services, reader, collection, limit, show_seen=True)
+        picks = [DayPick(r, False) for r in recs]
+    else:
+        picks = day_recommendations(services, reader, collection, limit)
+    opened = {p.rec.paper_id for p in picks if p.seen}
+    entries = recommended_entries(services, [p.rec for p in picks])
+    return [(entry, rec, rec.paper_id in opened) for entry, rec in entries]
+
+
 def open_recommended(services: Services, reader: User, key: str) -> str:
     """The reader opens a paper from their /for-you list: it is marked seen (it stays on
     today's list, and is not recommended again after today) and its key is returned for
@@ -692,9 +722,9 @@ def open_recommended(services: Services, reader: User, key: str) -> str:
 
 
 def reading_list(services: Services, reader: User) -> tuple[Collection, list[FeedEntry]]:
-    """The reader's Reading list (their first collection: where Save puts a paper) and
-    its papers as feed entries, in the collection's order."""
-    first = collections(services, reader)[0]
+    """The reader's Reading list (reading_list_of) and its papers as feed entries, in
+    the collection's order."""
+    first = reading_list_of(services, reader)
     entries = services.store.entries([item.paper for item in items(services, first)])
     mark_voted(services, entries, reader)
     return first, entries

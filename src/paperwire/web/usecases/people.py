@@ -31,6 +31,11 @@ from paperwire.web.services import Services
 from paperwire.web.usecases import feed
 
 PAGE_SIZE = 50
+# The highest page number an author's, topic's or organization's list is asked for: only a
+# bound on the integer (50M papers); a page past the last is the 404 that names how many
+# there are. Not feed.MAX_PAGE (1,000): a topic on 55k of 100k papers has 1,100 pages,
+# and its pager links to the last.
+MAX_PAGE = 1_000_000
 TRENDING_SIZE = 10
 FETCH_CHUNK = 2000  # papers read at once while an author's candidates are sifted
 
