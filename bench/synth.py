@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -162,6 +164,12 @@ _GIVEN = [
 ]  # fmt: skip
 
 
+def _cdf(weights: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(weights / weights.sum())
+    cdf[-1] = 1.0
+    return cdf
+
+
 class ArxivShape:
     """Draws of the real snapshot's sizes (`ARXIV`), calibrated against the bigram chain.
 
@@ -187,9 +195,9 @@ class ArxivShape:
         weights = np.array(list(ARXIV_TOP50.values()), dtype=float)
         self.categories = cats
         self.category_p = weights / weights.sum()
-        self.n_categories = np.array(list(ARXIV_CATEGORY_COUNTS))
-        counts_p = np.array(list(ARXIV_CATEGORY_COUNTS.values()))
-        self.n_categories_p = counts_p / counts_p.sum()
+        self.category_cdf = _cdf(self.category_p)
+        self.n_categories = list(ARXIV_CATEGORY_COUNTS)
+        self.n_categories_cdf = _cdf(np.array(list(ARXIV_CATEGORY_COUNTS.values())))
         # Median 3 and mean 5: mu = ln 3, sigma^2 = 2 ln(5/3).
         self.author_mu = float(np.log(3.0))
         self.author_sigma = float(np.sqrt(2 * np.log(ARXIV["authors_mean"] / 3.0)))
@@ -207,13 +215,17 @@ class ArxivShape:
         self.surname_cdf = np.cumsum(zipf / zipf.sum())
         years = np.array(list(ARXIV_YEARS))
         per_year = np.array(list(ARXIV_YEARS.values()), dtype=float)
-        self.years = years
-        self.year_p = per_year / per_year.sum()
+        self.years = years.tolist()
+        self.year_cdf = _cdf(per_year)
 
     def lengths(self, rng: np.random.Generator, model: SampleModel) -> tuple[int, int]:
         """Words in the title and the abstract."""
-        t = int(rng.choice(model.title_lengths)) * self.title_scale
-        a = int(rng.choice(model.abstract_lengths)) * self.abstract_scale
+        picks = rng.integers(0, len(model.title_lengths), 2).tolist()
+        t = int(model.title_lengths[picks[0]]) * self.title_scale
+        a = (
+            int(model.abstract_lengths[picks[1] % len(model.abstract_lengths)])
+            * self.abstract_scale
+        )
         return max(1, round(t)), max(3, round(a))
 
     def authors(self, rng: np.random.Generator) -> list[tuple[str, str]]:
@@ -226,32 +238,47 @@ class ArxivShape:
 
     def categories_of(self, rng: np.random.Generator) -> list[str]:
         """Distinct categories, the first the primary."""
-        k = int(rng.choice(self.n_categories, p=self.n_categories_p))
+        k = self.n_categories[int(np.searchsorted(self.n_categories_cdf, rng.random()))]
         picked: list[str] = []
         while len(picked) < k:
-            c = str(rng.choice(self.categories, p=self.category_p))
-            if c not in picked:
-                picked.append(c)
+            for i in np.searchsorted(self.category_cdf, rng.random(k)).tolist():
+                c = str(self.categories[i])
+                if c not in picked and len(picked) < k:
+                    picked.append(c)
         return picked
 
     def day(self, rng: np.random.Generator) -> date:
         """A day in a year drawn by the snapshot's papers a year."""
-        year = int(rng.choice(self.years, p=self.year_p))
+        year = self.years[int(np.searchsorted(self.year_cdf, rng.random()))]
         return date(year, 1, 1) + timedelta(days=int(rng.integers(0, 365)))
 
 
-def generate(n: int, out: Path, seed: int = 7, profile: str = "sample") -> None:
-    """Write `n` snapshot records to `out`; `profile` is "sample" or "arxiv" (see above)."""
+BLOCK = 100_000
+
+
+def generate(
+    n: int, out: Path, seed: int = 7, profile: str = "sample", blocks: range | None = None
+) -> None:
+    """Write `n` snapshot records to `out`; `profile` is "sample" or "arxiv" (see above).
+
+    The arxiv profile draws each block of 100,000 papers from its own generator (seeded by
+    the seed and the block's number), so `blocks` (a range of block numbers: what one of
+    several processes writes) gives the same lines wherever it runs."""
     model = SampleModel()
     rng = np.random.default_rng(seed)
     # A Zipf-like category popularity, as on arXiv.
     weights = 1.0 / np.arange(1, len(CATEGORIES) + 1) ** 1.1
     weights /= weights.sum()
     shape = ArxivShape(model, seed) if profile == "arxiv" else None
+    todo: range | list[int] = range(n)
+    if shape is not None and blocks is not None:
+        todo = [i for b in blocks for i in range(b * BLOCK, min(n, (b + 1) * BLOCK))]
     with out.open("w", encoding="utf-8") as sink:
         for i in tqdm(
-            range(n), desc="synth", unit=" papers", unit_scale=True, file=sys.stderr, mininterval=10
+            todo, desc="synth", unit=" papers", unit_scale=True, file=sys.stderr, mininterval=10
         ):
+            if shape is not None and i % BLOCK == 0:
+                rng = np.random.default_rng([seed, i // BLOCK])
             if shape is None:
                 title_len = int(rng.choice(model.title_lengths))
                 abstract_len = int(rng.choice(model.abstract_lengths))
@@ -273,9 +300,9 @@ def generate(n: int, out: Path, seed: int = 7, profile: str = "sample") -> None:
                 cats = shape.categories_of(rng)
                 people = shape.authors(rng)
             # Unique new-style ids: 100,000 a "month" from 1501 on (unrelated to the date).
-            month = i // 100_000
+            month = i // BLOCK
             record = {
-                "id": f"{15 + month // 12:02d}{month % 12 + 1:02d}.{i % 100_000:05d}",
+                "id": f"{15 + month // 12:02d}{month % 12 + 1:02d}.{i % BLOCK:05d}",
                 "submitter": f"{people[0][1]} {people[0][0]}",
                 "authors": ", ".join(f"{g} {s}" for s, g in people),
                 "title": title,
@@ -307,9 +334,39 @@ def main() -> None:
         default="sample",
         help="sizes from the sample corpus (default, as §1-§20) or the real arXiv snapshot's",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="arxiv profile: processes writing blocks of 100,000 at once (same bytes for any)",
+    )
     args = parser.parse_args()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    generate(args.n, args.output, args.seed, args.profile)
+    if args.profile != "arxiv" or args.jobs <= 1:
+        generate(args.n, args.output, args.seed, args.profile)
+        return
+    total = -(-args.n // BLOCK)
+    per = -(-total // args.jobs)
+    parts = [args.output.with_name(f"{args.output.name}.part{j}") for j in range(args.jobs)]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = [
+            pool.submit(
+                generate,
+                args.n,
+                part,
+                args.seed,
+                "arxiv",
+                range(j * per, min(total, (j + 1) * per)),
+            )
+            for j, part in enumerate(parts)
+        ]
+        for future in futures:
+            future.result()
+    with args.output.open("wb") as sink:
+        for part in parts:
+            with part.open("rb") as source:
+                shutil.copyfileobj(source, sink, 1 << 20)
+            part.unlink()
 
 
 if __name__ == "__main__":
