@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,12 +12,19 @@ from paperwire.extras import require
 from paperwire.jobs import host_lock
 from paperwire.metrics import SEARCH_SECONDS
 from paperwire.progress import Progress, silent
+from paperwire.search.embed import DEFAULT_MODEL
 from paperwire.search.hybrid import Mode, embed_pending, search, similar
 from paperwire.search.lexical import (
     IndexBusyError,
     keyword_search,
 )
 from paperwire.search.results import SearchHit
+
+# `paperwire embed` runs the model in one process a core from this backlog on (bench/RESULTS.md
+# §22), fed this many papers a transaction (a multiple of embed_pool.SHIPPED_GROUP: the runs,
+# and so the vectors, stay the ones a single session makes).
+POOLED_FROM = 2_000
+POOLED_BATCH = 512
 
 
 @dataclass
@@ -113,12 +121,31 @@ class SearchPipelines(Parts):
                     done = embed_on_cluster(
                         self.store, client, name, self.settings.cache_dir, progress=advance
                     )
+            elif self._pooled(name):
+                from paperwire.search.embed_pool import PooledEmbedder
+
+                with PooledEmbedder(Path(self.settings.cache_dir)) as pooled:
+                    done = embed_pending(
+                        self.store, pooled, progress=advance, batch_size=POOLED_BATCH
+                    )
             else:
                 done = embed_pending(self.store, self.embedder, progress=advance)
         vectors = self.engine.vectors
         assert vectors is not None
         vectors.sync(self.store)
         return EmbedOutcome(done, len(vectors))
+
+    def _pooled(self, name: str) -> bool:
+        """Whether `embed` runs the model in one process a core (search/embed_pool.py): the
+        ONNX model, two cores or more, no thread count or engine given in code (a web
+        worker keeps to one thread), and a backlog worth the workers' start (~2 s each)."""
+        return (
+            name == DEFAULT_MODEL
+            and (os.cpu_count() or 1) >= 2
+            and self._embed_threads is None
+            and self.engine_factory is None
+            and self.store.count_to_embed(name) >= POOLED_FROM
+        )
 
     def search(
         self, text: str, mode: Mode = "hybrid", limit: int = 10, offset: int = 0
