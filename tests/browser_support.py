@@ -16,6 +16,10 @@ from typing import Any
 import pytest
 import uvicorn
 
+from paperwire.digest.mailer import SMTPMailer
+from smtp_support import SMTPServer, free_port
+from support import make_site
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 # Without the background-networking flags Chromium's own connections are refused by this
@@ -78,13 +82,43 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-def axe_violations(page: Any) -> list[str]:
-    """axe-core's violations on the whole page, as "rule: selectors" lines (the context
-    must bypass the site's CSP for the injected script: `new_context(bypass_csp=True)`)."""
+def axe_violations(
+    page: Any, within: str | None = None, exclude: list[str] | None = None
+) -> list[str]:
+    """axe-core's violations as "rule (impact): selectors" lines: on the whole page, within
+    one element (`within`, a CSS selector), or leaving some out (`exclude`, CSS selectors).
+    The context must bypass the site's CSP for the injected script:
+    `new_context(bypass_csp=True)`."""
     page.add_script_tag(path=str(AXE))
     return list(
         page.evaluate(
-            """async () => (await axe.run(document, {resultTypes: ["violations"]}))
-                .violations.map(v => v.id + ": " + v.nodes.map(n => n.target).join(", "))"""
+            """async ([within, exclude]) => {
+                const target = within ? document.querySelector(within)
+                    : exclude ? {exclude: exclude.map(selector => [selector])} : document;
+                const result = await axe.run(target, {resultTypes: ["violations"]});
+                return result.violations.map(v => v.id + " (" + v.impact + "): " +
+                    v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+            }""",
+            [within, exclude],
         )
     )
+
+
+@contextmanager
+def mailing_site(folder: Path, **settings: Any) -> Iterator[tuple[str, Any, Any]]:
+    """The app on a loopback port, mailing through a real aiosmtpd server: (its base URL,
+    the site, the server's inbox). `settings` go to support.make_site."""
+    with SMTPServer() as smtp:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        site = make_site(
+            folder,
+            base_url=base,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_starttls=False,
+            **settings,
+        )
+        site.services.mailer = SMTPMailer(site.services.settings)
+        with serving(site.client.app, port):
+            yield base, site, smtp.inbox

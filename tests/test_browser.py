@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from browser_support import SHOTS, chromium, require_chromium, serving
+from browser_support import AXE, SHOTS, SIZES, axe_violations, chromium, require_chromium, serving
 from paperwire.digest.mailer import SMTPMailer
 from paperwire.search.embed import make_embedder
 from paperwire.search.hybrid import SearchEngine, embed_pending
@@ -215,28 +215,6 @@ def test_radio_buttons_and_checkboxes_sit_beside_their_labels(live, browser):
     page.close()
 
 
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def axe_violations(page, exclude: list[str] | None = None) -> list[str]:
-    """axe-core's violations on the page as lines "rule (impact): selector"; the
-    script is injected by Playwright (the context bypasses the site's CSP for it)."""
-    page.add_script_tag(path=str(AXE))
-    context = {"exclude": [[selector] for selector in exclude]} if exclude else "document"
-    found = page.evaluate(
-        """async (context) => {
-            const target = context === "document" ? document : context;
-            const result = await axe.run(target, {resultTypes: ["violations"]});
-            return result.violations.map(v => v.id + " (" + v.impact + "): " +
-                v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
-        }""",
-        context,
-    )
-    return list(found)
-
-
 @pytest.fixture(scope="module")
 def reader(live, smtp, browser):
     """A signed-in reader's browser context (axe's script allowed past the CSP), with a
@@ -247,7 +225,7 @@ def reader(live, smtp, browser):
         pytest.skip("axe-core is not installed (npm ci --prefix tests)")
     base, _site = live
     inbox, _ = smtp
-    context = browser.new_context(bypass_csp=True, viewport=DESKTOP)
+    context = browser.new_context(bypass_csp=True, viewport=SIZES["desktop"])
     page = context.new_page()
     page.goto(base + "/signin?next=/account")
     sign_in_by_mail(page, inbox, "axe@example.org", len(inbox.to("axe@example.org")))
@@ -296,7 +274,7 @@ def test_every_page_type_passes_axe_in_light_and_dark(live, reader):
     failures: dict[str, list[str]] = {}
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
-        for size_name, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        for size_name, size in SIZES.items():
             page.set_viewport_size(size)
             for name, url in page_types(base, site).items():
                 page.goto(url)
@@ -322,7 +300,7 @@ def test_screenshots_of_the_main_pages_at_both_sizes(live, reader):
         for name, url in page_types(base, site).items()
         if name in ("feed", "paper", "search", "subscribe", "account")
     }
-    for size_name, size in (("desktop", DESKTOP), ("phone", PHONE)):
+    for size_name, size in SIZES.items():
         page.set_viewport_size(size)
         for name, url in shown.items():
             page.goto(url)
@@ -331,7 +309,7 @@ def test_screenshots_of_the_main_pages_at_both_sizes(live, reader):
         top = page.locator("article.entry").first.bounding_box()["y"]
         assert top < size["height"] * 0.6, (size_name, top)
     page.emulate_media(color_scheme="dark")
-    page.set_viewport_size(DESKTOP)
+    page.set_viewport_size(SIZES["desktop"])
     page.goto(base + "/")
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(22, 23, 26)", background  # dark mode follows the system
@@ -405,7 +383,7 @@ def test_library_import_for_you_dismiss_and_the_profile_feed(live, smtp, browser
     library = tmp_path / "library.bib"
     library.write_text("\n\n".join(entries) + "\n", "utf-8")
 
-    context = browser.new_context(viewport=DESKTOP)
+    context = browser.new_context(viewport=SIZES["desktop"])
     page = context.new_page()
     page.goto(base + "/signin?next=/collections")
     sign_in_by_mail(page, inbox, "library@example.org", len(inbox.to("library@example.org")))

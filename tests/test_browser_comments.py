@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from browser_support import SHOTS, chromium, require_chromium, serving
-from paperwire.digest.mailer import SMTPMailer
-from smtp_support import SMTPServer, free_port
-from support import make_site
+from browser_support import AXE, SHOTS, axe_violations, chromium, mailing_site, require_chromium
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
 require_chromium()
 
@@ -27,19 +21,8 @@ require_chromium()
 @pytest.fixture(scope="module")
 def live(tmp_path_factory) -> Iterator[tuple[str, object, object]]:
     """The app on a loopback port (keyword search only), mailing through aiosmtpd."""
-    with SMTPServer() as smtp:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        site = make_site(
-            tmp_path_factory.mktemp("browser-comments"),
-            base_url=base,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            smtp_starttls=False,
-        )
-        site.services.mailer = SMTPMailer(site.services.settings)
-        with serving(site.client.app, port):
-            yield base, site, smtp.inbox
+    with mailing_site(tmp_path_factory.mktemp("browser-comments")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +90,6 @@ def test_comment_with_math_reply_mail_and_one_click_unsubscribe(live, browser):
 
     if AXE.exists():
         alice.goto(base + paper)
-        alice.add_script_tag(path=str(AXE))
-        found = alice.evaluate(
-            """async () => (await axe.run(document.querySelector('#comments'),
-                {resultTypes: ["violations"]})).violations.map(v => v.id + ": " +
-                v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "))"""
-        )
-        assert found == []
+        assert axe_violations(alice, within="#comments") == []
     alice_context.close()
     bob_context.close()

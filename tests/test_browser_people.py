@@ -12,17 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import SHOTS, chromium, require_chromium, serving
-from paperwire.digest.mailer import SMTPMailer
+from browser_support import AXE, SHOTS, axe_violations, chromium, mailing_site, require_chromium
 from paperwire.ingest.hf_daily import parse
 from paperwire.ingest.load import load
 from paperwire.models import Paper
-from smtp_support import SMTPServer, free_port
-from support import make_site
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 RICH = Path(__file__).parent / "data" / "hf_daily_papers_rich.json"
 KEY = "2602.23229"
 
@@ -32,21 +28,10 @@ require_chromium()
 @pytest.fixture(scope="module")
 def live(tmp_path_factory) -> Iterator[tuple[str, object, object]]:
     """The app on a loopback port with the recorded HF paper listed today."""
-    with SMTPServer() as smtp:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        site = make_site(
-            tmp_path_factory.mktemp("browser-people"),
-            base_url=base,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            smtp_starttls=False,
-        )
-        site.services.mailer = SMTPMailer(site.services.settings)
+    with mailing_site(tmp_path_factory.mktemp("browser-people")) as (base, site, inbox):
         load(site.store, [p for p in parse(RICH.read_bytes()) if isinstance(p, Paper)])
         site.store.submit_many([KEY], site.clock.now.date(), site.clock.now)
-        with serving(site.client.app, port):
-            yield base, site, smtp.inbox
+        yield base, site, inbox
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +95,6 @@ def test_follow_claim_confirm_and_describe(live, browser):
 
     if AXE.exists():
         carol.goto(f"{base}/authors/marco-garosi")
-        carol.add_script_tag(path=str(AXE))
-        found = carol.evaluate(
-            """async () => (await axe.run(document.querySelector('main'),
-                {resultTypes: ["violations"]})).violations.map(v => v.id + ": " +
-                v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "))"""
-        )
-        assert found == []
+        assert axe_violations(carol, within="main") == []
     alice_context.close()
     carol_context.close()
