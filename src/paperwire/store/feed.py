@@ -80,7 +80,8 @@ class FeedTables(Tables):
             want = (not had) if vote is None else vote
             if want and not had:
                 conn.execute(
-                    "INSERT INTO votes (user_id, paper_id, created_at) VALUES (?, ?, ?)",
+                    "INSERT INTO votes (user_id, paper_id, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (user_id, paper_id) DO NOTHING",  # a concurrent same vote
                     (user_id, paper_id, iso(now)),
                 )
             elif had and not want:
