@@ -1,7 +1,7 @@
 """`paperwire embed` on every core (issue 30): a backlog runs in one single-thread ONNX
-Runtime session per worker process, and the workers get exactly the runs a single session
-makes, so the vectors are the shipped ones (the int8 model quantises a run's activations
-with one scale: a text's vector depends on its neighbours in the run)."""
+Runtime session per worker process, and the workers get exactly the calls a single session
+gets, so the vectors are a single session's (the int8 model quantises a run's activations
+with one scale: with runs of several texts, a text's vector depends on its neighbours)."""
 
 from __future__ import annotations
 
@@ -17,30 +17,24 @@ from hypothesis import strategies as st
 from paperwire.cli import cli
 from paperwire.deployment import search as pipelines
 from paperwire.models import Paper
-from paperwire.search.embed import OnnxEmbedder, paper_text
-from paperwire.search.embed_pool import (
-    SHIPPED_GROUP,
-    SHIPPED_RUN,
-    PooledEmbedder,
-    shipped_runs,
+from paperwire.search.embed import (
+    DEFAULT_MODEL,
+    ONNX_MODELS,
+    OnnxEmbedder,
+    make_embedder,
+    paper_text,
 )
+from paperwire.search.embed_pool import SHIPPED_GROUP, PooledEmbedder, groups
 from paperwire.search.vectors import from_bytes
 from paperwire.store import open_store
 
 
-@given(st.lists(st.text(max_size=40), max_size=300))
-def test_shipped_runs_are_the_single_sessions_runs(texts):
-    runs = shipped_runs(texts)
-    assert sorted(i for run in runs for i in run) == list(range(len(texts)))
-    for run in runs:
-        assert 1 <= len(run) <= SHIPPED_RUN
-        assert len({i // SHIPPED_GROUP for i in run}) == 1  # never across two groups
-        assert [len(texts[i]) for i in run] == sorted(len(texts[i]) for i in run)
-    for start in range(0, len(texts), SHIPPED_GROUP):
-        group = range(start, min(start + SHIPPED_GROUP, len(texts)))
-        order = sorted(group, key=lambda i: len(texts[i]))  # OnnxEmbedder's own sort
-        mine = [i for run in runs if run[0] in group for i in run]
-        assert mine == order
+@given(st.integers(min_value=0, max_value=1000))
+def test_groups_are_the_calls_embed_pending_makes(count):
+    calls = groups(count)
+    assert [i for call in calls for i in call] == list(range(count))
+    assert all(len(call) == SHIPPED_GROUP for call in calls[:-1])
+    assert all(call.start % SHIPPED_GROUP == 0 for call in calls)
 
 
 @pytest.fixture(scope="module")
@@ -58,19 +52,21 @@ def _texts() -> list[str]:
     return texts + [p["title"] for p in papers[70:100]]
 
 
-def _single_session(models, texts, threads=None):
+def _single_session(models, texts, threads=None, model=DEFAULT_MODEL):
     """What embed_pending fed a single session makes: groups of 64, in order."""
-    embedder = OnnxEmbedder(models, threads=threads)
+    embedder = make_embedder(model, models, threads=threads)
     return np.concatenate(
         [embedder.embed(texts[i : i + SHIPPED_GROUP]) for i in range(0, len(texts), SHIPPED_GROUP)]
     )
 
 
 @pytest.mark.model
-def test_pooled_workers_give_the_single_session_vectors_in_order(models):
+@pytest.mark.parametrize("model", list(ONNX_MODELS))
+def test_pooled_workers_give_the_single_session_vectors_in_order(models, model):
     texts = _texts()
-    reference = _single_session(models, texts)
-    with PooledEmbedder(models, processes=2) as pooled:
+    reference = _single_session(models, texts, model=model)
+    with PooledEmbedder(models, processes=2, model=model) as pooled:
+        assert pooled.name == model
         got = pooled.embed(texts)
         assert pooled.embed([]).shape == (0, 384)
     assert got.dtype == np.float32
@@ -99,11 +95,11 @@ def test_paperwire_embed_runs_a_backlog_in_worker_processes(tmp_path, models, mo
     assert used == [True]
     store = open_store(db)
     try:
-        assert store.count_to_embed("minilm-onnx-int8") == 0
+        assert store.count_to_embed(DEFAULT_MODEL) == 0
         ids = sorted(store.get_papers(list(range(1, 300))))
         papers = store.get_papers(ids)
         reference = _single_session(models, [paper_text(papers[i]) for i in ids])
-        stored = store.get_vectors("minilm-onnx-int8", ids)
+        stored = store.get_vectors(DEFAULT_MODEL, ids)
         got = from_bytes([stored[i] for i in ids])
         assert float(np.min(np.sum(reference * got, axis=1))) >= 0.99999
     finally:

@@ -380,13 +380,18 @@ def embed_command(
     """Embed every paper that has no vector from the model yet.
 
     Incremental and resumable: run it again after an interruption and it goes on where it
-    stopped. Keyword search keeps working while it runs."""
+    stopped. Keyword search keeps working while it runs. After a change of the configured
+    model, search keeps the old model's vectors until the new model's cover the store;
+    then the old ones are removed (--model with another model keeps them)."""
     deployment: _Deployment = ctx.obj
+    # Another model than the configured one fills in beside it: search keeps the
+    # configured model, so nothing is retired (see SearchPipelines.retire).
+    retire = model is None or model == deployment.settings.embedding_model
     if model:
         settings = deployment.settings.model_copy(update={"embedding_model": model})
         deployment = _Deployment(settings, store=deployment.store)
     try:
-        done = deployment.embed(scheduler, bars(quiet))
+        done = deployment.embed(scheduler, bars(quiet), retire=retire)
     except OSError as exc:
         raise Failure(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     click.echo(f"embedded {done.embedded:,} papers; {done.in_index:,} in the vector index")

@@ -39,9 +39,12 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     environment: str = "development"
     import_batch_size: int = Field(default=2000, ge=1, le=100_000)
-    # The embedding model: "minilm-onnx-int8" (ONNX Runtime, int8: 2.2x faster on a CPU,
-    # retrieval quality within 1 nDCG@10 point, bench/RESULTS.md) or "minilm" (PyTorch).
-    embedding_model: str = "minilm-onnx-int8"
+    # The embedding model (search/embed.py): "minilm-onnx-int8-128" (ONNX Runtime, int8, cut
+    # at 128 word pieces: bench/RESULTS.md §23), "minilm-onnx-int8" (the same graph at 256
+    # word pieces, the default before §23) or "minilm" (PyTorch). A change of model is
+    # picked up in place: search keeps the old model's vectors until the new model's cover
+    # the store (deployment/parts.py, meaning_model).
+    embedding_model: str = "minilm-onnx-int8-128"
     # `paperwire serve` embeds new papers in the background (imports never wait for it:
     # keyword search and the pages have them at once); off, `paperwire embed` does it.
     embed_in_background: bool = True

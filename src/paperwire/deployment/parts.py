@@ -18,7 +18,7 @@ from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer, make_mailer
 from paperwire.errors import ConfigurationError
 from paperwire.ingest.fetch import PoliteClient, upstreams_of
-from paperwire.search.embed import Embedder, make_embedder
+from paperwire.search.embed import MODELS, Embedder, make_embedder
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.native import (
     KeywordIndex,
@@ -120,12 +120,47 @@ class Parts:
 
     @property
     def engine(self) -> SearchEngine:
-        """The search engine: store, keyword index, vectors and model."""
-        return self._once("_engine", self.engine_factory or self._default_engine)
+        """The search engine: store, keyword index, vectors and model. While it searches
+        an earlier model's vectors (an upgrade under way, :meth:`meaning_model`), each use
+        checks that they are still there; once they are retired, the next use builds it
+        again on the configured model."""
+        engine = self._once("_engine", self.engine_factory or self._default_engine)
+        model = engine.vectors.model if engine.vectors is not None else None
+        if (
+            self.engine_factory is None
+            and model is not None
+            and model != self.settings.embedding_model
+            and not self.store.has_vectors(model)
+        ):
+            with self._lock:
+                if self._engine is engine:
+                    self._engine = None
+            engine = self._once("_engine", self._default_engine)
+        return engine
+
+    def meaning_model(self) -> str:
+        """The model whose vectors search by meaning reads: the configured one, unless an
+        earlier model (one of MODELS) holds vectors for more papers. Vectors are kept per
+        model (migration 0018): after a change of model (a new default, or
+        PAPERWIRE_EMBEDDING_MODEL) the new model's vectors fill in beside the old ones, in
+        the background or by `paperwire embed`, and search keeps the old model, for its
+        queries and its vectors, whole, until the new one has as many; the old ones are
+        then removed (SearchPipelines.retire). Counted only while another model's vectors
+        are in the store."""
+        configured = self.settings.embedding_model
+        others = [m for m in MODELS if m != configured and self.store.has_vectors(m)]
+        if not others:
+            return configured
+        counts = {m: self.store.count_vectors(m) for m in others}
+        best = max(others, key=counts.__getitem__)
+        return best if counts[best] > self.store.count_vectors(configured) else configured
 
     def _default_engine(self) -> SearchEngine:
+        model = self.meaning_model()
         embedder = self.embedder
-        vectors: VectorIndexLike = vector_index(self.store, embedder.name)
+        if model != embedder.name:
+            embedder = make_embedder(model, Path(self.settings.cache_dir), self._embed_threads)
+        vectors: VectorIndexLike = vector_index(self.store, model)
         return SearchEngine(self.store, self.keyword, vectors, embedder)
 
     @property

@@ -12,7 +12,7 @@ from paperwire.extras import require
 from paperwire.jobs import host_lock
 from paperwire.metrics import SEARCH_SECONDS
 from paperwire.progress import Progress, silent
-from paperwire.search.embed import DEFAULT_MODEL
+from paperwire.search.embed import ONNX_MODELS
 from paperwire.search.hybrid import Mode, embed_pending, search, similar
 from paperwire.search.lexical import (
     IndexBusyError,
@@ -68,8 +68,10 @@ class SearchPipelines(Parts):
         return extract_pending(self.store, self.embedder, self.clock(), limit)
 
     def embed_step(self, limit: int = 256) -> int:
-        """Embed up to `limit` papers that have no vector yet and bring the vector index up
-        to date; returns how many were embedded. One process per host does it at a time
+        """Embed up to `limit` papers that have no vector from the configured model yet
+        and bring the vector index up to date; returns how many were embedded. When the
+        backlog is done and search was reading an earlier model, that model is retired
+        (search moves to the configured one). One process per host does it at a time
         (an OS lock in the cache folder, freed if its holder dies); the others return 0.
         Two hosts embedding the same paper write the same vector, so nothing is wrong."""
         lock = Path(self.settings.cache_dir) / "embed.lock"
@@ -79,10 +81,27 @@ class SearchPipelines(Parts):
             engine = self.engine
             if engine.embedder is None or engine.vectors is None:
                 return 0
-            done = embed_pending(self.store, engine.embedder, limit=limit)
-            if done:
+            # The configured model fills in even while search reads an earlier one.
+            embedder = engine.embedder if self.engine_factory else self.embedder
+            done = embed_pending(self.store, embedder, limit=limit)
+            if done < limit:
+                self.retire(engine.vectors.model)
+            engine = self.engine
+            if done and engine.vectors is not None and engine.vectors.model == embedder.name:
                 engine.vectors.sync(self.store)
             return done
+
+    def retire(self, reading: str) -> bool:
+        """Remove the vectors of `reading` — the earlier model search reads during a change
+        of model — once the configured model's vectors cover the store (no paper left to
+        embed); True when it did. Every worker's next use of its engine then finds them
+        gone and reads the configured model (Parts.engine). A model filled in beside the
+        configured one (`paperwire embed --model`) is never `reading`, so it is kept."""
+        configured = self.settings.embedding_model
+        if reading == configured or self.store.count_to_embed(configured):
+            return False
+        self.store.delete_vectors(reading)
+        return True
 
     def update_keyword_index(self, progress: Progress = silent) -> None:
         """Bring the keyword index up to date with the store (IndexBusyError when another
@@ -105,11 +124,15 @@ class SearchPipelines(Parts):
         with progress("keyword index", self.store.count_papers()) as advance:
             return index.rebuild(self.store, progress=advance)
 
-    def embed(self, scheduler: str | None = None, progress: Progress = silent) -> EmbedOutcome:
+    def embed(
+        self, scheduler: str | None = None, progress: Progress = silent, retire: bool = True
+    ) -> EmbedOutcome:
         """Embed every paper without a vector from the configured model (resumable), here
-        or fanned out on a Dask cluster, then bring the vector index up to date. OSError
-        when the cluster cannot be reached."""
+        or fanned out on a Dask cluster, then (with `retire`) retire the earlier model
+        search was reading, once this one covers the store, and bring the vector index
+        search reads up to date. OSError when the cluster cannot be reached."""
         name = self.settings.embedding_model
+        reading = self.engine.vectors.model if self.engine.vectors is not None else name
         with progress(f"embedding ({name})", self.store.count_to_embed(name)) as advance:
             if scheduler:
                 require("distributed")
@@ -124,23 +147,25 @@ class SearchPipelines(Parts):
             elif self._pooled(name):
                 from paperwire.search.embed_pool import PooledEmbedder
 
-                with PooledEmbedder(Path(self.settings.cache_dir)) as pooled:
+                with PooledEmbedder(Path(self.settings.cache_dir), model=name) as pooled:
                     done = embed_pending(
                         self.store, pooled, progress=advance, batch_size=POOLED_BATCH
                     )
             else:
                 done = embed_pending(self.store, self.embedder, progress=advance)
+        if retire:
+            self.retire(reading)
         vectors = self.engine.vectors
         assert vectors is not None
         vectors.sync(self.store)
         return EmbedOutcome(done, len(vectors))
 
     def _pooled(self, name: str) -> bool:
-        """Whether `embed` runs the model in one process a core (search/embed_pool.py): the
+        """Whether `embed` runs the model in one process a core (search/embed_pool.py): an
         ONNX model, two cores or more, no thread count or engine given in code (a web
         worker keeps to one thread), and a backlog worth the workers' start (~2 s each)."""
         return (
-            name == DEFAULT_MODEL
+            name in ONNX_MODELS
             and (os.cpu_count() or 1) >= 2
             and self._embed_threads is None
             and self.engine_factory is None

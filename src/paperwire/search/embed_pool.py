@@ -12,10 +12,9 @@ workers need the other cores).
 
 The vectors are the ones a single session makes, because the runs are the same: the int8
 model quantises each run's activations with one scale for the whole run, so a text's vector
-depends (cosine ~0.995) on the texts it runs beside. The parent therefore cuts exactly the
-runs `embed_pending` and OnnxEmbedder have always made — the papers in groups of
-SHIPPED_GROUP, each sorted by length and cut every SHIPPED_RUN texts — and only deals whole
-runs to the workers."""
+depends (cosine ~0.995) on the texts it runs beside. The parent therefore deals the workers
+exactly the groups `embed_pending` has always fed a single session (SHIPPED_GROUP papers in
+order), and each worker's embedder cuts its group into runs as a single session does."""
 
 from __future__ import annotations
 
@@ -28,29 +27,32 @@ from types import TracebackType
 
 import numpy as np
 
-from paperwire.search.embed import DIMENSIONS, Embedder, OnnxEmbedder, Vectors
+from paperwire.search.embed import (
+    DEFAULT_MODEL,
+    DIMENSIONS,
+    ONNX_MODELS,
+    Embedder,
+    OnnxEmbedder,
+    Vectors,
+    make_embedder,
+)
 
 _WORKER: Embedder | None = None
-# The runs a single session makes: embed_pending's batch of papers, OnnxEmbedder's sub-batch.
+# The texts a single session is fed a call: embed_pending's batch of papers.
 SHIPPED_GROUP = 64
-SHIPPED_RUN = 32
 
 
-def shipped_runs(texts: Sequence[str]) -> list[list[int]]:
-    """The positions of the texts in the runs a single OnnxEmbedder fed by embed_pending
-    makes: groups of SHIPPED_GROUP in order, each sorted by length in characters (a stable
-    sort, as OnnxEmbedder's), cut every SHIPPED_RUN."""
-    runs = []
-    for start in range(0, len(texts), SHIPPED_GROUP):
-        group = range(start, min(start + SHIPPED_GROUP, len(texts)))
-        order = sorted(group, key=lambda i: len(texts[i]))
-        runs += [order[k : k + SHIPPED_RUN] for k in range(0, len(order), SHIPPED_RUN)]
-    return runs
+def groups(count: int) -> list[range]:
+    """The positions of `count` texts in the calls a single session fed by embed_pending
+    gets: SHIPPED_GROUP at a time, in order."""
+    return [
+        range(start, min(start + SHIPPED_GROUP, count)) for start in range(0, count, SHIPPED_GROUP)
+    ]
 
 
-def _start(cache_dir: str) -> None:
+def _start(cache_dir: str, model: str) -> None:
     global _WORKER
-    _WORKER = OnnxEmbedder(Path(cache_dir), threads=1)
+    _WORKER = make_embedder(model, Path(cache_dir), threads=1)
 
 
 def _embed(texts: list[str]) -> bytes:
@@ -59,18 +61,23 @@ def _embed(texts: list[str]) -> bytes:
 
 
 class PooledEmbedder:
-    """The ONNX int8 model in `processes` worker processes of one thread each (an Embedder).
+    """An ONNX int8 model (one of ONNX_MODELS) in `processes` worker processes of one
+    thread each (an Embedder).
 
-    A call's texts are cut into the shipped runs (see the module's docstring) and the runs
-    dealt to the workers in turn; the vectors come back in the callers' order. The model
-    file is made (exported and quantised, once) in the parent before the workers start, so
-    they never race to write it."""
+    A call's texts are cut into the groups a single session is fed (see the module's
+    docstring) and the groups dealt to the workers in turn; the vectors come back in the
+    callers' order. The model file is made (exported and quantised, once) in the parent
+    before the workers start, so they never race to write it."""
 
-    name = OnnxEmbedder.name
     dimensions = DIMENSIONS
 
-    def __init__(self, cache_dir: Path, processes: int | None = None) -> None:
+    def __init__(
+        self, cache_dir: Path, processes: int | None = None, model: str = DEFAULT_MODEL
+    ) -> None:
+        if model not in ONNX_MODELS:
+            raise ValueError(f"{model!r} is not an ONNX model; one of {', '.join(ONNX_MODELS)}")
         self.cache_dir = cache_dir
+        self.name = model
         self.processes = max(1, processes or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
 
@@ -83,7 +90,7 @@ class PooledEmbedder:
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start,
-                initargs=(str(self.cache_dir),),
+                initargs=(str(self.cache_dir), self.name),
             )
         return self._pool
 
@@ -91,11 +98,13 @@ class PooledEmbedder:
         """One L2-normalised float32 row per text."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        runs = shipped_runs(texts)
-        results = self._workers().map(_embed, [[texts[i] for i in run] for run in runs])
+        calls = groups(len(texts))
+        results = self._workers().map(_embed, [[texts[i] for i in call] for call in calls])
         out = np.empty((len(texts), self.dimensions), dtype=np.float32)
-        for run, blob in zip(runs, results, strict=True):
-            out[run] = np.frombuffer(blob, dtype=np.float32).reshape(len(run), -1)
+        for call, blob in zip(calls, results, strict=True):
+            out[call.start : call.stop] = np.frombuffer(blob, dtype=np.float32).reshape(
+                len(call), -1
+            )
         return out
 
     def close(self) -> None:

@@ -46,11 +46,11 @@ from paperwire.store.sqlconn import IN_CHUNK, Conn, Row, Tables, iso
 from paperwire.store.visibility import PUBLIC, visible
 
 # Confirmed papers with no vector from model ?, or one made from another text (see
-# rows.text_hash). Unconfirmed papers get none: no search by meaning finds them.
+# rows.text_hash). Unconfirmed papers get none: no search by meaning finds them. A paper
+# keeps a vector per model (migration 0018): another model's vector is not this one's.
 _NEEDS_VECTOR = (
-    "LEFT JOIN paper_vectors v ON v.paper_id = p.id WHERE p.confirmed = 1 AND "
-    "(v.paper_id IS NULL OR v.model != ? "
-    "OR v.text_hash != p.title_norm || ':' || length(p.abstract))"
+    "LEFT JOIN paper_vectors v ON v.paper_id = p.id AND v.model = ? WHERE p.confirmed = 1 "
+    "AND (v.paper_id IS NULL OR v.text_hash != p.title_norm || ':' || length(p.abstract))"
 )
 # No key, id, URL or DOI is longer: a longer text names no paper (and is not looked up).
 MAX_REF_CHARS = 300
@@ -338,7 +338,7 @@ class PaperTables(Tables):
                 "INSERT INTO paper_vectors (paper_id, model, text_hash, vector, seq) "
                 "SELECT ?, ?, ?, ?, ? WHERE EXISTS "
                 "(SELECT 1 FROM papers WHERE id = ? AND confirmed = 1) "
-                "ON CONFLICT (paper_id) DO UPDATE SET model = excluded.model, "
+                "ON CONFLICT (paper_id, model) DO UPDATE SET "
                 "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq",
                 [(pid, model, text_hash(paper), blob, seq, pid) for pid, paper, blob in vectors],
             )
@@ -391,6 +391,12 @@ class PaperTables(Tables):
                 "SELECT 1 FROM paper_vectors WHERE model = ? LIMIT 1", (model,)
             ).fetchone()
         return found is not None
+
+    def delete_vectors(self, model: str) -> int:
+        """Remove every vector of `model` (a model search no longer uses); returns how
+        many."""
+        with self.write() as conn:
+            return int(conn.execute("DELETE FROM paper_vectors WHERE model = ?", (model,)).rowcount)
 
     def count_vectors(self, model: str) -> int:
         """How many papers have a vector from `model`."""

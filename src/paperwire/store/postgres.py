@@ -261,7 +261,7 @@ class PostgresStore(Store):
                 "INSERT INTO paper_vectors (paper_id, model, text_hash, vector, seq, embedding) "
                 "SELECT i.paper_id, %s, i.text_hash, i.vector, %s, CAST(i.embedding AS vector) "
                 "FROM incoming_vectors i JOIN papers p ON p.id = i.paper_id "
-                "ON CONFLICT (paper_id) DO UPDATE SET model = excluded.model, "
+                "ON CONFLICT (paper_id, model) DO UPDATE SET "
                 "text_hash = excluded.text_hash, vector = excluded.vector, seq = excluded.seq, "
                 "embedding = excluded.embedding",
                 (model, seq),
@@ -316,24 +316,27 @@ class PostgresStore(Store):
                     "SELECT count(*) FROM paper_vectors WHERE embedding IS NULL"
                 ).fetchone()[0]
             )
-        after = 0
+        after: tuple[int, str] = (0, "")
         with self.vector_backfill(missing):
             while True:
                 with self.write() as conn:
                     rows = conn.execute(
-                        "SELECT paper_id, vector FROM paper_vectors WHERE embedding IS NULL "
-                        "AND paper_id > ? ORDER BY paper_id LIMIT 2000",
-                        (after,),
+                        "SELECT paper_id, model, vector FROM paper_vectors "
+                        "WHERE embedding IS NULL AND (paper_id, model) > (?, ?) "
+                        "ORDER BY paper_id, model LIMIT 2000",
+                        after,
                     ).fetchall()
                     if not rows:
                         return
-                    after = rows[-1][0]
+                    after = (rows[-1][0], rows[-1][1])
                     conn.executemany(
-                        "UPDATE paper_vectors SET embedding = CAST(? AS vector) WHERE paper_id = ?",
+                        "UPDATE paper_vectors SET embedding = CAST(? AS vector) "
+                        "WHERE paper_id = ? AND model = ?",
                         [
                             (
-                                pg_search.vector_literal(np.frombuffer(bytes(r[1]), dtype="<f4")),
+                                pg_search.vector_literal(np.frombuffer(bytes(r[2]), dtype="<f4")),
                                 r[0],
+                                r[1],
                             )
                             for r in rows
                         ],

@@ -24,7 +24,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("papers", ("id",)),
     ("paper_aliases", ("alias",)),
     ("paper_tombstones", ("seq", "paper_id")),
-    ("paper_vectors", ("paper_id",)),
+    ("paper_vectors", ("paper_id", "model")),
     ("users", ("id",)),
     ("login_tokens", ("token_hash",)),
     ("sessions", ("token_hash",)),

@@ -644,7 +644,7 @@ def recommendations(
         raise UserError(f"you have no collection {collection.id}", 404)
     limit = max(1, min(limit, MAX_RECOMMENDATIONS))
     store = services.store
-    corpus = cached_corpus(store, services.settings.embedding_model)
+    corpus = cached_corpus(store, services.deployment.meaning_model())
     return profile_recommendations(
         store, corpus, reader.id, collection.id, limit, show_seen=show_seen
     )
@@ -681,7 +681,7 @@ def day_recommendations(
         kept = store.keep_day_list(reader.id, collection.id, today, [r.paper_id for r in fresh])
     if not kept:
         return []
-    corpus = cached_corpus(store, services.settings.embedding_model)
+    corpus = cached_corpus(store, services.deployment.meaning_model())
     recs = profile_recommendations(
         store, corpus, reader.id, collection.id, len(kept), among_ids=kept, show_seen=True
     )

@@ -1,0 +1,245 @@
+"""A change of embedding model in place (issues 30, 31): vectors are kept per model (store
+migration 0018), the new model's fill in — in the background or by `paperwire embed` —
+while search keeps reading the old model's, and search moves to the new model only when
+its vectors cover the store, the old ones then removed. Real stores on both engines, the
+real model."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from paperwire.cli import cli
+from paperwire.config import Settings
+from paperwire.deployment import Deployment
+from paperwire.ingest import parse_any
+from paperwire.ingest.load import load
+from paperwire.models import Paper
+from paperwire.search.embed import DEFAULT_MODEL, OnnxEmbedder
+from paperwire.search.vectors import to_bytes
+from paperwire.store import migrations, open_store
+from support import ENGINES, engine_url
+
+OLD = "minilm-onnx-int8"
+NEW = DEFAULT_MODEL
+PAPERS = 40
+QUERY = "making language models smaller and faster"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    OnnxEmbedder(folder).model_file()  # export and quantise once for the module
+    return folder
+
+
+@pytest.fixture(params=ENGINES)
+def url(request, tmp_path):
+    return engine_url(request, tmp_path)
+
+
+def _settings(url: str, models: Path, tmp_path: Path, model: str) -> Settings:
+    return Settings(
+        database_url=url,
+        cache_dir=str(models),
+        mail_dir=str(tmp_path / "mail"),
+        embedding_model=model,
+        embed_in_background=False,
+    )
+
+
+def _old_store(url: str, models: Path, tmp_path: Path) -> list[str]:
+    """The first PAPERS sample papers, embedded by the old default; the semantic ranking
+    of QUERY on it."""
+    lines = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
+    data = b"\n".join(lines.splitlines()[:PAPERS]) + b"\n"
+    with Deployment(_settings(url, models, tmp_path, OLD)) as old:
+        load(old.store, parse_any(data, "sample", "paperwire"))
+        assert old.embed().embedded == PAPERS
+        return [h.paper.key for h in old.search(QUERY, mode="semantic", limit=10)]
+
+
+def test_the_default_is_the_128_piece_model():
+    assert Settings().embedding_model == DEFAULT_MODEL == "minilm-onnx-int8-128"
+
+
+@pytest.mark.model
+def test_a_new_model_fills_in_while_search_keeps_the_old_one(url, models, tmp_path):
+    before = _old_store(url, models, tmp_path)
+    assert before
+    with Deployment(_settings(url, models, tmp_path, NEW)) as new:
+        assert new.meaning_model() == OLD
+        assert new.engine.vectors.model == OLD and new.engine.embedder.name == OLD
+        assert new.to_embed() == PAPERS
+        assert [h.paper.key for h in new.search(QUERY, mode="semantic")] == before
+        # Part of the backlog: both models' vectors side by side, search still the old.
+        assert new.embed_step(limit=16) == 16
+        assert new.store.count_vectors(NEW) == 16
+        assert new.store.count_vectors(OLD) == PAPERS
+        assert new.engine.vectors.model == OLD
+        assert [h.paper.key for h in new.search(QUERY, mode="semantic")] == before
+        # The rest: the step that finds the backlog done retires the old model.
+        while new.embed_step(limit=16):
+            pass
+        assert new.store.count_vectors(NEW) == PAPERS
+        assert new.store.count_vectors(OLD) == 0
+        assert new.meaning_model() == NEW
+        assert new.engine.vectors.model == NEW and new.engine.embedder.name == NEW
+        after = [h.paper.key for h in new.search(QUERY, mode="semantic")]
+        assert len(after) == len(before)
+        assert len(set(after[:5]) & set(before[:5])) >= 3  # the same model, read otherwise
+
+
+@pytest.mark.model
+def test_another_worker_moves_to_the_new_model_when_the_old_is_retired(url, models, tmp_path):
+    _old_store(url, models, tmp_path)
+    settings = _settings(url, models, tmp_path, NEW)
+    with Deployment(settings) as embedding, Deployment(settings) as serving:
+        assert serving.engine.vectors.model == OLD
+        while embedding.embed_step(limit=64):
+            pass
+        # The serving worker embedded nothing itself; its next use finds the old vectors
+        # gone and builds its engine on the new model.
+        assert serving.engine.vectors.model == NEW
+        assert serving.search(QUERY, mode="semantic")
+
+
+@pytest.mark.model
+def test_paperwire_embed_finishes_an_upgrade_a_server_began(url, models, tmp_path):
+    _old_store(url, models, tmp_path)
+    env = {"PAPERWIRE_CACHE_DIR": str(models), "PAPERWIRE_EMBED_IN_BACKGROUND": "false"}
+    runner = CliRunner()
+    # Configured: the new model (the default). `paperwire embed` fills it in and retires
+    # the old model search was reading.
+    half = PAPERS // 2
+    with Deployment(_settings(url, models, tmp_path, NEW)) as new:
+        assert new.embed_step(limit=half) == half  # a server began it
+    result = runner.invoke(cli, ["--db", url, "embed", "-q"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"embedded {PAPERS - half} papers; {PAPERS} in the vector index" in result.output
+    with Deployment(_settings(url, models, tmp_path, NEW)) as new:
+        assert new.store.count_vectors(OLD) == 0
+        assert new.engine.vectors.model == NEW
+
+
+@pytest.mark.model
+def test_embed_model_fills_another_model_in_beside_the_configured_one(url, models, tmp_path):
+    before = _old_store(url, models, tmp_path)
+    env = {
+        "PAPERWIRE_CACHE_DIR": str(models),
+        "PAPERWIRE_EMBED_IN_BACKGROUND": "false",
+        "PAPERWIRE_EMBEDDING_MODEL": OLD,
+    }
+    result = CliRunner().invoke(cli, ["--db", url, "embed", "-q", "--model", NEW], env=env)
+    assert result.exit_code == 0, result.output
+    with Deployment(_settings(url, models, tmp_path, OLD)) as old:
+        assert old.store.count_vectors(NEW) == old.store.count_vectors(OLD) == PAPERS
+        assert old.meaning_model() == OLD  # the configured model, whole
+        assert [h.paper.key for h in old.search(QUERY, mode="semantic")] == before
+        assert old.embed_step() == 0
+        assert old.store.count_vectors(NEW) == PAPERS  # a server keeps it
+    # Configured to the new model later: it covers the store already, search reads it.
+    with Deployment(_settings(url, models, tmp_path, NEW)) as new:
+        assert new.meaning_model() == NEW and new.engine.vectors.model == NEW
+
+
+def _vector(seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    row = rng.standard_normal(384).astype(np.float32)
+    return bytes(to_bytes((row / np.linalg.norm(row))[None, :])[0])
+
+
+def test_a_paper_keeps_one_vector_per_model(url, tmp_path):
+    store = open_store(url, index_root=tmp_path / "indexes")
+    try:
+        store.upsert_papers([Paper(title="A paper", abstract="Its abstract.")])
+        pid = store.paper_ids(["a-paper"])["a-paper"]
+        paper = store.get_paper("a-paper")
+        assert store.count_to_embed(OLD) == store.count_to_embed(NEW) == 1
+        store.save_vectors(OLD, [(pid, paper, _vector(1))])
+        store.save_vectors(NEW, [(pid, paper, _vector(2))])
+        store.save_vectors(NEW, [(pid, paper, _vector(3))])  # again: replaces its own
+        assert store.get_vectors(OLD, [pid]) == {pid: _vector(1)}
+        assert store.get_vectors(NEW, [pid]) == {pid: _vector(3)}
+        assert store.count_to_embed(OLD) == store.count_to_embed(NEW) == 0
+        assert store.delete_vectors(OLD) == 1
+        assert store.get_vectors(OLD, [pid]) == {} and not store.has_vectors(OLD)
+        assert store.get_vectors(NEW, [pid]) == {pid: _vector(3)}
+        assert store.count_to_embed(OLD) == 1 and store.count_to_embed(NEW) == 0
+    finally:
+        store.close()
+
+
+def _schema_17_sqlite(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL DEFAULT 'then')"
+    )
+    for migration in migrations.load("sqlite"):
+        if migration.version < 18:
+            conn.executescript(migration.sql)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                (migration.version, migration.name),
+            )
+    _old_rows(conn.execute)
+    conn.commit()
+    conn.close()
+    return f"sqlite:///{path}"
+
+
+def _schema_17_postgres(server) -> str:
+    import psycopg
+
+    server.psql("CREATE DATABASE schema17;")
+    url = server.get_uri("schema17")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+            "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        for migration in migrations.load("postgresql"):
+            if migration.version < 18:
+                conn.execute(migration.sql.encode())
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+        _old_rows(lambda sql, args: conn.execute(sql.replace("?", "%s"), args))
+    return url
+
+
+def _old_rows(execute) -> None:
+    """A paper and its vector of the old model, as a store before 0018 holds them."""
+    execute(
+        "INSERT INTO papers (key, title_norm, title_hash, title, sources) VALUES (?, ?, 0, ?, ?)",
+        ("kept", "kept", "Kept", '["arxiv"]'),
+    )
+    execute(
+        "INSERT INTO paper_vectors (paper_id, model, text_hash, vector, seq) "
+        "SELECT id, ?, ?, ?, 1 FROM papers WHERE key = 'kept'",
+        (OLD, "kept:0", _vector(7)),
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_migration_0018_keeps_the_vectors_and_takes_a_second_model(engine, request, tmp_path):
+    if engine == "sqlite":
+        url = _schema_17_sqlite(tmp_path / "old.db")
+    else:
+        url = _schema_17_postgres(request.getfixturevalue("postgres_server"))
+    store = open_store(url, index_root=tmp_path / "indexes")
+    try:
+        pid = store.paper_ids(["kept"])["kept"]
+        assert store.get_vectors(OLD, [pid]) == {pid: _vector(7)}
+        store.save_vectors(NEW, [(pid, store.get_paper("kept"), _vector(8))])
+        assert store.get_vectors(OLD, [pid]) == {pid: _vector(7)}
+        assert store.get_vectors(NEW, [pid]) == {pid: _vector(8)}
+    finally:
+        store.close()
