@@ -14,13 +14,15 @@ pieces: the worst case) and the first N of an arXiv-shaped synthetic corpus (`be
 --profile arxiv`).
 
 Cells: "before" — the given checkout's OnnxEmbedder on all cores, fed 64 papers a call (its
-embed_pending); "2 processes x 1 thread" — this checkout's PooledEmbedder fed 512 a call
-(what `paperwire embed` now runs for a backlog on two cores: the same runs, dealt to two
-one-thread workers); "one session, 1 thread" — OnnxEmbedder on one thread fed 64 (a web
-worker's background embedding; and what each worker does); "runs cut by word pieces" — a
-variant measured here and not taken: texts sorted by word pieces, runs of up to 32 x 256
-padded word pieces each padded to its own longest (less padding; but a text's vector
-depends on its run, so the vectors move)."""
+embed_pending); "2 processes x 1 thread, <model>" — this checkout's PooledEmbedder of that
+model fed 512 a call (what `paperwire embed` runs for a backlog on two cores: the groups a
+single session is fed, dealt to two one-thread workers); "one session, 1 thread" —
+OnnxEmbedder on one thread fed 64 (a web worker's background embedding; and what each
+worker does); the rest — the same graph read otherwise (OnnxEmbedder's options, named as
+eval/round3.py names them, bench/RESULTS.md §23): cut at 128 word pieces, read in windows
+of 128, runs formed by word pieces (up to 32 x max padded pieces a run) or one text a run.
+Any reading but the shipped one moves the vectors (the int8 graph quantises a run's
+activations with one scale): the cosine column says how far. `--cells KIND ...` runs some."""
 
 from __future__ import annotations
 
@@ -39,9 +41,21 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CELLS = {
     "before": ("before", 64),
-    "2 processes x 1 thread (now the default)": ("pooled", 512),
+    "2 processes x 1 thread, minilm-onnx-int8 (`paperwire embed` before §23)": (
+        "pooled:minilm-onnx-int8",
+        512,
+    ),
+    "2 processes x 1 thread, minilm-onnx-int8-128 (`paperwire embed` now)": (
+        "pooled:minilm-onnx-int8-128",
+        512,
+    ),
     "one session, 1 thread": ("onnx-1", 64),
-    "runs cut by word pieces, 1 thread (not taken)": ("pieces", 512),
+    "runs cut by word pieces, 1 thread": ("int8:pieces", 64),
+    "cut at 128, 1 thread": ("int8:t128", 64),
+    "windows of 128 averaged, 1 thread": ("int8:win128", 64),
+    "cut at 128, runs by word pieces, 1 thread": ("int8:t128-pieces", 64),
+    "one text a run, 1 thread": ("int8:single", 64),
+    "cut at 128, one text a run, 1 thread": ("int8:t128-single", 64),
 }
 
 
@@ -75,44 +89,6 @@ def texts_of(corpus: str, n: int) -> list[str]:
     return (texts * (n // len(texts) + 1))[:n]
 
 
-class _Pieces:
-    """OnnxEmbedder on one thread, its runs cut by word pieces (the variant not taken)."""
-
-    def __init__(self, models: Path) -> None:
-        from paperwire.search.embed import OnnxEmbedder
-
-        self.inner = OnnxEmbedder(models, threads=1)
-
-    def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
-        import numpy as np
-
-        tokenizer = self.inner._tokenizer
-        tokenizer.no_padding()
-        encodings = tokenizer.encode_batch(texts)
-        lengths = [len(e.ids) for e in encodings]
-        order = sorted(range(len(texts)), key=lengths.__getitem__)
-        out = np.empty((len(texts), 384), dtype=np.float32)
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and (end - start + 1) * lengths[order[end]] <= 32 * 256:
-                end += 1
-            rows = order[start:end]
-            width = lengths[rows[-1]]
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                ids[r, : lengths[i]] = encodings[i].ids
-                mask[r, : lengths[i]] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": 0 * ids}
-            hidden = self.inner._session.run(None, feeds)[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
-            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-            start = end
-        return out
-
-
 def child(kind: str, batch: int, corpus: str, n: int, models: str, out: str) -> None:
     """Embed the texts as `kind` does; print papers/s and CPU ms a paper; save the vectors."""
     import numpy as np
@@ -122,12 +98,15 @@ def child(kind: str, batch: int, corpus: str, n: int, models: str, out: str) -> 
 
     texts = texts_of(corpus, n)
     pooled = None
-    if kind == "pieces":
-        embedder = _Pieces(Path(models))  # type: ignore[assignment]
-    elif kind == "pooled":
+    if kind.startswith("int8:"):  # the shipped graph run otherwise (eval/round3.py's names)
+        from round3 import int8_options
+
+        options = int8_options(f"minilm-int8-{kind.removeprefix('int8:')}")
+        embedder = OnnxEmbedder(Path(models), threads=1, **options)  # type: ignore[assignment]
+    elif kind.startswith("pooled:"):
         from paperwire.search.embed_pool import PooledEmbedder
 
-        pooled = PooledEmbedder(Path(models))
+        pooled = PooledEmbedder(Path(models), model=kind.removeprefix("pooled:"))
         embedder = pooled
     else:
         threads = {"before": None, "onnx-1": 1}[kind]
@@ -166,6 +145,9 @@ def main() -> None:
     parser.add_argument("--n-sample", type=int, default=245)
     parser.add_argument("--n-arxiv", type=int, default=490)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--cells", nargs="+", help="the kinds of cell to run (default: all; 'before' always)"
+    )
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -176,6 +158,11 @@ def main() -> None:
     if args.arxiv:
         corpora["arXiv-shaped"] = (str(Path(args.arxiv).resolve()), args.n_arxiv)
     corpora = {k: v for k, v in corpora.items() if k in args.corpora}
+    cells = {
+        label: cell
+        for label, cell in CELLS.items()
+        if not args.cells or cell[0] == "before" or cell[0] in args.cells
+    }
     models = ROOT / "bench" / "out" / "models"
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     cosines: dict[tuple[str, str], tuple[float, float]] = {}
@@ -184,9 +171,12 @@ def main() -> None:
         for round_ in range(args.rounds):
             for label, (corpus, n) in corpora.items():
                 vectors = {}
-                for cell, (kind, batch) in CELLS.items():
+                for cell, (kind, batch) in cells.items():
                     src = args.before.resolve() if kind == "before" else ROOT / "src"
-                    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}"}
+                    env = {
+                        **os.environ,
+                        "PYTHONPATH": os.pathsep.join(map(str, (src, HERE, ROOT / "eval"))),
+                    }
                     out = Path(tmp) / f"{label}-{kind}.npy"
                     loads.append(os.getloadavg()[0])
                     command = [sys.executable, __file__, "--before", str(args.before)]
@@ -218,7 +208,7 @@ def main() -> None:
         first = results[(label, "before")]
         base_rate = statistics.median(r["rate"] for r in first)
         base_cpu = statistics.median(r["cpu_ms"] for r in first)
-        for cell in CELLS:
+        for cell in cells:
             rows = results[(label, cell)]
             rate = statistics.median(r["rate"] for r in rows)
             used = statistics.median(r["cpu_ms"] for r in rows)

@@ -15,6 +15,9 @@ negatives, the centroid under 3 seeds), in the same run:
 
     python eval/recommend_eval.py                 # test topics (even numbers)
     python eval/recommend_eval.py --split dev     # dev topics (odd numbers)
+    python eval/recommend_eval.py --against minilm-onnx-int8   # also another embedding
+        # model, and paired randomization tests over the topics (each topic's mean over its
+        # splits) for the systems that read the vectors
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from run import ndcg_at, recall_at
+from run import ndcg_at, randomization_test, recall_at
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
@@ -112,11 +115,16 @@ def topics(split: str) -> list[dict]:
     return chosen
 
 
-def evaluate(corpus: Corpus, chosen: list[dict], systems: dict[str, Scorer]) -> dict:
-    """Mean nDCG@10 and Recall@20 per system and seed count."""
+def evaluate(
+    corpus: Corpus, chosen: list[dict], systems: dict[str, Scorer]
+) -> tuple[dict, dict[tuple[str, int], list[float]]]:
+    """Mean nDCG@10 and Recall@20 per system and seed count; and each topic's mean
+    nDCG@10 over its splits (for paired tests)."""
     table: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    per_topic: dict[tuple[str, int], list[float]] = {}
     row_of_key = {key: i for i, key in enumerate(corpus.keys)}
     for query in chosen:
+        mine: dict[tuple[str, int], list[float]] = {}
         grades = {k: g for k, g in query["relevant"].items() if k in row_of_key}
         relevant = sorted(k for k, g in grades.items() if g > 0)
         off_topic = sorted(k for k in corpus.keys if k not in grades)
@@ -135,10 +143,28 @@ def evaluate(corpus: Corpus, chosen: list[dict], systems: dict[str, Scorer]) -> 
                     table.setdefault((name, n), []).append(
                         (ndcg_at(ranked, held), recall_at(ranked, held))
                     )
-    return {
+                    mine.setdefault((name, n), []).append(table[(name, n)][-1][0])
+        for key, scores in mine.items():
+            per_topic.setdefault(key, []).append(float(np.mean(scores)))
+    means = {
         key: (float(np.mean([r[0] for r in rows])), float(np.mean([r[1] for r in rows])))
         for key, rows in table.items()
     }
+    return means, per_topic
+
+
+def build_corpus(model: str) -> tuple[Corpus, list[str]]:
+    """The sample corpus embedded by `model` (as embed_pending does), and its texts."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteStore(f"sqlite:///{Path(tmp) / 'eval.db'}")
+        data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
+        load(store, parse_any(data, "sample", "paperwire"))
+        embedder = make_embedder(model, Path(tmp) / "models")
+        embed_pending(store, embedder)
+        corpus = load_corpus(store, embedder.name)
+        texts = [f"{p.title}. {p.abstract}" for p in store.iter_papers()]
+        store.close()
+    return corpus, texts
 
 
 def main() -> None:
@@ -148,28 +174,41 @@ def main() -> None:
     )
     parser.add_argument("--split", choices=("test", "dev"), default="test")
     parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--against", help="another model: both, and paired tests")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(f"sqlite:///{Path(tmp) / 'eval.db'}")
-        data = resources.files("paperwire.data").joinpath("sample.jsonl").read_bytes()
-        load(store, parse_any(data, "sample", "paperwire"))
-        embedder = make_embedder(args.model, Path(tmp) / "models")
-        embed_pending(store, embedder)
-        corpus = load_corpus(store, embedder.name)
-        texts = [f"{p.title}. {p.abstract}" for p in store.iter_papers()]
-        store.close()
+    corpus, texts = build_corpus(args.model)
     chosen = topics(args.split)
     systems: dict[str, Scorer] = {
         "paperwire (linear model, tf-idf + MiniLM, negatives)": paperwire_ranking,
         "centroid (Rocchio, MiniLM)": centroid_ranking,
         "arxiv-sanity-lite (tf-idf + linear SVM)": sanity_ranking(sanity_features(texts)),
     }
-    results = evaluate(corpus, chosen, systems)
+    results, per_topic = evaluate(corpus, chosen, systems)
     print(
         f"{args.split} topics: {len(chosen)} (>= {MIN_RELEVANT} relevant, known-item queries "
         f"left out); {SPLITS} splits each; {DISMISSED} dismissed off-topic papers; "
         f"corpus {len(corpus)} papers; model {args.model}\n"
     )
+    _table(systems, results)
+    if args.against:
+        vectors = list(systems)[:2]  # the systems that read the model's vectors
+        other, _ = build_corpus(args.against)
+        theirs, their_topics = evaluate(other, chosen, {n: systems[n] for n in vectors})
+        print(f"\nmodel {args.against}\n")
+        _table(vectors, theirs)
+        print(f"\n{args.model} - {args.against}, nDCG@10, paired over the {len(chosen)} topics\n")
+        print("| system | " + " | ".join(f"{n} seed{'s' if n > 1 else ''}" for n in SEEDS) + " |")
+        print("|---|" + "---|" * len(SEEDS))
+        for name in vectors:
+            cells = []
+            for n in SEEDS:
+                a, b = per_topic[(name, n)], their_topics[(name, n)]
+                diff = float(np.mean(a) - np.mean(b))
+                cells.append(f"{diff:+.3f} (p {randomization_test(a, b):.3f})")
+            print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def _table(systems, results: dict) -> None:
     print("| system | " + " | ".join(f"{n} seed{'s' if n > 1 else ''}" for n in SEEDS) + " |")
     print("|---|" + "---|" * len(SEEDS))
     for name in systems:

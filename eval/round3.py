@@ -14,11 +14,16 @@ are cached under --cache (default /tmp/paperwire-round3), so a variant is embedd
 
 Embedders:
 
-- ``minilm-int8``: the shipped default (graph written by search/bert_onnx.py, int8);
+- ``minilm-int8``: the default until §23, ``minilm-onnx-int8`` (graph written by
+  search/bert_onnx.py, int8, 256 word pieces, runs of 32);
 - ``minilm-int8-traced``: the same weights, graph traced by torch.onnx.export as before
   22f8ac9 (09ae585's export), quantised the same way;
 - ``minilm-float``: sentence-transformers on PyTorch (the reference);
 - ``mpnet-float``: all-mpnet-base-v2 from a folder (--mpnet DIR), on PyTorch;
+- ``minilm-int8-<parts>``: the shipped graph with other inputs (bench/RESULTS.md §23):
+  ``t128`` cut at 128 word pieces, ``win128`` the text in windows of 128 (their vectors
+  averaged), ``pieces`` runs formed by word pieces, ``single`` one text a run
+  (``minilm-int8-t128-single`` is the default since §23, ``minilm-onnx-int8-128``);
 - ``onnx:DIR``: any graph of the shipped weights in DIR/minilm-int8.onnx (eval/round4.py
   writes quantisation variants so);
 - ``tuned-int8:DIR``: a model tuned on the sample corpus's titles and abstracts
@@ -169,6 +174,8 @@ def raw_embedder(name: str, cache: Path, args: argparse.Namespace, threads: int 
     """The embedder a variant name stands for."""
     if name == "minilm-int8":
         return OnnxEmbedder(cache / "models" / "new", threads=threads)
+    if name.startswith("minilm-int8-"):  # the shipped graph, read or run otherwise (§23)
+        return OnnxEmbedder(cache / "models" / "new", threads=threads, **int8_options(name))
     if name == "minilm-int8-traced":
         folder = cache / "models" / "traced"
         if not (folder / "minilm-int8.onnx").exists():
@@ -185,6 +192,23 @@ def raw_embedder(name: str, cache: Path, args: argparse.Namespace, threads: int 
 
         return TunedEmbedder(Path(name.split(":", 1)[1]), threads=threads)
     raise SystemExit(f"unknown variant {name!r}")
+
+
+def int8_options(name: str) -> dict[str, Any]:
+    """OnnxEmbedder's options a name such as ``minilm-int8-t128-pieces`` stands for:
+    ``t<N>`` cut at N word pieces, ``win<N>`` read in windows of N (vectors averaged),
+    ``pieces`` / ``single`` the runs formed by word pieces / one text a run."""
+    options: dict[str, Any] = {}
+    for part in name.removeprefix("minilm-int8-").split("-"):
+        if part.startswith("t") and part[1:].isdigit():
+            options["max_tokens"] = int(part[1:])
+        elif part.startswith("win") and part[3:].isdigit():
+            options.update(max_tokens=int(part[3:]), windows=True)
+        elif part in ("pieces", "single", "chars"):
+            options["runs"] = part
+        else:
+            raise SystemExit(f"unknown part {part!r} of variant {name!r}")
+    return options
 
 
 def variant_key(name: str) -> str:
