@@ -82,6 +82,7 @@ def test_a_new_model_fills_in_while_search_keeps_the_old_one(url, models, tmp_pa
         assert new.store.count_vectors(NEW) == 16
         assert new.store.count_vectors(OLD) == PAPERS
         assert new.engine.vectors.model == OLD
+        assert len(new.vector_index_of(NEW)) == 16  # kept current for the switch
         assert [h.paper.key for h in new.search(QUERY, mode="semantic")] == before
         # The rest: the step that finds the backlog done retires the old model.
         while new.embed_step(limit=16):
@@ -90,6 +91,8 @@ def test_a_new_model_fills_in_while_search_keeps_the_old_one(url, models, tmp_pa
         assert new.store.count_vectors(OLD) == 0
         assert new.meaning_model() == NEW
         assert new.engine.vectors.model == NEW and new.engine.embedder.name == NEW
+        assert new.engine.vectors is new.vector_index_of(NEW)
+        assert len(new.engine.vectors) == PAPERS
         after = [h.paper.key for h in new.search(QUERY, mode="semantic")]
         assert len(after) == len(before)
         assert len(set(after[:5]) & set(before[:5])) >= 3  # the same model, read otherwise

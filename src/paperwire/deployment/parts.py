@@ -64,6 +64,7 @@ class Parts:
         self._keyword: KeywordIndex | None = None
         self._embedder: Embedder | None = None
         self._engine: SearchEngine | None = None
+        self._vector_indexes: dict[str, VectorIndexLike] = {}
         self._secret: str | None = None
         self._sealer: Sealer | None = None
         # Where channel targets' hosts are resolved (tests hand in their own DNS).
@@ -155,13 +156,21 @@ class Parts:
         best = max(others, key=counts.__getitem__)
         return best if counts[best] > self.store.count_vectors(configured) else configured
 
+    def vector_index_of(self, model: str) -> VectorIndexLike:
+        """The vector index of one model (one per model in a process: the one a change of
+        model fills in is kept up to date beside the one search reads, so the switch
+        finds it current)."""
+        with self._lock:
+            if model not in self._vector_indexes:
+                self._vector_indexes[model] = vector_index(self.store, model)
+            return self._vector_indexes[model]
+
     def _default_engine(self) -> SearchEngine:
         model = self.meaning_model()
         embedder = self.embedder
         if model != embedder.name:
             embedder = make_embedder(model, Path(self.settings.cache_dir), self._embed_threads)
-        vectors: VectorIndexLike = vector_index(self.store, model)
-        return SearchEngine(self.store, self.keyword, vectors, embedder)
+        return SearchEngine(self.store, self.keyword, self.vector_index_of(model), embedder)
 
     @property
     def mailer(self) -> Mailer:

@@ -84,11 +84,14 @@ class SearchPipelines(Parts):
             # The configured model fills in even while search reads an earlier one.
             embedder = engine.embedder if self.engine_factory else self.embedder
             done = embed_pending(self.store, embedder, limit=limit)
+            if done and self.engine_factory is None:
+                # The configured model's index, even while search reads another: the
+                # switch then finds it current (a whole sync at 1M would fall on a search).
+                self.vector_index_of(embedder.name).sync(self.store)
+            elif done:
+                engine.vectors.sync(self.store)
             if done < limit:
                 self.retire(engine.vectors.model)
-            engine = self.engine
-            if done and engine.vectors is not None and engine.vectors.model == embedder.name:
-                engine.vectors.sync(self.store)
             return done
 
     def retire(self, reading: str) -> bool:
