@@ -12,8 +12,10 @@ split at the moment its last batch is stored: what is left is the keyword index 
 up (the importing process waits for it). Imports never
 embed; the papers left to embed are counted. Wall time, CPU time (this process and the
 ones it waited for: the indexer) and peak RSS (the largest of them) come from wait4.
-Medians over the rounds; the ratio import / parse-only is taken within a round, so the
-noise of a shared machine mostly cancels."""
+Peak memory by kind is sampled from /proc every 0.2 s: anonymous (the process's own
+heap) apart from file-backed (files mapped in, i.e. the page cache: tantivy reads its
+segments through mmap). Medians over the rounds; the ratio import / parse-only is taken
+within a round, so the noise of a shared machine mostly cancels."""
 
 from __future__ import annotations
 
@@ -40,8 +42,34 @@ print('{"n": %d}' % n)
 """
 
 IMPORT = """
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 from pathlib import Path
+import psutil
+kinds = {}
+def sample():
+    # Peak anonymous (the process's own) and file-backed (mapped files: page cache) memory
+    # of this process and of its keyword indexer, read from /proc every 0.2 s.
+    me = psutil.Process()
+    while True:
+        pids = {"importer": os.getpid()}
+        for child in me.children():
+            try:
+                if "spawn_main" in " ".join(child.cmdline()):
+                    pids["indexer"] = child.pid
+            except psutil.Error:
+                pass
+        for who, pid in pids.items():
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        name, _, value = line.partition(":")
+                        if name in ("RssAnon", "RssFile"):
+                            key = f"{name[3:].lower()}_{who}_mib"
+                            kinds[key] = max(kinds.get(key, 0), int(value.split()[0]) / 1024)
+            except OSError:
+                pass
+        time.sleep(0.2)
+threading.Thread(target=sample, daemon=True).start()
 from paperwire.config import load_settings
 from paperwire.deployment import Deployment
 from paperwire.deployment.imports import FileInput
@@ -63,7 +91,8 @@ print(json.dumps({"n": outcome.total.read, "new": outcome.total.papers.inserted,
                   "cpu_main_thread_s": time.thread_time(),
                   "peak_importer_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "peak_indexer_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                  "cpu_indexer_s": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])}))
+                  "cpu_indexer_s": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),
+                  **kinds}))
 """
 
 
@@ -85,6 +114,18 @@ def measured(command: list[str], env: dict[str, str]) -> dict[str, float]:
         "peak_mib": usage.ru_maxrss / 1024,
         **json.loads(line),
     }
+
+
+def anon(runs: list[dict[str, float]], who: str) -> str:
+    """The median sampled peak of a process's anonymous memory, MiB ("-" when not run)."""
+    values = [r[f"anon_{who}_mib"] for r in runs if f"anon_{who}_mib" in r]
+    return f"{statistics.median(values):.0f}" if values else "-"
+
+
+def filed(runs: list[dict[str, float]], who: str) -> str:
+    """The median sampled peak of a process's file-backed memory, MiB ("-" when not run)."""
+    values = [r[f"file_{who}_mib"] for r in runs if f"file_{who}_mib" in r]
+    return f"{statistics.median(values):.0f}" if values else "-"
 
 
 def main() -> None:
@@ -131,7 +172,8 @@ def main() -> None:
     print(
         "| version | what | N | seconds | papers/s | CPU s | importer CPU s (main thread) | "
         "indexer CPU s | importer CPU at stored s (main thread) | peak RSS MiB "
-        "(importer / indexer) | stored at s | keyword catch-up s | "
+        "(importer / indexer); sampled anonymous importer / indexer, indexer file-backed | "
+        "stored at s | keyword catch-up s | "
         "parse / import (wall) | parse / stored-at (wall) | parse / import (CPU) | "
         "parse / stored-at (CPU) |\n" + "|---" * 16 + "|"
     )
@@ -151,7 +193,8 @@ def main() -> None:
         )
         peak = (
             f"{med('peak_mib'):.0f} ({med('peak_importer_mib'):.0f} / "
-            f"{med('peak_indexer_mib'):.0f})"
+            f"{med('peak_indexer_mib'):.0f}); anon {anon(runs, 'importer')} / "
+            f"{anon(runs, 'indexer')}, file {filed(runs, 'indexer')}"
             if what == "import"
             else f"{med('peak_mib'):.0f}"
         )
