@@ -170,3 +170,71 @@ def test_an_index_without_a_dictionary_is_rebuilt_with_one(tmp_path):
     # A second process opening the index reads the saved dictionary.
     assert LexicalIndex.for_store(store).acronyms.long_forms("gan")
     store.close()
+
+
+# -- the dictionary's memory is capped (issue 30) ---------------------------------------
+
+
+def _rare(i: int) -> str:
+    """A text defining an acronym of its own (four letters from i): a pair no other text
+    defines, as most real pairs are (86 % on the demo corpus)."""
+    code = ""
+    for _ in range(4):
+        code += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i % 26]
+        i //= 26
+    return "We study " + " ".join(c.lower() + "ormal" for c in code) + f" ({code}) here."
+
+
+def test_the_dictionary_is_capped_and_keeps_the_pairs_many_papers_define():
+    """Fed pair after new pair, the dictionary never holds more than max_pairs (it grew
+    with the corpus: ~350 MiB at 2.7M real papers), and the acronym one paper in five
+    defines keeps its long form through every pruning."""
+    dictionary = AcronymDictionary(max_pairs=40)
+    sizes = []
+    for i in range(2000):
+        dictionary.add_text(_rare(i))
+        if i % 5 == 0:
+            dictionary.add_text("We train generative adversarial networks (GANs) here.")
+        sizes.append(dictionary.size)
+        assert dictionary.size == sum(len(forms) for forms in dictionary.pairs.values())
+    assert max(sizes) <= 40 and max(sizes) == 40  # it did fill up, and never past the cap
+    assert dictionary.long_forms("gan") == [("generative", "adversarial", "networks")]
+    assert dictionary.pairs["gan"]["generative adversarial networks"] >= 300
+    # The reverse view (long form -> acronym) is rebuilt from what was kept.
+    assert dictionary.by_stems()[("generat", "adversari", "network")] == "gan"
+
+
+def test_a_saved_dictionary_past_the_cap_is_cut_when_read(tmp_path):
+    """A dictionary saved before the cap (or with a larger one) is cut when a process
+    loads it, so no web worker holds more than max_pairs."""
+    big = AcronymDictionary(max_pairs=10**6)
+    for i in range(500):
+        big.add_text(_rare(i))
+    big.add_text("A mixture of experts (MoE). ")
+    big.add_text("A mixture of experts (MoE) again.")
+    path = tmp_path / ACRONYMS_FILE
+    big.save(path)
+    assert big.size == 501
+    loaded = AcronymDictionary.load(path)
+    assert loaded.size == 501  # under the shipped cap: unchanged
+    small = AcronymDictionary(dict(loaded.pairs), max_pairs=100)
+    assert small.size <= 100 and small.long_forms("moe") == [("mixture", "of", "experts")]
+
+
+def test_the_index_s_dictionary_stays_under_the_cap(tmp_path, monkeypatch):
+    """The keyword index's dictionary, filled as it indexes a store, is held to the cap
+    (here 30 pairs over 200 papers each defining its own) and is saved so."""
+    import paperwire.acronyms as acronyms
+
+    monkeypatch.setattr(acronyms, "MAX_PAIRS", 30)
+    store = SQLiteStore(f"sqlite:///{tmp_path / 'a.db'}")
+    store.upsert_papers(
+        [Paper(title=f"Paper {i}", abstract=_rare(i), arxiv_id=f"2401.{i:05d}") for i in range(200)]
+        + [DEFINES, LONG_ONLY]
+    )
+    index = LexicalIndex.for_store(store)
+    index.sync(store)
+    assert 0 < index.acronyms.size <= 30
+    saved = json.loads((index.path / ACRONYMS_FILE).read_text("utf-8"))
+    assert sum(len(forms) for forms in saved.values()) <= 30
+    store.close()

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paperwire.models import Author, Paper
-from paperwire.xmltext import xml_safe, xml_safe_paper
+from paperwire.xmltext import _NOT_XML, holds_xml_only, xml_safe, xml_safe_paper
 
 # -- characters XML cannot hold ------------------------------------------------------------
 
@@ -77,7 +77,26 @@ def test_feeds_parse_whatever_text_was_stored(site, title, abstract, author, que
 
 # Mostly ordinary text, with the characters XML cannot hold mixed in.
 _TEXT = st.text(
-    alphabet=st.sampled_from(["a", "Z", " ", "é", "\n", "\t", "\x00", "\x0b", "\x0c", "\ufffe"]),
+    alphabet=st.sampled_from(
+        [
+            "a",
+            "Z",
+            " ",
+            "é",
+            "\n",
+            "\t",
+            "\r",
+            "\x00",
+            "\x0b",
+            "\x0c",
+            "\x1f",
+            "\ufffe",
+            "\uffff",
+            "\ud800",
+            "\ufffd",
+            "\U0001f600",
+        ]
+    ),
     max_size=12,
 )
 _OPTIONAL = st.none() | _TEXT
@@ -127,6 +146,24 @@ def test_every_field_is_cleaned_and_a_clean_paper_is_kept_as_is(
     assert cleaned == expected
     if expected == paper:
         assert cleaned is paper
+
+
+@given(
+    text=st.text(
+        alphabet=st.one_of(
+            st.characters(),  # any code point, surrogates included
+            st.sampled_from(
+                "\x00\x08\x09\x0a\x0b\x0c\x0d\x1f\x20\x7f\ufffd\ufffe\uffff\ud800\udfff"
+            ),
+        ),
+        max_size=80,
+    )
+)
+def test_the_byte_check_finds_what_the_regex_finds(text: str) -> None:
+    """holds_xml_only (UTF-8 bytes: controls deleted, non-characters looked for; issue 30)
+    answers as the regex search it replaced, for any text: ASCII, other scripts, lone
+    surrogates, the non-characters, and the controls XML keeps (tab, newline, return)."""
+    assert holds_xml_only(text) == (_NOT_XML.search(text) is None)
 
 
 def test_a_form_feed_in_an_affiliation_alone_is_found() -> None:

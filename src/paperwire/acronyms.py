@@ -38,6 +38,15 @@ MAX_LONG_WORDS = 8
 # Characters read before a parenthesis for its long form (20 words at most are searched):
 # bounded, so a text with thousands of parentheses costs time in proportion to its length.
 _LOOK_BACK = 400
+# At most this many (acronym, long form) pairs are kept: past it, the pairs defined by the
+# fewest papers are dropped until at most PRUNED_TO are left. Without a cap the dictionary
+# grew with the corpus: real abstracts define ~0.43 pairs a paper, 86 % of them by one
+# paper only (the demo corpus's 5,000 arXiv records), at ~300 bytes a pair in Python, so
+# ~350 MiB at 2.7M papers in the keyword indexer and in every web worker that loads it
+# (issue 30). 200,000 pairs is ~60 MiB held and a ~7 MiB acronyms.json; an acronym many
+# papers define (the ones a query expansion uses) keeps its long forms.
+MAX_PAIRS = 200_000
+PRUNED_TO = MAX_PAIRS // 2
 
 
 def _short_key(short: str) -> str | None:
@@ -108,14 +117,50 @@ class AcronymDictionary:
     pairs: dict[str, dict[str, int]] = field(default_factory=dict)
     # Stemmed long form -> acronym: built on first use, then kept up to date by add_text.
     _reverse: dict[tuple[str, ...], str] | None = field(default=None, repr=False, compare=False)
+    # How many (acronym, long form) pairs `pairs` holds (kept up to date: see MAX_PAIRS).
+    _size: int = field(default=0, init=False, repr=False, compare=False)
+    max_pairs: int = field(default_factory=lambda: MAX_PAIRS, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._size = sum(len(forms) for forms in self.pairs.values())
+        self._bound()
+
+    @property
+    def size(self) -> int:
+        """How many (acronym, long form) pairs are held (never more than max_pairs)."""
+        return self._size
 
     def add_text(self, text: str) -> None:
         """Count the pairs one paper defines (each once per paper)."""
         for key, long_form in set(definitions(text)):
             forms = self.pairs.setdefault(key, {})
-            forms[long_form] = forms.get(long_form, 0) + 1
+            count = forms.get(long_form, 0)
+            if not count:
+                self._size += 1
+            forms[long_form] = count + 1
             if self._reverse is not None:  # kept up to date once built (a query reads it)
                 self._reverse.setdefault(_stemmed(long_form.split()), key)
+        self._bound()
+
+    def _bound(self) -> None:
+        """Past max_pairs, drop the pairs defined by the fewest papers (every pair of the
+        smallest counts that leaves at most half of max_pairs), so memory is capped
+        whatever the corpus's size. A pair defined more often than those dropped is
+        kept; a dropped pair met again starts counting from one."""
+        if self._size <= self.max_pairs:
+            return
+        keep = self.max_pairs // 2
+        counts = sorted((c for forms in self.pairs.values() for c in forms.values()), reverse=True)
+        # The smallest count kept: every pair above it stays; ties at it all go.
+        floor = counts[keep] + 1 if keep < len(counts) else 1
+        for key in list(self.pairs):
+            forms = {form: c for form, c in self.pairs[key].items() if c >= floor}
+            if forms:
+                self.pairs[key] = forms
+            else:
+                del self.pairs[key]
+        self._size = sum(len(forms) for forms in self.pairs.values())
+        self._reverse = None
 
     def long_forms(self, word: str) -> list[tuple[str, ...]]:
         """The long forms a word stands for, most papers first (at most MAX_LONG_FORMS);
@@ -155,6 +200,8 @@ class AcronymDictionary:
             mine = self.pairs.setdefault(key, {})
             for form, count in forms.items():
                 mine[form] = mine.get(form, 0) + count
+        self._size = sum(len(forms) for forms in self.pairs.values())
+        self._bound()
 
     def save(self, path: Path) -> None:
         """Write as JSON (to a temporary name first)."""
