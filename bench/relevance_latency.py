@@ -16,7 +16,10 @@ judged queries of eval/judgments.json (descriptions and half-remembered titles: 
 Vectors: drawn around the sample's real embeddings as bench/vector_bench.py does (stored
 once under its model name; its index file beside the store is shared by both versions).
 Each child times one warm-up pass, then one timed pass of each query set and mode; the
-table gives each version's median over the rounds of p50 and p95, and after / before."""
+table gives each version's median over the rounds of p50 and p95, and after / before.
+A version may be named twice under two labels, one of them in `--no-acronyms` (the same code
+expanding nothing); versions reading one index may share its folder through a link named
+``<db>.lexical-<label>``."""
 
 from __future__ import annotations
 
@@ -84,14 +87,19 @@ def child(db: str, label: str) -> None:
         for mode, run in modes.items():
             for text in texts:  # warm-up
                 run(text)
-            times = []
+            times, cpu = [], []
             for text in texts:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 run(text)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
             out[f"{mode}, {set_name}"] = {
                 "p50": percentile(times, 50),
                 "p95": percentile(times, 95),
+                # The process's CPU time (every thread): what a shared machine's load
+                # does not inflate, where wall time waits for a core.
+                "cpu50": percentile(cpu, 50),
+                "cpu95": percentile(cpu, 95),
             }
     print(json.dumps(out))
     store.close()
@@ -153,6 +161,14 @@ def main() -> None:
         help="an acronym dictionary (JSON, paperwire.acronyms) added to the keyword index of "
         "each version that expands acronyms: synthetic text defines none",
     )
+    parser.add_argument(
+        "--no-acronyms",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="a version (by its label) run without the --acronyms dictionary: the cost of "
+        "expanding nothing, beside the same code expanding (repeatable)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not _is_url(args.db):
@@ -172,7 +188,7 @@ def main() -> None:
     for round_ in range(args.rounds):
         for version, src in versions.items():
             env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}"}
-            if args.acronyms:
+            if args.acronyms and version not in args.no_acronyms:
                 env["BENCH_ACRONYMS"] = str(Path(args.acronyms).resolve())
             done = subprocess.run(
                 [sys.executable, __file__, "--child", version, "--db", args.db],
@@ -186,20 +202,23 @@ def main() -> None:
             print(f"round {round_ + 1}: {version} done", file=sys.stderr)
     first = next(iter(versions))
     others = [v for v in versions if v != first]
-    print("| query set, mode | " + " | ".join(f"{v} p50 / p95 ms" for v in versions), end="")
-    print("".join(f" | {v} / {first} p50, p95" for v in others) + " |")
-    print("| --- " * (1 + len(versions) + len(others)) + "|")
-    for row in results["after"][0]:
-        medians = {
-            version: tuple(
-                statistics.median(r[row][p] for r in results[version]) for p in ("p50", "p95")
-            )
-            for version in versions
-        }
-        cells = [f"{p50:.1f} / {p95:.1f}" for p50, p95 in medians.values()]
-        (b50, b95) = medians[first]
-        cells += [f"{medians[v][0] / b50:.2f}, {medians[v][1] / b95:.2f}" for v in others]
-        print(f"| {row} | " + " | ".join(cells) + " |")
+    for what, keys in (("", ("p50", "p95")), ("CPU ", ("cpu50", "cpu95"))):
+        print(
+            "\n| query set, mode | " + " | ".join(f"{v} {what}p50 / p95 ms" for v in versions),
+            end="",
+        )
+        print("".join(f" | {v} / {first} p50, p95" for v in others) + " |")
+        print("| --- " * (1 + len(versions) + len(others)) + "|")
+        for row in results["after"][0]:
+            medians = {
+                version: tuple(statistics.median(r[row][p] for r in results[version]) for p in keys)
+                for version in versions
+            }
+            cells = [f"{p50:.1f} / {p95:.1f}" for p50, p95 in medians.values()]
+            (b50, b95) = medians[first]
+            cells += [f"{medians[v][0] / b50:.2f}, {medians[v][1] / b95:.2f}" for v in others]
+            print(f"| {row} | " + " | ".join(cells) + " |")
+    print(json.dumps(results), file=sys.stderr)
 
 
 if __name__ == "__main__":

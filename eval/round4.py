@@ -9,6 +9,13 @@ the test half confirms by paired randomization tests).
     python eval/round4.py rm3                   # keyword-side feedback grids (dev), both halves
     python eval/round3.py report ...            # tables, paired tests
 
+The acronyms' cost (§21, §25): how a long form is searched when the query holds its acronym.
+
+    python eval/round4.py acronym-cost --db S --acronyms D        # with / without expansion
+    python eval/round4.py acronym-forms --acronyms D              # nDCG@10 of each form
+    python eval/round4.py acronym-forms-real --db <shipped corpora store>   # hits on the concept
+    python eval/round4.py acronym-forms-cost --db S --index I --acronyms D  # CPU ms of each form
+
 Graph variants (written under --cache/models/<name>/minilm-int8.onnx, which OnnxEmbedder
 reads as its model):
 
@@ -324,6 +331,237 @@ def acronym_cost(args: argparse.Namespace) -> None:
     store.close()
 
 
+# The forms a long form may take in the keyword query when the query holds its acronym
+# (LexicalIndex._long_form_query's alternatives, bench/RESULTS.md §25): the words as a
+# phrase (positions read) or as a conjunction (no positions), in the text and the title
+# or in the text alone; each weighted as one word (boost / its word count).
+# "-major": only the long forms defined by at least a quarter as many papers as the
+# acronym's most frequent one (paperwire.acronyms.MIN_FORM_SHARE); otherwise every form
+# kept up to MAX_LONG_FORMS, as 280866a did.
+BOTH = (("text", 1.0), ("title", 0.25))
+LONG_FORM_VARIANTS = {
+    "phrase": ("phrase", BOTH, 0.0),
+    "words": ("words", BOTH, 0.0),
+    "phrase-text": ("phrase", (("text", 1.0),), 0.0),
+    "words-text": ("words", (("text", 1.0),), 0.0),
+    "phrase-major": ("phrase", BOTH, 0.25),
+    "phrase-text-major": ("phrase", (("text", 1.0),), 0.25),
+    "words-text-major": ("words", (("text", 1.0),), 0.25),
+}
+
+
+def long_form_query(index: Any, variant: str, words: tuple[str, ...]) -> Any | None:
+    """A long form as one of LONG_FORM_VARIANTS would query it."""
+    import tantivy
+
+    from paperwire.querylang import STEMMED
+
+    how, fields, _share = LONG_FORM_VARIANTS[variant]
+    tokens = STEMMED.analyze(" ".join(words))
+    if len(tokens) < 2:
+        return None
+    clauses = []
+    for field, boost in fields:
+        if how == "phrase":
+            matched = tantivy.Query.phrase_query(index.schema, field, tokens)
+        else:
+            matched = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, tantivy.Query.term_query(index.schema, field, t))
+                    for t in tokens
+                ]
+            )
+        clauses.append(
+            (tantivy.Occur.Should, tantivy.Query.boost_query(matched, boost / len(tokens)))
+        )
+    return tantivy.Query.boolean_query(clauses)
+
+
+def use_long_form(index: Any, variant: str) -> None:
+    """Make an index query long forms as `variant` says (the form on this instance only;
+    the share of papers a long form needs, for every dictionary)."""
+    from paperwire import acronyms
+
+    acronyms.MIN_FORM_SHARE = LONG_FORM_VARIANTS[variant][2]
+    index._long_form_query = lambda words: long_form_query(index, variant, words)
+
+
+def acronym_forms(args: argparse.Namespace) -> None:
+    """nDCG@10 of each long-form variant on the sample store (keyword leg and hybrid,
+    the product's search()), with the store's own pairs and with --acronyms' pairs added;
+    per query, saved under --cache/results; the first variant is the base of the tests."""
+    from round3 import CachedEmbedder, engine_for, mode_runner, raw_embedder
+
+    from paperwire.acronyms import AcronymDictionary
+
+    cache = Path(args.cache)
+    queries = load_queries()
+    name = args.variant
+    embedder = CachedEmbedder(
+        raw_embedder(name, cache, args),
+        variant_key(name),
+        cache / "vectors" / f"{variant_key(name)}.npz",
+    )
+    systems: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = engine_for(embedder, Path(tmp))
+        index = engine.lexical
+        own = AcronymDictionary(dict(index.acronyms.pairs))
+        dictionaries = {"own": own}
+        if args.acronyms:
+            added = AcronymDictionary(dict(own.pairs))
+            added.merge(AcronymDictionary.load(Path(args.acronyms)))
+            dictionaries["+corpora"] = added
+        for label, dictionary in dictionaries.items():
+            index.acronyms = dictionary
+            expanded = sum(bool(index.expansion(hybrid.parse_query(q["text"]))[2]) for q in queries)
+            print(f"{label}: {expanded} of {len(queries)} judged queries expanded", flush=True)
+            for variant in LONG_FORM_VARIANTS:
+                use_long_form(index, variant)
+                for mode in ("lexical", "hybrid"):
+                    systems[f"{mode} {label} {variant}"] = per_query(
+                        queries, mode_runner(engine, mode)
+                    )
+        embedder.save()
+        engine.store.close()
+    save_results(cache, f"{name}-acronym-forms", systems)
+    base = next(iter(LONG_FORM_VARIANTS))
+    for label in dictionaries:
+        for mode in ("lexical", "hybrid"):
+            print(f"\n{mode}, {label} pairs (paired against {base})")
+            print("| variant | dev | dev kw / desc / known | test | test kw / desc / known |")
+            print("| --- | --- | --- | --- | --- |")
+            for variant in LONG_FORM_VARIANTS:
+                s = systems[f"{mode} {label} {variant}"]
+                b = systems[f"{mode} {label} {base}"]
+                cells = []
+                for split in ("dev", "test"):
+                    groups = [
+                        [
+                            i
+                            for i, q in enumerate(queries)
+                            if split_of(i + 1) == split and kind in (None, q["kind"])
+                        ]
+                        for kind in (None, *KINDS)
+                    ]
+                    whole = groups[0]
+                    a_, b_ = [s[i] for i in whole], [b[i] for i in whole]
+                    diff = mean(a_) - mean(b_)
+                    test = (
+                        f" ({diff:+.3f}, p {randomization_test(a_, b_):.2f})"
+                        if variant != base
+                        else ""
+                    )
+                    cells.append(f"{mean(a_):.3f}{test}")
+                    cells.append(" / ".join(f"{mean([s[i] for i in g]):.3f}" for g in groups[1:]))
+                print(f"| {variant} | " + " | ".join(cells) + " |")
+
+
+def acronym_forms_cost(args: argparse.Namespace) -> None:
+    """The keyword leg's time with each long-form variant, and without expansion, in one
+    process over one store's keyword index (--db; pairs from --acronyms), the variants
+    interleaved query by query (a loaded machine's noise falls on all alike): each query's
+    median over --rounds runs of the process's CPU time (the search runs on this thread;
+    wall time on a shared machine is mostly waiting for a core); per query set p50 / p95
+    over all queries and the mean over the expanded ones."""
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from keyword_bench import make_queries
+    from paperwire.acronyms import AcronymDictionary
+    from paperwire.search.lexical import LexicalIndex
+
+    store = open_store(f"sqlite:///{Path(args.db).resolve()}")
+    index = LexicalIndex(Path(args.index)) if args.index else LexicalIndex.for_store(store)
+    if not index.is_current(store):
+        index.sync(store)
+    with_pairs = AcronymDictionary.load(Path(args.acronyms))
+    labels = ["none", *(args.variants.split(",") if args.variants else LONG_FORM_VARIANTS)]
+    judged = [q["text"] for q in load_queries()]
+    sets = {"bench 1-6 words": make_queries(), "judged (120)": judged}
+    print("| query set | variant | CPU p50 / p95 ms | mean CPU ms, expanded | not expanded |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, texts in sets.items():
+        parsed = [hybrid.parse_query(t) for t in texts]
+        flags = [_expanded_with(index, with_pairs, q) for q in parsed]
+        medians: dict[str, list[float]] = {label: [] for label in labels}
+        for q in parsed:
+            runs: dict[str, list[float]] = {label: [] for label in labels}
+            for round_ in range(args.rounds + 1):
+                for label in labels:
+                    index.acronyms = AcronymDictionary() if label == "none" else with_pairs
+                    if label != "none":
+                        use_long_form(index, label)
+                    started = time.process_time()
+                    index.search(q, hybrid.LEG_DEPTH)
+                    if round_:  # the first round warms up
+                        runs[label].append((time.process_time() - started) * 1000)
+            for label in labels:
+                medians[label].append(float(np.median(runs[label])))
+        for label in labels:
+            m = medians[label]
+            yes = [m[i] for i, f in enumerate(flags) if f]
+            no = [m[i] for i, f in enumerate(flags) if not f]
+            print(
+                f"| {name} ({sum(flags)} expanded) | {label} | "
+                f"{np.percentile(m, 50):.2f} / {np.percentile(m, 95):.2f} | "
+                f"{np.mean(yes) if yes else float('nan'):.2f} | "
+                f"{np.mean(no) if no else float('nan'):.2f} |",
+                flush=True,
+            )
+    store.close()
+
+
+def acronym_forms_real(args: argparse.Namespace) -> None:
+    """What each long-form variant finds for an acronym typed alone, on real abstracts (a
+    store of the shipped corpora, --db, its own dictionary): for every acronym the store
+    defines, the keyword leg's top 10 with each variant; per variant the mean overlap
+    with the phrase's top 10, and the share of hits on the concept: papers holding the
+    acronym or one of its long forms as written (its words in a row, stemmed). A hit
+    holding a long form's words only scattered is what a conjunction adds over a phrase."""
+    from paperwire.querylang import STEMMED, parse_query
+    from paperwire.search.lexical import LexicalIndex
+
+    store = open_store(f"sqlite:///{Path(args.db).resolve()}")
+    index = LexicalIndex.for_store(store)
+    if not index.is_current(store):
+        index.sync(store)
+    papers = dict(store.changes((0, 0), 0, 10_000_000).papers)
+    stems = {pid: STEMMED.analyze(f"{p.title} {p.abstract}") for pid, p in papers.items()}
+
+    def on_concept(pid: int, key: str, forms: list[tuple[str, ...]]) -> bool:
+        tokens = stems[pid]
+        if set(STEMMED.analyze(key)) & set(tokens):
+            return True
+        text = " " + " ".join(tokens) + " "
+        return any(" " + " ".join(STEMMED.analyze(" ".join(f))) + " " in text for f in forms)
+
+    keys = sorted(k for k in index.acronyms.pairs if index.acronyms.long_forms(k))
+    tops: dict[str, list[list[int]]] = {v: [] for v in LONG_FORM_VARIANTS}
+    for variant in LONG_FORM_VARIANTS:
+        use_long_form(index, variant)
+        for key in keys:
+            tops[variant].append([pid for pid, _ in index.search(parse_query(key), 10)])
+    base = next(iter(LONG_FORM_VARIANTS))
+    use_long_form(index, base)  # the concept: the acronym or any long form kept before
+    print(f"{len(keys)} acronyms the store defines, each typed alone; keyword leg top 10")
+    print("| variant | hits a query | overlap@10 with phrase | hits on the concept |")
+    print("| --- | --- | --- | --- |")
+    for variant, found in tops.items():
+        overlaps, concept, hits = [], [], []
+        for key, mine, theirs in zip(keys, found, tops[base], strict=True):
+            forms = index.acronyms.long_forms(key)
+            hits.append(len(mine))
+            if theirs:
+                overlaps.append(len(set(mine) & set(theirs)) / len(theirs))
+            concept += [on_concept(pid, key, forms) for pid in mine]
+        print(
+            f"| {variant} | {np.mean(hits):.2f} | {np.mean(overlaps):.3f} | "
+            f"{np.mean(concept):.3f} ({sum(concept)} of {len(concept)}) |"
+        )
+    store.close()
+
+
 def _expanded_with(index: Any, dictionary: Any, query: Any) -> bool:
     """True when the dictionary expands the query."""
     index.acronyms = dictionary
@@ -335,9 +573,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=("quant", "rm3", "acronym-cost"))
+    parser.add_argument(
+        "command",
+        choices=(
+            "quant",
+            "rm3",
+            "acronym-cost",
+            "acronym-forms",
+            "acronym-forms-cost",
+            "acronym-forms-real",
+        ),
+    )
     parser.add_argument("--db", help="acronym-cost: a SQLite store (its keyword index beside)")
     parser.add_argument("--acronyms", help="acronym-cost: a dictionary (JSON)")
+    parser.add_argument("--index", help="acronym-forms-cost: the keyword index folder")
+    parser.add_argument("--variants", help="acronym-forms-cost: these variants (a,b,...)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "paperwire-round4"))
     parser.add_argument("--variant", default="minilm-int8", help="rm3: the embedder")
@@ -348,6 +598,12 @@ def main() -> None:
         quant(args)
     elif args.command == "acronym-cost":
         acronym_cost(args)
+    elif args.command == "acronym-forms":
+        acronym_forms(args)
+    elif args.command == "acronym-forms-cost":
+        acronym_forms_cost(args)
+    elif args.command == "acronym-forms-real":
+        acronym_forms_real(args)
     else:
         rm3(args)
 

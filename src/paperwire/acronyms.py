@@ -33,6 +33,14 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # At most this many long forms are kept per acronym (the most frequent): "SAM" is both
 # "segment anything model" and "sharpness-aware minimization" in one corpus.
 MAX_LONG_FORMS = 3
+# A long form is kept only when at least this share as many papers define it as define the
+# acronym's most frequent form: in the shipped corpora "LLM" is "large language models" in 23
+# papers and "large scale language models" in 1, "AI" once "arti cial intelligence" (a broken
+# ligature). Each long form kept is one more phrase a query searches, and a phrase over
+# common words is what the expansion costs (bench/RESULTS.md §25: at 2.7M papers the second
+# form of "llm" cost as much as the first); an acronym with two meanings as common as each
+# other ("SAM") keeps both.
+MIN_FORM_SHARE = 0.25
 # A long form of more words than this is not looked for in queries.
 MAX_LONG_WORDS = 8
 # Characters read before a parenthesis for its long form (20 words at most are searched):
@@ -163,9 +171,10 @@ class AcronymDictionary:
         self._reverse = None
 
     def long_forms(self, word: str) -> list[tuple[str, ...]]:
-        """The long forms a word stands for, most papers first (at most MAX_LONG_FORMS);
-        forms with the same stems ("network", "networks") are one, written as most often.
-        A plural ("gans") stands for its acronym ("gan")."""
+        """The long forms a word stands for, most papers first (at most MAX_LONG_FORMS,
+        each defined by at least MIN_FORM_SHARE as many papers as the first); forms with
+        the same stems ("network", "networks") are one, written as most often. A plural
+        ("gans") stands for its acronym ("gan")."""
         word = word.lower()
         forms = self.pairs.get(word)
         if not forms and len(word) > 2 and word.endswith("s"):
@@ -178,7 +187,8 @@ class AcronymDictionary:
             total, best, written = grouped.get(stems, (0, 0, form))
             grouped[stems] = (total + count, max(best, count), form if count > best else written)
         ranked = sorted(grouped.values(), key=lambda g: (-g[0], g[2]))[:MAX_LONG_FORMS]
-        return [tuple(written.split()) for _total, _best, written in ranked]
+        floor = ranked[0][0] * MIN_FORM_SHARE
+        return [tuple(written.split()) for total, _best, written in ranked if total >= floor]
 
     def by_stems(self) -> dict[tuple[str, ...], str]:
         """Each long form's stems -> its acronym (the first seen): built on first use,
