@@ -38,9 +38,12 @@ class AccountTables(Tables):
             while conn.execute("SELECT 1 FROM users WHERE handle = ?", (handle,)).fetchone():
                 handle = new_handle()
             row = conn.execute(
-                "INSERT INTO users (email, handle, created_at) VALUES (?, ?, ?) RETURNING *",
+                "INSERT INTO users (email, handle, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (email) DO NOTHING RETURNING *",
                 (email, handle, iso(now)),
             ).fetchone()
+            if row is None:  # a first sign-in of the same address at once made it
+                row = conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
             return _user(row)
 
     def get_user(self, user_id: int) -> User | None:
@@ -57,9 +60,10 @@ class AccountTables(Tables):
 
     def set_handle(self, user_id: int, handle: str) -> User | None:
         """Give an account a new public handle; None when another account holds it (the
-        check and the change in one write transaction, so two readers cannot both take
-        it)."""
+        check and the change in one write transaction, under a lock on the handle
+        (lock_name), so of two readers asking at once one gets it, the other None)."""
         with self.write() as conn:
+            self.lock_name(conn, "handle:" + handle)
             taken = conn.execute(
                 "SELECT id FROM users WHERE handle = ? AND id <> ?", (handle, user_id)
             ).fetchone()

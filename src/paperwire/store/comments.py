@@ -285,10 +285,14 @@ class CommentTables(Tables):
         revision; None when it is not theirs, or is deleted or hidden. A reader the new
         text mentions is told as a new comment's mention would be (issue 27), once: a
         reader already told of this comment (a mention before, or the reply) is not told
-        again — comment_notices holds one notice per reader and comment."""
+        again — comment_notices holds one notice per reader and comment. The comment's
+        row is locked first (Dialect.lock_rows): two edits at once each keep the text
+        the other replaced, and an edit after a delete finds it deleted (without the lock
+        it wrote the text back into the deleted comment, and its history too)."""
         with self.write() as conn:
             old = conn.execute(
-                "SELECT body FROM comments WHERE id = ? AND user_id = ? AND status = 'visible'",
+                "SELECT body FROM comments WHERE id = ? AND user_id = ? AND status = 'visible'"
+                + self.dialect.lock_rows,
                 (comment_id, user_id),
             ).fetchone()
             if old is None:
