@@ -112,6 +112,10 @@ class PostgresStore(Store):
             raise StoreError(f"cannot connect to {redact(url)}: {first}") from exc
         self._idle: queue.LifoQueue[psycopg.Connection[Row]] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # Held while a connection is put back and while close() empties the pool: a
+        # connection coming back as the store closes is either closed on its way back
+        # or put back before close() empties the pool, never left open in it after.
+        self._pool_lock = threading.Lock()
         self._closed = False
         self.migrate()
 
@@ -150,11 +154,21 @@ class PostgresStore(Store):
             raise StoreError(f"{redact(self.url)} is read-only: {exc}") from exc
         finally:
             if conn is not None:
-                if conn.closed or conn.broken or self._closed or self._idle.qsize() >= POOL_SIZE:
-                    conn.close()
-                else:
-                    self._idle.put(conn)
+                self._give_back(conn)
             self._slots.release()
+
+    def _give_back(self, conn: psycopg.Connection[Row]) -> None:
+        """Put a connection back in the pool, or close it: when it is broken, the pool is
+        full, or the store is closed (decided and done under the pool lock, so close()
+        cannot empty the pool between the check and the put)."""
+        with self._pool_lock:
+            keep = not (
+                conn.closed or conn.broken or self._closed or self._idle.qsize() >= POOL_SIZE
+            )
+            if keep:
+                self._idle.put(conn)
+        if not keep:
+            conn.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[Conn]:
@@ -198,13 +212,19 @@ class PostgresStore(Store):
         return applied
 
     def close(self) -> None:
-        """Close every idle connection (ones in use close when they come back)."""
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                break
+        """Close every idle connection (ones in use close when they come back: see
+        _give_back). Safe to call while other threads hold or return connections, and
+        more than once."""
+        with self._pool_lock:
+            self._closed = True
+            idle = []
+            while True:
+                try:
+                    idle.append(self._idle.get_nowait())
+                except queue.Empty:
+                    break
+        for conn in idle:
+            conn.close()
 
     def index_dir(self, name: str) -> Path:
         """A local folder for an index of this database (each host keeps its own and
