@@ -1,8 +1,9 @@
 """The accounts tables: readers (users), sign-in links, sessions and API tokens
 (migration 0003).
 
-Every write runs in the engine's one writer transaction (``BEGIN IMMEDIATE``). Times are
-UTC ISO strings, which sort as they compare."""
+Every write runs in one transaction (SQLite: the one writer's ``BEGIN IMMEDIATE``; on
+PostgreSQL the SQL decides what a concurrent write could change: store/postgres.py).
+Times are UTC ISO strings, which sort as they compare."""
 
 from __future__ import annotations
 

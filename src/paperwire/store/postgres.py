@@ -4,7 +4,11 @@ accounts.py, feed.py, digests.py), over psycopg 3 with a small pool of its own.
 Writers run concurrently here; what must be serial is made so by the database: every
 write that takes a change number locks the sequence row until it commits (numbers follow
 commit order), a digest period is claimed by a conditional UPDATE on its subscription
-row, and senders claim outbox rows with FOR UPDATE SKIP LOCKED. Migrations run under an
+row, and senders claim outbox rows with FOR UPDATE SKIP LOCKED. Under READ COMMITTED two
+transactions can both read "not there yet": every decision a write makes on what it
+read is made by the SQL itself — ON CONFLICT on the unique key, a conditional UPDATE,
+or a lock taken before the read (the row decided on, the reader's row, or an advisory
+lock on a value: Dialect.lock_rows, lock_name; tests/test_store_races.py). Migrations run under an
 advisory lock, one transaction each, so concurrent starts and interrupted migrations are
 safe. The indexes beside the store (keyword, vectors) live in a local cache folder and
 follow the change feed like the SQLite engine's."""
