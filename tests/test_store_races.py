@@ -20,6 +20,7 @@ import pytest
 from paperwire.models import Author, Paper
 from paperwire.store import people
 from paperwire.store.channels import ChannelCapError, NewChannel
+from paperwire.store.comments import PostChecks
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RACERS = 10  # under the PostgreSQL engine's 16 connections
@@ -210,3 +211,28 @@ def test_one_source_name_added_at_once_is_made_once(store):
     no_crash(results, ValueError)
     assert sum(not isinstance(got, Exception) for got in results) == 1
     assert [s.name for s in store.list_sources()] == ["hf"]
+
+
+def test_two_readers_replying_to_each_other_at_once_never_deadlock(store):
+    # Each comment is written under its writer's lock (PostChecks) and tells the other
+    # reader (a notice row, whose foreign key reads that reader's row): a lock that
+    # excluded the foreign key's read made the two wait on each other.
+    store.upsert_papers([Paper("A paper", "Text.", arxiv_id="2601.00001", authors=[Author("A")])])
+    ada = store.get_or_create_user("ada@example.org", NOW)
+    bob = store.get_or_create_user("bob@example.org", NOW)
+    to_bob = store.add_comment("2601.00001", bob.id, "bob's", NOW)
+    to_ada = store.add_comment("2601.00001", ada.id, "ada's", NOW)
+    for n in range(5):
+        results = race(
+            [
+                lambda n=n: store.add_comment(
+                    "2601.00001", ada.id, f"ada {n}", NOW, to_bob.id, checks=PostChecks()
+                ),
+                lambda n=n: store.add_comment(
+                    "2601.00001", bob.id, f"bob {n}", NOW, to_ada.id, checks=PostChecks()
+                ),
+            ]
+        )
+        no_crash(results)
+    with store.read() as conn:
+        assert conn.execute("SELECT count(*) FROM comment_notices").fetchone()[0] == 10
