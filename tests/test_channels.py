@@ -12,7 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +27,9 @@ from channel_support import Receiver, listed_store, start_receiver
 from paperwire.channels.guard import is_public
 from paperwire.channels.manage import ChannelError, Choice
 from paperwire.channels.messages import Message, escape_markdown
-from paperwire.channels.targets import TargetError, check_target, label_of
+from paperwire.channels.sealing import Sealer
+from paperwire.channels.send import Sender
+from paperwire.channels.targets import TargetError, apprise_module, check_target, label_of
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
 from paperwire.ingest.hf_daily import parse
@@ -37,6 +41,7 @@ from paperwire.people.names import name_key
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.native import keyword_index
 from paperwire.store import open_store
+from paperwire.store.channels import Channel
 from support import ENGINES, Clock, engine_url, sample_papers
 
 pytestmark = pytest.mark.timeout(180)
@@ -603,3 +608,67 @@ def test_the_outbox_holds_channel_rows_exactly_once_on_each_engine(store):
             (b"x",),
         )
     assert store.remove_channel("lab") and store.channel_outbox_counts() == {}
+
+
+# -- the apprise client, built once a run -----------------------------------------------
+
+
+def _apprise_channel(channel_id: int, sealed: str) -> Channel:
+    return Channel(
+        id=channel_id, name=f"c{channel_id}", owner_id=None, frequency="daily",
+        selection="trending", query=None, collection_id=None, reader_id=None,
+        target_kind="apprise", target_label="json://127.0.0.1", target_sealed=sealed,
+        secret_sealed=None, status="active", created_at=datetime.now(UTC), last_period=None,
+        covered_until=None,
+    )  # fmt: skip
+
+
+def test_an_apprise_target_is_built_once_a_run_and_used_by_one_worker_at_a_time(
+    receiver, monkeypatch
+):
+    apprise = apprise_module()  # its service modules loaded first (one build of its own)
+    built: list[str] = []
+    busy: dict[int, int] = {}
+    most: dict[int, int] = {}
+    lock = threading.Lock()
+    real_build, real_notify = apprise.Apprise.instantiate, apprise.Apprise.notify
+
+    def counted_build(url, *args, **kwargs):  # the real build, counted
+        built.append(url)
+        return real_build(url, *args, **kwargs)
+
+    def counted_notify(self, *args, **kwargs):  # the real send, its overlap per client kept
+        with lock:
+            busy[id(self)] = busy.get(id(self), 0) + 1
+            most[id(self)] = max(most.get(id(self), 0), busy[id(self)])
+        try:
+            return real_notify(self, *args, **kwargs)
+        finally:
+            with lock:
+                busy[id(self)] -= 1
+
+    monkeypatch.setattr(apprise.Apprise, "instantiate", staticmethod(counted_build))
+    monkeypatch.setattr(apprise.Apprise, "notify", counted_notify)
+    sealer = Sealer("an instance key of the test")
+    urls = [f"json://127.0.0.1:{receiver.port}/{name}" for name in ("one", "two")]
+    one, two = (_apprise_channel(i + 1, sealer.seal(url)) for i, url in enumerate(urls))
+    message = Message("Papers", "**Today**", {})
+    # What one message of a run costs in builds of its URL (its label, its client).
+    first = Sender(Settings(allow_private_targets=True), sealer)
+    assert first.send(one, "msg_1", message).delivered
+    first.close()
+    per_run = len(built)
+    assert per_run >= 1
+    built.clear()
+    most.clear()
+    sender = Sender(Settings(allow_private_targets=True, channel_concurrency=4), sealer)
+    receiver.delay = 0.05  # a chat service's answer takes a while
+    # Eight messages of two channels, four workers: each channel's client is built once
+    # and sends one message at a time.
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda c: sender.send(c, f"msg_{c.id}", message), [one, two] * 4))
+    sender.close()
+    assert [o.delivered for o in outcomes] == [True] * 8 and len(receiver.got) == 9
+    # Four messages a channel cost what one did (it was 4x before: a build a message).
+    assert sorted(built) == sorted(urls * per_run)
+    assert len(most) == 2 and set(most.values()) == {1}

@@ -104,6 +104,20 @@ def test_api_collections_save_dismiss_and_recommend(site):
     assert client.get("/api/v1/collections", headers={}).status_code == 401
 
 
+def test_the_api_gives_a_collections_description_as_its_pages_do(site):
+    ada = bearer(token_for(site, "ada@example.org"))
+    client = site.client
+    made = client.post("/api/v1/collections", json={"name": "Graphs"}, headers=ada).json()
+    assert made["description"] == ""
+    user = site.store.get_or_create_user("ada@example.org", site.clock.now)
+    text = "Papers on graphs.\nStart with <the survey> & the benchmarks."
+    assert site.store.update_collection(user.id, made["id"], description=text)
+    listed = client.get("/api/v1/collections", headers=ada).json()["data"]
+    assert [c["description"] for c in listed if c["name"] == "Graphs"] == [text]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["CollectionOut"]
+    assert "description" in schema["required"] and schema["properties"]["description"]["type"]
+
+
 def test_another_readers_ids_answer_404_on_every_route(site):
     ada = bearer(token_for(site, "ada@example.org"))
     eve = bearer(token_for(site, "eve@example.org"))

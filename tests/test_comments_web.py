@@ -7,11 +7,14 @@ through the outbox to a real SMTP server, once."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from html.parser import HTMLParser
 
 import feedparser
 import pytest
+from fastapi.testclient import TestClient
 
 from paperwire.digest.mailer import SMTPMailer
 from smtp_support import assert_plain_list_unsubscribe
@@ -279,6 +282,43 @@ def test_curators_hide_restore_and_see_the_reports(site):
     site.client.post(f"/comments/{target}/hide", data={"hidden": "0", "csrf_token": site.csrf()})
     reader(site, "bob")
     assert "rude words" in articles(site.client.get(f"/papers/{key}").text)[target]
+
+
+def _post_at_once(site, key: str, token: str, bodies: list[str]) -> list[int]:
+    """POST the comments at once, each request on its own client (released together)."""
+    start = threading.Barrier(len(bodies))
+
+    def send(body: str) -> int:
+        client = TestClient(site.client.app)  # its own connection; no lifespan
+        start.wait()
+        return client.post(
+            f"/api/v1/papers/{key}/comments",
+            json={"body": body},
+            headers={"Authorization": f"Bearer {token}"},
+        ).status_code
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+def test_a_comment_posted_twice_at_once_is_one_comment(site):
+    # A Post clicked twice: both requests passed "not the same text as the last one"
+    # before either was written, and the paper got the comment twice.
+    key = first_key(site)
+    bob = reader(site, "bob")
+    token = site.services.deployment.new_api_token(bob.email, "test")
+    codes = _post_at_once(site, key, token, ["Great paper, see section 3."] * 6)
+    assert sorted(codes) == [201] + [400] * 5
+    assert [c.body for c in site.store.user_comments(bob.id)] == ["Great paper, see section 3."]
+
+
+def test_a_young_accounts_comments_posted_at_once_stop_at_its_cap(site):
+    key = first_key(site)
+    fresh = reader(site, "fresh", aged=False)
+    token = site.services.deployment.new_api_token(fresh.email, "test")
+    codes = _post_at_once(site, key, token, [f"first thoughts {n}" for n in range(8)])
+    assert sorted(codes) == [201] * 3 + [429] * 5
+    assert len(site.store.user_comments(fresh.id)) == 3
 
 
 def test_the_api_reads_writes_edits_and_deletes(site):

@@ -107,6 +107,7 @@ def _check(answers: dict[str, Any], personal_ok: bool) -> None:
             assert answers[name][0] and "paperwire users token" in answers[name][2][0].text
     if personal_ok:
         assert answers["save"][1]["collection"]["name"] == "Reading list"
+        assert [c["description"] for c in answers["collections"][1]["collections"]] == [""]
         assert answers["other"][0] and "you have no collection" in answers["other"][2][0].text
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -221,3 +223,57 @@ def test_keyword_index_in_a_database_without_one_is_refused_at_start(tmp_path):
     )
     assert result.exit_code != 0 and "needs a database with its own" in result.output
     assert "Traceback" not in result.output
+
+
+def _open_on_server(url: str) -> int:
+    """How many connections to the database `url` names are open on the server, besides
+    the one asking (a closed connection's server process ends a moment later: waited for)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        end = time.monotonic() + 5
+        while True:
+            found = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()
+            count = int(found[0]) if found else 0
+            if count == 0 or time.monotonic() > end:
+                return count
+            time.sleep(0.05)
+
+
+def test_a_connection_coming_back_as_the_store_closes_is_closed(postgres_server, tmp_path):
+    from paperwire.store.postgres import PostgresStore
+
+    url = fresh_postgres_url(postgres_server)
+    store = PostgresStore(url, index_root=tmp_path / "indexes")
+    store.count_papers()
+    # A reader's thread is stopped just before it puts its connection back (the real
+    # put, entered late: a thread preempted there), and close() runs meanwhile.
+    at_put, go_on = threading.Event(), threading.Event()
+    real_put = store._idle.put
+
+    def late_put(conn, *args, **kwargs):
+        at_put.set()
+        go_on.wait(10)
+        real_put(conn, *args, **kwargs)
+
+    store._idle.put = late_put  # type: ignore[method-assign]
+    reader = threading.Thread(target=store.count_papers)
+    reader.start()
+    assert at_put.wait(10)
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    closer.join(0.5)  # before the fix it was done here, the pool empty, the reader not back
+    go_on.set()
+    reader.join(10)
+    closer.join(10)
+    assert not reader.is_alive() and not closer.is_alive()
+    # Nothing left open: the connection was put back before close() emptied the pool.
+    assert _open_on_server(url) == 0
+    # A store used after close() still answers, and leaves nothing open either; closing
+    # twice is harmless.
+    assert store.count_papers() == 0
+    store.close()
+    assert _open_on_server(url) == 0

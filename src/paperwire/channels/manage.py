@@ -17,7 +17,7 @@ from paperwire.digest.select import saved_query
 from paperwire.models import SavedSearch
 from paperwire.querylang import QueryError
 from paperwire.store.base import Store
-from paperwire.store.channels import Channel, NewChannel, Selection
+from paperwire.store.channels import Channel, ChannelCapError, NewChannel, Selection
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
 MAX_QUERY = 500
@@ -25,6 +25,10 @@ MAX_QUERY = 500
 
 class ChannelError(ValueError):
     """A channel that cannot be added; the message names the field and the rule."""
+
+
+class ChannelsFullError(ChannelError):
+    """A reader who has the most channels a reader may have asked for another."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,11 @@ def add_channel(
     allow_private: bool,
     owner_id: int | None = None,
     resolver: Resolver = resolve,
+    cap: int | None = None,
 ) -> tuple[Channel, str | None]:
     """Check and store a channel (due at once); returns it with its webhook signing
-    secret (None for an apprise target). ChannelError naming what is wrong."""
+    secret (None for an apprise target). ChannelError naming what is wrong;
+    ChannelsFullError when the owner has `cap` channels already (counted as it is stored)."""
     if not NAME.fullmatch(name):
         raise ChannelError(
             f"channel name {name[:60]!r}: use 1-60 letters, digits, '.', '-' or '_', "
@@ -111,6 +117,8 @@ def add_channel(
         secret_sealed=sealer.seal(secret) if secret else None,
     )
     try:
-        return store.add_channel(new, now), secret
+        return store.add_channel(new, now, cap), secret
+    except ChannelCapError as exc:
+        raise ChannelsFullError(str(exc)) from exc
     except ValueError as exc:
         raise ChannelError(str(exc)) from exc

@@ -48,7 +48,8 @@ class ChannelPipelines(DigestPipelines):
     ) -> tuple[Channel, str | None]:
         """Add a channel (due at once); returns it and, for a plain webhook, its signing
         secret (shown this once). `for_you`: the address of the reader whose
-        recommendations it gets. ChannelError naming what is wrong."""
+        recommendations it gets. ChannelError naming what is wrong; ChannelsFullError
+        when a reader (`owner_id`) has settings.channels_per_reader channels already."""
         if for_you is not None:
             reader = self.store.reader_by_email(for_you)
             if reader is None:
@@ -68,6 +69,7 @@ class ChannelPipelines(DigestPipelines):
             self.settings.allow_private_targets,
             owner_id,
             self.resolver,
+            cap=None if owner_id is None else self.settings.channels_per_reader,
         )
 
     def remove_channel(self, name: str, owner_id: int | None = None) -> bool:

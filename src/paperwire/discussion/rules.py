@@ -23,6 +23,7 @@ from html.parser import HTMLParser
 from paperwire.discussion.markup import MAX_CHARS, MAX_HTML_BYTES
 from paperwire.errors import UserError
 from paperwire.store.base import Store
+from paperwire.store.comments import CommentRefusedError, PostChecks
 
 NEW_ACCOUNT_AGE = timedelta(days=1)
 NEW_ACCOUNT_COMMENTS = 3
@@ -115,9 +116,25 @@ def check_writer(
     if young is not None and store.comments_by_user_since(writer.user_id, young) >= (
         NEW_ACCOUNT_COMMENTS
     ):
-        raise UserError(
+        raise refused(CommentRefusedError("young"))
+    if store.last_comment_body(writer.user_id) == text:
+        raise refused(CommentRefusedError("repeated"))
+
+
+def post_checks(store: Store, writer: Writer, now: datetime) -> PostChecks:
+    """The rules of check_writer that the store checks again as it writes a new comment
+    (store.comments.PostChecks: requests at once each pass check_writer, before any
+    of them is written)."""
+    created = store.user_created_at(writer.user_id)
+    young = created if created is not None and now - created < NEW_ACCOUNT_AGE else None
+    return PostChecks(not_repeated=True, since=young, at_most=NEW_ACCOUNT_COMMENTS)
+
+
+def refused(exc: CommentRefusedError) -> UserError:
+    """The reader's error for a comment a PostChecks rule refused."""
+    if exc.rule == "young":
+        return UserError(
             f"comment: accounts younger than a day post at most {NEW_ACCOUNT_COMMENTS} comments",
             429,
         )
-    if store.last_comment_body(writer.user_id) == text:
-        raise UserError("comment: the same text as your previous comment")
+    return UserError("comment: the same text as your previous comment")

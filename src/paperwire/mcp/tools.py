@@ -240,7 +240,13 @@ def similar(services: Services, user: User | None, key: str, limit: int) -> dict
 
 
 def _collection(c: Collection) -> dict[str, Any]:
-    return {"id": c.id, "name": c.name, "size": c.size, "profile": c.is_profile}
+    return {
+        "id": c.id,
+        "name": c.name,
+        "size": c.size,
+        "profile": c.is_profile,
+        "description": c.description,
+    }
 
 
 def recommendations(

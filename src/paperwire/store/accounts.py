@@ -1,8 +1,9 @@
 """The accounts tables: readers (users), sign-in links, sessions and API tokens
 (migration 0003).
 
-Every write runs in the engine's one writer transaction (``BEGIN IMMEDIATE``). Times are
-UTC ISO strings, which sort as they compare."""
+Every write runs in one transaction (SQLite: the one writer's ``BEGIN IMMEDIATE``; on
+PostgreSQL the SQL decides what a concurrent write could change: store/postgres.py).
+Times are UTC ISO strings, which sort as they compare."""
 
 from __future__ import annotations
 
@@ -38,9 +39,12 @@ class AccountTables(Tables):
             while conn.execute("SELECT 1 FROM users WHERE handle = ?", (handle,)).fetchone():
                 handle = new_handle()
             row = conn.execute(
-                "INSERT INTO users (email, handle, created_at) VALUES (?, ?, ?) RETURNING *",
+                "INSERT INTO users (email, handle, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (email) DO NOTHING RETURNING *",
                 (email, handle, iso(now)),
             ).fetchone()
+            if row is None:  # a first sign-in of the same address at once made it
+                row = conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
             return _user(row)
 
     def get_user(self, user_id: int) -> User | None:
@@ -57,9 +61,10 @@ class AccountTables(Tables):
 
     def set_handle(self, user_id: int, handle: str) -> User | None:
         """Give an account a new public handle; None when another account holds it (the
-        check and the change in one write transaction, so two readers cannot both take
-        it)."""
+        check and the change in one write transaction, under a lock on the handle
+        (lock_name), so of two readers asking at once one gets it, the other None)."""
         with self.write() as conn:
+            self.lock_name(conn, "handle:" + handle)
             taken = conn.execute(
                 "SELECT id FROM users WHERE handle = ? AND id <> ?", (handle, user_id)
             ).fetchone()

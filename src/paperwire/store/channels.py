@@ -26,6 +26,10 @@ SELECTIONS: tuple[Selection, ...] = ("trending", "query", "collection", "for-you
 TargetKind = Literal["apprise", "webhook"]
 
 
+class ChannelCapError(ValueError):
+    """A reader asked for a channel past the most a reader may have."""
+
+
 @dataclass(frozen=True, slots=True)
 class Channel:
     """A target that gets the papers of each period (its secrets still sealed)."""
@@ -131,20 +135,27 @@ class ChannelTables(Tables):
 
     # -- the channels -------------------------------------------------------------------
 
-    def add_channel(self, new: NewChannel, now: datetime) -> Channel:
+    def add_channel(self, new: NewChannel, now: datetime, cap: int | None = None) -> Channel:
         """Store a channel (due at once: no period done yet); ValueError when its owner
-        (the operator, or one reader) already has a channel of that name."""
-        where, args = _owner_clause(new.owner_id)
+        (the operator, or one reader) already has a channel of that name (the unique
+        name decides, ON CONFLICT); ChannelCapError when a reader has `cap` channels
+        already (counted under the reader's lock, lock_reader: adds at once never pass
+        it)."""
         with self.write() as conn:
-            if conn.execute(
-                f"SELECT 1 FROM channels WHERE {where} AND name = ?", (*args, new.name)
-            ).fetchone():
-                raise ValueError(f"there is already a channel named {new.name!r}")
+            if new.owner_id is not None and cap is not None:
+                self.lock_reader(conn, new.owner_id)
+                held = conn.execute(
+                    "SELECT count(*) FROM channels WHERE owner_id = ?", (new.owner_id,)
+                ).fetchone()[0]
+                if int(held) >= cap:
+                    raise ChannelCapError(
+                        f"you have {cap} channels already (the most a reader may have)"
+                    )
             row = conn.execute(
                 "INSERT INTO channels (name, owner_id, frequency, selection, query, "
                 "collection_id, reader_id, target_kind, target_label, target_sealed, "
                 "secret_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "RETURNING *",
+                "ON CONFLICT DO NOTHING RETURNING *",
                 (
                     new.name,
                     new.owner_id,
@@ -160,6 +171,8 @@ class ChannelTables(Tables):
                     iso(now),
                 ),
             ).fetchone()
+        if row is None:
+            raise ValueError(f"there is already a channel named {new.name!r}")
         return _channel(row)
 
     def get_channel(self, name: str, owner_id: int | None = None) -> Channel | None:

@@ -85,11 +85,15 @@ def _collection(row: Row) -> Collection:
     )
 
 
-def owns_collection(conn: Conn, user_id: int, collection_id: int) -> bool:
-    """True when the reader owns the collection (in the caller's transaction)."""
+def owns_collection(conn: Conn, user_id: int, collection_id: int, lock: str = "") -> bool:
+    """True when the reader owns the collection (in the caller's transaction). `lock`
+    (Dialect.lock_rows) locks its row for a write that depends on it: other writes of the
+    collection wait, so two saves never read the same last position, and a save never
+    adds to a collection deleted meanwhile."""
     return (
         conn.execute(
-            "SELECT 1 FROM collections WHERE id = ? AND user_id = ?", (collection_id, user_id)
+            "SELECT 1 FROM collections WHERE id = ? AND user_id = ?" + lock,
+            (collection_id, user_id),
         ).fetchone()
         is not None
     )
@@ -97,7 +101,8 @@ def owns_collection(conn: Conn, user_id: int, collection_id: int) -> bool:
 
 def add_items_in(conn: Conn, collection_id: int, paper_ids: list[int], now: datetime) -> int:
     """Append papers to a collection in the caller's transaction (the caller has checked
-    the owner), those already in it left where they are; how many were new."""
+    the owner and locked the collection: owns_collection), those already in it left
+    where they are; how many were new."""
     last = conn.execute(
         "SELECT coalesce(max(position), 0) FROM collection_items WHERE collection_id = ?",
         (collection_id,),
@@ -124,7 +129,8 @@ class CollectionTables(Tables):
         with self.write() as conn:
             conn.execute(
                 "INSERT INTO collections (user_id, name, created_at) SELECT ?, ?, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM collections WHERE user_id = ?)",
+                "WHERE NOT EXISTS (SELECT 1 FROM collections WHERE user_id = ?) "
+                "ON CONFLICT (user_id, name) DO NOTHING",  # two first visits at once
                 (user_id, DEFAULT_COLLECTION, iso(now), user_id),
             )
             rows = conn.execute(
@@ -135,17 +141,19 @@ class CollectionTables(Tables):
     def create_collection(
         self, user_id: int, name: str, now: datetime, is_profile: bool = False, seed: str = ""
     ) -> Collection:
-        """A new collection; ValueError when the reader already has one of that name."""
+        """A new collection; ValueError when the reader already has one of that name
+        (the unique name decides, ON CONFLICT, and the reader's lock holds off a rename
+        to it: lock_reader)."""
         with self.write() as conn:
-            if conn.execute(
-                "SELECT 1 FROM collections WHERE user_id = ? AND name = ?", (user_id, name)
-            ).fetchone():
-                raise ValueError(f"you already have a collection named {name!r}")
+            self.lock_reader(conn, user_id)
             row = conn.execute(
                 "INSERT INTO collections (user_id, name, is_profile, seed, created_at) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING *, 0 AS size",
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING "
+                "RETURNING *, 0 AS size",
                 (user_id, name, int(is_profile), seed, iso(now)),
             ).fetchone()
+        if row is None:
+            raise ValueError(f"you already have a collection named {name!r}")
         return _collection(row)
 
     def get_collection(self, user_id: int, collection_id: int) -> Collection | None:
@@ -177,7 +185,9 @@ class CollectionTables(Tables):
         description: str | None = None,
     ) -> bool:
         """Rename a collection, describe it, or make it a profile (or not); False when
-        the reader owns no such collection, ValueError for a name already taken."""
+        the reader owns no such collection, ValueError for a name already taken (checked
+        under the reader's lock, lock_reader: two renames to one name at once cannot
+        both pass the check)."""
         sets: list[str] = []
         params: list[object] = []
         for column, value in (("name", name), ("seed", seed), ("description", description)):
@@ -190,6 +200,8 @@ class CollectionTables(Tables):
         if not sets:
             return self.get_collection(user_id, collection_id) is not None
         with self.write() as conn:
+            if name is not None:
+                self.lock_reader(conn, user_id)
             if (
                 name is not None
                 and conn.execute(
@@ -233,13 +245,14 @@ class CollectionTables(Tables):
         return bool(changed > 0)
 
     def delete_collection(self, user_id: int, collection_id: int) -> bool:
-        """Delete a collection and its items (the papers stay)."""
+        """Delete a collection and its items (the papers stay). Its row is locked first,
+        as every write of its items does (owns_collection): a save at the same moment
+        waits, then finds no collection (it failed on the foreign key otherwise, adding to
+        a collection this deleted)."""
         with self.write() as conn:
-            conn.execute(
-                "DELETE FROM collection_items WHERE collection_id IN "
-                "(SELECT id FROM collections WHERE id = ? AND user_id = ?)",
-                (collection_id, user_id),
-            )
+            if not self._owned(conn, user_id, collection_id, lock=True):
+                return False
+            conn.execute("DELETE FROM collection_items WHERE collection_id = ?", (collection_id,))
             gone = conn.execute(
                 "DELETE FROM collections WHERE id = ? AND user_id = ?", (collection_id, user_id)
             ).rowcount
@@ -247,9 +260,10 @@ class CollectionTables(Tables):
 
     # -- items ------------------------------------------------------------------
 
-    @staticmethod
-    def _owned(conn: Conn, user_id: int, collection_id: int) -> bool:
-        return owns_collection(conn, user_id, collection_id)
+    def _owned(self, conn: Conn, user_id: int, collection_id: int, lock: bool = False) -> bool:
+        """Whether the reader owns the collection; `lock`: and lock it for the write that
+        follows (owns_collection)."""
+        return owns_collection(conn, user_id, collection_id, self.dialect.lock_rows if lock else "")
 
     def add_items(
         self, user_id: int, collection_id: int, paper_ids: list[int], now: datetime
@@ -257,14 +271,14 @@ class CollectionTables(Tables):
         """Append papers (by id) to a collection, those already in it left where they
         are; how many were new, or None when the reader owns no such collection."""
         with self.write() as conn:
-            if not self._owned(conn, user_id, collection_id):
+            if not self._owned(conn, user_id, collection_id, lock=True):
                 return None
             return add_items_in(conn, collection_id, paper_ids, now)
 
     def remove_item(self, user_id: int, collection_id: int, paper_id: int) -> bool:
         """Take a paper out of a collection the reader owns."""
         with self.write() as conn:
-            if not self._owned(conn, user_id, collection_id):
+            if not self._owned(conn, user_id, collection_id, lock=True):
                 return False
             gone = conn.execute(
                 "DELETE FROM collection_items WHERE collection_id = ? AND paper_id = ?",
@@ -275,7 +289,7 @@ class CollectionTables(Tables):
     def clear_collection(self, user_id: int, collection_id: int) -> bool:
         """Empty a collection the reader owns (a profile's reset)."""
         with self.write() as conn:
-            if not self._owned(conn, user_id, collection_id):
+            if not self._owned(conn, user_id, collection_id, lock=True):
                 return False
             conn.execute("DELETE FROM collection_items WHERE collection_id = ?", (collection_id,))
         return True
@@ -283,7 +297,7 @@ class CollectionTables(Tables):
     def set_note(self, user_id: int, collection_id: int, paper_id: int, note: str) -> bool:
         """Set the private note of an item; False when there is no such item of theirs."""
         with self.write() as conn:
-            if not self._owned(conn, user_id, collection_id):
+            if not self._owned(conn, user_id, collection_id, lock=True):
                 return False
             changed = conn.execute(
                 "UPDATE collection_items SET note = ? WHERE collection_id = ? AND paper_id = ?",
@@ -295,7 +309,7 @@ class CollectionTables(Tables):
         """Put the listed papers first, in that order; the others follow in their
         present order. False when the reader owns no such collection."""
         with self.write() as conn:
-            if not self._owned(conn, user_id, collection_id):
+            if not self._owned(conn, user_id, collection_id, lock=True):
                 return False
             present = [
                 int(row[0])

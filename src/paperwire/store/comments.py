@@ -55,6 +55,27 @@ class Comment:
     replies: list[Comment] = field(default_factory=list)  # filled by the thread builder
 
 
+@dataclass(frozen=True, slots=True)
+class PostChecks:
+    """What a new comment is held to as it is written (discussion/rules.py makes them):
+    checked again in the write transaction, under the reader's lock (lock_reader), so
+    that requests at once cannot all pass one check made before them — a Post clicked
+    twice made two comments, and a young account's comments posted together passed its
+    cap."""
+
+    not_repeated: bool = True  # not the text of the reader's latest comment
+    since: datetime | None = None  # a young account: its comments from this time on…
+    at_most: int = 0  # …are at most this many
+
+
+class CommentRefusedError(ValueError):
+    """A comment refused by a PostChecks rule: `rule` is "repeated" or "young"."""
+
+    def __init__(self, rule: Literal["repeated", "young"]) -> None:
+        super().__init__(rule)
+        self.rule = rule
+
+
 @dataclass(frozen=True)
 class Notice:
     """A reply to, or a mention of, a reader, waiting to be mailed."""
@@ -222,16 +243,20 @@ class CommentTables(Tables):
         parent_id: int | None = None,
         mentioned: list[int] | None = None,
         rendered: tuple[str, int] = ("", 0),
+        checks: PostChecks | None = None,
     ) -> Comment:
         """Store a comment (a reply when `parent_id` is given) and the notices it
         causes: a reply to the parent's author, a mention to each mentioned reader (never
         to the writer). `rendered`: its HTML and the renderer version that made it.
         KeyError for an unknown paper; LookupError for a parent that is
-        not a live comment on the same paper."""
+        not a live comment on the same paper; CommentRefusedError when `checks` refuse
+        it (see PostChecks)."""
         with self.write() as conn:
             paper = find_row(conn, key)
             if paper is None:
                 raise KeyError(key)
+            if checks is not None:
+                self._check_post(conn, user_id, body, checks)
             root_id = None
             parent_author = None
             if parent_id is not None:
@@ -264,6 +289,26 @@ class CommentTables(Tables):
         assert made is not None
         return made
 
+    def _check_post(self, conn: Conn, user_id: int, body: str, checks: PostChecks) -> None:
+        """CommentRefusedError when `checks` refuse the reader's new comment `body`
+        (read under the reader's lock: the comments they post at once wait here, and
+        each sees the ones before it)."""
+        self.lock_reader(conn, user_id)
+        if checks.not_repeated:
+            last = conn.execute(
+                "SELECT body FROM comments WHERE user_id = ? ORDER BY id DESC LIMIT 1",
+                (user_id,),
+            ).fetchone()
+            if last is not None and last[0] == body:
+                raise CommentRefusedError("repeated")
+        if checks.since is not None:
+            made = conn.execute(
+                "SELECT count(*) FROM comments WHERE user_id = ? AND created_at >= ?",
+                (user_id, iso(checks.since)),
+            ).fetchone()[0]
+            if int(made) >= checks.at_most:
+                raise CommentRefusedError("young")
+
     @staticmethod
     def _notice(conn: Conn, user_id: int, comment_id: int, kind: str, now: datetime) -> None:
         conn.execute(
@@ -285,10 +330,14 @@ class CommentTables(Tables):
         revision; None when it is not theirs, or is deleted or hidden. A reader the new
         text mentions is told as a new comment's mention would be (issue 27), once: a
         reader already told of this comment (a mention before, or the reply) is not told
-        again — comment_notices holds one notice per reader and comment."""
+        again — comment_notices holds one notice per reader and comment. The comment's
+        row is locked first (Dialect.lock_rows): two edits at once each keep the text
+        the other replaced, and an edit after a delete finds it deleted (without the lock
+        it wrote the text back into the deleted comment, and its history too)."""
         with self.write() as conn:
             old = conn.execute(
-                "SELECT body FROM comments WHERE id = ? AND user_id = ? AND status = 'visible'",
+                "SELECT body FROM comments WHERE id = ? AND user_id = ? AND status = 'visible'"
+                + self.dialect.lock_rows,
                 (comment_id, user_id),
             ).fetchone()
             if old is None:

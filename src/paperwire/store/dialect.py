@@ -39,6 +39,12 @@ class Dialect:
     # (two first visits of a day keep one /for-you list); SQLite's one writer already
     # serialises them.
     lock_rows: str = ""
+    # Run with a name ('?') before a check-then-write on a value no row holds yet (a
+    # handle that must be unique): PostgreSQL takes a transaction-long advisory lock on
+    # the name's hash, so a second writer of the same value waits for the first to commit
+    # and then sees its row (its unique index alone would fail the second UPDATE);
+    # SQLite's one writer already serialises them ("" = nothing to run).
+    lock_name: str = ""
 
     def native(self, sql: str) -> str:
         """Shared SQL ('?' placeholders) as this engine's driver takes it (for '%s', a
@@ -71,7 +77,12 @@ POSTGRESQL = Dialect(
         "coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table}"
     ),
     derived_columns=frozenset({"search", "embedding"}),
-    lock_rows=" FOR UPDATE",
+    # NO KEY: the lockers still wait for each other, but not a foreign key's check of the
+    # row (a reply's notice to a reader whose own comment holds their row: FOR UPDATE
+    # deadlocked the two, tests/test_store_races.py).
+    lock_rows=" FOR NO KEY UPDATE",
+    # The two-key form: a key space of its own, apart from the migrations' one-key locks.
+    lock_name="SELECT pg_advisory_xact_lock(72616100, hashtext(?))",
 )
 
 DIALECTS = (SQLITE, POSTGRESQL)

@@ -2,10 +2,11 @@
 entries (a paper with its upvotes, comment count and listing) every list is made of
 (migration 0003).
 
-Every write runs in the engine's one writer transaction (``BEGIN IMMEDIATE``), so a vote
-toggled by fifty clients at once is fifty serialised read-modify-writes and the count,
-taken from the votes table itself, is exact. Times are UTC ISO strings, which sort as
-they compare."""
+On SQLite every write runs in the engine's one writer transaction (``BEGIN IMMEDIATE``),
+so a vote toggled by fifty clients at once is fifty serialised read-modify-writes; on
+PostgreSQL two of them can both read "no vote yet", and the insert's ON CONFLICT makes
+them one row. Either way the count, taken from the votes table itself, is exact. Times
+are UTC ISO strings, which sort as they compare."""
 
 from __future__ import annotations
 

@@ -129,8 +129,10 @@ class PeopleTables(Tables):
     def follow(
         self, user_id: int, kind: FollowKind, target: str, label: str, now: datetime
     ) -> bool:
-        """Follow something (False when already followed). ValueError past MAX_FOLLOWS."""
+        """Follow something (False when already followed). ValueError past MAX_FOLLOWS
+        (counted under the reader's lock, lock_reader: follows at once never pass it)."""
         with self.write() as conn:
+            self.lock_reader(conn, user_id)
             count = conn.execute(
                 "SELECT count(*) FROM follows WHERE user_id = ?", (user_id,)
             ).fetchone()[0]

@@ -4,7 +4,11 @@ accounts.py, feed.py, digests.py), over psycopg 3 with a small pool of its own.
 Writers run concurrently here; what must be serial is made so by the database: every
 write that takes a change number locks the sequence row until it commits (numbers follow
 commit order), a digest period is claimed by a conditional UPDATE on its subscription
-row, and senders claim outbox rows with FOR UPDATE SKIP LOCKED. Migrations run under an
+row, and senders claim outbox rows with FOR UPDATE SKIP LOCKED. Under READ COMMITTED two
+transactions can both read "not there yet": every decision a write makes on what it
+read is made by the SQL itself — ON CONFLICT on the unique key, a conditional UPDATE,
+or a lock taken before the read (the row decided on, the reader's row, or an advisory
+lock on a value: Dialect.lock_rows, lock_name; tests/test_store_races.py). Migrations run under an
 advisory lock, one transaction each, so concurrent starts and interrupted migrations are
 safe. The indexes beside the store (keyword, vectors) live in a local cache folder and
 follow the change feed like the SQLite engine's."""
@@ -112,6 +116,10 @@ class PostgresStore(Store):
             raise StoreError(f"cannot connect to {redact(url)}: {first}") from exc
         self._idle: queue.LifoQueue[psycopg.Connection[Row]] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # Held while a connection is put back and while close() empties the pool: a
+        # connection coming back as the store closes is either closed on its way back
+        # or put back before close() empties the pool, never left open in it after.
+        self._pool_lock = threading.Lock()
         self._closed = False
         self.migrate()
 
@@ -150,11 +158,21 @@ class PostgresStore(Store):
             raise StoreError(f"{redact(self.url)} is read-only: {exc}") from exc
         finally:
             if conn is not None:
-                if conn.closed or conn.broken or self._closed or self._idle.qsize() >= POOL_SIZE:
-                    conn.close()
-                else:
-                    self._idle.put(conn)
+                self._give_back(conn)
             self._slots.release()
+
+    def _give_back(self, conn: psycopg.Connection[Row]) -> None:
+        """Put a connection back in the pool, or close it: when it is broken, the pool is
+        full, or the store is closed (decided and done under the pool lock, so close()
+        cannot empty the pool between the check and the put)."""
+        with self._pool_lock:
+            keep = not (
+                conn.closed or conn.broken or self._closed or self._idle.qsize() >= POOL_SIZE
+            )
+            if keep:
+                self._idle.put(conn)
+        if not keep:
+            conn.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[Conn]:
@@ -198,13 +216,19 @@ class PostgresStore(Store):
         return applied
 
     def close(self) -> None:
-        """Close every idle connection (ones in use close when they come back)."""
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                break
+        """Close every idle connection (ones in use close when they come back: see
+        _give_back). Safe to call while other threads hold or return connections, and
+        more than once."""
+        with self._pool_lock:
+            self._closed = True
+            idle = []
+            while True:
+                try:
+                    idle.append(self._idle.get_nowait())
+                except queue.Empty:
+                    break
+        for conn in idle:
+            conn.close()
 
     def index_dir(self, name: str) -> Path:
         """A local folder for an index of this database (each host keeps its own and

@@ -120,15 +120,16 @@ class SourceTables(Tables):
     def add_source(
         self, name: str, kind: str, config: str, interval_seconds: int, now: datetime
     ) -> SourceRecord:
-        """Store a new source, due at once. ValueError when the name is taken."""
+        """Store a new source, due at once. ValueError when the name is taken (the
+        unique name decides: two adds at once make one source)."""
         with self.write() as conn:
-            if conn.execute("SELECT 1 FROM sources WHERE name = ?", (name,)).fetchone():
-                raise ValueError(f"source {name!r} exists already (remove it first)")
             row = conn.execute(
                 "INSERT INTO sources (name, kind, config, interval_seconds, next_run_at, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING *",
                 (name, kind, config, interval_seconds, iso(now), iso(now)),
             ).fetchone()
+        if row is None:
+            raise ValueError(f"source {name!r} exists already (remove it first)")
         return _source(row)
 
     def remove_source(self, name: str) -> bool:

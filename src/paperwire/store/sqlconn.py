@@ -43,6 +43,20 @@ class Tables(ABC):
     def size_bytes(self) -> int | None:
         """How much room the store takes."""
 
+    def lock_reader(self, conn: Conn, user_id: int) -> None:
+        """Hold off this reader's other deciding writes until this transaction ends (their
+        row, locked: Dialect.lock_rows): what is counted or must be unique per reader
+        (follows and channels under their caps, collection names) is then read after the
+        other's commit, never before it."""
+        if self.dialect.lock_rows:
+            conn.execute("SELECT 1 FROM users WHERE id = ?" + self.dialect.lock_rows, (user_id,))
+
+    def lock_name(self, conn: Conn, name: str) -> None:
+        """Hold off other writers of the value `name` until this transaction ends (see
+        Dialect.lock_name)."""
+        if self.dialect.lock_name:
+            conn.execute(self.dialect.lock_name, (name,))
+
 
 def iso(moment: datetime) -> str:
     """A time as stored, in UTC: 2026-11-23T09:30:00Z."""

@@ -59,7 +59,9 @@ class TrustTables(PaperTables):
         collection `collection_id`. One transaction: all of it or nothing. None when the
         reader owns no such collection (nothing written)."""
         with self.write() as conn:
-            if collection_id is not None and not owns_collection(conn, reader.id, collection_id):
+            if collection_id is not None and not owns_collection(
+                conn, reader.id, collection_id, self.dialect.lock_rows
+            ):
                 return None
             self._serialise_paper_writes(conn)
             rows = match_rows(conn, records)

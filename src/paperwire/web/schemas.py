@@ -238,6 +238,10 @@ class CollectionOut(BaseModel):
     shared: bool
     seed: str
     created: datetime
+    description: str = Field(
+        description="What the owner wrote about it (plain text, line breaks kept; '' if "
+        "nothing): shown on its page and on its shared page"
+    )
 
 
 class CollectionList(BaseModel):

@@ -44,6 +44,7 @@ def _out(found: Collection) -> CollectionOut:
         shared=found.shared,
         seed=found.seed,
         created=found.created,
+        description=found.description,
     )
 
 

@@ -5,7 +5,7 @@ at most `channels_per_reader` each, and only the reader's own collections."""
 
 from __future__ import annotations
 
-from paperwire.channels.manage import ChannelError, Choice
+from paperwire.channels.manage import ChannelError, ChannelsFullError, Choice
 from paperwire.deployment.channels import ChannelStatus
 from paperwire.errors import UserError
 from paperwire.models import User
@@ -34,6 +34,7 @@ def add(
     """Add a channel of the reader's; returns it and a webhook's signing secret (shown
     once). UserError naming the field at fault; 409 past the reader's cap."""
     cap = services.settings.channels_per_reader
+    # A first look, before the target is checked; the store counts again as it adds.
     if services.store.count_channels(reader.id) >= cap:
         raise UserError(f"you have {cap} channels already (the most a reader may have)", 409)
     if what == "for-you":
@@ -51,6 +52,8 @@ def add(
         raise UserError(f"what the channel gets: one of {', '.join(WHATS)}")
     try:
         return services.deployment.add_channel(name, target, frequency, choice, owner_id=reader.id)
+    except ChannelsFullError as exc:
+        raise UserError(str(exc), 409) from exc
     except ChannelError as exc:
         raise UserError(str(exc)) from exc
 

@@ -13,7 +13,7 @@ from paperwire.discussion import markup, rules
 from paperwire.discussion.threads import page_threads
 from paperwire.errors import UserError
 from paperwire.models import User
-from paperwire.store.comments import Comment
+from paperwire.store.comments import Comment, CommentRefusedError
 from paperwire.tokens import read_comment_mail_token
 from paperwire.web.services import Services
 
@@ -103,10 +103,13 @@ def post(
     rendered = markup.stored(text, set(mentioned))
     rules.check_rendered(rendered[0])
     rules.check_writer(services.store, writer, text, rendered[0], now, False)
+    checks = rules.post_checks(services.store, writer, now)
     try:
         made = services.store.add_comment(
-            key, reader.id, text, now, parent_id, list(mentioned.values()), rendered
+            key, reader.id, text, now, parent_id, list(mentioned.values()), rendered, checks
         )
+    except CommentRefusedError as exc:
+        raise rules.refused(exc) from exc
     except KeyError as exc:
         raise UserError(f"no paper {key[:200]!r} here", 404) from exc
     except LookupError as exc:
