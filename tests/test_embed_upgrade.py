@@ -246,3 +246,31 @@ def test_migration_0018_keeps_the_vectors_and_takes_a_second_model(engine, reque
         assert store.get_vectors(NEW, [pid]) == {pid: _vector(8)}
     finally:
         store.close()
+
+
+def _papers_with_vectors(store, vectors: dict[str, int]) -> list[int]:
+    """Three papers; `vectors` says how many of them (the first) each model has."""
+    store.upsert_papers([Paper(title=f"Paper {n}", abstract=f"About {n}.") for n in range(3)])
+    keys = [f"paper-{n}" for n in range(3)]
+    ids = store.paper_ids(keys)
+    for model, count in vectors.items():
+        store.save_vectors(
+            model,
+            [(ids[k], store.get_paper(k), _vector(n)) for n, k in enumerate(keys[:count])],
+        )
+    return [ids[k] for k in keys]
+
+
+def test_a_newer_model_filled_in_beside_is_neither_read_nor_removed(url, tmp_path):
+    # Configured: the old model, two of three papers embedded by it (the third imported
+    # since); `paperwire embed --model NEW` filled the new model in for all three.
+    # Before: the server read NEW (more vectors) and, once OLD's backlog was done, removed
+    # NEW's vectors as if NEW were the model being replaced.
+    with Deployment(_settings(url, tmp_path, tmp_path, OLD)) as old:
+        ids = _papers_with_vectors(old.store, {OLD: 2, NEW: 3})
+        reading = old.engine.vectors.model  # a server running meanwhile
+        third = old.store.get_paper("paper-2")
+        old.store.save_vectors(OLD, [(ids[2], third, _vector(9))])  # the backlog done
+        assert old.embed_step() == 0
+        assert old.store.count_vectors(NEW) == 3
+        assert reading == old.meaning_model() == old.engine.vectors.model == OLD

@@ -18,7 +18,7 @@ from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer, make_mailer
 from paperwire.errors import ConfigurationError
 from paperwire.ingest.fetch import PoliteClient, upstreams_of
-from paperwire.search.embed import MODELS, Embedder, make_embedder
+from paperwire.search.embed import Embedder, make_embedder, superseded
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.native import (
     KeywordIndex,
@@ -141,7 +141,7 @@ class Parts:
 
     def meaning_model(self) -> str:
         """The model whose vectors search by meaning reads: the configured one, unless an
-        earlier model (one of MODELS) holds vectors for more papers. Vectors are kept per
+        earlier model (one it supersedes) holds vectors for more papers. Vectors are kept per
         model (migration 0018): after a change of model (a new default, or
         PAPERWIRE_EMBEDDING_MODEL) the new model's vectors fill in beside the old ones, in
         the background or by `paperwire embed`, and search keeps the old model, for its
@@ -149,7 +149,7 @@ class Parts:
         then removed (SearchPipelines.retire). Counted only while another model's vectors
         are in the store."""
         configured = self.settings.embedding_model
-        others = [m for m in MODELS if m != configured and self.store.has_vectors(m)]
+        others = [m for m in superseded(configured) if self.store.has_vectors(m)]
         if not others:
             return configured
         counts = {m: self.store.count_vectors(m) for m in others}

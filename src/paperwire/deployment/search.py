@@ -12,7 +12,7 @@ from paperwire.extras import require
 from paperwire.jobs import host_lock
 from paperwire.metrics import SEARCH_SECONDS
 from paperwire.progress import Progress, silent
-from paperwire.search.embed import ONNX_MODELS
+from paperwire.search.embed import ONNX_MODELS, superseded
 from paperwire.search.hybrid import Mode, embed_pending, search, similar
 from paperwire.search.lexical import (
     IndexBusyError,
@@ -98,10 +98,11 @@ class SearchPipelines(Parts):
         """Remove the vectors of `reading` — the earlier model search reads during a change
         of model — once the configured model's vectors cover the store (no paper left to
         embed); True when it did. Every worker's next use of its engine then finds them
-        gone and reads the configured model (Parts.engine). A model filled in beside the
-        configured one (`paperwire embed --model`) is never `reading`, so it is kept."""
+        gone and reads the configured model (Parts.engine). Only a model the configured
+        one supersedes is removed: one filled in beside it (`paperwire embed --model`)
+        is kept."""
         configured = self.settings.embedding_model
-        if reading == configured or self.store.count_to_embed(configured):
+        if reading not in superseded(configured) or self.store.count_to_embed(configured):
             return False
         self.store.delete_vectors(reading)
         return True
