@@ -274,3 +274,17 @@ def test_a_newer_model_filled_in_beside_is_neither_read_nor_removed(url, tmp_pat
         assert old.embed_step() == 0
         assert old.store.count_vectors(NEW) == 3
         assert reading == old.meaning_model() == old.engine.vectors.model == OLD
+
+
+def test_for_you_reads_the_model_search_reads_mid_upgrade(url, tmp_path):
+    # Mid-upgrade: the new model has more vectors than the old one (papers imported since
+    # the old embedded them) but does not cover the store yet, so search keeps the old
+    # model. Before: For-you (meaning_model) counted again at each request and read the
+    # new model's vectors while search, "similar papers" and the digests read the old.
+    with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
+        ids = _papers_with_vectors(new.store, {OLD: 1})
+        assert new.engine.vectors.model == OLD
+        papers = [new.store.get_paper(f"paper-{n}") for n in range(2)]
+        new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(2)])
+        assert new.store.count_to_embed(NEW) == 1
+        assert new.meaning_model() == new.engine.vectors.model == OLD

@@ -122,7 +122,7 @@ class Parts:
     @property
     def engine(self) -> SearchEngine:
         """The search engine: store, keyword index, vectors and model. While it searches
-        an earlier model's vectors (an upgrade under way, :meth:`meaning_model`), each use
+        an earlier model's vectors (an upgrade under way, :meth:`_chosen_model`), each use
         checks that they are still there; once they are retired, the next use builds it
         again on the configured model."""
         engine = self._once("_engine", self.engine_factory or self._default_engine)
@@ -140,8 +140,16 @@ class Parts:
         return engine
 
     def meaning_model(self) -> str:
-        """The model whose vectors search by meaning reads: the configured one, unless an
-        earlier model (one it supersedes) holds vectors for more papers. Vectors are kept per
+        """The model search by meaning reads now, for its queries and its vectors: the
+        engine's (see :meth:`_chosen_model`). For-you and "similar papers" read this one
+        too, so a page never compares one model's vectors with another's; one cheap
+        look-up a call, not the counts the engine was chosen by."""
+        vectors = self.engine.vectors
+        return vectors.model if vectors is not None else self.settings.embedding_model
+
+    def _chosen_model(self) -> str:
+        """The model an engine is built on: the configured one, unless an earlier model
+        (one it supersedes) holds vectors for more papers. Vectors are kept per
         model (migration 0018): after a change of model (a new default, or
         PAPERWIRE_EMBEDDING_MODEL) the new model's vectors fill in beside the old ones, in
         the background or by `paperwire embed`, and search keeps the old model, for its
@@ -166,7 +174,7 @@ class Parts:
             return self._vector_indexes[model]
 
     def _default_engine(self) -> SearchEngine:
-        model = self.meaning_model()
+        model = self._chosen_model()
         embedder = self.embedder
         if model != embedder.name:
             embedder = make_embedder(model, Path(self.settings.cache_dir), self._embed_threads)
