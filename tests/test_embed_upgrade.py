@@ -6,7 +6,9 @@ real model."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import weakref
 from importlib import resources
 from pathlib import Path
 
@@ -288,3 +290,19 @@ def test_for_you_reads_the_model_search_reads_mid_upgrade(url, tmp_path):
         new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(2)])
         assert new.store.count_to_embed(NEW) == 1
         assert new.meaning_model() == new.engine.vectors.model == OLD
+
+
+def test_a_worker_that_moved_to_the_new_model_lets_the_old_index_go(url, tmp_path):
+    # Before: the process kept the retired model's vector index (Parts.vector_index_of)
+    # for its life beside the new one (its codes and ids in memory, in every web worker).
+    with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
+        ids = _papers_with_vectors(new.store, {OLD: 3})
+        new.engine.vectors.sync(new.store)  # as a search does
+        old_index = weakref.ref(new.engine.vectors)
+        assert old_index().model == OLD and len(old_index()) == 3
+        papers = [new.store.get_paper(f"paper-{n}") for n in range(3)]
+        new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(3)])
+        assert new.retire(OLD)
+        assert new.engine.vectors.model == NEW
+        gc.collect()
+        assert old_index() is None

@@ -136,6 +136,8 @@ class Parts:
             with self._lock:
                 if self._engine is engine:
                     self._engine = None
+                    # Its index too (its codes and ids in memory, a faiss copy of the codes).
+                    self._vector_indexes.pop(model, None)
             engine = self._once("_engine", self._default_engine)
         return engine
 
