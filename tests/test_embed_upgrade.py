@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import sqlite3
 import weakref
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from paperwire.cli import cli
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
+from paperwire.deployment.parts import RETIRING
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Paper
@@ -306,3 +308,60 @@ def test_a_worker_that_moved_to_the_new_model_lets_the_old_index_go(url, tmp_pat
         assert new.engine.vectors.model == NEW
         gc.collect()
         assert old_index() is None
+
+
+def test_a_model_s_vectors_are_removed_in_bounded_batches(url, tmp_path):
+    # Before: one DELETE of every row of the model, one transaction (2.7M rows on the
+    # full store): no other connection saw any removed before the end.
+    store = open_store(url, index_root=tmp_path / "indexes")
+    try:
+        _papers_with_vectors(store, {OLD: 3, NEW: 3})
+        seen: list[int] = []
+        other = open_store(url, index_root=tmp_path / "indexes")
+        try:
+            removed = store.delete_vectors(
+                OLD, lambda n: seen.append(other.count_vectors(OLD)), batch=2
+            )
+        finally:
+            other.close()
+        assert removed == 3 and seen == [1, 0]  # each batch committed on its own
+        assert store.count_vectors(NEW) == 3 and not store.has_vectors(OLD)
+        assert store.delete_vectors(OLD) == 0
+    finally:
+        store.close()
+
+
+def test_workers_leave_the_old_model_before_its_rows_go(url, tmp_path):
+    # Before: a worker kept reading the old model until its last row was gone, so, once
+    # removal is bounded, searching a model half removed; now the model is marked first.
+    settings = _settings(url, tmp_path, tmp_path, NEW)
+    with Deployment(settings) as embedding, Deployment(settings) as serving:
+        ids = _papers_with_vectors(embedding.store, {OLD: 3})
+        assert serving.engine.vectors.model == OLD
+        papers = [embedding.store.get_paper(f"paper-{n}") for n in range(3)]
+        embedding.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(3)])
+        during: list[tuple[str, int]] = []
+
+        @contextmanager
+        def watch(desc, total=None, unit=""):
+            def advance(_n):
+                during.append((serving.meaning_model(), serving.store.count_vectors(OLD)))
+
+            yield advance
+
+        assert embedding.retire(OLD, watch)
+        assert during and all(model == NEW for model, _ in during)
+        assert serving.engine.vectors.model == NEW and not serving.store.has_vectors(OLD)
+
+
+def test_a_removal_interrupted_is_taken_up_again(url, tmp_path):
+    settings = _settings(url, tmp_path, tmp_path, NEW)
+    with Deployment(settings) as new:
+        ids = _papers_with_vectors(new.store, {OLD: 3})
+        papers = [new.store.get_paper(f"paper-{n}") for n in range(3)]
+        new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(3)])
+        # What a process stopped after the mark leaves.
+        new.store.set_state(RETIRING, OLD)
+        assert new.engine.vectors.model == NEW  # search already left it
+        assert new.embed_step() == 0
+        assert not new.store.has_vectors(OLD) and new.store.get_state(RETIRING) is None

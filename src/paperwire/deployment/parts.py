@@ -31,6 +31,9 @@ from paperwire.store import Store, open_store
 from paperwire.tokens import signing_key
 
 _T = TypeVar("_T")
+# The store state naming the model whose vectors are being removed (SearchPipelines.retire):
+# search leaves it before its rows go.
+RETIRING = "vectors_retiring"
 
 
 def utc_now() -> datetime:
@@ -123,15 +126,15 @@ class Parts:
     def engine(self) -> SearchEngine:
         """The search engine: store, keyword index, vectors and model. While it searches
         an earlier model's vectors (an upgrade under way, :meth:`_chosen_model`), each use
-        checks that they are still there; once they are retired, the next use builds it
-        again on the configured model."""
+        checks that they are neither being removed (RETIRING) nor gone; once they are
+        retired, the next use builds it again on the configured model."""
         engine = self._once("_engine", self.engine_factory or self._default_engine)
         model = engine.vectors.model if engine.vectors is not None else None
         if (
             self.engine_factory is None
             and model is not None
             and model != self.settings.embedding_model
-            and not self.store.has_vectors(model)
+            and (self.store.get_state(RETIRING) == model or not self.store.has_vectors(model))
         ):
             with self._lock:
                 if self._engine is engine:
@@ -159,7 +162,8 @@ class Parts:
         then removed (SearchPipelines.retire). Counted only while another model's vectors
         are in the store."""
         configured = self.settings.embedding_model
-        others = [m for m in superseded(configured) if self.store.has_vectors(m)]
+        retiring = self.store.get_state(RETIRING)
+        others = [m for m in superseded(configured) if m != retiring and self.store.has_vectors(m)]
         if not others:
             return configured
         counts = {m: self.store.count_vectors(m) for m in others}

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperwire.deployment.parts import Parts
+from paperwire.deployment.parts import RETIRING, Parts
 from paperwire.extras import require
 from paperwire.jobs import host_lock
 from paperwire.metrics import SEARCH_SECONDS
@@ -94,17 +94,31 @@ class SearchPipelines(Parts):
                 self.retire(engine.vectors.model)
             return done
 
-    def retire(self, reading: str) -> bool:
+    def retire(self, reading: str, progress: Progress = silent) -> bool:
         """Remove the vectors of `reading` — the earlier model search reads during a change
         of model — once the configured model's vectors cover the store (no paper left to
-        embed); True when it did. Every worker's next use of its engine then finds them
-        gone and reads the configured model (Parts.engine). Only a model the configured
-        one supersedes is removed: one filled in beside it (`paperwire embed --model`)
-        is kept."""
+        embed); True when it did. Only a model the configured one supersedes is removed:
+        one filled in beside it (`paperwire embed --model`) is kept.
+
+        Search leaves it first: the model is marked (RETIRING) before its rows go, and
+        every worker's next use of its engine reads the mark and moves to the configured
+        model (Parts.engine), so none searches a model half removed. The rows then go in
+        bounded batches (Store.delete_vectors); a removal interrupted is taken up again by
+        the next call, whatever `reading` is then."""
         configured = self.settings.embedding_model
-        if reading not in superseded(configured) or self.store.count_to_embed(configured):
-            return False
-        self.store.delete_vectors(reading)
+        retiring = self.store.get_state(RETIRING)
+        if retiring == configured:  # configured again since: nothing to remove
+            self.store.set_state(RETIRING, None)
+            retiring = None
+        if retiring is None:
+            if reading not in superseded(configured) or self.store.count_to_embed(configured):
+                return False
+            self.store.set_state(RETIRING, reading)
+            retiring = reading
+        total = self.store.count_vectors(retiring)
+        with progress(f"removing {retiring} vectors", total, " vectors") as advance:
+            self.store.delete_vectors(retiring, advance)
+        self.store.set_state(RETIRING, None)
         return True
 
     def update_keyword_index(self, progress: Progress = silent) -> None:
@@ -158,7 +172,7 @@ class SearchPipelines(Parts):
             else:
                 done = embed_pending(self.store, self.embedder, progress=advance)
         if retire:
-            self.retire(reading)
+            self.retire(reading, progress)
         vectors = self.engine.vectors
         assert vectors is not None
         vectors.sync(self.store)
