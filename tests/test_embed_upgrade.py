@@ -7,6 +7,7 @@ real model."""
 from __future__ import annotations
 
 import gc
+import json
 import sqlite3
 import weakref
 from contextlib import contextmanager
@@ -365,3 +366,26 @@ def test_a_removal_interrupted_is_taken_up_again(url, tmp_path):
         assert new.engine.vectors.model == NEW  # search already left it
         assert new.embed_step() == 0
         assert not new.store.has_vectors(OLD) and new.store.get_state(RETIRING) is None
+
+
+def test_stats_during_a_model_change_say_what_search_reads(url, tmp_path):
+    # Before: `paperwire stats` called the change's whole backlog "not yet searchable by
+    # meaning", though search by meaning found those papers with the old model.
+    store = open_store(url, index_root=tmp_path / "indexes")
+    try:
+        ids = _papers_with_vectors(store, {OLD: 3})
+        store.save_vectors(NEW, [(ids[0], store.get_paper("paper-0"), _vector(0))])
+    finally:
+        store.close()
+    env = {
+        "PAPERWIRE_CACHE_DIR": str(tmp_path),
+        "PAPERWIRE_EMBEDDING_MODEL": NEW,
+    }
+    result = CliRunner().invoke(cli, ["--db", url, "stats"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "not yet searchable by meaning" not in result.output
+    assert f"2 papers left to embed with {NEW}; search by meaning reads {OLD}" in result.output
+    result = CliRunner().invoke(cli, ["--db", url, "stats", "--json"], env=env)
+    figures = json.loads(result.output)
+    assert figures["to_embed"] == 0
+    assert figures["model_upgrade"] == {"reading": OLD, "to": NEW, "left": 2}

@@ -494,9 +494,11 @@ def stats(deployment: _Deployment, as_json: bool) -> None:
     """Counts: papers, sources, categories, date range, database size."""
     figures = deployment.stats()
     database = redacted_url(deployment.settings.database_url)
-    to_embed, lag = deployment.to_embed(), deployment.keyword_lag()
+    to_embed, lag, upgrade = deployment.to_embed(), deployment.keyword_lag(), deployment.upgrade()
     if as_json:
-        extra = {"to_embed": to_embed, "keyword_index_lag": lag}
+        extra: dict[str, object] = {"to_embed": to_embed, "keyword_index_lag": lag}
+        if upgrade:
+            extra["model_upgrade"] = dict(zip(("reading", "to", "left"), upgrade, strict=True))
         click.echo(json.dumps({"database": database, **asdict(figures), **extra}, indent=2))
         return
     click.echo(f"database:      {database}")
@@ -516,6 +518,12 @@ def stats(deployment: _Deployment, as_json: bool) -> None:
         click.echo(f"size:          {figures.size_bytes / 1e6:.1f} MB")
     if to_embed:
         click.echo(_not_yet_by_meaning(to_embed))
+    if upgrade:
+        reading, to, left = upgrade
+        click.echo(
+            f"model change:  {left:,} papers left to embed with {to}; search by meaning "
+            f"reads {reading} until then"
+        )
     if lag:
         click.echo(f"keyword index: {lag:,} changes behind the store (`paperwire reindex`)")
 

@@ -206,5 +206,18 @@ class SearchPipelines(Parts):
         return similar(self.engine, key, limit=limit)
 
     def to_embed(self) -> int:
-        """Papers not yet searchable by meaning (no vector from the configured model)."""
-        return self.store.count_to_embed(self.settings.embedding_model)
+        """Papers not yet searchable by meaning: no vector from the model search reads
+        (during a change of model, the earlier one: see :meth:`upgrade`)."""
+        return self.store.count_to_embed(self._chosen_model())
+
+    def upgrade(self) -> tuple[str, str, int] | None:
+        """During a change of model: (the earlier model search reads, the configured
+        one, the papers the configured one has yet to embed before search moves to it);
+        None otherwise. Before, `paperwire stats` and the status page counted the whole
+        upgrade's backlog as papers "not yet searchable by meaning", which search by
+        meaning in fact found (with the earlier model)."""
+        configured = self.settings.embedding_model
+        reading = self._chosen_model()
+        if reading == configured:
+            return None
+        return reading, configured, self.store.count_to_embed(configured)
