@@ -389,3 +389,18 @@ def test_stats_during_a_model_change_say_what_search_reads(url, tmp_path):
     figures = json.loads(result.output)
     assert figures["to_embed"] == 0
     assert figures["model_upgrade"] == {"reading": OLD, "to": NEW, "left": 2}
+
+
+def test_the_retired_model_s_index_files_go_with_its_rows(url, tmp_path):
+    # Before: the old model's index folder beside a SQLite store (824 bytes a paper) stayed
+    # on disk for good. (PostgreSQL searches its vectors in the database: no folder.)
+    with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
+        ids = _papers_with_vectors(new.store, {OLD: 3})
+        new.engine.vectors.sync(new.store)
+        folder = new.store.index_dir(f"vectors-{OLD}")
+        assert folder.exists() == (new.store.native_search is None)
+        papers = [new.store.get_paper(f"paper-{n}") for n in range(3)]
+        new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(3)])
+        assert new.retire(OLD)
+        assert not folder.exists()
+        assert new.engine.vectors.model == NEW

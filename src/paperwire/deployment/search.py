@@ -19,6 +19,7 @@ from paperwire.search.lexical import (
     keyword_search,
 )
 from paperwire.search.results import SearchHit
+from paperwire.search.vectors import VectorIndex
 
 # `paperwire embed` runs the model in one process a core from this backlog on (bench/RESULTS.md
 # §22), fed this many papers a transaction (a multiple of embed_pool.SHIPPED_GROUP: the runs,
@@ -104,7 +105,8 @@ class SearchPipelines(Parts):
         every worker's next use of its engine reads the mark and moves to the configured
         model (Parts.engine), so none searches a model half removed. The rows then go in
         bounded batches (Store.delete_vectors); a removal interrupted is taken up again by
-        the next call, whatever `reading` is then."""
+        the next call, whatever `reading` is then. Last, the files of its index beside
+        the store go (SQLite; by then no worker reads it)."""
         configured = self.settings.embedding_model
         retiring = self.store.get_state(RETIRING)
         if retiring == configured:  # configured again since: nothing to remove
@@ -119,6 +121,7 @@ class SearchPipelines(Parts):
         with progress(f"removing {retiring} vectors", total, " vectors") as advance:
             self.store.delete_vectors(retiring, advance)
         self.store.set_state(RETIRING, None)
+        VectorIndex.remove(self.store, retiring)
         return True
 
     def update_keyword_index(self, progress: Progress = silent) -> None:
