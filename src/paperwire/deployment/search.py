@@ -32,7 +32,8 @@ POOLED_BATCH = 512
 class IndexStatus:
     """Where the indexes beside the store stand after catching up."""
 
-    to_embed: int = 0  # papers not yet searchable by meaning
+    to_embed: int = 0  # papers with no vector from the configured model yet
+    changing_from: str | None = None  # the model search reads meanwhile, if another
     error: str | None = None  # why the keyword index could not be brought up to date
 
 
@@ -59,6 +60,7 @@ class SearchPipelines(Parts):
         except IndexBusyError as exc:
             status.error = str(exc)
         status.to_embed = self.to_embed()
+        status.changing_from = self.changing_from() if status.to_embed else None
         return status
 
     def extract_keyphrases(self, limit: int | None = None) -> int:
@@ -209,18 +211,14 @@ class SearchPipelines(Parts):
         return similar(self.engine, key, limit=limit)
 
     def to_embed(self) -> int:
-        """Papers not yet searchable by meaning: no vector from the model search reads
-        (during a change of model, the earlier one: see :meth:`upgrade`)."""
-        return self.store.count_to_embed(self._chosen_model())
+        """Papers with no vector from the configured model yet (during a change of model,
+        search by meaning finds them with the earlier one: see :meth:`changing_from`)."""
+        return self.store.count_to_embed(self.settings.embedding_model)
 
-    def upgrade(self) -> tuple[str, str, int] | None:
-        """During a change of model: (the earlier model search reads, the configured
-        one, the papers the configured one has yet to embed before search moves to it);
-        None otherwise. Before, `paperwire stats` and the status page counted the whole
-        upgrade's backlog as papers "not yet searchable by meaning", which search by
-        meaning in fact found (with the earlier model)."""
-        configured = self.settings.embedding_model
+    def changing_from(self) -> str | None:
+        """During a change of model, the earlier model search by meaning reads until the
+        configured one covers the store; None otherwise. Before, `paperwire stats` and an
+        import called the change's whole backlog papers "not yet searchable by meaning",
+        which search by meaning in fact found (with the earlier model)."""
         reading = self._chosen_model()
-        if reading == configured:
-            return None
-        return reading, configured, self.store.count_to_embed(configured)
+        return None if reading == self.settings.embedding_model else reading
