@@ -253,17 +253,20 @@ def test_migration_0018_keeps_the_vectors_and_takes_a_second_model(engine, reque
         store.close()
 
 
-def _papers_with_vectors(store, vectors: dict[str, int]) -> list[int]:
+def _papers_with_vectors(store, vectors: dict[str, int]) -> None:
     """Three papers; `vectors` says how many of them (the first) each model has."""
     store.upsert_papers([Paper(title=f"Paper {n}", abstract=f"About {n}.") for n in range(3)])
-    keys = [f"paper-{n}" for n in range(3)]
-    ids = store.paper_ids(keys)
     for model, count in vectors.items():
-        store.save_vectors(
-            model,
-            [(ids[k], store.get_paper(k), _vector(n)) for n, k in enumerate(keys[:count])],
-        )
-    return [ids[k] for k in keys]
+        _embed_first(store, model, count)
+
+
+def _embed_first(store, model: str, count: int) -> None:
+    """Vectors of `model` for the first `count` of _papers_with_vectors' papers."""
+    keys = [f"paper-{n}" for n in range(count)]
+    ids = store.paper_ids(keys)
+    store.save_vectors(
+        model, [(ids[k], store.get_paper(k), _vector(n)) for n, k in enumerate(keys)]
+    )
 
 
 def test_a_newer_model_filled_in_beside_is_neither_read_nor_removed(url, tmp_path):
@@ -272,10 +275,9 @@ def test_a_newer_model_filled_in_beside_is_neither_read_nor_removed(url, tmp_pat
     # Before: the server read NEW (more vectors) and, once OLD's backlog was done, removed
     # NEW's vectors as if NEW were the model being replaced.
     with Deployment(_settings(url, tmp_path, tmp_path, OLD)) as old:
-        ids = _papers_with_vectors(old.store, {OLD: 2, NEW: 3})
+        _papers_with_vectors(old.store, {OLD: 2, NEW: 3})
         reading = old.engine.vectors.model  # a server running meanwhile
-        third = old.store.get_paper("paper-2")
-        old.store.save_vectors(OLD, [(ids[2], third, _vector(9))])  # the backlog done
+        _embed_first(old.store, OLD, 3)  # the backlog done
         assert old.embed_step() == 0
         assert old.store.count_vectors(NEW) == 3
         assert reading == old.meaning_model() == old.engine.vectors.model == OLD
@@ -287,10 +289,9 @@ def test_for_you_reads_the_model_search_reads_mid_upgrade(url, tmp_path):
     # model. Before: For-you (meaning_model) counted again at each request and read the
     # new model's vectors while search, "similar papers" and the digests read the old.
     with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
-        ids = _papers_with_vectors(new.store, {OLD: 1})
+        _papers_with_vectors(new.store, {OLD: 1})
         assert new.engine.vectors.model == OLD
-        papers = [new.store.get_paper(f"paper-{n}") for n in range(2)]
-        new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(2)])
+        _embed_first(new.store, NEW, 2)
         assert new.store.count_to_embed(NEW) == 1
         assert new.meaning_model() == new.engine.vectors.model == OLD
 
@@ -299,12 +300,11 @@ def test_a_worker_that_moved_to_the_new_model_lets_the_old_index_go(url, tmp_pat
     # Before: the process kept the retired model's vector index (Parts.vector_index_of)
     # for its life beside the new one (its codes and ids in memory, in every web worker).
     with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
-        ids = _papers_with_vectors(new.store, {OLD: 3})
+        _papers_with_vectors(new.store, {OLD: 3})
         new.engine.vectors.sync(new.store)  # as a search does
         old_index = weakref.ref(new.engine.vectors)
         assert old_index().model == OLD and len(old_index()) == 3
-        papers = [new.store.get_paper(f"paper-{n}") for n in range(3)]
-        new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(3)])
+        _embed_first(new.store, NEW, 3)
         assert new.retire(OLD)
         assert new.engine.vectors.model == NEW
         gc.collect()
@@ -337,10 +337,9 @@ def test_workers_leave_the_old_model_before_its_rows_go(url, tmp_path):
     # removal is bounded, searching a model half removed; now the model is marked first.
     settings = _settings(url, tmp_path, tmp_path, NEW)
     with Deployment(settings) as embedding, Deployment(settings) as serving:
-        ids = _papers_with_vectors(embedding.store, {OLD: 3})
+        _papers_with_vectors(embedding.store, {OLD: 3})
         assert serving.engine.vectors.model == OLD
-        papers = [embedding.store.get_paper(f"paper-{n}") for n in range(3)]
-        embedding.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(3)])
+        _embed_first(embedding.store, NEW, 3)
         during: list[tuple[str, int]] = []
 
         @contextmanager
@@ -358,9 +357,8 @@ def test_workers_leave_the_old_model_before_its_rows_go(url, tmp_path):
 def test_a_removal_interrupted_is_taken_up_again(url, tmp_path):
     settings = _settings(url, tmp_path, tmp_path, NEW)
     with Deployment(settings) as new:
-        ids = _papers_with_vectors(new.store, {OLD: 3})
-        papers = [new.store.get_paper(f"paper-{n}") for n in range(3)]
-        new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(3)])
+        _papers_with_vectors(new.store, {OLD: 3})
+        _embed_first(new.store, NEW, 3)
         # What a process stopped after the mark leaves.
         new.store.set_state(RETIRING, OLD)
         assert new.engine.vectors.model == NEW  # search already left it
@@ -373,8 +371,8 @@ def test_stats_during_a_model_change_say_what_search_reads(url, tmp_path):
     # meaning", though search by meaning found those papers with the old model.
     store = open_store(url, index_root=tmp_path / "indexes")
     try:
-        ids = _papers_with_vectors(store, {OLD: 3})
-        store.save_vectors(NEW, [(ids[0], store.get_paper("paper-0"), _vector(0))])
+        _papers_with_vectors(store, {OLD: 3})
+        _embed_first(store, NEW, 1)
     finally:
         store.close()
     env = {
@@ -397,12 +395,11 @@ def test_the_retired_model_s_index_files_go_with_its_rows(url, tmp_path):
     # Before: the old model's index folder beside a SQLite store (824 bytes a paper) stayed
     # on disk for good. (PostgreSQL searches its vectors in the database: no folder.)
     with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
-        ids = _papers_with_vectors(new.store, {OLD: 3})
+        _papers_with_vectors(new.store, {OLD: 3})
         new.engine.vectors.sync(new.store)
         folder = new.store.index_dir(f"vectors-{OLD}")
         assert folder.exists() == (new.store.native_search is None)
-        papers = [new.store.get_paper(f"paper-{n}") for n in range(3)]
-        new.store.save_vectors(NEW, [(ids[n], papers[n], _vector(n)) for n in range(3)])
+        _embed_first(new.store, NEW, 3)
         assert new.retire(OLD)
         assert not folder.exists()
         assert new.engine.vectors.model == NEW
