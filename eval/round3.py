@@ -216,6 +216,12 @@ def variant_key(name: str) -> str:
     return name.replace("/", "_").replace(":", "_")
 
 
+def cached_embedder(name: str, cache: Path, args: argparse.Namespace) -> CachedEmbedder:
+    """A variant's embedder, its rows kept between runs in cache/vectors (a file each)."""
+    key = variant_key(name)
+    return CachedEmbedder(raw_embedder(name, cache, args), key, cache / "vectors" / f"{key}.npz")
+
+
 def engine_for(embedder: Any, workdir: Path) -> SearchEngine:
     """The sample corpus in a SQLite store, both indexes beside it, every paper embedded."""
     store = open_store(f"sqlite:///{workdir / 'eval.db'}", index_root=workdir / "indexes")
@@ -370,10 +376,7 @@ def run_variant(name: str, args: argparse.Namespace) -> None:
     """Embed (or read the cache), run semantic and hybrid, and the extras if asked."""
     cache = Path(args.cache)
     queries = load_queries()
-    inner = raw_embedder(name, cache, args)
-    embedder = CachedEmbedder(
-        inner, variant_key(name), cache / "vectors" / f"{variant_key(name)}.npz"
-    )
+    embedder = cached_embedder(name, cache, args)
     with tempfile.TemporaryDirectory() as tmp:
         engine = engine_for(embedder, Path(tmp))
         systems = {

@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from round3 import load_queries, per_query, sample_texts, save_results, variant_key
+from round3 import load_queries, per_query, sample_texts, save_results
 from run import KINDS, mean, randomization_test, split_of
 
 from paperwire.search import bert_onnx, hybrid
@@ -161,18 +161,14 @@ def rm3(args: argparse.Namespace) -> None:
     weight x the query's word count (so lam is the expansion's share against the original
     words); the keyword leg alone and hybrid (fused with the same meaning leg), per query."""
     import tantivy
-    from round3 import CachedEmbedder, engine_for, mode_runner, raw_embedder
+    from round3 import cached_embedder, engine_for, mode_runner
 
     from paperwire.querylang import STEMMED, STOP_WORDS, ranking_terms
 
     cache = Path(args.cache)
     queries = load_queries()
     name = args.variant
-    embedder = CachedEmbedder(
-        raw_embedder(name, cache, args),
-        variant_key(name),
-        cache / "vectors" / f"{variant_key(name)}.npz",
-    )
+    embedder = cached_embedder(name, cache, args)
     systems: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         engine = engine_for(embedder, Path(tmp))
@@ -390,18 +386,14 @@ def acronym_forms(args: argparse.Namespace) -> None:
     """nDCG@10 of each long-form variant on the sample store (keyword leg and hybrid,
     the product's search()), with the store's own pairs and with --acronyms' pairs added;
     per query, saved under --cache/results; the first variant is the base of the tests."""
-    from round3 import CachedEmbedder, engine_for, mode_runner, raw_embedder
+    from round3 import cached_embedder, engine_for, mode_runner
 
     from paperwire.acronyms import AcronymDictionary
 
     cache = Path(args.cache)
     queries = load_queries()
     name = args.variant
-    embedder = CachedEmbedder(
-        raw_embedder(name, cache, args),
-        variant_key(name),
-        cache / "vectors" / f"{variant_key(name)}.npz",
-    )
+    embedder = cached_embedder(name, cache, args)
     systems: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         engine = engine_for(embedder, Path(tmp))

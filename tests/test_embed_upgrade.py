@@ -6,7 +6,11 @@ real model."""
 
 from __future__ import annotations
 
+import gc
+import json
 import sqlite3
+import weakref
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from click.testing import CliRunner
 from paperwire.cli import cli
 from paperwire.config import Settings
 from paperwire.deployment import Deployment
+from paperwire.deployment.parts import RETIRING
 from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Paper
@@ -246,3 +251,155 @@ def test_migration_0018_keeps_the_vectors_and_takes_a_second_model(engine, reque
         assert store.get_vectors(NEW, [pid]) == {pid: _vector(8)}
     finally:
         store.close()
+
+
+def _papers_with_vectors(store, vectors: dict[str, int]) -> None:
+    """Three papers; `vectors` says how many of them (the first) each model has."""
+    store.upsert_papers([Paper(title=f"Paper {n}", abstract=f"About {n}.") for n in range(3)])
+    for model, count in vectors.items():
+        _embed_first(store, model, count)
+
+
+def _embed_first(store, model: str, count: int) -> None:
+    """Vectors of `model` for the first `count` of _papers_with_vectors' papers."""
+    keys = [f"paper-{n}" for n in range(count)]
+    ids = store.paper_ids(keys)
+    store.save_vectors(
+        model, [(ids[k], store.get_paper(k), _vector(n)) for n, k in enumerate(keys)]
+    )
+
+
+def test_a_newer_model_filled_in_beside_is_neither_read_nor_removed(url, tmp_path):
+    # Configured: the old model, two of three papers embedded by it (the third imported
+    # since); `paperwire embed --model NEW` filled the new model in for all three.
+    # Before: the server read NEW (more vectors) and, once OLD's backlog was done, removed
+    # NEW's vectors as if NEW were the model being replaced.
+    with Deployment(_settings(url, tmp_path, tmp_path, OLD)) as old:
+        _papers_with_vectors(old.store, {OLD: 2, NEW: 3})
+        reading = old.engine.vectors.model  # a server running meanwhile
+        _embed_first(old.store, OLD, 3)  # the backlog done
+        assert old.embed_step() == 0
+        assert old.store.count_vectors(NEW) == 3
+        assert reading == old.meaning_model() == old.engine.vectors.model == OLD
+
+
+def test_for_you_reads_the_model_search_reads_mid_upgrade(url, tmp_path):
+    # Mid-upgrade: the new model has more vectors than the old one (papers imported since
+    # the old embedded them) but does not cover the store yet, so search keeps the old
+    # model. Before: For-you (meaning_model) counted again at each request and read the
+    # new model's vectors while search, "similar papers" and the digests read the old.
+    with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
+        _papers_with_vectors(new.store, {OLD: 1})
+        assert new.engine.vectors.model == OLD
+        _embed_first(new.store, NEW, 2)
+        assert new.store.count_to_embed(NEW) == 1
+        assert new.meaning_model() == new.engine.vectors.model == OLD
+
+
+def test_a_worker_that_moved_to_the_new_model_lets_the_old_index_go(url, tmp_path):
+    # Before: the process kept the retired model's vector index (Parts.vector_index_of)
+    # for its life beside the new one (its codes and ids in memory, in every web worker).
+    with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
+        _papers_with_vectors(new.store, {OLD: 3})
+        new.engine.vectors.sync(new.store)  # as a search does
+        old_index = weakref.ref(new.engine.vectors)
+        assert old_index().model == OLD and len(old_index()) == 3
+        _embed_first(new.store, NEW, 3)
+        assert new.retire(OLD)
+        assert new.engine.vectors.model == NEW
+        gc.collect()
+        assert old_index() is None
+
+
+def test_a_model_s_vectors_are_removed_in_bounded_batches(url, tmp_path):
+    # Before: one DELETE of every row of the model, one transaction (2.7M rows on the
+    # full store): no other connection saw any removed before the end.
+    store = open_store(url, index_root=tmp_path / "indexes")
+    try:
+        _papers_with_vectors(store, {OLD: 3, NEW: 3})
+        seen: list[int] = []
+        other = open_store(url, index_root=tmp_path / "indexes")
+        try:
+            removed = store.delete_vectors(
+                OLD, lambda n: seen.append(other.count_vectors(OLD)), batch=2
+            )
+        finally:
+            other.close()
+        assert removed == 3 and seen == [1, 0]  # each batch committed on its own
+        assert store.count_vectors(NEW) == 3 and not store.has_vectors(OLD)
+        assert store.delete_vectors(OLD) == 0
+    finally:
+        store.close()
+
+
+def test_workers_leave_the_old_model_before_its_rows_go(url, tmp_path):
+    # Before: a worker kept reading the old model until its last row was gone, so, once
+    # removal is bounded, searching a model half removed; now the model is marked first.
+    settings = _settings(url, tmp_path, tmp_path, NEW)
+    with Deployment(settings) as embedding, Deployment(settings) as serving:
+        _papers_with_vectors(embedding.store, {OLD: 3})
+        assert serving.engine.vectors.model == OLD
+        _embed_first(embedding.store, NEW, 3)
+        during: list[tuple[str, int]] = []
+
+        @contextmanager
+        def watch(desc, total=None, unit=""):
+            def advance(_n):
+                during.append((serving.meaning_model(), serving.store.count_vectors(OLD)))
+
+            yield advance
+
+        assert embedding.retire(OLD, watch)
+        assert during and all(model == NEW for model, _ in during)
+        assert serving.engine.vectors.model == NEW and not serving.store.has_vectors(OLD)
+
+
+def test_a_removal_interrupted_is_taken_up_again(url, tmp_path):
+    settings = _settings(url, tmp_path, tmp_path, NEW)
+    with Deployment(settings) as new:
+        _papers_with_vectors(new.store, {OLD: 3})
+        _embed_first(new.store, NEW, 3)
+        # What a process stopped after the mark leaves.
+        new.store.set_state(RETIRING, OLD)
+        assert new.engine.vectors.model == NEW  # search already left it
+        assert new.embed_step() == 0
+        assert not new.store.has_vectors(OLD) and new.store.get_state(RETIRING) is None
+
+
+def test_stats_during_a_model_change_say_what_search_reads(url, tmp_path):
+    # Before: `paperwire stats` called the change's whole backlog "not yet searchable by
+    # meaning", though search by meaning found those papers with the old model.
+    store = open_store(url, index_root=tmp_path / "indexes")
+    try:
+        _papers_with_vectors(store, {OLD: 3})
+        _embed_first(store, NEW, 1)
+    finally:
+        store.close()
+    env = {
+        "PAPERWIRE_CACHE_DIR": str(tmp_path),
+        "PAPERWIRE_EMBEDDING_MODEL": NEW,
+    }
+    result = CliRunner().invoke(cli, ["--db", url, "stats"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "not yet searchable by meaning" not in result.output
+    assert (
+        "2 papers left to embed with the configured model; "
+        f"search by meaning reads {OLD} until then"
+    ) in result.output
+    result = CliRunner().invoke(cli, ["--db", url, "stats", "--json"], env=env)
+    figures = json.loads(result.output)
+    assert figures["to_embed"] == 2 and figures["searched_model"] == OLD
+
+
+def test_the_retired_model_s_index_files_go_with_its_rows(url, tmp_path):
+    # Before: the old model's index folder beside a SQLite store (824 bytes a paper) stayed
+    # on disk for good. (PostgreSQL searches its vectors in the database: no folder.)
+    with Deployment(_settings(url, tmp_path, tmp_path, NEW)) as new:
+        _papers_with_vectors(new.store, {OLD: 3})
+        new.engine.vectors.sync(new.store)
+        folder = new.store.index_dir(f"vectors-{OLD}")
+        assert folder.exists() == (new.store.native_search is None)
+        _embed_first(new.store, NEW, 3)
+        assert new.retire(OLD)
+        assert not folder.exists()
+        assert new.engine.vectors.model == NEW

@@ -169,7 +169,13 @@ def _print_input(item: InputOutcome) -> None:
         click.echo(f"error: {item.error}", err=True)
 
 
-def _not_yet_by_meaning(count: int) -> str:
+def _not_yet_by_meaning(count: int, changing_from: str | None = None) -> str:
+    if changing_from:  # a change of model: search by meaning has them, by the earlier one
+        return (
+            f"{count:,} papers left to embed with the configured model; search by meaning "
+            f"reads {changing_from} until then (a running `paperwire serve` embeds them "
+            "in the background, or run `paperwire embed`)"
+        )
     return (
         f"{count:,} papers not yet searchable by meaning (keyword search has them): "
         "a running `paperwire serve` embeds them in the background, or run `paperwire embed`"
@@ -189,7 +195,9 @@ def _finish_import(outcome: ImportOutcome, list_on: date | None, strict: bool = 
             f"{SAVED_YEAR} is inferred (the year the pages were saved in)"
         )
     if outcome.index.to_embed:
-        click.echo(_not_yet_by_meaning(outcome.index.to_embed), err=True)
+        click.echo(
+            _not_yet_by_meaning(outcome.index.to_embed, outcome.index.changing_from), err=True
+        )
     if outcome.index.error:
         click.echo(f"error: {outcome.index.error}", err=True)
     if outcome.inputs and outcome.failed_inputs == len(outcome.inputs):
@@ -495,8 +503,11 @@ def stats(deployment: _Deployment, as_json: bool) -> None:
     figures = deployment.stats()
     database = redacted_url(deployment.settings.database_url)
     to_embed, lag = deployment.to_embed(), deployment.keyword_lag()
+    changing_from = deployment.changing_from() if to_embed else None
     if as_json:
-        extra = {"to_embed": to_embed, "keyword_index_lag": lag}
+        extra: dict[str, object] = {"to_embed": to_embed, "keyword_index_lag": lag}
+        if changing_from:
+            extra["searched_model"] = changing_from
         click.echo(json.dumps({"database": database, **asdict(figures), **extra}, indent=2))
         return
     click.echo(f"database:      {database}")
@@ -515,7 +526,7 @@ def stats(deployment: _Deployment, as_json: bool) -> None:
     if figures.size_bytes is not None:
         click.echo(f"size:          {figures.size_bytes / 1e6:.1f} MB")
     if to_embed:
-        click.echo(_not_yet_by_meaning(to_embed))
+        click.echo(_not_yet_by_meaning(to_embed, changing_from))
     if lag:
         click.echo(f"keyword index: {lag:,} changes behind the store (`paperwire reindex`)")
 

@@ -18,7 +18,7 @@ from paperwire.config import Settings
 from paperwire.digest.mailer import Mailer, make_mailer
 from paperwire.errors import ConfigurationError
 from paperwire.ingest.fetch import PoliteClient, upstreams_of
-from paperwire.search.embed import MODELS, Embedder, make_embedder
+from paperwire.search.embed import Embedder, make_embedder, superseded
 from paperwire.search.hybrid import SearchEngine
 from paperwire.search.native import (
     KeywordIndex,
@@ -31,6 +31,9 @@ from paperwire.store import Store, open_store
 from paperwire.tokens import signing_key
 
 _T = TypeVar("_T")
+# The store state naming the model whose vectors are being removed (SearchPipelines.retire):
+# search leaves it before its rows go.
+RETIRING = "vectors_retiring"
 
 
 def utc_now() -> datetime:
@@ -122,26 +125,36 @@ class Parts:
     @property
     def engine(self) -> SearchEngine:
         """The search engine: store, keyword index, vectors and model. While it searches
-        an earlier model's vectors (an upgrade under way, :meth:`meaning_model`), each use
-        checks that they are still there; once they are retired, the next use builds it
-        again on the configured model."""
+        an earlier model's vectors (an upgrade under way, :meth:`_chosen_model`), each use
+        checks that they are neither being removed (RETIRING) nor gone; once they are
+        retired, the next use builds it again on the configured model."""
         engine = self._once("_engine", self.engine_factory or self._default_engine)
         model = engine.vectors.model if engine.vectors is not None else None
         if (
             self.engine_factory is None
             and model is not None
             and model != self.settings.embedding_model
-            and not self.store.has_vectors(model)
+            and (self.store.get_state(RETIRING) == model or not self.store.has_vectors(model))
         ):
             with self._lock:
                 if self._engine is engine:
                     self._engine = None
+                    # Its index too (its codes and ids in memory, a faiss copy of the codes).
+                    self._vector_indexes.pop(model, None)
             engine = self._once("_engine", self._default_engine)
         return engine
 
     def meaning_model(self) -> str:
-        """The model whose vectors search by meaning reads: the configured one, unless an
-        earlier model (one of MODELS) holds vectors for more papers. Vectors are kept per
+        """The model search by meaning reads now, for its queries and its vectors: the
+        engine's (see :meth:`_chosen_model`). For-you and "similar papers" read this one
+        too, so a page never compares one model's vectors with another's; one cheap
+        look-up a call, not the counts the engine was chosen by."""
+        vectors = self.engine.vectors
+        return vectors.model if vectors is not None else self.settings.embedding_model
+
+    def _chosen_model(self) -> str:
+        """The model an engine is built on: the configured one, unless an earlier model
+        (one it supersedes) holds vectors for more papers. Vectors are kept per
         model (migration 0018): after a change of model (a new default, or
         PAPERWIRE_EMBEDDING_MODEL) the new model's vectors fill in beside the old ones, in
         the background or by `paperwire embed`, and search keeps the old model, for its
@@ -149,7 +162,8 @@ class Parts:
         then removed (SearchPipelines.retire). Counted only while another model's vectors
         are in the store."""
         configured = self.settings.embedding_model
-        others = [m for m in MODELS if m != configured and self.store.has_vectors(m)]
+        retiring = self.store.get_state(RETIRING)
+        others = [m for m in superseded(configured) if m != retiring and self.store.has_vectors(m)]
         if not others:
             return configured
         counts = {m: self.store.count_vectors(m) for m in others}
@@ -166,7 +180,7 @@ class Parts:
             return self._vector_indexes[model]
 
     def _default_engine(self) -> SearchEngine:
-        model = self.meaning_model()
+        model = self._chosen_model()
         embedder = self.embedder
         if model != embedder.name:
             embedder = make_embedder(model, Path(self.settings.cache_dir), self._embed_threads)

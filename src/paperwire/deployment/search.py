@@ -7,18 +7,19 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperwire.deployment.parts import Parts
+from paperwire.deployment.parts import RETIRING, Parts
 from paperwire.extras import require
 from paperwire.jobs import host_lock
 from paperwire.metrics import SEARCH_SECONDS
 from paperwire.progress import Progress, silent
-from paperwire.search.embed import ONNX_MODELS
+from paperwire.search.embed import ONNX_MODELS, superseded
 from paperwire.search.hybrid import Mode, embed_pending, search, similar
 from paperwire.search.lexical import (
     IndexBusyError,
     keyword_search,
 )
 from paperwire.search.results import SearchHit
+from paperwire.search.vectors import VectorIndex
 
 # `paperwire embed` runs the model in one process a core from this backlog on (bench/RESULTS.md
 # §22), fed this many papers a transaction (a multiple of embed_pool.SHIPPED_GROUP: the runs,
@@ -31,7 +32,8 @@ POOLED_BATCH = 512
 class IndexStatus:
     """Where the indexes beside the store stand after catching up."""
 
-    to_embed: int = 0  # papers not yet searchable by meaning
+    to_embed: int = 0  # papers with no vector from the configured model yet
+    changing_from: str | None = None  # the model search reads meanwhile, if another
     error: str | None = None  # why the keyword index could not be brought up to date
 
 
@@ -58,6 +60,7 @@ class SearchPipelines(Parts):
         except IndexBusyError as exc:
             status.error = str(exc)
         status.to_embed = self.to_embed()
+        status.changing_from = self.changing_from() if status.to_embed else None
         return status
 
     def extract_keyphrases(self, limit: int | None = None) -> int:
@@ -94,16 +97,33 @@ class SearchPipelines(Parts):
                 self.retire(engine.vectors.model)
             return done
 
-    def retire(self, reading: str) -> bool:
+    def retire(self, reading: str, progress: Progress = silent) -> bool:
         """Remove the vectors of `reading` — the earlier model search reads during a change
         of model — once the configured model's vectors cover the store (no paper left to
-        embed); True when it did. Every worker's next use of its engine then finds them
-        gone and reads the configured model (Parts.engine). A model filled in beside the
-        configured one (`paperwire embed --model`) is never `reading`, so it is kept."""
+        embed); True when it did. Only a model the configured one supersedes is removed:
+        one filled in beside it (`paperwire embed --model`) is kept.
+
+        Search leaves it first: the model is marked (RETIRING) before its rows go, and
+        every worker's next use of its engine reads the mark and moves to the configured
+        model (Parts.engine), so none searches a model half removed. The rows then go in
+        bounded batches (Store.delete_vectors); a removal interrupted is taken up again by
+        the next call, whatever `reading` is then. Last, the files of its index beside
+        the store go (SQLite; by then no worker reads it)."""
         configured = self.settings.embedding_model
-        if reading == configured or self.store.count_to_embed(configured):
-            return False
-        self.store.delete_vectors(reading)
+        retiring = self.store.get_state(RETIRING)
+        if retiring == configured:  # configured again since: nothing to remove
+            self.store.set_state(RETIRING, None)
+            retiring = None
+        if retiring is None:
+            if reading not in superseded(configured) or self.store.count_to_embed(configured):
+                return False
+            self.store.set_state(RETIRING, reading)
+            retiring = reading
+        total = self.store.count_vectors(retiring)
+        with progress(f"removing {retiring} vectors", total, " vectors") as advance:
+            self.store.delete_vectors(retiring, advance)
+        self.store.set_state(RETIRING, None)
+        VectorIndex.remove(self.store, retiring)
         return True
 
     def update_keyword_index(self, progress: Progress = silent) -> None:
@@ -157,7 +177,7 @@ class SearchPipelines(Parts):
             else:
                 done = embed_pending(self.store, self.embedder, progress=advance)
         if retire:
-            self.retire(reading)
+            self.retire(reading, progress)
         vectors = self.engine.vectors
         assert vectors is not None
         vectors.sync(self.store)
@@ -191,5 +211,14 @@ class SearchPipelines(Parts):
         return similar(self.engine, key, limit=limit)
 
     def to_embed(self) -> int:
-        """Papers not yet searchable by meaning (no vector from the configured model)."""
+        """Papers with no vector from the configured model yet (during a change of model,
+        search by meaning finds them with the earlier one: see :meth:`changing_from`)."""
         return self.store.count_to_embed(self.settings.embedding_model)
+
+    def changing_from(self) -> str | None:
+        """During a change of model, the earlier model search by meaning reads until the
+        configured one covers the store; None otherwise. Before, `paperwire stats` and an
+        import called the change's whole backlog papers "not yet searchable by meaning",
+        which search by meaning in fact found (with the earlier model)."""
+        reading = self._chosen_model()
+        return None if reading == self.settings.embedding_model else reading

@@ -72,7 +72,16 @@ ONNX_MODELS: dict[str, Reading] = {
     "minilm-onnx-int8": Reading(),
 }
 DEFAULT_MODEL = "minilm-onnx-int8-128"
+# Newest first: a model supersedes those after it (see superseded).
 MODELS = (*ONNX_MODELS, "minilm")
+
+
+def superseded(model: str) -> tuple[str, ...]:
+    """The models `model` replaces (after it in MODELS): the only ones whose vectors
+    search keeps reading while `model`'s fill in, and removes once they cover the store
+    (deployment/parts.py). A newer model's vectors (`paperwire embed --model` beside an
+    older configured one) are never read nor removed in its place."""
+    return MODELS[MODELS.index(model) + 1 :] if model in MODELS else ()
 
 
 def paper_text(paper: Paper) -> str:

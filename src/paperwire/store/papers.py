@@ -10,7 +10,7 @@ the papers table (by author, the recommender's candidates)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -392,11 +392,37 @@ class PaperTables(Tables):
             ).fetchone()
         return found is not None
 
-    def delete_vectors(self, model: str) -> int:
-        """Remove every vector of `model` (a model search no longer uses); returns how
-        many."""
-        with self.write() as conn:
-            return int(conn.execute("DELETE FROM paper_vectors WHERE model = ?", (model,)).rowcount)
+    def delete_vectors(
+        self, model: str, advance: Callable[[int], object] | None = None, batch: int = IN_CHUNK
+    ) -> int:
+        """Remove every vector of `model` (a model search no longer uses), `batch` rows a
+        transaction in (seq, paper id) order, calling `advance` with each batch's count;
+        returns how many. Bounded: the old model's rows of a 2.7M-paper store were one
+        transaction of 2.7M deletes (HNSW entries too on PostgreSQL), holding the writer
+        (SQLite) and a long transaction's WAL (PostgreSQL) to the end. Interrupted, a
+        second call goes on with what is left."""
+        done = 0
+        after: tuple[int, int] = (-1, -1)
+        while True:
+            with self.write() as conn:
+                keys = conn.execute(
+                    "SELECT seq, paper_id FROM paper_vectors WHERE model = ? "
+                    "AND (seq, paper_id) > (?, ?) ORDER BY seq, paper_id LIMIT ?",
+                    (model, *after, min(batch, IN_CHUNK)),
+                ).fetchall()
+                if not keys:
+                    return done
+                after = (int(keys[-1][0]), int(keys[-1][1]))
+                marks = ",".join("?" * len(keys))
+                # By primary key (see Dialect.vector_model_filter).
+                conn.execute(
+                    "DELETE FROM paper_vectors "
+                    f"WHERE {self.dialect.vector_model_filter} AND paper_id IN ({marks})",
+                    (model, *(int(k[1]) for k in keys)),
+                )
+            done += len(keys)
+            if advance is not None:
+                advance(len(keys))
 
     def count_vectors(self, model: str) -> int:
         """How many papers have a vector from `model`."""
