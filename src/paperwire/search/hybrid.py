@@ -56,7 +56,8 @@ class FusionWeights:
     keyword query, a short query's exact words are strong evidence); `norm` is how each
     leg's scores are scaled to 0-1 first ("max": score / top, "minmax": (score - lowest)
     / (top - lowest) over the leg's list). Chosen on the dev half of eval/judgments.json
-    (`python eval/run.py --tune`)."""
+    (`python eval/run.py --tune`), and chosen again for the 128-piece default model (the
+    same weights come first; `eval/fusion128.py`, bench/RESULTS.md §27)."""
 
     short: float = 0.3
     long: float = 0.7
