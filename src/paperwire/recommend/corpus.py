@@ -6,6 +6,7 @@ for the next request: a store's change sequence names its state."""
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,7 @@ WORD = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b"
 # both are every other paper there; bench/RESULTS.md §12.)
 BACKGROUND = 300
 _tokens = itertools.count(1)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -221,6 +223,7 @@ def _fly(store: Store, model: str, since: datetime | None, name: Name, flight: _
             _cache.clear()
             _cache[name] = (flight.seq, corpus)
     except BaseException as exc:  # handed to the waiters; the leader raises it
+        log.warning("the recommendations' corpus (%s) could not be built: %s", model, exc)
         flight.error = exc
     finally:
         with _cache_lock:
