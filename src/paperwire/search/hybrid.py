@@ -267,6 +267,7 @@ def similar(
     pid = engine.store.find_paper_id(key)
     if pid is None:
         raise KeyError(key)
+    model = engine.vectors.model
     try:
         kept: list[tuple[int, float]] | None = _nearest_to(engine, key, pid, limit)
         missing: NotEmbeddedError | None = None
@@ -274,11 +275,7 @@ def similar(
         kept, missing = None, exc
     if current is not None:
         now = current()
-        if (
-            now is not engine
-            and now.vectors is not None
-            and now.vectors.model != (engine.vectors.model)
-        ):
+        if now is not engine and now.vectors is not None and now.vectors.model != model:
             engine, kept = now, _nearest_to(now, key, pid, limit)
     if kept is None:
         assert missing is not None
