@@ -26,6 +26,7 @@ from paperwire.ingest import parse_any
 from paperwire.ingest.load import load
 from paperwire.models import Paper
 from paperwire.search.embed import DEFAULT_MODEL, OnnxEmbedder
+from paperwire.search.hybrid import similar
 from paperwire.search.vectors import to_bytes
 from paperwire.store import migrations, open_store
 from support import ENGINES, engine_url
@@ -403,3 +404,44 @@ def test_the_retired_model_s_index_files_go_with_its_rows(url, tmp_path):
         assert new.retire(OLD)
         assert not folder.exists()
         assert new.engine.vectors.model == NEW
+
+
+class _InterruptedError(Exception):
+    """A removal stopped after its first batch (the other worker is still at it)."""
+
+
+def _first_batch_only(_count: int) -> None:
+    raise _InterruptedError
+
+
+@pytest.mark.parametrize("asked", ["gone", "kept"])
+def test_similar_papers_of_a_request_that_chose_the_old_model_before_its_removal(
+    url, tmp_path, asked
+):
+    # A request chose its engine (the old model) just before another worker marked the
+    # old model retiring and began removing its rows. Before: its "similar papers" read
+    # the model half removed: for a paper whose vector had gone, "has no vector yet" (the
+    # page showed none, the API a 503); for another, on SQLite a KeyError on the gone
+    # neighbour (the page showed none), on PostgreSQL an answer missing that neighbour.
+    settings = _settings(url, tmp_path, tmp_path, NEW)
+    with Deployment(settings) as embedding, Deployment(settings) as serving:
+        _papers_with_vectors(embedding.store, {OLD: 3, NEW: 2})
+        chosen = serving.engine  # the request's choice
+        assert chosen.vectors.model == OLD
+        chosen.vectors.sync(serving.store)  # as a search does
+        _embed_first(embedding.store, NEW, 3)  # the new model's backlog done
+        # The other worker's retire: the mark, then its first batch (one row here).
+        embedding.store.set_state(RETIRING, OLD)
+        with pytest.raises(_InterruptedError):
+            embedding.store.delete_vectors(OLD, _first_batch_only, batch=1)
+        ids = embedding.store.paper_ids([f"paper-{n}" for n in range(3)])
+        left = embedding.store.get_vectors(OLD, list(ids.values()))
+        gone = [k for k, pid in ids.items() if pid not in left]
+        kept = sorted(k for k in ids if k not in gone)
+        assert len(gone) == 1 and len(kept) == 2
+        key = gone[0] if asked == "gone" else kept[0]
+        hits = similar(chosen, key, current=lambda: serving.engine)
+        assert sorted(h.paper.key for h in hits) == sorted(k for k in ids if k != key)
+        # The request path as the pages and the API take it.
+        assert [h.paper.key for h in serving.similar(key)] == [h.paper.key for h in hits]
+        assert serving.engine.vectors.model == NEW

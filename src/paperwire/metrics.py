@@ -41,6 +41,12 @@ IMPORTED = Counter(
     registry=REGISTRY,
 )
 
+CORPUS_BUILDS = Counter(
+    "paperwire_recommend_corpus_builds_total",
+    "Builds of the recommendations' corpus (every paper's features, held in memory).",
+    registry=REGISTRY,
+)
+
 
 class StoreCollector(Collector):
     """Gauges read from the store when scraped."""

@@ -207,8 +207,9 @@ class SearchPipelines(Parts):
 
     def similar(self, key: str, limit: int = 10) -> list[SearchHit]:
         """The papers nearest in meaning to one paper, named in any form the store's
-        lookup reads (KeyError when unknown; NotEmbeddedError before it has a vector)."""
-        return similar(self.engine, key, limit=limit)
+        lookup reads (KeyError when unknown; NotEmbeddedError before it has a vector);
+        made again with the model search moved to if it moved during the call."""
+        return similar(self.engine, key, limit=limit, current=lambda: self.engine)
 
     def to_embed(self) -> int:
         """Papers with no vector from the configured model yet (during a change of model,

@@ -6,6 +6,7 @@ for the next request: a store's change sequence names its state."""
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from paperwire.metrics import CORPUS_BUILDS
 from paperwire.search.vectors import DIMENSIONS, from_bytes
 from paperwire.store.base import Store
 
@@ -36,6 +38,7 @@ WORD = r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b"
 # both are every other paper there; bench/RESULTS.md §12.)
 BACKGROUND = 300
 _tokens = itertools.count(1)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -183,49 +186,112 @@ def load_corpus(store: Store, model: str, since: datetime | None = None) -> Corp
 # Under this many papers a stale corpus is rebuilt in line (a second or two); past it, in a
 # thread while the one held still answers (at 100k papers a build takes tens of seconds).
 INLINE_REBUILD = 20_000
-_cache: dict[tuple[str, str, str], tuple[int, Corpus]] = {}
+# A request waits this long for the build of its corpus another request started; past it,
+# the corpus held before is served if there is one, else CorpusNotReadyError. Single flight:
+# at a change of model (or a cold start) every request of a worker missed the corpus at
+# once and each built the whole of it (several GB at once at 2.7M papers).
+WAIT_S = 30.0
+Name = tuple[str, str, str]
+_cache: dict[Name, tuple[int, Corpus]] = {}
 _cache_lock = threading.Lock()
-_rebuilding: set[tuple[str, str, str]] = set()
+_flights: dict[Name, _Flight] = {}
 
 
-def _rebuild(
-    store: Store, model: str, since: datetime | None, name: tuple[str, str, str]
-) -> Corpus:
+class CorpusNotReadyError(RuntimeError):
+    """The corpus is being built (by another request) and was not ready in time, and no
+    earlier one is held to answer meanwhile."""
+
+
+@dataclass
+class _Flight:
+    """One build of a corpus under way; the requests that missed it too wait on `done`."""
+
+    seq: int
+    done: threading.Event = field(default_factory=threading.Event)
+    corpus: Corpus | None = None
+    error: BaseException | None = None
+
+
+def _fly(store: Store, model: str, since: datetime | None, name: Name, flight: _Flight) -> None:
+    """Build the corpus of `flight` and keep it (one corpus per process: memory stays
+    flat); a failure is kept on the flight for whoever waits on it, never shared after."""
     try:
-        seq = store.current_seq()
+        CORPUS_BUILDS.inc()
         corpus = load_corpus(store, model, since)
+        flight.corpus = corpus
         with _cache_lock:
-            _cache.clear()  # one corpus per process: memory stays flat
-            _cache[name] = (seq, corpus)
-        return corpus
+            _cache.clear()
+            _cache[name] = (flight.seq, corpus)
+    except BaseException as exc:  # handed to the waiters; the leader raises it
+        log.warning("the recommendations' corpus (%s) could not be built: %s", model, exc)
+        flight.error = exc
     finally:
         with _cache_lock:
-            _rebuilding.discard(name)
+            if _flights.get(name) is flight:
+                del _flights[name]
+        flight.done.set()
+
+
+def _earlier(name: Name) -> Corpus | None:
+    """The corpus held for this store and period under any model: the one For-you read
+    before a change of model, which still answers (its rows all of one model) while the
+    new model's is built. Called with _cache_lock held."""
+    for (url, _model, since), (_seq, corpus) in _cache.items():
+        if (url, since) == (name[0], name[2]):
+            return corpus
+    return None
 
 
 def cached_corpus(
-    store: Store, model: str, since: datetime | None = None, wait: bool = False
+    store: Store,
+    model: str,
+    since: datetime | None = None,
+    wait: bool = False,
+    patience: float = WAIT_S,
 ) -> Corpus:
     """The corpus of the store's present state, kept for the next requests; built again
-    after a write (the change sequence moved): in line for a small store, else in a
-    thread while the corpus held still answers, so no request waits for a large build.
-    `wait`: always the present state, built in line if need be (a digest run must rank
-    the papers just added)."""
+    after a write (the change sequence moved) or for another model. One build at a time
+    per store, model and period in a process (single flight): the requests that miss it
+    meanwhile take the one under way. A small store's is built in line and waited for (at
+    most `patience` seconds, then the earlier corpus if one is held, else CorpusNotReadyError);
+    past INLINE_REBUILD papers the one held (or, at a change of model, the earlier model's)
+    answers while a thread builds the new, so no request waits for a large build.
+    `wait`: always the present state, built in line if need be, however long (a digest
+    run must rank the papers just added)."""
     name = (store.url, model, since.isoformat() if since else "")
     seq = store.current_seq()
     with _cache_lock:
         held = _cache.get(name)
         if held is not None and held[0] == seq:
             return held[1]
-        if held is not None and len(held[1]) >= INLINE_REBUILD and not wait:
-            if name not in _rebuilding:
-                _rebuilding.add(name)
+        earlier = held[1] if held is not None else _earlier(name)
+        in_background = earlier is not None and len(earlier) >= INLINE_REBUILD and not wait
+        flight = _flights.get(name)
+        leader = flight is None
+        if flight is None:
+            flight = _flights[name] = _Flight(seq)
+            if in_background:
                 threading.Thread(
-                    target=_rebuild,
-                    args=(store, model, since, name),
+                    target=_fly,
+                    args=(store, model, since, name, flight),
                     daemon=True,
                     name="paperwire-recommend-corpus",
                 ).start()
-            return held[1]
-        _rebuilding.add(name)
-    return _rebuild(store, model, since, name)
+        if in_background:
+            assert earlier is not None
+            return earlier
+    if leader:
+        _fly(store, model, since, name, flight)
+    elif not flight.done.wait(None if wait else patience):
+        if earlier is not None:
+            return earlier
+        raise CorpusNotReadyError(
+            f"recommendations are being prepared ({model}: the papers' features are being "
+            "read in); try again in a minute"
+        )
+    if flight.error is not None:
+        raise flight.error
+    assert flight.corpus is not None
+    if wait and flight.seq < seq:  # the build under way began before a write this must see
+        return cached_corpus(store, model, since, wait)
+    return flight.corpus

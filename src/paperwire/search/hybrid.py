@@ -244,18 +244,62 @@ HOW_TO_EMBED = (
 )
 
 
-def similar(engine: SearchEngine, key: str, limit: int = 10) -> list[SearchHit]:
+def similar(
+    engine: SearchEngine,
+    key: str,
+    limit: int = 10,
+    current: Callable[[], SearchEngine] | None = None,
+) -> list[SearchHit]:
     """The papers nearest in meaning to one paper (itself and near-identical versions of
     it excluded, near-duplicates among the results merged). `key` is any form the store's
     lookup reads (store.papers.find_row). KeyError if unknown; NotEmbeddedError when the
     paper has no vector yet, or no other paper has one (the vectors are made by
     `paperwire embed` or a running serve, never here: a model load per request is
-    seconds)."""
+    seconds).
+
+    `current`: the engine search reads now (Parts.engine), asked once after the answer.
+    A request that chose its engine before the earlier model of a change was marked
+    retiring reads that model while its rows are removed (on PostgreSQL the search itself
+    reads them): the paper's vector, or its neighbours', may be gone. When `current` then
+    reads another model, the answer is made again with it, so it is never one of a
+    model half removed."""
     if engine.vectors is None or engine.embedder is None:
         raise RuntimeError("similar papers need an embedding model")
     pid = engine.store.find_paper_id(key)
     if pid is None:
         raise KeyError(key)
+    model = engine.vectors.model
+    try:
+        kept: list[tuple[int, float]] | None = _nearest_to(engine, key, pid, limit)
+        missing: NotEmbeddedError | None = None
+    except NotEmbeddedError as exc:
+        kept, missing = None, exc
+    if current is not None:
+        now = current()
+        if now is not engine and now.vectors is not None and now.vectors.model != model:
+            engine, kept = now, _nearest_to(now, key, pid, limit)
+    if kept is None:
+        assert missing is not None
+        raise missing
+    papers = engine.store.get_papers([n for n, _ in kept])
+    return [
+        SearchHit(
+            papers[n],
+            s,
+            highlight(papers[n].title, lambda _w: False),
+            snippet(papers[n].abstract, lambda _w: False),
+        )
+        for n, s in kept
+        if n in papers and papers[n].confirmed
+    ]
+
+
+def _nearest_to(engine: SearchEngine, key: str, pid: int, limit: int) -> list[tuple[int, float]]:
+    """(paper id, cosine) of the `limit` nearest papers to paper `pid` by the engine's
+    model, versions of it and near-duplicates of each other left out; a neighbour whose
+    vector is gone by the time it is read (its paper deleted, or its model being removed)
+    is left out too."""
+    assert engine.vectors is not None
     model = engine.vectors.model
     stored = engine.store.get_vectors(model, [pid])
     if pid not in stored:
@@ -271,10 +315,10 @@ def similar(engine: SearchEngine, key: str, limit: int = 10) -> list[SearchHit]:
         )
     kept: list[tuple[int, float]] = []
     kept_vectors: list[np.ndarray] = []
-    all_vectors = engine.store.get_vectors(engine.vectors.model, [n for n, _ in neighbours])
+    all_vectors = engine.store.get_vectors(model, [n for n, _ in neighbours])
     for neighbour, score in neighbours:
-        if score >= DUPLICATE_COSINE:
-            continue  # another version of the same paper
+        if score >= DUPLICATE_COSINE or neighbour not in all_vectors:
+            continue  # another version of the same paper, or its vector gone since
         mine = from_bytes([all_vectors[neighbour]])[0]
         if any(float(mine @ other) >= DUPLICATE_COSINE for other in kept_vectors):
             continue
@@ -282,17 +326,7 @@ def similar(engine: SearchEngine, key: str, limit: int = 10) -> list[SearchHit]:
         kept_vectors.append(mine)
         if len(kept) == limit:
             break
-    papers = engine.store.get_papers([n for n, _ in kept])
-    return [
-        SearchHit(
-            papers[n],
-            s,
-            highlight(papers[n].title, lambda _w: False),
-            snippet(papers[n].abstract, lambda _w: False),
-        )
-        for n, s in kept
-        if n in papers and papers[n].confirmed
-    ]
+    return kept
 
 
 EmbedProgress = Callable[[int], object]

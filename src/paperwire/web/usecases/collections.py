@@ -28,7 +28,7 @@ from paperwire.ingest.export import EXPORT_FORMATS, write
 from paperwire.ingest.fetch import ArxivQuery, FetchError, fetch_arxiv_api
 from paperwire.ingest.load import cleaned
 from paperwire.models import FeedEntry, Paper, User, normalise_arxiv_id
-from paperwire.recommend.corpus import cached_corpus
+from paperwire.recommend.corpus import Corpus, CorpusNotReadyError, cached_corpus
 from paperwire.recommend.model import Recommendation
 from paperwire.recommend.profile import profile_recommendations
 from paperwire.store.collections import SIGNALS, Collection, CollectionItem, Feedback, Signal
@@ -644,10 +644,18 @@ def recommendations(
         raise UserError(f"you have no collection {collection.id}", 404)
     limit = max(1, min(limit, MAX_RECOMMENDATIONS))
     store = services.store
-    corpus = cached_corpus(store, services.deployment.meaning_model())
     return profile_recommendations(
-        store, corpus, reader.id, collection.id, limit, show_seen=show_seen
+        store, _corpus(services), reader.id, collection.id, limit, show_seen=show_seen
     )
+
+
+def _corpus(services: Services) -> Corpus:
+    """The candidates of the model search reads; UserError(503) while a first build
+    another request started is not ready in time (recommend.corpus.cached_corpus)."""
+    try:
+        return cached_corpus(services.store, services.deployment.meaning_model())
+    except CorpusNotReadyError as exc:
+        raise UserError(str(exc), 503) from exc
 
 
 OPENED = "opened"  # the reason of a "seen" mark made by opening a paper from /for-you
@@ -681,9 +689,14 @@ def day_recommendations(
         kept = store.keep_day_list(reader.id, collection.id, today, [r.paper_id for r in fresh])
     if not kept:
         return []
-    corpus = cached_corpus(store, services.deployment.meaning_model())
     recs = profile_recommendations(
-        store, corpus, reader.id, collection.id, len(kept), among_ids=kept, show_seen=True
+        store,
+        _corpus(services),
+        reader.id,
+        collection.id,
+        len(kept),
+        among_ids=kept,
+        show_seen=True,
     )
     place = {pid: i for i, pid in enumerate(kept)}
     recs.sort(key=lambda r: place[r.paper_id])

@@ -31,7 +31,9 @@ def similar_entries(
     if services.engine.embedder is None:
         return []
     try:
-        hits = similar(services.engine, key, limit)
+        # `current`: a change of model retiring the engine's model during the call
+        # (hybrid.similar) answers with the model search moved to.
+        hits = similar(services.engine, key, limit, current=lambda: services.engine)
     except KeyError:
         return []
     except NotEmbeddedError as exc:
