@@ -93,8 +93,14 @@ def test_a_large_store_answers_from_the_earlier_model_s_corpus_while_one_builds(
     monkeypatch.setattr(corpus_module, "INLINE_REBUILD", 100)
     old = cached_corpus(store, OLD)
     _embed(store, NEW)
+    release = threading.Event()  # the new build held until every request is answered
+    real_load = corpus_module.load_corpus
+    monkeypatch.setattr(
+        corpus_module, "load_corpus", lambda *a, **k: release.wait(60) and real_load(*a, **k)
+    )
     before = _builds()
     got = _at_once(lambda: cached_corpus(store, NEW))
+    release.set()
     assert all(corpus is old for corpus in got)
     deadline = time.monotonic() + 60
     while (new := cached_corpus(store, NEW)) is old and time.monotonic() < deadline:
