@@ -27,7 +27,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from run import HERE, KINDS, build_engine, mean, ndcg_at, randomization_test, split_of
+from run import (
+    HERE,
+    KINDS,
+    build_engine,
+    mean,
+    ndcg_at,
+    query_legs,
+    randomization_test,
+    split_of,
+)
 
 from paperwire.querylang import ranking_terms
 from paperwire.search import hybrid
@@ -147,19 +156,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = build_engine(args.model, Path(tmp))
         keys = {pid: p.key for pid, p in engine.store.changes((0, 0), 0, 1_000_000).papers}
-        legs = []
         saved = hybrid.MIN_COSINE
         hybrid.MIN_COSINE = -1.0  # keep every cosine; each setting applies its own floor
         try:
-            for q in queries:
-                parsed = hybrid.parse_query(q["text"])
-                legs.append(
-                    (
-                        parsed,
-                        engine.lexical.search(parsed, hybrid.LEG_DEPTH),
-                        hybrid._semantic_leg(engine, parsed, hybrid.LEG_DEPTH),
-                    )
-                )
+            legs = query_legs(engine, queries)
             nonsense = {
                 text: [c for _, c in hybrid._semantic_leg(engine, hybrid.parse_query(text), 245)]
                 for text in NONSENSE

@@ -262,11 +262,11 @@ def tune(queries: list[dict[str, Any]], engine: SearchEngine) -> None:
     fusion_grid(queries, engine)
 
 
-def fusion_grid(queries: list[dict[str, Any]], engine: SearchEngine) -> None:
-    """Dev-half nDCG@10 of fusion settings, from each query's two legs computed once."""
-    dev = [q for i, q in enumerate(queries) if split_of(i + 1) == "dev"]
+def query_legs(engine: SearchEngine, queries: list[dict[str, Any]]) -> list[Any]:
+    """Each query parsed, with its keyword and meaning legs at LEG_DEPTH (computed once,
+    so that fusion settings can be scored from them without searching again)."""
     legs = []
-    for q in dev:
+    for q in queries:
         parsed = hybrid.parse_query(q["text"])
         legs.append(
             (
@@ -275,6 +275,13 @@ def fusion_grid(queries: list[dict[str, Any]], engine: SearchEngine) -> None:
                 hybrid._semantic_leg(engine, parsed, hybrid.LEG_DEPTH),
             )
         )
+    return legs
+
+
+def fusion_grid(queries: list[dict[str, Any]], engine: SearchEngine) -> None:
+    """Dev-half nDCG@10 of fusion settings, from each query's two legs computed once."""
+    dev = [q for i, q in enumerate(queries) if split_of(i + 1) == "dev"]
+    legs = query_legs(engine, dev)
     keys = {pid: p.key for pid, p in engine.store.changes((0, 0), 0, 1_000_000).papers}
 
     def score(weights: Any) -> float:
