@@ -37,7 +37,8 @@ VECTOR_RESCORE_MS = 5.0  # §6: re-scoring 5,000 candidates from float16 (7 ms a
 QUERY_EMBED_MS = 3.0  # §6: one query through the model, one thread
 HYBRID_P95_MS_1M = 27.3  # §9: hybrid end to end at 1M, 50 benchmark queries
 HYBRID_CPU_MS = 30.0  # §6: one hybrid search's CPU at 100k (both legs, snippets, page)
-EMBED_RATE = 46.7 * 1.27  # §3's 46.7 papers/s x §22's 1.27 (CPU a paper, identical vectors)
+EMBED_RATE = 2 / 0.0178  # §23: 2 cores / 17.8 ms CPU a paper (the 128-piece model, `paperwire
+# embed`): 112 papers/s, the low end of §23's 112-153 (§22's 1.27x rate was 59.3/s)
 CACHED_PAGES_RPS = 3_050.0  # §6: daily page from the page cache, 2 workers, 2 cores
 UNCACHED_PAPER_RPS = 76.0  # §6: paper page built uncached at 100k, 2 workers
 DIGEST_S_PER_SUBSCRIBER = 64.7 / 10_000  # §7: compose + deliver, 3 saved searches each
