@@ -122,6 +122,15 @@ def shard_fanout(shards: int, papers: float, trials: int = 20_000) -> dict[str, 
     }
 
 
+def _print_table(rows: list[dict[str, float]]) -> None:
+    """Rows of one shape as a Markdown table, their keys as the header."""
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |")
+    print("|" + " ---: |" * len(keys))
+    for row in rows:
+        print("| " + " | ".join(_fmt(row[k]) for k in keys) + " |")
+
+
 def main() -> None:
     """Print the tables."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -134,17 +143,9 @@ def main() -> None:
         print(json.dumps({"papers": papers, "readers": readers, "fanout": fanout}, indent=1))
         return
     print("Papers (projected from measured costs; one 2-core, 24 GiB box)\n")
-    keys = list(papers[0])
-    print("| " + " | ".join(keys) + " |")
-    print("|" + " ---: |" * len(keys))
-    for row in papers:
-        print("| " + " | ".join(_fmt(row[k]) for k in keys) + " |")
+    _print_table(papers)
     print("\nReaders (projected; 2.7M papers; peak hour)\n")
-    keys = list(readers[0])
-    print("| " + " | ".join(keys) + " |")
-    print("|" + " ---: |" * len(keys))
-    for row in readers:
-        print("| " + " | ".join(_fmt(row[k]) for k in keys) + " |")
+    _print_table(readers)
     print("\nKeyword search fanned out over shards (simulated from §9's 1M distribution)\n")
     print("| papers | shards | papers a shard (M) | p50 ms | p95 ms |")
     print("| ---: | ---: | ---: | ---: | ---: |")
